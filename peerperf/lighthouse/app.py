@@ -1,0 +1,69 @@
+"""Assembles the lighthouse aiohttp application: routes, middlewares and background loops."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+from aiohttp import web
+
+from peerperf.httpserver import cors_middleware, json_errors_middleware
+from peerperf.lighthouse.routes import routes
+from peerperf.lighthouse.service import Lighthouse
+from peerperf.lighthouse.settings import LighthouseSettings
+from peerperf.lighthouse.signaling import LIGHTHOUSE, websocket_handler
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: LighthouseSettings) -> web.Application:
+    """A lighthouse app; state lives in `app[LIGHTHOUSE]`, loops start and stop with the app."""
+    app = web.Application(middlewares=[cors_middleware, json_errors_middleware])
+    app[LIGHTHOUSE] = Lighthouse(settings)
+    app.router.add_get("/peerjs", websocket_handler)
+    app.router.add_routes(routes)
+    app.cleanup_ctx.append(_background_loops)
+    app.on_shutdown.append(_close_sockets)
+    return app
+
+
+async def _background_loops(app: web.Application) -> AsyncIterator[None]:
+    lighthouse = app[LIGHTHOUSE]
+    settings = lighthouse.settings
+
+    async def drop_dead() -> None:
+        for client in lighthouse.dead_clients():
+            log.info("peer %s sent no HEARTBEAT for %.0f s; dropping it", client.id, settings.alive_timeout)
+            lighthouse.disconnect(client)
+            await client.ws.close()
+
+    async def expire() -> None:
+        lighthouse.expire_queued()
+
+    tasks = [
+        asyncio.create_task(_every(settings.liveness_check_interval, drop_dead)),
+        asyncio.create_task(_every(settings.queue_check_interval, expire)),
+    ]
+    yield
+    for task in tasks:
+        task.cancel()
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def _every(interval: float, action: Callable[[], Awaitable[None]]) -> None:
+    """Run `action` every `interval` s; one failure is logged, not fatal to the loop."""
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await action()
+        except Exception:
+            log.exception("background task failed")
+
+
+async def _close_sockets(app: web.Application) -> None:
+    for client in list(app[LIGHTHOUSE].clients.values()):
+        await client.ws.close(code=1001, message=b"lighthouse shutting down")

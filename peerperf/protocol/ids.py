@@ -1,0 +1,36 @@
+"""Peer id rules shared by the lighthouse and the peer library (reference 1.3 "Id assignment")."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import string
+
+#: The peer library's id pattern at snapshot A: alphanumerics, single separators inside.
+PEER_ID_PATTERN = re.compile(r"^[A-Za-z0-9]+(?:[ _-][A-Za-z0-9]+)*$")
+#: Longest id accepted; the perf test used 42 characters (an ETH address's length).
+MAX_PEER_ID_LENGTH = 128
+#: Alphabet of server-assigned ids. The original's 87-character alphabet includes `/`, `?` and
+#: `#`, which break URL paths; peerperf assigns alphanumeric ids (settable with ID_ALPHABET).
+ASSIGNED_ID_ALPHABET = string.digits + string.ascii_uppercase + string.ascii_lowercase
+
+
+def is_valid_peer_id(peer_id: str) -> bool:
+    """True when `peer_id` is safe for signaling frames and URL paths."""
+    return len(peer_id) <= MAX_PEER_ID_LENGTH and PEER_ID_PATTERN.match(peer_id) is not None
+
+
+def random_peer_id(length: int = 42) -> str:
+    """A self-assigned id as the perf test made them: `length` random alphanumerics."""
+    alphabet = string.ascii_letters + string.digits
+    return "".join(secrets.choice(alphabet) for _ in range(length))
+
+
+def counter_id(index: int, alphabet: str, length: int) -> str:
+    """The lighthouse's assigned id number `index`: base-len(alphabet) digits, wrapping."""
+    base = len(alphabet)
+    digits = []
+    for _ in range(length):
+        index, digit = divmod(index, base)
+        digits.append(alphabet[digit])
+    return "".join(reversed(digits))

@@ -1,0 +1,98 @@
+"""Settings declared once: a frozen dataclass field gives the flag, the env var, the default and the help.
+
+Every component (lighthouse, results service, run CLI) declares its parameters as a dataclass with
+`setting(...)` fields. `add_arguments` turns them into argparse flags and `resolve` reads them back
+with the precedence flag > environment > default, so no option is spelled out twice.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import typing
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from peerperf.errors import ConfigError
+
+S = TypeVar("S")
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def setting(default: Any, help: str, *, env: str | None = None, unit: str | None = None) -> Any:
+    """Declare one parameter; `env` names its environment variable (default `PEERPERF_<NAME>`)."""
+    return dataclasses.field(default=default, metadata={"help": help, "env": env, "unit": unit})
+
+
+def env_name(f: dataclasses.Field[Any]) -> str:
+    """The environment variable read for field `f`."""
+    return f.metadata.get("env") or f"PEERPERF_{f.name.upper()}"
+
+
+def flag_name(f: dataclasses.Field[Any]) -> str:
+    """The command-line flag for field `f`."""
+    return "--" + f.name.replace("_", "-")
+
+
+def add_arguments(parser: argparse.ArgumentParser, cls: type) -> None:
+    """Add one flag per field of settings class `cls`, with help naming unit, env var and default."""
+    hints = typing.get_type_hints(cls)
+    for f in dataclasses.fields(cls):
+        unit = f" ({f.metadata['unit']})" if f.metadata.get("unit") else ""
+        default = f.default
+        shown = ",".join(map(str, default)) if isinstance(default, tuple) else default
+        help_text = f"{f.metadata.get('help', '')}{unit} [env {env_name(f)}; default {shown!s}]"
+        if hints[f.name] is bool and f.name.startswith("no_"):  # argparse reads --no-x as "x off"
+            parser.add_argument(flag_name(f), action="store_const", const=True, default=None, help=help_text)
+        elif hints[f.name] is bool:
+            parser.add_argument(flag_name(f), action=argparse.BooleanOptionalAction, default=None, help=help_text)
+        else:
+            parser.add_argument(flag_name(f), default=None, metavar=f.name.upper(), help=help_text)
+
+
+def resolve(
+    cls: type[S], args: argparse.Namespace | None = None, environ: Mapping[str, str] | None = None, **overrides: Any
+) -> S:
+    """Build settings: keyword overrides, then flags, then environment, then defaults."""
+    environ = os.environ if environ is None else environ
+    hints = typing.get_type_hints(cls)
+    values: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+        if f.name in overrides:
+            values[f.name] = overrides[f.name]
+            continue
+        raw = getattr(args, f.name, None) if args is not None else None
+        source = flag_name(f)
+        if raw is None and env_name(f) in environ:
+            raw, source = environ[env_name(f)], env_name(f)
+        if raw is not None:
+            values[f.name] = parse_value(hints[f.name], raw, source)
+    return cls(**values)
+
+
+def parse_value(tp: Any, raw: Any, source: str) -> Any:
+    """Convert text from a flag or env var to type `tp`, or raise `ConfigError` naming `source`."""
+    if not isinstance(raw, str):
+        return raw
+    args = [a for a in typing.get_args(tp) if a is not type(None)]
+    if typing.get_origin(tp) in (typing.Union, type(int | None)):
+        if raw == "":
+            return None
+        return parse_value(args[0], raw, source)
+    try:
+        if tp is bool:
+            lowered = raw.strip().lower()
+            if lowered in _TRUE or lowered in _FALSE:
+                return lowered in _TRUE
+            raise ValueError(raw)
+        if typing.get_origin(tp) is tuple:
+            return tuple(parse_value(args[0], item.strip(), source) for item in raw.split(",") if item.strip())
+        if tp in (int, float, str):
+            return tp(raw)
+    except ValueError:
+        name = getattr(tp, "__name__", str(tp))
+        raise ConfigError(f"{source}: expected {name}, got {raw!r}") from None
+    raise TypeError(f"settings cannot parse {tp!r}")

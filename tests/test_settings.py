@@ -1,0 +1,55 @@
+"""Settings declared once: flags, env vars and defaults agree."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+
+import pytest
+
+from peerperf.errors import ConfigError
+from peerperf.settings import add_arguments, resolve, setting
+
+
+@dataclass(frozen=True)
+class Example:
+    port: int = setting(9000, "port", env="PORT")
+    ratio: float = setting(0.5, "ratio")
+    names: tuple[str, ...] = setting(("a", "b"), "names")
+    verbose: bool = setting(False, "talk more")
+    no_auth: bool = setting(False, "skip auth", env="NO_AUTH")
+    label: str | None = setting(None, "optional label")
+
+
+def parse(argv: list[str], environ: dict[str, str] | None = None) -> Example:
+    parser = argparse.ArgumentParser()
+    add_arguments(parser, Example)
+    return resolve(Example, parser.parse_args(argv), environ or {})
+
+
+def test_defaults() -> None:
+    assert parse([]) == Example()
+
+
+def test_env_then_flag_precedence() -> None:
+    env = {"PORT": "1", "PEERPERF_RATIO": "0.25", "PEERPERF_NAMES": "x, y", "NO_AUTH": "true"}
+    assert parse([], env) == Example(1, 0.25, ("x", "y"), False, True)
+    assert parse(["--port", "2", "--verbose", "--label", "z"], env).port == 2
+    assert parse(["--no-auth"]).no_auth is True
+    assert parse(["--no-verbose"], {"PEERPERF_VERBOSE": "1"}).verbose is False
+
+
+@pytest.mark.parametrize(
+    "env,message", [({"PORT": "x"}, "PORT: expected int"), ({"NO_AUTH": "maybe"}, "NO_AUTH: expected bool")]
+)
+def test_bad_values_name_their_source(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        parse([], env)
+
+
+def test_help_names_env_and_default(capsys: pytest.CaptureFixture[str]) -> None:
+    parser = argparse.ArgumentParser()
+    add_arguments(parser, Example)
+    parser.print_help()
+    out = " ".join(capsys.readouterr().out.split())
+    assert "env PORT; default 9000" in out and "env PEERPERF_NAMES; default a,b" in out
