@@ -11,3 +11,19 @@ class ProtocolError(PeerperfError):
 
 class ConfigError(PeerperfError):
     """A setting that cannot be used (wrong type, missing secret, bad combination)."""
+
+
+class RequestError(PeerperfError):
+    """A refused request, answered over HTTP as `{"status": code, "message": ...}` JSON with an HTTP status."""
+
+    def __init__(self, http_status: int, code: str, message: str | None = None) -> None:
+        super().__init__(message or code)
+        self.http_status = http_status
+        self.code = code
+        self.message = message
+
+    def to_json(self) -> dict[str, str]:
+        body = {"status": self.code}
+        if self.message:
+            body["message"] = self.message
+        return body

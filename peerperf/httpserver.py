@@ -17,7 +17,11 @@ from typing import Any
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from peerperf.errors import RequestError
+
 log = logging.getLogger(__name__)
+
+__all__ = ["RequestError", "cors_middleware", "json_errors_middleware", "read_json_object", "serving"]
 
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
@@ -25,22 +29,6 @@ CORS_HEADERS = {
     "Access-Control-Allow-Headers": "content-type,x-peer-token",
     "Access-Control-Max-Age": "600",
 }
-
-
-class RequestError(Exception):
-    """An error answered as `{"status": code, "message": ...}` JSON with an HTTP status."""
-
-    def __init__(self, http_status: int, code: str, message: str | None = None) -> None:
-        super().__init__(message or code)
-        self.http_status = http_status
-        self.code = code
-        self.message = message
-
-    def to_json(self) -> dict[str, str]:
-        body = {"status": self.code}
-        if self.message:
-            body["message"] = self.message
-        return body
 
 
 def json_error(http_status: int, code: str, message: str | None = None) -> web.Response:

@@ -34,3 +34,12 @@ def counter_id(index: int, alphabet: str, length: int) -> str:
         index, digit = divmod(index, base)
         digits.append(alphabet[digit])
     return "".join(reversed(digits))
+
+
+#: Test ids become file names: letters, digits, `-` and `_` only, checked before any path is built.
+TEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+
+
+def is_valid_test_id(test_id: str) -> bool:
+    """True when `test_id` is safe to use as a file name inside the results folder."""
+    return TEST_ID_PATTERN.fullmatch(test_id) is not None

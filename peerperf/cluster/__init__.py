@@ -1,0 +1,1 @@
+"""Everything that touches Ray: runtime connection, actor wrappers, placement and orchestration."""

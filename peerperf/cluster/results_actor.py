@@ -1,0 +1,76 @@
+"""The results service as a Ray actor, with its HTTP gateway on the actor's own event loop.
+
+Peers inside the cluster submit one batch per host per interval and wait for the start signal
+through actor calls; anyone else uses the HTTP gateway. Both reach the same `ResultsService`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+import ray
+from aiohttp import web
+
+from peerperf.results.gateway import create_app
+from peerperf.results.model import TestInfo
+from peerperf.results.service import BatchResult, ResultsService, Submission
+from peerperf.results.settings import ResultsSettings
+
+
+class ResultsActor:
+    """Plain class behind the actor (usable without Ray); every method is a thin delegate."""
+
+    def __init__(self, settings: ResultsSettings) -> None:
+        self.service = ResultsService(settings)
+        self._runner: web.AppRunner | None = None
+        self._flusher: asyncio.Task[None] | None = None
+
+    async def start(self, gateway_host: str | None = None, gateway_port: int = 0) -> int | None:
+        """Start periodic flushing and, when a host is given, the HTTP gateway; returns its port."""
+        if self._flusher is None:
+            self._flusher = asyncio.create_task(self.service.run_flusher())
+        if gateway_host is None or self._runner is not None:
+            return None
+        self._runner = web.AppRunner(create_app(self.service, run_flusher=False), handle_signals=False)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, gateway_host, gateway_port).start()
+        return int(self._runner.addresses[0][1])
+
+    async def create_test(self, test_id: str | None = None, started: bool = False) -> TestInfo:
+        return await self.service.create(test_id, started)
+
+    async def start_test(self, test_id: str) -> TestInfo:
+        return await self.service.start(test_id)
+
+    async def finish_test(self, test_id: str) -> TestInfo:
+        return await self.service.finish(test_id)
+
+    async def get_test(self, test_id: str) -> TestInfo:
+        return await self.service.get(test_id)
+
+    async def wait_started(self, test_id: str, timeout: float | None = None) -> TestInfo:
+        return await self.service.wait_started(test_id, timeout)
+
+    async def submit_batch(self, test_id: str, submissions: list[Submission]) -> BatchResult:
+        return await self.service.submit_batch(test_id, submissions)
+
+    async def stop(self) -> None:
+        """Flush everything and stop the gateway; call before killing the actor."""
+        if self._flusher is not None:
+            self._flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._flusher
+            self._flusher = None
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+
+def spawn_results_actor(settings: ResultsSettings, **options: Any) -> Any:
+    """Create the results actor (async, many concurrent calls); `options` go to `.options()`."""
+    remote_cls = ray.remote(ResultsActor)
+    defaults: dict[str, Any] = {"num_cpus": 0, "max_concurrency": 1000, "name": None}
+    defaults.update(options)
+    return remote_cls.options(**defaults).remote(settings)

@@ -1,0 +1,104 @@
+"""Incremental Parquet storage of one test's datapoints.
+
+Datapoints are buffered in memory and flushed as numbered, complete Parquet files ("parts") in
+`{id}.parts/`: each part is written to a temporary name and renamed, so a crash leaves only whole
+parts behind and loses at most what was buffered since the last flush. Finishing the test merges
+the parts into `{id}.parquet`. Reading streams part by part, so no test needs to fit in memory.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from peerperf.protocol.metrics import FIELDS, Kind
+from peerperf.results.model import DataPoint
+
+_ARROW_TYPES = {
+    Kind.NUMBER: pa.float64(),
+    Kind.INTEGER: pa.int64(),
+    Kind.TEXT: pa.string(),
+    Kind.TEXT_LIST: pa.list_(pa.string()),
+    Kind.VECTOR: pa.list_(pa.float64()),
+}
+#: One column per metric, after the peer id and the server timestamp (ms).
+SCHEMA = pa.schema(
+    [pa.field("peerId", pa.string(), nullable=False), pa.field("timestamp", pa.int64(), nullable=False)]
+    + [pa.field(f.name, _ARROW_TYPES[f.kind]) for f in FIELDS]
+)
+_METRIC_NAMES = [f.name for f in FIELDS]
+
+
+def to_table(points: list[DataPoint]) -> pa.Table:
+    """Datapoints as an Arrow table with the shared schema (missing metrics are null)."""
+    columns: dict[str, list[Any]] = {"peerId": [p.peer_id for p in points], "timestamp": [p.timestamp for p in points]}
+    for name in _METRIC_NAMES:
+        columns[name] = [p.metrics.get(name) for p in points]
+    return pa.Table.from_pydict(columns, schema=SCHEMA)
+
+
+def from_rows(rows: list[dict[str, Any]]) -> Iterator[DataPoint]:
+    """Arrow rows back to datapoints; null metrics are left out as they were never sent."""
+    for row in rows:
+        metrics = {name: row[name] for name in _METRIC_NAMES if row[name] is not None}
+        yield DataPoint(row["peerId"], row["timestamp"], metrics)
+
+
+class DatapointLog:
+    """The datapoints of one test on disk, plus those buffered since the last flush."""
+
+    def __init__(self, parts_dir: Path) -> None:
+        self.parts_dir = parts_dir
+        self.buffer: list[DataPoint] = []
+        self._next_part = len(self.part_files()) + 1
+
+    def part_files(self) -> list[Path]:
+        if not self.parts_dir.is_dir():
+            return []
+        return sorted(self.parts_dir.glob("part-*.parquet"))
+
+    def take_buffer(self) -> list[DataPoint]:
+        """Detach the buffered datapoints for a flush (done on the event loop, written in a thread)."""
+        points, self.buffer = self.buffer, []
+        return points
+
+    def write_part(self, points: list[DataPoint]) -> Path | None:
+        """Write `points` as the next complete part file; blocking, meant for a worker thread."""
+        if not points:
+            return None
+        self.parts_dir.mkdir(parents=True, exist_ok=True)
+        path = self.parts_dir / f"part-{self._next_part:06d}.parquet"
+        self._next_part += 1
+        tmp = path.with_suffix(".tmp")
+        pq.write_table(to_table(points), tmp, compression="zstd")
+        os.replace(tmp, path)
+        return path
+
+    def iter_stored(self, parts: list[Path] | None = None, batch_rows: int = 10_000) -> Iterator[list[DataPoint]]:
+        """Flushed datapoints (of `parts`, default all) in arrival order, a batch at a time (blocking I/O)."""
+        for path in self.part_files() if parts is None else parts:
+            for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_rows):
+                yield list(from_rows(batch.to_pylist()))
+
+    def merge_into(self, target: Path) -> int:
+        """Merge every part into one Parquet file at `target` (atomically); returns the row count."""
+        tmp = target.with_suffix(".parquet.tmp")
+        rows = 0
+        with pq.ParquetWriter(tmp, SCHEMA, compression="zstd") as writer:
+            for path in self.part_files():
+                table = pq.read_table(path, schema=SCHEMA)
+                writer.write_table(table)
+                rows += table.num_rows
+        os.replace(tmp, target)
+        return rows
+
+    def remove_parts(self) -> None:
+        for path in self.part_files():
+            path.unlink()
+        if self.parts_dir.is_dir():
+            self.parts_dir.rmdir()

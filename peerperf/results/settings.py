@@ -1,0 +1,23 @@
+"""Every results-service parameter, declared once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from peerperf.settings import setting
+
+
+@dataclass(frozen=True)
+class ResultsSettings:
+    """Configuration of the results service and its HTTP gateway."""
+
+    host: str = setting("127.0.0.1", "address the HTTP gateway listens on", env="HOST")
+    port: int = setting(9904, "HTTP gateway port (0 picks a free one)", env="PORT")
+    location: str = setting("~/peer-performance-tests", "folder results are written to", env="TEST_RESULTS_LOCATION")
+    flush_interval: float = setting(
+        1.0,
+        "datapoints are appended to Parquet this often; a crash loses at most this much",
+        env="FLUSH_INTERVAL",
+        unit="s",
+    )
+    flush_rows: int = setting(5000, "flush early when this many datapoints are buffered", env="FLUSH_ROWS")

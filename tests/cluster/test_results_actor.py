@@ -1,0 +1,80 @@
+"""The results service through a real Ray actor: concurrent batches, start barrier, gateway, files."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pandas as pd
+import pytest
+import ray
+
+from peerperf.cluster.results_actor import spawn_results_actor
+from peerperf.results import ResultsSettings, Submission
+from tests.results.conftest import metrics_body
+
+HOSTS, INTERVALS, PEERS_PER_HOST = 16, 5, 8
+
+
+@pytest.fixture
+def actor(local_ray: dict[str, Any], tmp_path: Path) -> Any:
+    handle = spawn_results_actor(ResultsSettings(location=str(tmp_path), flush_interval=0.05))
+    yield handle
+    ray.get(handle.stop.remote())
+    ray.kill(handle)
+
+
+async def test_many_concurrent_batches_agree_in_json_and_parquet(actor: Any, tmp_path: Path) -> None:
+    port = await actor.start.remote("127.0.0.1", 0)
+    created = await actor.create_test.remote("ray-run")
+    waiters = [actor.wait_started.remote("ray-run", 30) for _ in range(HOSTS)]
+    ready, _ = ray.wait(waiters, timeout=0)
+    assert ready == []  # nobody passes the barrier before the start
+    async with aiohttp.ClientSession(raise_for_status=True) as http:  # started by an HTTP client
+        await http.put(f"http://127.0.0.1:{port}/test/ray-run/start")
+    started = await asyncio.gather(*waiters)
+    assert {s.started for s in started} == {started[0].started} and created.started is None
+
+    async def host(h: int) -> int:
+        accepted = 0
+        for interval in range(INTERVALS):
+            batch = [Submission(f"h{h}p{p}", metrics_body(interval, hostId=f"h{h}")) for p in range(PEERS_PER_HOST)]
+            result = await actor.submit_batch.remote("ray-run", batch)
+            assert result.rejected == []
+            accepted += result.accepted
+        return accepted
+
+    assert sum(await asyncio.gather(*(host(h) for h in range(HOSTS)))) == HOSTS * INTERVALS * PEERS_PER_HOST
+    finished = await actor.finish_test.remote("ray-run")
+    assert finished.finished is not None
+
+    document = json.loads((tmp_path / "ray-run.json").read_text())
+    frame = pd.read_parquet(tmp_path / "ray-run.parquet")
+    assert len(document["dataPoints"]) == len(frame) == HOSTS * INTERVALS * PEERS_PER_HOST
+    from_json = sorted((p["peerId"], p["timestamp"], p["metrics"]["sentTotal"]) for p in document["dataPoints"])
+    from_parquet = sorted(zip(frame["peerId"], frame["timestamp"], frame["sentTotal"], strict=True))
+    assert from_json == from_parquet
+    assert frame.groupby("peerId").size().eq(INTERVALS).all() and frame["hostId"].nunique() == HOSTS
+
+
+async def test_batch_reports_bad_entries_and_keeps_good_ones(actor: Any) -> None:
+    await actor.start.remote()
+    await actor.create_test.remote("mixed", True)
+    result = await actor.submit_batch.remote(
+        "mixed", [Submission("good", metrics_body()), Submission("bad id!", metrics_body()), Submission("p", {"x": 1})]
+    )
+    assert result.accepted == 1 and len(result.rejected) == 2
+    assert "invalid peer id" in result.rejected[0] and "unknown key 'x'" in result.rejected[1]
+
+
+async def test_actor_errors_reach_the_caller(actor: Any) -> None:
+    with pytest.raises(Exception, match=r"no test with id"):
+        await actor.get_test.remote("missing")
+    with pytest.raises(Exception, match="test ids are"):
+        await actor.create_test.remote("../escape")
+    await actor.create_test.remote("slow")
+    with pytest.raises(Exception, match="Timeout"):
+        await actor.wait_started.remote("slow", 0.05)
