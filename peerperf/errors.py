@@ -27,3 +27,11 @@ class RequestError(PeerperfError):
         if self.message:
             body["message"] = self.message
         return body
+
+
+class PeerStateError(PeerperfError):
+    """A peer asked to do something its state does not allow (send to a room it has not joined...)."""
+
+
+class LighthouseUnavailable(PeerperfError):
+    """The lighthouse could not be reached, refused the peer, or stayed away past every retry."""

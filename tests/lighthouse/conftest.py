@@ -40,6 +40,13 @@ class RawPeer:
         assert frame["type"] == frame_type, frame
         return frame
 
+    async def recv_until(self, frame_type: str) -> dict[str, Any]:
+        """The next frame of `frame_type`, skipping others (each wait bounded by FRAME_TIMEOUT)."""
+        while True:
+            frame = await self.recv()
+            if frame["type"] == frame_type:
+                return frame
+
     async def closed(self) -> bool:
         """True once the server closes the socket; frames still queued before the close are skipped."""
         while True:

@@ -1,0 +1,120 @@
+"""One WebRTC connection to another peer: an aiortc RTCPeerConnection with one data channel.
+
+As the original (simple-peer): the initiator creates a single ordered, reliable channel with a random
+40-hex-character label; the answerer takes whatever channel arrives. aiortc gathers every candidate
+before `setLocalDescription` returns, so offers and answers carry complete SDP; trickled candidates
+from browser peers are still accepted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+from collections.abc import Callable
+
+from aiortc import RTCConfiguration, RTCDataChannel, RTCPeerConnection, RTCSessionDescription
+from aiortc.sdp import candidate_from_sdp
+
+from peerperf.protocol.signaling import IceCandidate, SessionDescription
+
+log = logging.getLogger(__name__)
+
+
+class PeerConnection:
+    """A data connection to `remote_id` for one signaling session."""
+
+    def __init__(
+        self,
+        remote_id: str,
+        session_id: str,
+        initiator: bool,
+        configuration: RTCConfiguration,
+        on_data: Callable[[str, bytes], None],
+        on_closed: Callable[[PeerConnection], None],
+    ) -> None:
+        self.remote_id = remote_id
+        self.session_id = session_id
+        self.initiator = initiator
+        self.created = time.monotonic()
+        self.opened = asyncio.Event()
+        self._on_data = on_data
+        self._on_closed = on_closed
+        self._closed = False
+        self._channel: RTCDataChannel | None = None
+        self.pc = RTCPeerConnection(configuration)
+        self.pc.on("connectionstatechange", self._state_changed)
+        if initiator:
+            self._attach(self.pc.createDataChannel(secrets.token_hex(20), ordered=True))
+        else:
+            self.pc.on("datachannel", self._attach)
+
+    @property
+    def connected(self) -> bool:
+        return self._channel is not None and self._channel.readyState == "open" and not self._closed
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
+    def buffered_amount(self) -> int:
+        return self._channel.bufferedAmount if self._channel is not None else 0
+
+    def _attach(self, channel: RTCDataChannel) -> None:
+        if self._channel is not None:  # one channel per connection; extra ones are refused
+            channel.close()
+            return
+        self._channel = channel
+        channel.on("open", self.opened.set)
+        channel.on("message", self._message)
+        channel.on("close", lambda: asyncio.ensure_future(self.close()))
+        if channel.readyState == "open":
+            self.opened.set()
+
+    def _message(self, message: bytes | str) -> None:
+        self._on_data(self.remote_id, message.encode() if isinstance(message, str) else message)
+
+    async def _state_changed(self) -> None:
+        if self.pc.connectionState in ("failed", "closed"):
+            await self.close()
+
+    async def offer(self) -> SessionDescription:
+        """Create the offer (complete SDP: candidates are gathered before this returns)."""
+        await self.pc.setLocalDescription(await self.pc.createOffer())
+        return SessionDescription(self.pc.localDescription.type, self.pc.localDescription.sdp)
+
+    async def answer(self, offer: SessionDescription) -> SessionDescription:
+        await self.pc.setRemoteDescription(RTCSessionDescription(offer.sdp, offer.type))
+        await self.pc.setLocalDescription(await self.pc.createAnswer())
+        return SessionDescription(self.pc.localDescription.type, self.pc.localDescription.sdp)
+
+    async def accept_answer(self, answer: SessionDescription) -> None:
+        await self.pc.setRemoteDescription(RTCSessionDescription(answer.sdp, answer.type))
+
+    async def add_candidate(self, candidate: IceCandidate) -> None:
+        """Add a trickled candidate (browser peers); an empty candidate marks the end."""
+        text = candidate.candidate.removeprefix("candidate:")
+        if not text:
+            return
+        ice = candidate_from_sdp(text)
+        ice.sdpMid = candidate.sdp_mid
+        ice.sdpMLineIndex = candidate.sdp_m_line_index
+        await self.pc.addIceCandidate(ice)
+
+    def send(self, data: bytes) -> bool:
+        if not self.connected:
+            return False
+        assert self._channel is not None
+        self._channel.send(data)
+        return True
+
+    async def close(self) -> None:
+        """Close the channel and the connection (idempotent); tells the owner once."""
+        if self._closed:
+            return
+        self._closed = True
+        self.opened.set()  # wake anyone waiting for the open
+        await self.pc.close()
+        self._on_closed(self)

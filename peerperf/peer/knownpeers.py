@@ -1,0 +1,72 @@
+"""What a peer knows about the other peers of its layer (reference 2.5, 2.9)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+
+@dataclass
+class SubtypeData:
+    """Newest packet seen from one source for one subtype, for `discardOlderThan`."""
+
+    last_timestamp: int
+    last_sequence_id: int
+
+
+@dataclass
+class KnownPeer:
+    """Another peer of the layer: where it is, how fresh our news of it is, how far in latency."""
+
+    id: str
+    position: tuple[float, ...] | None = None
+    #: Newest sender timestamp (ms, the sender's clock) seen in any of its packets.
+    timestamp: int | None = None
+    #: Local monotonic time of the last news (B's `lastUpdated`); drives expiry.
+    last_updated: float | None = None
+    latency: float | None = None
+    hops: int | None = None
+    subtypes: dict[str, SubtypeData] = field(default_factory=dict)
+
+
+class KnownPeers:
+    """Known peers by id."""
+
+    def __init__(self) -> None:
+        self._peers: dict[str, KnownPeer] = {}
+
+    def __contains__(self, peer_id: str) -> bool:
+        return peer_id in self._peers
+
+    def __len__(self) -> int:
+        return len(self._peers)
+
+    def ids(self) -> list[str]:
+        return list(self._peers)
+
+    def get(self, peer_id: str) -> KnownPeer | None:
+        return self._peers.get(peer_id)
+
+    def ensure(self, peer_id: str) -> KnownPeer:
+        return self._peers.setdefault(peer_id, KnownPeer(peer_id))
+
+    def remove(self, peer_id: str) -> None:
+        self._peers.pop(peer_id, None)
+
+    def clear(self) -> None:
+        self._peers.clear()
+
+    def update_position(self, peer_id: str, position: tuple[float, ...]) -> KnownPeer:
+        peer = self.ensure(peer_id)
+        peer.position = position
+        peer.last_updated = time.monotonic()
+        return peer
+
+    def stale(self, max_age: float) -> list[str]:
+        """Peers whose last news is older than `max_age` s (peers never heard from never expire)."""
+        cutoff = time.monotonic() - max_age
+        return [p.id for p in self._peers.values() if p.last_updated is not None and p.last_updated < cutoff]
+
+    def average_latency(self) -> float | None:
+        latencies = [p.latency for p in self._peers.values() if p.latency is not None]
+        return sum(latencies) / len(latencies) if latencies else None
