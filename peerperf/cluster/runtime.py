@@ -34,3 +34,28 @@ def init_local_ray(
     address_info: dict[str, Any] = getattr(context, "address_info", {})
     log.info("local Ray started: %s", address_info.get("address"))
     return address_info
+
+
+def cluster_is_running() -> bool:
+    """Whether `ray start --head` has left a cluster to join on this machine (or RAY_ADDRESS names one)."""
+    return bool(os.environ.get("RAY_ADDRESS")) or os.path.exists("/tmp/ray/ray_current_cluster")
+
+
+def connect(address: str | None, peer_slots: int, num_cpus: int | None = None) -> bool:
+    """Join `address`, or a running cluster, or start a local Ray; True when a local Ray was started.
+
+    A local Ray advertises `peer_slots` so every peer host fits on this one node.
+    """
+    if ray.is_initialized():
+        return False
+    if address or cluster_is_running():
+        try:
+            ray.init(address=address or "auto", runtime_env={"env_vars": dict(LOOPBACK_ENV)} if not address else None)
+            log.info("joined the Ray cluster at %s", address or "auto")
+            return False
+        except ConnectionError:
+            if address:
+                raise
+            log.info("no running Ray cluster found; starting a local one")
+    init_local_ray(num_cpus=num_cpus, resources={"peer_slot": float(peer_slots)}, log_to_driver=False)
+    return True

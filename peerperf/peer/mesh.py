@@ -137,6 +137,8 @@ class Mesh:
             packet.receivedBy.extend(targets)
         data = packet.SerializeToString()
         relayed = packet.hops > 0
+        if not relayed:
+            self._stats.count_originated(len(data), packet.subtype)
         for target in targets:
             self._links.send(target, data)
             self._stats.count_sent(len(data), relayed, packet.subtype)

@@ -119,7 +119,8 @@ class Peer:
         self.mesh = Mesh(self.id, self, self.known, self.stats, self.settings, lambda: self.rooms, self._deliver)
         self._spawn(self._signaling_worker())
         self._spawn(self._every(self.settings.expiration_loop_interval, self._housekeeping))
-        self._spawn(self._every(self.settings.stats_update_interval, self._close_stats_window))
+        if self.settings.stats_update_interval > 0:
+            self._spawn(self._every(self.settings.stats_update_interval, self.close_stats_window))
         if self.settings.network_update_interval > 0:
             self._spawn(self._every(self.settings.network_update_interval, self.update_network))
         if self.settings.ping_interval is not None:
@@ -230,10 +231,13 @@ class Peer:
             body["averageLatency"] = latency
         return body
 
-    def _close_stats_window(self) -> None:
+    def close_stats_window(self) -> dict[str, Any]:
+        """End the stats window now and return its metrics (also passed to `on_stats`)."""
         self.stats.close_period()
+        metrics = self.metrics()
         if self._on_stats is not None:
-            self._on_stats(self.metrics())
+            self._on_stats(metrics)
+        return metrics
 
     # ---- the network --------------------------------------------------------------------------
 

@@ -31,7 +31,9 @@ class PeerSettings:
         "re-evaluated on events and could stay under target); 0 disables",
         unit="s",
     )
-    stats_update_interval: float = setting(1.0, "stats window length", unit="s")
+    stats_update_interval: float = setting(
+        1.0, "stats window length; 0 leaves closing windows to the caller (`close_stats_window`)", unit="s"
+    )
     ping_interval: float | None = setting(None, "pause between pings; unset means no pings", unit="s")
     ping_timeout: float = setting(7.0, "pings and pongs expire and results are collected after this", unit="s")
     known_peer_expiry: float = setting(90.0, "known peers silent for this long are forgotten", unit="s")

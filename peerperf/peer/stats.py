@@ -76,13 +76,17 @@ class GlobalStats:
     subtypes: Counter[tuple[str, str]] = field(default_factory=Counter)
 
     def __post_init__(self) -> None:
-        for name in ("sent", "received", "relayed", "all"):
+        for name in ("sent", "received", "relayed", "all", "originated"):
             self.categories[name] = Stats()
         self.close_period()  # the original's tick at construction: no rates yet
 
     def count_sent(self, size: int, relayed: bool, subtype: str = "") -> None:
         self._count("relayed" if relayed else "sent", size, subtype)
         self._count("all", size, subtype)
+
+    def count_originated(self, size: int, subtype: str = "") -> None:
+        """A packet this peer created (counted once, however many connections it goes out on)."""
+        self._count("originated", size, subtype)
 
     def count_received(self, size: int, tags: Iterable[str], subtype: str = "") -> None:
         self._count("received", size, subtype)
@@ -105,3 +109,12 @@ class GlobalStats:
         for name in CATEGORIES:
             out.update((self.categories.get(name) or Stats()).as_metrics(name))
         return out
+
+    def originated_metrics(self) -> dict[str, Any]:
+        """peerperf's `originated` counts: packets created here, whatever the connection count."""
+        stats = self.categories.get("originated") or Stats()
+        return {
+            "originated": stats.period_packets,
+            "originatedTotal": stats.total_packets,
+            "originatedPerSecond": stats.packets_per_second,
+        }

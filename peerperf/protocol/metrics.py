@@ -79,7 +79,20 @@ FIELDS: tuple[MetricField, ...] = (
     MetricField("knownPeersCount", Kind.INTEGER, "peers this peer knows of", "peers", default=0),
     MetricField("position", Kind.VECTOR, "the peer's position [x, y, z]", "world units"),
     MetricField("averageLatency", Kind.NUMBER, "mean ping round trip to known peers (when pinging)", "ms"),
-    # peerperf's own fields: the harness measuring itself and where the peer ran.
+    # peerperf's own fields: what the peer created, the harness measuring itself, where the peer ran.
+    MetricField(
+        "originated",
+        Kind.NUMBER,
+        "packets this peer created in the window (counted once, not per connection like `sent`)",
+        "packets",
+        original=False,
+    ),
+    MetricField(
+        "originatedTotal", Kind.NUMBER, "packets this peer created since it started", "packets", original=False
+    ),
+    MetricField(
+        "originatedPerSecond", Kind.NUMBER, "rate of packets created over the window", "packets/s", original=False
+    ),
     MetricField("tickLagP50", Kind.NUMBER, "median tick lateness in the window", "ms", original=False),
     MetricField("tickLagP99", Kind.NUMBER, "99th percentile tick lateness in the window", "ms", original=False),
     MetricField("tickLagMax", Kind.NUMBER, "worst tick lateness in the window", "ms", original=False),

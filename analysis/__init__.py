@@ -1,0 +1,1 @@
+"""Analysis: Parquet (or the JSON results document) in, pandas out."""

@@ -1,0 +1,365 @@
+"""One whole test run, driven from the Ray driver.
+
+Start the services (unless external URLs are given), create or join the test, place the peer hosts,
+wait until every peer has joined (a barrier with a deadline that names who is missing), start the
+test, watch progress, finish, and always clean up what was started.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import ray
+from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+from peerperf.cluster import runtime
+from peerperf.cluster.peerhost_actor import spawn_peer_host
+from peerperf.cluster.results_actor import spawn_results_actor
+from peerperf.cluster.services import ActorResultsClient, LighthouseService
+from peerperf.config import RunConfig
+from peerperf.errors import ConfigError, PeerperfError
+from peerperf.lighthouse import LighthouseSettings
+from peerperf.peer import PeerSettings
+from peerperf.results import ResultsSettings
+from peerperf.results.client import HttpResultsClient, ResultsClient
+from peerperf.settings import resolve
+from peerperf.sim.host import HostConfig, HostProgress, PeerSpec, SetupReport
+from peerperf.sim.population import Population, group, plan_peers
+from peerperf.sim.routines import parse_mix
+
+log = logging.getLogger(__name__)
+
+#: How long shutting down hosts and services may take before they are killed.
+SHUTDOWN_TIMEOUT = 30.0
+
+
+@dataclass(frozen=True)
+class RunSnapshot:
+    """What the live view shows, refreshed about once a second."""
+
+    phase: str
+    peers: int
+    ready: int
+    failed: int
+    nodes: int
+    elapsed: float
+    duration: float
+    originated_per_second: float = 0.0
+    received_per_second: float = 0.0
+    connections_mean: float = 0.0
+    connections_min: int = 0
+    tick_lag_p99_ms: float = 0.0
+    cpu_max: float = 0.0
+    datapoints: int = 0
+    message: str = ""
+
+
+@dataclass
+class RunOutcome:
+    """How the run ended and where its results are."""
+
+    test_id: str = ""
+    ok: bool = False
+    reason: str = ""
+    interrupted: bool = False
+    owned: bool = False
+    missing: dict[str, str] = field(default_factory=dict)
+    datapoints: int = 0
+    peers_reporting: int = 0
+    json_path: Path | None = None
+    parquet_path: Path | None = None
+    results_url: str | None = None
+    lighthouse_url: str | None = None
+
+
+class RunAborted(PeerperfError):
+    """The run cannot go on (peers missing at the deadline, capacity, a finished test...)."""
+
+
+@dataclass
+class _Services:
+    lighthouse_url: str
+    results: ResultsClient
+    results_target: Any
+    results_url: str | None
+    actors: list[Any] = field(default_factory=list)
+
+
+class Orchestrator:
+    """Runs one test; `interrupt()` (Ctrl-C) ends it early but cleanly, a second one forcefully."""
+
+    def __init__(self, config: RunConfig, on_progress: Callable[[RunSnapshot], None] | None = None) -> None:
+        self.config = config
+        self._on_progress = on_progress or (lambda snapshot: None)
+        self._interrupts = 0
+        self._stop = asyncio.Event()
+        self.outcome = RunOutcome()
+        self._hosts: list[tuple[Any, list[PeerSpec]]] = []
+
+    def interrupt(self) -> None:
+        self._interrupts += 1
+        self._stop.set()
+
+    # ---- the run ------------------------------------------------------------------------------
+
+    async def run(self) -> RunOutcome:
+        config = self.config
+        routines = parse_mix(config.routine)
+        self._show("starting Ray")
+        started_ray = runtime.connect(config.address, config.peers)
+        hosts: list[Any] = []
+        services: _Services | None = None
+        try:
+            services = await self._start_services()
+            await self._prepare_test(services.results)
+            await self._check_layer_capacity(services.lighthouse_url)
+            rng = random.Random(config.seed)
+            population = Population(
+                config.peers, routines, config.layer, config.room, config.room_size, config.peer_id_length
+            )
+            specs = plan_peers(population, rng)
+            hosts = self._spawn_hosts(specs, services.lighthouse_url, rng)
+            ready_hosts = await self._barrier(hosts, specs)
+            await self._run_test(ready_hosts, services)
+        except RunAborted as exc:
+            self.outcome.reason = str(exc)
+        except ConfigError as exc:
+            self.outcome.reason = str(exc)
+        finally:
+            await self._cleanup(hosts, services)
+            if started_ray:
+                ray.shutdown()
+        return self.outcome
+
+    async def _start_services(self) -> _Services:
+        config = self.config
+        here = NodeAffinitySchedulingStrategy(node_id=ray.get_runtime_context().get_node_id(), soft=False)
+        actors: list[Any] = []
+        if config.lighthouse_url:
+            lighthouse_url = config.lighthouse_url
+        else:
+            self._show("starting the lighthouse")
+            capacity = config.max_per_layer or max(100, config.peers)
+            settings = resolve(
+                LighthouseSettings,
+                environ={},
+                no_auth=True,
+                host="",
+                port=config.lighthouse_port,
+                max_per_layer=capacity,
+            )
+            lighthouse_actor: Any = ray.remote(LighthouseService)
+            lighthouse = lighthouse_actor.options(num_cpus=0, scheduling_strategy=here).remote(settings)
+            actors.append(lighthouse)
+            lighthouse_url = await lighthouse.start.remote()
+        self.outcome.lighthouse_url = lighthouse_url
+        if config.results_url:
+            http = HttpResultsClient(config.results_url)
+            self.outcome.results_url = config.results_url
+            return _Services(lighthouse_url, http, config.results_url, config.results_url, actors)
+        self._show("starting the results service")
+        results_settings = ResultsSettings(location=config.output)
+        actor = spawn_results_actor(results_settings, scheduling_strategy=here)
+        actors.append(actor)
+        host = ray.util.get_node_ip_address()
+        port = await actor.start.remote(host, config.results_port)
+        client = ActorResultsClient(actor)
+        self.outcome.results_url = f"http://{host}:{port}"
+        return _Services(lighthouse_url, client, client, self.outcome.results_url, actors)
+
+    async def _prepare_test(self, results: ResultsClient) -> None:
+        """Create the test, or join an existing one whose start someone else controls."""
+        test_id = self.config.test_id
+        if test_id is not None:
+            try:
+                info = await results.get_test(test_id)
+            except PeerperfError as exc:
+                if getattr(exc, "http_status", None) != 404:
+                    raise RunAborted(f"cannot look up test {test_id}: {exc}") from exc
+            else:
+                if info.finished is not None:
+                    raise RunAborted(f"test {test_id} has already finished")
+                self.outcome.test_id, self.outcome.owned = test_id, False
+                return
+        try:
+            info = await results.create_test(test_id)
+        except PeerperfError as exc:
+            raise RunAborted(f"cannot create the test: {exc}") from exc
+        self.outcome.test_id, self.outcome.owned = info.id, True
+
+    async def _check_layer_capacity(self, lighthouse_url: str) -> None:
+        """Refuse up front when the layer cannot hold the peers, instead of failing them one by one."""
+        if not self.config.lighthouse_url:
+            return  # the embedded lighthouse is sized for the run
+        url = f"{lighthouse_url.rstrip('/')}/layers/{self.config.layer}"
+        try:
+            async with aiohttp.ClientSession() as http, http.get(url) as resp:
+                if resp.status != 200:
+                    return  # the layer does not exist yet: it is created with the lighthouse's capacity
+                layer = await resp.json()
+        except (aiohttp.ClientError, OSError) as exc:
+            raise RunAborted(f"cannot reach the lighthouse at {lighthouse_url}: {exc}") from exc
+        free = int(layer.get("maxUsers", 0)) - int(layer.get("usersCount", 0))
+        if self.config.peers > free:
+            raise RunAborted(
+                f"layer {self.config.layer!r} has room for {free} more peers (maxUsers "
+                f"{layer.get('maxUsers')}), but the run needs {self.config.peers}; raise the "
+                f"lighthouse's MAX_PER_LAYER or use fewer peers"
+            )
+
+    def _spawn_hosts(self, specs: list[PeerSpec], lighthouse_url: str, rng: random.Random) -> list[Any]:
+        config = self.config
+        settings = PeerSettings(stats_update_interval=0, ping_interval=config.ping_interval)
+        hosts = []
+        for number, chunk in enumerate(group(specs, config.peers_per_actor)):
+            host_config = HostConfig(
+                f"host-{number:04d}", lighthouse_url, settings, config.stats_interval / 1000, seed=rng.randrange(2**32)
+            )
+            hosts.append((spawn_peer_host(host_config, chunk), chunk))
+        self._hosts = hosts
+        return [h for h, _ in hosts]
+
+    async def _barrier(self, hosts: list[Any], specs: list[PeerSpec]) -> list[Any]:
+        """Wait until every peer has joined or the deadline passes; name every missing peer."""
+        config = self.config
+        pending = {asyncio.ensure_future(_await(host.setup.remote())): (host, chunk) for host, chunk in self._hosts}
+        reports: dict[int, SetupReport] = {}
+        deadline = time.monotonic() + config.ready_timeout
+        ready_count = failed_count = 0
+        while pending and not self._stop.is_set() and time.monotonic() < deadline:
+            done, _ = await asyncio.wait(pending, timeout=0.5)
+            for future in done:
+                host, chunk = pending.pop(future)
+                try:
+                    report: SetupReport = future.result()
+                except ray.exceptions.RayError as exc:
+                    report = SetupReport("?", "", [], {s.peer_id: f"host failed: {exc}" for s in chunk})
+                reports[id(host)] = report
+                ready_count += len(report.ready)
+                failed_count += len(report.failed)
+            nodes = len({r.node_id for r in reports.values()})
+            self._show("connecting peers", ready=ready_count, failed=failed_count, nodes=nodes)
+        for future in pending:
+            future.cancel()
+        missing: dict[str, str] = {}
+        for report in reports.values():
+            missing.update(report.failed)
+        for _, chunk in pending.values():
+            missing.update({s.peer_id: f"not ready after {config.ready_timeout:.0f} s" for s in chunk})
+        self.outcome.missing = missing
+        if self._stop.is_set():
+            self.outcome.interrupted = True
+            raise RunAborted("interrupted while peers were connecting")
+        if missing and config.on_missing == "abort":
+            shown = ", ".join(f"{p[:12]}: {why}" for p, why in list(missing.items())[:10])
+            raise RunAborted(
+                f"{len(missing)} of {config.peers} peers are not ready ({shown}); "
+                f"use --on-missing proceed to run without them"
+            )
+        return [host for host, _ in self._hosts if id(host) in reports and reports[id(host)].ready]
+
+    async def _run_test(self, hosts: list[Any], services: _Services) -> None:
+        config = self.config
+        outcome = self.outcome
+        runs = {
+            asyncio.ensure_future(
+                _await(host.run.remote(services.results_target, outcome.test_id, config.duration, config.start_timeout))
+            ): host
+            for host in hosts
+        }
+        if outcome.owned:
+            await services.results.start_test(outcome.test_id)
+        else:
+            self._show(f"waiting for test {outcome.test_id} to be started (PUT /test/{outcome.test_id}/start)")
+        started_at: float | None = time.monotonic() if outcome.owned else None
+        pending = set(runs)
+        while pending:
+            done, pending = await asyncio.wait(pending, timeout=1.0)
+            for future in done:
+                try:
+                    outcome.datapoints += future.result()
+                except (ray.exceptions.RayError, PeerperfError, TimeoutError) as exc:
+                    log.error("a peer host failed: %s", exc)
+            if started_at is None:
+                info = await services.results.get_test(outcome.test_id)
+                started_at = time.monotonic() if info.started is not None else None
+            if self._stop.is_set() and not outcome.interrupted:
+                outcome.interrupted = True
+                for host in hosts:
+                    host.stop.remote()
+            await self._show_running(hosts, started_at)
+        if outcome.owned:
+            self._show("finishing the test")
+            await services.results.finish_test(outcome.test_id)
+            folder = Path(config.output).expanduser()
+            if not config.results_url:
+                outcome.json_path = folder / f"{outcome.test_id}.json"
+                outcome.parquet_path = folder / f"{outcome.test_id}.parquet"
+        outcome.ok = not outcome.interrupted and outcome.datapoints > 0 and not outcome.missing
+        if not outcome.ok and not outcome.reason:
+            outcome.reason = (
+                "interrupted"
+                if outcome.interrupted
+                else ("no datapoints were recorded" if outcome.datapoints == 0 else "some peers were missing")
+            )
+
+    async def _show_running(self, hosts: list[Any], started_at: float | None) -> None:
+        try:
+            progress: list[HostProgress] = await asyncio.wait_for(
+                asyncio.gather(*(h.progress.remote() for h in hosts)), 5.0
+            )
+        except (TimeoutError, ray.exceptions.RayError):
+            return
+        connections = [c for p in progress for c in p.connections]
+        elapsed = time.monotonic() - started_at if started_at is not None else 0.0
+        self._on_progress(
+            RunSnapshot(
+                "running" if started_at is not None else "waiting for the start signal",
+                self.config.peers,
+                sum(p.ready for p in progress),
+                len(self.outcome.missing),
+                len({p.node_id for p in progress}),
+                elapsed,
+                self.config.duration,
+                sum(p.originated_per_second for p in progress),
+                sum(p.received_per_second for p in progress),
+                sum(connections) / len(connections) if connections else 0.0,
+                min(connections, default=0),
+                max((p.tick_lag_p99_ms for p in progress), default=0.0),
+                max((p.cpu_percent for p in progress), default=0.0),
+                sum(p.datapoints for p in progress),
+            )
+        )
+
+    def _show(self, phase: str, ready: int = 0, failed: int = 0, nodes: int = 0) -> None:
+        self._on_progress(RunSnapshot(phase, self.config.peers, ready, failed, nodes, 0.0, self.config.duration))
+
+    async def _cleanup(self, hosts: list[Any], services: _Services | None) -> None:
+        self._show("stopping")
+        if hosts:
+            await asyncio.gather(
+                *(asyncio.wait_for(_await(h.shutdown.remote()), SHUTDOWN_TIMEOUT) for h in hosts),
+                return_exceptions=True,
+            )
+            for host in hosts:
+                ray.kill(host)
+        if services is not None:
+            await services.results.close()
+            for actor in services.actors:
+                try:
+                    await asyncio.wait_for(_await(actor.stop.remote()), SHUTDOWN_TIMEOUT)
+                except (TimeoutError, ray.exceptions.RayError) as exc:
+                    log.warning("a service did not stop cleanly: %s", exc)
+                ray.kill(actor)
+
+
+async def _await(ref: Any) -> Any:
+    return await ref

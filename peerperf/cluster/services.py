@@ -1,0 +1,61 @@
+"""Embedded services as Ray actors: the lighthouse, and a results client backed by the results actor."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ray
+from aiohttp import web
+
+from peerperf.lighthouse import LighthouseSettings, create_app
+from peerperf.results.model import TestInfo
+from peerperf.results.service import BatchResult, Submission
+
+
+class LighthouseService:
+    """The embedded lighthouse on an actor's event loop, listening on the node's address."""
+
+    def __init__(self, settings: LighthouseSettings) -> None:
+        self.settings = settings
+        self._runner: web.AppRunner | None = None
+
+    async def start(self) -> str:
+        """Start serving; returns the URL peers use (the node's address, the bound port)."""
+        host = self.settings.host or ray.util.get_node_ip_address()
+        self._runner = web.AppRunner(create_app(self.settings), handle_signals=False)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, host, self.settings.port).start()
+        return f"http://{host}:{self._runner.addresses[0][1]}"
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+
+class ActorResultsClient:
+    """`ResultsClient` over the results actor (picklable: it holds only the actor handle)."""
+
+    def __init__(self, actor: Any) -> None:
+        self.actor = actor
+
+    async def create_test(self, test_id: str | None = None, started: bool = False) -> TestInfo:
+        return await self.actor.create_test.remote(test_id, started)
+
+    async def start_test(self, test_id: str) -> TestInfo:
+        return await self.actor.start_test.remote(test_id)
+
+    async def finish_test(self, test_id: str) -> TestInfo:
+        return await self.actor.finish_test.remote(test_id)
+
+    async def get_test(self, test_id: str) -> TestInfo:
+        return await self.actor.get_test.remote(test_id)
+
+    async def wait_started(self, test_id: str, timeout: float | None = None) -> TestInfo:
+        return await self.actor.wait_started.remote(test_id, timeout)
+
+    async def submit_batch(self, test_id: str, submissions: list[Submission]) -> BatchResult:
+        return await self.actor.submit_batch.remote(test_id, submissions)
+
+    async def close(self) -> None:
+        return None

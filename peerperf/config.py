@@ -1,0 +1,68 @@
+"""The run's parameters, declared once: `python -m peerperf.run --help` is generated from this."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from peerperf.errors import ConfigError
+from peerperf.settings import setting
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """One performance test. Env vars named after the original's (PEERS_COUNT, TEST_ID, ...) also work."""
+
+    peers: int = setting(8, "simulated peers", env="PEERS_COUNT")
+    duration: float = setting(180.0, "test length after the start signal", env="TEST_DURATION", unit="s")
+    routine: str = setting("default", "routine name, module:function, or a weighted mix such as default:0.8,idle:0.2")
+    peers_per_actor: int = setting(1, "simulated peers per Ray actor (1: every peer is its own process)")
+    stats_interval: int = setting(2000, "datapoint period per peer", unit="ms")
+    lighthouse_url: str | None = setting(
+        None, "an external lighthouse; default: start the embedded one", env="LIGHTHOUSE_URL"
+    )
+    results_url: str | None = setting(
+        None,
+        "an external results server (peers submit over HTTP); default: start the embedded one",
+        env="RESULTS_SERVER_URL",
+    )
+    test_id: str | None = setting(
+        None,
+        "test to create, or to join when it exists (peers then wait for its start through the results API)",
+        env="TEST_ID",
+    )
+    address: str | None = setting(
+        None, "Ray address; default: a running cluster if there is one, else a local Ray", env="RAY_ADDRESS"
+    )
+    output: str = setting(
+        "~/peer-performance-tests", "results folder of the embedded results service", env="TEST_RESULTS_LOCATION"
+    )
+    layer: str = setting("blue", "layer every peer joins")
+    room: str = setting("room", "room peers join (a prefix with --room-size)")
+    room_size: int | None = setting(None, "spread peers over rooms of this many: room-1, room-2, ...")
+    ready_timeout: float = setting(120.0, "how long peers may take to connect and join", unit="s")
+    on_missing: str = setting("abort", "when peers are not ready by the deadline: abort or proceed")
+    start_timeout: float = setting(600.0, "how long peers wait for the start signal", unit="s")
+    peer_id_length: int = setting(42, "length of random peer ids (42 mimics an ETH address)", env="PEER_ID_LENGTH")
+    ping_interval: float | None = setting(None, "pause between pings for latency; unset: no pings", unit="s")
+    lighthouse_port: int = setting(0, "embedded lighthouse port (0: a free one)")
+    results_port: int = setting(0, "embedded results gateway port (0: a free one)")
+    max_per_layer: int | None = setting(None, "embedded lighthouse layer capacity; default: enough for the run")
+    seed: int | None = setting(None, "random seed for ids, positions and start offsets")
+    plain: bool = setting(False, "plain progress lines instead of the live view")
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.peers < 1:
+            problems.append("--peers must be at least 1")
+        if self.duration <= 0:
+            problems.append("--duration must be positive")
+        if self.peers_per_actor < 1:
+            problems.append("--peers-per-actor must be at least 1")
+        if self.stats_interval < 100:
+            problems.append("--stats-interval must be at least 100 ms")
+        if self.room_size is not None and self.room_size < 1:
+            problems.append("--room-size must be at least 1")
+        if self.on_missing not in ("abort", "proceed"):
+            problems.append("--on-missing must be abort or proceed")
+        if problems:
+            raise ConfigError("; ".join(problems))

@@ -1,0 +1,110 @@
+"""How peers and the orchestrator talk to a results service: one protocol, two transports.
+
+`ResultsClient` is what the simulation needs. `HttpResultsClient` speaks the original's HTTP API, so
+any compatible results server works (`--results-url`); inside Ray the actor client in
+`peerperf.cluster` calls the results actor directly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any, Protocol
+
+import aiohttp
+
+from peerperf.errors import RequestError
+from peerperf.results.model import TestInfo
+from peerperf.results.service import BatchResult, Submission
+
+#: Concurrent metric PUTs per batch over HTTP.
+HTTP_CONCURRENCY = 16
+
+
+class ResultsClient(Protocol):
+    """The results operations a run uses."""
+
+    async def create_test(self, test_id: str | None = None, started: bool = False) -> TestInfo: ...
+
+    async def start_test(self, test_id: str) -> TestInfo: ...
+
+    async def finish_test(self, test_id: str) -> TestInfo: ...
+
+    async def get_test(self, test_id: str) -> TestInfo: ...
+
+    async def wait_started(self, test_id: str, timeout: float | None = None) -> TestInfo: ...
+
+    async def submit_batch(self, test_id: str, submissions: list[Submission]) -> BatchResult: ...
+
+    async def close(self) -> None: ...
+
+
+class HttpResultsClient:
+    """The original's results API over HTTP; waiting for the start polls `GET /test/{id}` (its contract)."""
+
+    def __init__(self, base_url: str, poll_interval: float = 0.5, timeout: float = 30.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.poll_interval = poll_interval
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._session: aiohttp.ClientSession | None = None
+
+    def _http(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            self._session = aiohttp.ClientSession(timeout=self._timeout)
+        return self._session
+
+    async def _call(self, method: str, path: str, body: Any = None) -> Any:
+        try:
+            async with self._http().request(method, self.base_url + path, json=body) as resp:
+                answer = await resp.json(content_type=None)
+                if resp.status >= 400:
+                    status = answer.get("status", "error") if isinstance(answer, dict) else "error"
+                    message = answer.get("message", status) if isinstance(answer, dict) else str(answer)
+                    raise RequestError(resp.status, status, f"{method} {path}: {message}")
+                return answer
+        except (aiohttp.ClientError, OSError, ValueError) as exc:
+            raise RequestError(503, "results-unreachable", f"{method} {self.base_url}{path} failed: {exc}") from exc
+
+    async def create_test(self, test_id: str | None = None, started: bool = False) -> TestInfo:
+        path = "/test" if test_id is None else f"/test/{test_id}"
+        return TestInfo.from_json(await self._call("POST", path, {"started": True} if started else None))
+
+    async def start_test(self, test_id: str) -> TestInfo:
+        return TestInfo.from_json(await self._call("PUT", f"/test/{test_id}/start"))
+
+    async def finish_test(self, test_id: str) -> TestInfo:
+        return TestInfo.from_json(await self._call("PUT", f"/test/{test_id}/finish"))
+
+    async def get_test(self, test_id: str) -> TestInfo:
+        return TestInfo.from_json(await self._call("GET", f"/test/{test_id}"))
+
+    async def wait_started(self, test_id: str, timeout: float | None = None) -> TestInfo:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            info = await self.get_test(test_id)
+            if info.started is not None:
+                return info
+            if deadline is not None and time.monotonic() >= deadline:
+                raise TimeoutError(f"test {test_id} did not start within {timeout} s")
+            await asyncio.sleep(self.poll_interval)
+
+    async def submit_batch(self, test_id: str, submissions: list[Submission]) -> BatchResult:
+        """One `PUT /test/{id}/peer/{peerId}/metrics` per datapoint, as the original clients did."""
+        gate = asyncio.Semaphore(HTTP_CONCURRENCY)
+
+        async def put(submission: Submission) -> str | None:
+            async with gate:
+                try:
+                    await self._call("PUT", f"/test/{test_id}/peer/{submission.peer_id}/metrics", submission.metrics)
+                    return None
+                except RequestError as exc:
+                    return f"{submission.peer_id!r}: {exc}"
+
+        problems = await asyncio.gather(*(put(s) for s in submissions))
+        rejected = [p for p in problems if p is not None]
+        return BatchResult(len(submissions) - len(rejected), rejected)
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None

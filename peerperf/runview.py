@@ -1,0 +1,106 @@
+"""What a person watching a run sees: a live panel on a terminal, plain lines elsewhere, a summary at the end."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+
+from analysis.summary import RunSummary
+from peerperf.cluster.orchestrator import RunOutcome, RunSnapshot
+
+#: Seconds between progress lines when the output is not a terminal.
+PLAIN_EVERY = 5.0
+
+
+class RunView:
+    def __init__(self, plain: bool = False, console: Console | None = None) -> None:
+        self.console = console or Console(soft_wrap=True)
+        self.plain = plain or not self.console.is_terminal
+        self._live: Live | None = None
+        self._last_line = 0.0
+        self._last_phase = ""
+
+    def update(self, snapshot: RunSnapshot) -> None:
+        if self.plain:
+            now = time.monotonic()
+            if snapshot.phase != self._last_phase or now - self._last_line >= PLAIN_EVERY:
+                self.console.print(_line(snapshot), highlight=False, markup=False, soft_wrap=True)
+                self._last_line, self._last_phase = now, snapshot.phase
+            return
+        if self._live is None:
+            self._live = Live(_panel(snapshot), console=self.console, refresh_per_second=4, transient=False)
+            self._live.start()
+        else:
+            self._live.update(_panel(snapshot))
+
+    def close(self) -> None:
+        if self._live is not None:
+            self._live.stop()
+            self._live = None
+
+    def outcome(self, outcome: RunOutcome, summary: RunSummary | None) -> None:
+        if summary is not None:
+            table = Table(title=f"test {outcome.test_id}: {summary.peers} peers, {summary.datapoints} datapoints")
+            table.add_column("figure")
+            table.add_column("value", justify="right")
+            table.add_column("unit")
+            for figure in summary.figures:
+                table.add_row(figure.label, str(figure.value), figure.unit)
+            self.console.print(table)
+            if summary.saturated:
+                self.console.print(
+                    "[bold red]HARNESS SATURATED[/]: these figures measure the load generator, not the network:"
+                )
+                for reason in summary.saturation_reasons:
+                    self.console.print(f"  - {reason}")
+            else:
+                self.console.print("harness check: tick loop on time and hosts below CPU limits")
+        for label, path in (("JSON", outcome.json_path), ("Parquet", outcome.parquet_path)):
+            if path is not None:
+                self.console.print(f"{label}: {path}", highlight=False)
+        if outcome.missing:
+            self.console.print(f"[yellow]{len(outcome.missing)} peers missing[/]:")
+            for peer_id, why in list(outcome.missing.items())[:20]:
+                self.console.print(f"  {peer_id}: {why}", highlight=False)
+        if outcome.ok:
+            self.console.print(f"[green]done[/]: test {outcome.test_id}")
+        else:
+            self.console.print(f"[red]failed[/]: {outcome.reason or 'see above'}")
+
+
+def _line(s: RunSnapshot) -> str:
+    if s.phase != "running":
+        return f"[{s.phase}] peers ready {s.ready}/{s.peers}" + (f", failed {s.failed}" if s.failed else "")
+    return (
+        f"[running] {s.elapsed:5.0f}/{s.duration:.0f} s  peers {s.ready}/{s.peers} on {s.nodes} node(s)  "
+        f"originated {s.originated_per_second:.0f}/s  received {s.received_per_second:.0f}/s  "
+        f"connections {s.connections_mean:.1f} (min {s.connections_min})  "
+        f"tick lag p99 {s.tick_lag_p99_ms:.1f} ms  cpu {s.cpu_max:.0f}%  datapoints {s.datapoints}"
+    )
+
+
+def _panel(s: RunSnapshot) -> Table:
+    table = Table(title=f"peerperf: {s.phase}", show_header=False)
+    table.add_column(style="bold")
+    table.add_column()
+    remaining = max(0.0, s.duration - s.elapsed)
+    table.add_row("peers ready", f"{s.ready}/{s.peers}" + (f"  ({s.failed} failed)" if s.failed else ""))
+    table.add_row("nodes", str(s.nodes))
+    table.add_row("elapsed / remaining", f"{s.elapsed:.0f} s / {remaining:.0f} s")
+    table.add_row("originated / received", f"{s.originated_per_second:.0f} / {s.received_per_second:.0f} packets/s")
+    table.add_row("connections per peer", f"{s.connections_mean:.1f} (min {s.connections_min})")
+    lag_style = "red" if s.tick_lag_p99_ms > 33 else "green"
+    table.add_row("worst tick lag p99", f"[{lag_style}]{s.tick_lag_p99_ms:.1f} ms[/]")
+    table.add_row("worst host CPU", f"{s.cpu_max:.0f}% of a core")
+    table.add_row("datapoints", str(s.datapoints))
+    if s.message:
+        table.add_row("", s.message)
+    return table
+
+
+def exists(path: Path | None) -> bool:
+    return path is not None and path.exists()

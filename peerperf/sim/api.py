@@ -1,0 +1,54 @@
+"""What a routine sees: `routine(elapsed, delta, peer)` with `peer` a `RoutinePeer`.
+
+Routines never see aiortc, aiohttp or Ray. Times are seconds: `elapsed` since this peer's routine
+started (after its random start offset), `delta` since its previous tick.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol
+
+Position = tuple[float, float, float]
+
+
+class RoutinePeer(Protocol):
+    """The peer-facing API of one simulated peer."""
+
+    #: The room its messages go to by default.
+    room: str
+    #: Per-peer scratch space for the routine (timers, targets, anything).
+    state: dict[str, Any]
+
+    @property
+    def id(self) -> str:
+        """This peer's id."""
+
+    @property
+    def position(self) -> Position: ...
+
+    def move_to(self, position: Position) -> None:
+        """Set this peer's position (what its heartbeats and position messages report)."""
+
+    @property
+    def connections(self) -> list[str]:
+        """Ids of the peers this one has an open data channel with."""
+
+    def send_position(self) -> None:
+        """The original's position message, `unreliable("position")`."""
+
+    def send_profile(self) -> None:
+        """The original's profile message, `unreliable("profile")`."""
+
+    def send_chat(self, text: str | None = None) -> None:
+        """The original's chat message, `reliable("chat")` (random 40-character text by default)."""
+
+    def send(self, payload: bytes | str | Any, *, subtype: str, reliable: bool, room: str | None = None) -> None:
+        """Any payload: bytes, text or a JSON-able value, to `room` (default: this peer's room)."""
+
+    def every(self, period: float, key: str | None = None) -> Callable[[float], int]:
+        """A non-drifting timer kept per peer (by `key`, default the period): call it with `elapsed`;
+        it returns how many periods fell due since the last call."""
+
+
+Routine = Callable[[float, float, RoutinePeer], None]

@@ -1,0 +1,246 @@
+"""A peer host: K simulated peers on one event loop, one tick loop, one stats batch per interval.
+
+The host is a plain class (a Ray actor wraps it in `peerperf.cluster`). Its life is `setup()`
+(connect and join every peer, report who is ready), `run()` (wait for the test to start, tick the
+routines for the duration, submit every peer's datapoint each stats interval) and `shutdown()`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from peerperf.errors import PeerperfError
+from peerperf.peer import Peer, PeerSettings
+from peerperf.results.client import ResultsClient
+from peerperf.results.service import Submission
+from peerperf.sim.hostload import HostLoad
+from peerperf.sim.routines import load_routine
+from peerperf.sim.simpeer import SimulatedPeer, start_offset
+from peerperf.sim.tickloop import LagWindow, TickLoop
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PeerSpec:
+    """One simulated peer to create: its stable index, id, routine and place in the mesh."""
+
+    index: int
+    peer_id: str
+    routine: str
+    layer: str
+    room: str
+    position: tuple[float, float, float]
+
+
+@dataclass(frozen=True)
+class HostConfig:
+    """What every host of a run shares."""
+
+    host_id: str
+    lighthouse_url: str
+    peer_settings: PeerSettings
+    #: Seconds between datapoints (the original's statsSubmitInterval, 2 s).
+    stats_interval: float = 2.0
+    tick_hz: float = 60.0
+    max_start_offset: float = 3.0
+    node_id: str = ""
+    seed: int | None = None
+
+
+@dataclass(frozen=True)
+class SetupReport:
+    host_id: str
+    node_id: str
+    ready: list[str]
+    #: Peer id -> why it could not connect or join.
+    failed: dict[str, str]
+
+
+@dataclass(frozen=True)
+class HostProgress:
+    """A cheap snapshot for the live view."""
+
+    host_id: str
+    node_id: str
+    peers: int
+    ready: int
+    running: bool
+    connections: list[int]
+    originated_per_second: float
+    received_per_second: float
+    tick_lag_p99_ms: float
+    ticks_missed: int
+    cpu_percent: float
+    datapoints: int
+    rejected: int
+    routine_errors: int
+
+
+@dataclass
+class _Window:
+    """The host-level figures of the last closed stats window."""
+
+    lag: LagWindow = field(default_factory=lambda: LagWindow(0, 0, 0, 0, 0))
+    cpu_percent: float = 0.0
+    rss_mb: float = 0.0
+    originated_per_second: float = 0.0
+    received_per_second: float = 0.0
+
+
+class PeerHost:
+    """Runs the simulated peers given to it."""
+
+    def __init__(self, config: HostConfig, specs: list[PeerSpec]) -> None:
+        self.config = config
+        self.specs = specs
+        self._rng = random.Random(config.seed)
+        # The host owns the stats windows so every peer's window closes at the same moment.
+        self._settings = replace(config.peer_settings, stats_update_interval=0)
+        self.sims: list[SimulatedPeer] = []
+        self.failed: dict[str, str] = {}
+        self._loop: TickLoop | None = None
+        self._load = HostLoad()
+        self._window = _Window()
+        self._running = False
+        self._stopping = asyncio.Event()
+        self.datapoints = 0
+        self.rejected: list[str] = []
+
+    async def setup(self) -> SetupReport:
+        """Connect every peer, join its layer and room; failures are reported per peer."""
+        results = await asyncio.gather(*(self._setup_peer(spec) for spec in self.specs))
+        self.sims = [sim for sim in results if sim is not None]
+        return SetupReport(self.config.host_id, self.config.node_id, [s.id for s in self.sims], dict(self.failed))
+
+    async def _setup_peer(self, spec: PeerSpec) -> SimulatedPeer | None:
+        routine = load_routine(spec.routine)
+        sim: SimulatedPeer | None = None
+
+        def on_message(*args: Any) -> None:
+            if sim is not None:
+                sim.on_message(*args)
+
+        peer = Peer(
+            self.config.lighthouse_url,
+            spec.peer_id,
+            settings=self._settings,
+            position=spec.position,
+            on_message=on_message,
+        )
+        sim = SimulatedPeer(
+            peer, routine, spec.routine, spec.room, start_offset(self._rng, self.config.max_start_offset)
+        )
+        try:
+            await peer.connect()
+            await peer.set_layer(spec.layer)
+            await peer.join_room(spec.room)
+        except (PeerperfError, OSError) as exc:
+            self.failed[spec.peer_id] = str(exc)
+            log.warning("peer %s could not join: %s", spec.peer_id, exc)
+            await peer.dispose()
+            return None
+        return sim
+
+    async def run(self, results: ResultsClient, test_id: str, duration: float, start_timeout: float) -> int:
+        """Wait for the start, run the routines for `duration` s, submit datapoints; returns how many."""
+        await results.wait_started(test_id, start_timeout)
+        for sim in self.sims:  # a fresh window at the start: setup traffic is not test traffic
+            sim.peer.close_stats_window()
+        self._load.sample()
+        self._loop = TickLoop(self.config.tick_hz, self._tick)
+        now = time.monotonic()
+        for sim in self.sims:
+            sim.start(now)
+        self._running = True
+        stats = asyncio.create_task(self._submit_every_interval(results, test_id))
+        try:
+            ticking = asyncio.create_task(self._loop.run(duration))
+            stopped = asyncio.create_task(self._stopping.wait())
+            await asyncio.wait({ticking, stopped}, return_when=asyncio.FIRST_COMPLETED)
+            self._loop.stop()
+            stopped.cancel()
+            await ticking
+        finally:
+            self._running = False
+            stats.cancel()
+            await asyncio.gather(stats, return_exceptions=True)
+        await self._submit(results, test_id)  # the last, partial window
+        return self.datapoints
+
+    def stop(self) -> None:
+        """End `run` early (Ctrl-C): the current window is still submitted."""
+        self._stopping.set()
+
+    def _tick(self, now: float, delta: float) -> None:
+        for sim in self.sims:
+            sim.tick(now, delta)
+
+    async def _submit_every_interval(self, results: ResultsClient, test_id: str) -> None:
+        while True:
+            await asyncio.sleep(self.config.stats_interval)
+            await self._submit(results, test_id)
+
+    async def _submit(self, results: ResultsClient, test_id: str) -> None:
+        assert self._loop is not None
+        lag = self._loop.lag.window()
+        load = self._load.sample()
+        batch = []
+        originated = received = 0.0
+        for sim in self.sims:
+            metrics = sim.peer.close_stats_window()
+            metrics.update(sim.peer.stats.originated_metrics())
+            originated += metrics["originatedPerSecond"]
+            received += metrics["receivedPerSecond"]
+            metrics.update(
+                tickLagP50=lag.p50,
+                tickLagP99=lag.p99,
+                tickLagMax=lag.max,
+                ticksMissed=lag.missed,
+                hostCpuPercent=load.cpu_percent,
+                hostMemoryMb=load.rss_mb,
+                room=sim.room,
+                layer=sim.peer.layer or "",
+                routine=sim.routine_name,
+                nodeId=self.config.node_id,
+                hostId=self.config.host_id,
+            )
+            batch.append(Submission(sim.id, metrics))
+        self._window = _Window(lag, load.cpu_percent, load.rss_mb, originated, received)
+        try:
+            result = await results.submit_batch(test_id, batch)
+        except PeerperfError as exc:
+            log.error("host %s: a batch of %d datapoints was refused: %s", self.config.host_id, len(batch), exc)
+            self.rejected.append(str(exc))
+            return
+        self.datapoints += result.accepted
+        self.rejected.extend(result.rejected)
+
+    def progress(self) -> HostProgress:
+        w = self._window
+        return HostProgress(
+            self.config.host_id,
+            self.config.node_id,
+            len(self.specs),
+            len(self.sims),
+            self._running,
+            [len(s.peer.connected_ids()) for s in self.sims],
+            w.originated_per_second,
+            w.received_per_second,
+            w.lag.p99,
+            w.lag.missed,
+            w.cpu_percent,
+            self.datapoints,
+            len(self.rejected),
+            sum(s.routine_errors for s in self.sims),
+        )
+
+    async def shutdown(self) -> None:
+        """Dispose every peer (no tasks, sockets or connections left)."""
+        for sim in self.sims:
+            await sim.peer.dispose()

@@ -1,0 +1,63 @@
+"""The original routine's application messages (reference section 3), byte for byte in size.
+
+position 46 B, profile 58 B (42-character id), chat 91 B (UUID message id, 40-character text).
+Every field is written, defaults included, as the original's encoder did.
+"""
+
+from __future__ import annotations
+
+import secrets
+import string
+import time
+import uuid
+from collections.abc import Sequence
+
+from peerperf.protocol.comms import ChatData, CommsMessage, PositionData, ProfileData
+
+#: Identity rotation. The original sent an all-zero quaternion (reference 7, client bug 2); the
+#: size is the same either way.
+IDENTITY_ROTATION = (0.0, 0.0, 0.0, 1.0)
+CHAT_TEXT_LENGTH = 40
+
+
+def now_ms() -> float:
+    return float(time.time() * 1000)
+
+
+def position_message(position: Sequence[float], rotation: Sequence[float] = IDENTITY_ROTATION) -> bytes:
+    x, y, z = [*position, 0.0, 0.0, 0.0][:3]
+    data = PositionData(
+        position_x=x,
+        position_y=y,
+        position_z=z,
+        rotation_x=rotation[0],
+        rotation_y=rotation[1],
+        rotation_z=rotation[2],
+        rotation_w=rotation[3],
+    )
+    return CommsMessage(time=now_ms(), position_data=data).SerializeToString()
+
+
+def profile_message(user_id: str, profile_version: str = "1") -> bytes:
+    data = ProfileData(profile_version=profile_version, user_id=user_id)
+    return CommsMessage(time=now_ms(), profile_data=data).SerializeToString()
+
+
+def chat_message(text: str | None = None) -> bytes:
+    if text is None:
+        alphabet = string.ascii_letters + string.digits
+        text = "".join(secrets.choice(alphabet) for _ in range(CHAT_TEXT_LENGTH))
+    data = ChatData(message_id=str(uuid.uuid4()), text=text)
+    return CommsMessage(time=now_ms(), chat_data=data).SerializeToString()
+
+
+def decoded_position(payload: bytes) -> tuple[float, float, float] | None:
+    """The position in a CommsMessage payload, or None when it carries something else."""
+    try:
+        message = CommsMessage.FromString(payload)
+    except Exception:
+        return None
+    if message.WhichOneof("data") != "position_data":
+        return None
+    p = message.position_data
+    return (p.position_x, p.position_y, p.position_z)

@@ -1,0 +1,56 @@
+"""Who the simulated peers are: ids, routines, rooms, start positions, and which host runs them."""
+
+from __future__ import annotations
+
+import math
+import random
+import string
+from dataclasses import dataclass
+
+from peerperf.sim.host import PeerSpec
+from peerperf.sim.routines import RoutineChoice, assign
+
+#: The original placed peers uniformly in [-32, 32] on x and z (two parcels each way), y = 0.
+START_AREA = 32.0
+
+
+@dataclass(frozen=True)
+class Population:
+    peers: int
+    routines: list[RoutineChoice]
+    layer: str = "blue"
+    room: str = "room"
+    #: Spread peers over rooms of this many; None puts everyone in `room`.
+    room_size: int | None = None
+    peer_id_length: int = 42
+
+    def room_of(self, index: int) -> str:
+        if self.room_size is None:
+            return self.room
+        return f"{self.room}-{index // self.room_size + 1}"
+
+    def rooms(self) -> list[str]:
+        if self.room_size is None:
+            return [self.room]
+        return [f"{self.room}-{i + 1}" for i in range(math.ceil(self.peers / self.room_size))]
+
+
+def plan_peers(population: Population, rng: random.Random) -> list[PeerSpec]:
+    """One spec per peer, with a stable index (role assignment) and a random self-assigned id."""
+    alphabet = string.ascii_letters + string.digits
+    names = assign(population.routines, population.peers)
+    ids: set[str] = set()
+    specs = []
+    for index in range(population.peers):
+        peer_id = "".join(rng.choice(alphabet) for _ in range(population.peer_id_length))
+        while peer_id in ids:
+            peer_id = "".join(rng.choice(alphabet) for _ in range(population.peer_id_length))
+        ids.add(peer_id)
+        position = (rng.uniform(-START_AREA, START_AREA), 0.0, rng.uniform(-START_AREA, START_AREA))
+        specs.append(PeerSpec(index, peer_id, names[index], population.layer, population.room_of(index), position))
+    return specs
+
+
+def group(specs: list[PeerSpec], per_host: int) -> list[list[PeerSpec]]:
+    """Split peers into hosts of `per_host` (the last may be smaller)."""
+    return [specs[i : i + per_host] for i in range(0, len(specs), per_host)]

@@ -1,0 +1,70 @@
+"""Selecting routines: built-in names, `module:function` import strings and weighted mixes.
+
+`default` -> `routines.default:routine`; `pkg.mod:fn` imports that function; `default:0.8,idle:0.2`
+assigns routines to peers by weight (the part after the last `:` is a weight when it is a number).
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+
+from peerperf.errors import ConfigError
+from peerperf.sim.api import Routine
+
+
+@dataclass(frozen=True)
+class RoutineChoice:
+    """One routine of a mix and its share of the peers."""
+
+    name: str
+    weight: float
+
+
+def parse_mix(spec: str) -> list[RoutineChoice]:
+    """`"default"` or `"default:0.8,idle:0.2"` or `"my.mod:fn:3,idle:1"` into weighted choices."""
+    choices = []
+    for part in (p.strip() for p in spec.split(",")):
+        if not part:
+            continue
+        name, weight = part, 1.0
+        head, sep, tail = part.rpartition(":")
+        if sep:
+            try:
+                weight = float(tail)
+                name = head
+            except ValueError:
+                pass  # `module:function` without a weight
+        if weight <= 0:
+            raise ConfigError(f"routine {name!r}: weight must be positive, got {weight}")
+        choices.append(RoutineChoice(name, weight))
+    if not choices:
+        raise ConfigError("--routine is empty")
+    for choice in choices:
+        load_routine(choice.name)  # fail at parse time, not on a remote node
+    return choices
+
+
+def load_routine(name: str) -> Routine:
+    """Import a routine by built-in name (`routines.<name>:routine`) or `module:function`."""
+    module_name, _, attr = name.partition(":") if ":" in name else (f"routines.{name}", ":", "routine")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ConfigError(f"routine {name!r}: cannot import {module_name}: {exc}") from None
+    routine = getattr(module, attr, None)
+    if not callable(routine):
+        raise ConfigError(f"routine {name!r}: {module_name} has no function {attr!r}")
+    return routine
+
+
+def assign(choices: list[RoutineChoice], count: int) -> list[str]:
+    """Routine names for peers 0..count-1, in proportion to the weights (largest remainder), interleaved."""
+    total = sum(c.weight for c in choices)
+    exact = [c.weight / total * count for c in choices]
+    counts = [int(e) for e in exact]
+    for i in sorted(range(len(choices)), key=lambda i: exact[i] - counts[i], reverse=True)[: count - sum(counts)]:
+        counts[i] += 1
+    # Interleave so any prefix of the peers (one host's share) has roughly the same mix.
+    slots = sorted((((k + 0.5) / n, i) for i, n in enumerate(counts) for k in range(n)))
+    return [choices[i].name for _, i in slots]

@@ -1,0 +1,95 @@
+"""A deadline-paced tick loop that measures how late it runs.
+
+Tick n is due at `start + n / hz`. The loop sleeps until the next deadline (so work time does not
+add up to drift), records how late each tick actually ran, and when it falls more than one period
+behind it skips the ticks it missed (counting them) instead of bursting to catch up. Lag is the
+harness's own health signal: if ticks run late, the generator, not the network, is the bottleneck.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+Tick = Callable[[float, float], None]
+
+
+@dataclass(frozen=True)
+class LagWindow:
+    """Tick lateness over one stats window, in milliseconds."""
+
+    p50: float
+    p99: float
+    max: float
+    ticks: int
+    missed: int
+
+
+@dataclass
+class LagRecorder:
+    """Collects per-tick lateness; `window()` summarises and resets."""
+
+    lags_ms: list[float] = field(default_factory=list)
+    missed: int = 0
+
+    def record(self, lag_ms: float) -> None:
+        self.lags_ms.append(lag_ms)
+
+    def window(self) -> LagWindow:
+        lags = sorted(self.lags_ms)
+        missed = self.missed
+        self.lags_ms, self.missed = [], 0
+        if not lags:
+            return LagWindow(0.0, 0.0, 0.0, 0, missed)
+        return LagWindow(_percentile(lags, 50), _percentile(lags, 99), lags[-1], len(lags), missed)
+
+
+def _percentile(ordered: list[float], pct: float) -> float:
+    index = max(0, math.ceil(pct / 100 * len(ordered)) - 1)
+    return ordered[index]
+
+
+class TickLoop:
+    """Calls `on_tick(now, delta)` `hz` times a second until `stop()` or `duration` s have passed."""
+
+    def __init__(
+        self,
+        hz: float,
+        on_tick: Tick,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.period = 1.0 / hz
+        self._on_tick = on_tick
+        self._clock = clock
+        self._sleep = sleep
+        self.lag = LagRecorder()
+        self._stopped = asyncio.Event()
+
+    def stop(self) -> None:
+        self._stopped.set()
+
+    async def run(self, duration: float | None = None) -> None:
+        start = self._clock()
+        previous = start
+        n = 0
+        while not self._stopped.is_set():
+            n += 1
+            deadline = start + n * self.period
+            if duration is not None and deadline - start > duration:
+                return
+            delay = deadline - self._clock()
+            # Sleep to the deadline; when late, still yield so the loop never starves the event loop.
+            await self._sleep(max(delay, 0.0))
+            now = self._clock()
+            late = now - deadline
+            if late > self.period:  # fell behind by a whole tick or more: skip, do not burst
+                skipped = int(late // self.period)
+                self.lag.missed += skipped
+                n += skipped
+            self.lag.record(late * 1000)
+            self._on_tick(now, now - previous)
+            previous = now

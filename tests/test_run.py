@@ -1,0 +1,199 @@
+"""`python -m peerperf.run` end to end on the real stack: local Ray, aiortc on loopback, real sockets."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pandas as pd
+import pytest
+
+from peerperf.httpserver import serving
+from peerperf.lighthouse import LighthouseSettings
+from peerperf.lighthouse import create_app as lighthouse_app
+from peerperf.results import ResultsService, ResultsSettings
+from peerperf.results import create_app as results_app
+from peerperf.settings import resolve
+
+#: The default routine originates 10 positions + 1 profile + 0.1 chats per second (pings off).
+DEFAULT_RATE = 10 + 1 + 0.1
+RUN_TIMEOUT = 240.0
+
+
+class Run:
+    """A `python -m peerperf.run` subprocess whose output lines can be awaited."""
+
+    def __init__(self, proc: asyncio.subprocess.Process) -> None:
+        self.proc = proc
+        self.lines: list[str] = []
+
+    @classmethod
+    async def start(cls, *args: str) -> Run:
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        env.pop("RAY_ADDRESS", None)
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "peerperf.run",
+            "--plain",
+            *args,
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        return cls(proc)
+
+    async def until(self, text: str, timeout: float = RUN_TIMEOUT) -> str:
+        """Read output until a line containing `text` (bounded)."""
+        assert self.proc.stdout is not None
+        while True:
+            raw = await asyncio.wait_for(self.proc.stdout.readline(), timeout)
+            assert raw, f"the run ended before printing {text!r}:\n" + "\n".join(self.lines[-30:])
+            line = raw.decode().rstrip()
+            self.lines.append(line)
+            if text in line:
+                return line
+
+    async def finish(self, timeout: float = RUN_TIMEOUT) -> int:
+        assert self.proc.stdout is not None
+        rest = await asyncio.wait_for(self.proc.stdout.read(), timeout)
+        self.lines.extend(rest.decode().splitlines())
+        return await asyncio.wait_for(self.proc.wait(), timeout)
+
+    @property
+    def output(self) -> str:
+        return "\n".join(self.lines)
+
+
+def results_document(folder: Path) -> dict[str, Any]:
+    files = [p for p in folder.glob("*.json") if not p.name.endswith(".state.json")]
+    assert len(files) == 1, files
+    document: dict[str, Any] = json.loads(files[0].read_text())
+    return document
+
+
+def check_rates(document: dict[str, Any], peers: int) -> None:
+    """Every peer reported, originated at the routine's rate, and heard the others."""
+    frame = pd.DataFrame(
+        [{"peerId": p["peerId"], "timestamp": p["timestamp"], **p["metrics"]} for p in document["dataPoints"]]
+    )
+    assert frame["peerId"].nunique() == peers
+    assert all(ts >= document["started"] for ts in frame["timestamp"])
+    for peer_id, rows in frame.sort_values("timestamp").groupby("peerId"):
+        steady = rows.iloc[1:-1]  # skip the window with the random start offset, and the last partial one
+        assert len(steady) >= 5, f"{peer_id}: too few windows"
+        first, last = rows.iloc[1], rows.iloc[-2]
+        seconds = (last["timestamp"] - first["timestamp"]) / 1000
+        originated = (last["originatedTotal"] - first["originatedTotal"]) / seconds
+        assert originated == pytest.approx(DEFAULT_RATE, rel=0.05), peer_id
+        # The original's counting: one `sent` per connection a packet goes out on.
+        expected_sent = (steady["originatedPerSecond"] * steady["connectedPeers"].map(len)).sum()
+        assert steady["sentPerSecond"].sum() == pytest.approx(expected_sent, rel=0.05), peer_id
+        # Every other peer's traffic arrives (relevant counts every copy received for the room).
+        assert steady["relevantPerSecond"].mean() >= 0.95 * (peers - 1) * DEFAULT_RATE, peer_id
+        assert (steady["tickLagP99"] >= 0).all() and steady["routine"].eq("default").all()
+
+
+@pytest.mark.parametrize("per_actor", [1, 4])
+async def test_a_whole_run_with_the_default_routine(tmp_path: Path, per_actor: int) -> None:
+    run = await Run.start(
+        "--peers",
+        "8",
+        "--duration",
+        "20",
+        "--peers-per-actor",
+        str(per_actor),
+        "--output",
+        str(tmp_path),
+        "--seed",
+        "7",
+    )
+    code = await run.finish()
+    assert code == 0, run.output
+    assert "JSON: " in run.output and "Parquet: " in run.output and "harness check" in run.output
+    document = results_document(tmp_path)
+    check_rates(document, 8)
+    hosts = {p["metrics"]["hostId"] for p in document["dataPoints"]}
+    assert len(hosts) == 8 // per_actor
+    parquet = pd.read_parquet(next(tmp_path.glob("*.parquet")))
+    assert len(parquet) == len(document["dataPoints"])
+
+
+@pytest.fixture
+async def external_results(tmp_path: Path) -> AsyncIterator[tuple[str, Path]]:
+    settings = ResultsSettings(location=str(tmp_path / "external"), flush_interval=0.2)
+    async with serving(results_app(ResultsService(settings)), "127.0.0.1", 0) as port:
+        yield f"http://127.0.0.1:{port}", Path(settings.location)
+
+
+async def test_joins_a_test_created_and_started_by_another_client(external_results: tuple[str, Path]) -> None:
+    base, folder = external_results
+    async with aiohttp.ClientSession(raise_for_status=True) as http:
+        await http.post(f"{base}/test/manual-1")  # the original README's manual flow
+        run = await Run.start(
+            "--peers", "4", "--duration", "8", "--results-url", base, "--test-id", "manual-1", "--peers-per-actor", "2"
+        )
+        await run.until("waiting for test manual-1 to be started")
+        async with http.get(f"{base}/test/manual-1?dataPoints=true") as resp:
+            assert (await resp.json())["dataPoints"] == []  # peers wait: nothing before the start
+        await http.put(f"{base}/test/manual-1/start")
+        assert await run.finish() == 0, run.output
+        await http.put(f"{base}/test/manual-1/finish")
+    document = json.loads((folder / "manual-1.json").read_text())
+    assert {p["peerId"] for p in document["dataPoints"]} and len({p["peerId"] for p in document["dataPoints"]}) == 4
+    assert min(p["timestamp"] for p in document["dataPoints"]) >= document["started"]
+
+
+async def test_ctrl_c_finishes_the_test_cleanly(tmp_path: Path) -> None:
+    run = await Run.start("--peers", "2", "--duration", "300", "--output", str(tmp_path), "--peers-per-actor", "2")
+    await run.until("datapoints 2")  # running, and a first batch is in
+    run.proc.send_signal(signal.SIGINT)
+    assert await run.finish(timeout=120) == 130, run.output
+    document = results_document(tmp_path)  # persisted and finished despite the interrupt
+    assert document["finished"] >= document["started"] and len(document["dataPoints"]) >= 2
+    assert "interrupted" in run.output
+
+
+async def test_layer_capacity_is_a_clear_error(tmp_path: Path) -> None:
+    settings = resolve(LighthouseSettings, environ={}, no_auth=True, max_per_layer=2, port=0)
+    async with serving(lighthouse_app(settings), "127.0.0.1", 0) as port:
+        run = await Run.start(
+            "--peers", "3", "--duration", "5", "--lighthouse-url", f"http://127.0.0.1:{port}", "--output", str(tmp_path)
+        )
+        assert await run.finish() == 1
+    assert "has room for 2 more peers" in run.output and "needs 3" in run.output
+
+
+async def test_peers_that_cannot_join_are_named(tmp_path: Path) -> None:
+    settings = resolve(LighthouseSettings, environ={}, secret="not-shared", port=0)  # peers cannot validate
+    async with serving(lighthouse_app(settings), "127.0.0.1", 0) as port:
+        run = await Run.start(
+            "--peers",
+            "2",
+            "--duration",
+            "5",
+            "--lighthouse-url",
+            f"http://127.0.0.1:{port}",
+            "--output",
+            str(tmp_path),
+            "--peers-per-actor",
+            "2",
+            "--seed",
+            "1",
+        )
+        assert await run.finish() == 1
+    assert "2 of 2 peers are not ready" in run.output and "VALIDATION_NOK" in run.output
+    assert "--on-missing proceed" in run.output
+
+
+async def test_bad_arguments_exit_2() -> None:
+    run = await Run.start("--peers", "0", "--routine", "nope")
+    assert await run.finish() == 2
+    assert "--peers must be at least 1" in run.output
