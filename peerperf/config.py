@@ -39,11 +39,21 @@ class RunConfig:
     layer: str = setting("blue", "layer every peer joins")
     room: str = setting("room", "room peers join (a prefix with --room-size)")
     room_size: int | None = setting(None, "spread peers over rooms of this many: room-1, room-2, ...")
+    layer_size: int | None = setting(
+        None,
+        "spread peers over layers of this many: blue-1, blue-2, ... (every "
+        "packet floods its whole layer, so layer size sets each peer's load)",
+    )
     ready_timeout: float = setting(120.0, "how long peers may take to connect and join", unit="s")
     on_missing: str = setting("abort", "when peers are not ready by the deadline: abort or proceed")
     start_timeout: float = setting(600.0, "how long peers wait for the start signal", unit="s")
     peer_id_length: int = setting(42, "length of random peer ids (42 mimics an ETH address)", env="PEER_ID_LENGTH")
     ping_interval: float | None = setting(None, "pause between pings for latency; unset: no pings", unit="s")
+    ice_servers: tuple[str, ...] = setting(
+        (), "STUN/TURN URLs for peers on different networks (none needed on loopback or inside one VPC)"
+    )
+    ice_username: str | None = setting(None, "TURN username (prefer the env var to a flag)")
+    ice_credential: str | None = setting(None, "TURN credential (prefer the env var to a flag)")
     lighthouse_port: int = setting(0, "embedded lighthouse port (0: a free one)")
     results_port: int = setting(0, "embedded results gateway port (0: a free one)")
     max_per_layer: int | None = setting(None, "embedded lighthouse layer capacity; default: enough for the run")
@@ -62,6 +72,8 @@ class RunConfig:
             problems.append("--stats-interval must be at least 100 ms")
         if self.room_size is not None and self.room_size < 1:
             problems.append("--room-size must be at least 1")
+        if self.layer_size is not None and self.layer_size < 1:
+            problems.append("--layer-size must be at least 1")
         if self.on_missing not in ("abort", "proceed"):
             problems.append("--on-missing must be abort or proceed")
         if problems:

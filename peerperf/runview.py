@@ -53,12 +53,13 @@ class RunView:
             self.console.print(table)
             if summary.saturated:
                 self.console.print(
-                    "[bold red]HARNESS SATURATED[/]: these figures measure the load generator, not the network:"
+                    "harness check: [bold red]HARNESS SATURATED[/]: these figures measure the load generator, "
+                    "not the network:"
                 )
                 for reason in summary.saturation_reasons:
                     self.console.print(f"  - {reason}")
             else:
-                self.console.print("harness check: tick loop on time and hosts below CPU limits")
+                self.console.print("harness check: ok (tick loop on time, hosts below CPU limits)")
         for label, path in (("JSON", outcome.json_path), ("Parquet", outcome.parquet_path)):
             if path is not None:
                 self.console.print(f"{label}: {path}", highlight=False)
@@ -74,7 +75,8 @@ class RunView:
 
 def _line(s: RunSnapshot) -> str:
     if s.phase != "running":
-        return f"[{s.phase}] peers ready {s.ready}/{s.peers}" + (f", failed {s.failed}" if s.failed else "")
+        nodes = f" on {s.nodes} node(s)" if s.nodes else ""
+        return f"[{s.phase}] peers ready {s.ready}/{s.peers}{nodes}" + (f", failed {s.failed}" if s.failed else "")
     return (
         f"[running] {s.elapsed:5.0f}/{s.duration:.0f} s  peers {s.ready}/{s.peers} on {s.nodes} node(s)  "
         f"originated {s.originated_per_second:.0f}/s  received {s.received_per_second:.0f}/s  "

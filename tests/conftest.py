@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+import peerperf  # noqa: F401  (first: fixes Ray's network mode to loopback before any test imports ray)
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 

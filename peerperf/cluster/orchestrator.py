@@ -11,6 +11,7 @@ import asyncio
 import logging
 import random
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,10 +19,11 @@ from typing import Any
 
 import aiohttp
 import ray
+from ray.autoscaler.sdk import request_resources
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from peerperf.cluster import runtime
-from peerperf.cluster.peerhost_actor import spawn_peer_host
+from peerperf.cluster.peerhost_actor import PEER_SLOT, spawn_peer_host
 from peerperf.cluster.results_actor import spawn_results_actor
 from peerperf.cluster.services import ActorResultsClient, LighthouseService
 from peerperf.config import RunConfig
@@ -103,6 +105,7 @@ class Orchestrator:
         self._stop = asyncio.Event()
         self.outcome = RunOutcome()
         self._hosts: list[tuple[Any, list[PeerSpec]]] = []
+        self._on_cluster = False
 
     def interrupt(self) -> None:
         self._interrupts += 1
@@ -115,16 +118,23 @@ class Orchestrator:
         routines = parse_mix(config.routine)
         self._show("starting Ray")
         started_ray = runtime.connect(config.address, config.peers)
+        self._on_cluster = not started_ray
         hosts: list[Any] = []
         services: _Services | None = None
         try:
             services = await self._start_services()
             await self._prepare_test(services.results)
-            await self._check_layer_capacity(services.lighthouse_url)
             rng = random.Random(config.seed)
             population = Population(
-                config.peers, routines, config.layer, config.room, config.room_size, config.peer_id_length
+                config.peers,
+                routines,
+                config.layer,
+                config.room,
+                config.room_size,
+                config.peer_id_length,
+                config.layer_size,
             )
+            await self._check_layer_capacity(services.lighthouse_url, population)
             specs = plan_peers(population, rng)
             hosts = self._spawn_hosts(specs, services.lighthouse_url, rng)
             ready_hosts = await self._barrier(hosts, specs)
@@ -147,7 +157,7 @@ class Orchestrator:
             lighthouse_url = config.lighthouse_url
         else:
             self._show("starting the lighthouse")
-            capacity = config.max_per_layer or max(100, config.peers)
+            capacity = config.max_per_layer or max(100, config.layer_size or config.peers)
             settings = resolve(
                 LighthouseSettings,
                 environ={},
@@ -195,29 +205,37 @@ class Orchestrator:
             raise RunAborted(f"cannot create the test: {exc}") from exc
         self.outcome.test_id, self.outcome.owned = info.id, True
 
-    async def _check_layer_capacity(self, lighthouse_url: str) -> None:
-        """Refuse up front when the layer cannot hold the peers, instead of failing them one by one."""
+    async def _check_layer_capacity(self, lighthouse_url: str, population: Population) -> None:
+        """Refuse up front when a layer cannot hold its peers, instead of failing them one by one."""
         if not self.config.lighthouse_url:
             return  # the embedded lighthouse is sized for the run
-        url = f"{lighthouse_url.rstrip('/')}/layers/{self.config.layer}"
-        try:
-            async with aiohttp.ClientSession() as http, http.get(url) as resp:
-                if resp.status != 200:
-                    return  # the layer does not exist yet: it is created with the lighthouse's capacity
-                layer = await resp.json()
-        except (aiohttp.ClientError, OSError) as exc:
-            raise RunAborted(f"cannot reach the lighthouse at {lighthouse_url}: {exc}") from exc
-        free = int(layer.get("maxUsers", 0)) - int(layer.get("usersCount", 0))
-        if self.config.peers > free:
-            raise RunAborted(
-                f"layer {self.config.layer!r} has room for {free} more peers (maxUsers "
-                f"{layer.get('maxUsers')}), but the run needs {self.config.peers}; raise the "
-                f"lighthouse's MAX_PER_LAYER or use fewer peers"
-            )
+        wanted = Counter(population.layer_of(index) for index in range(population.peers))
+        async with aiohttp.ClientSession() as http:
+            for layer_id, count in wanted.items():
+                try:
+                    async with http.get(f"{lighthouse_url.rstrip('/')}/layers/{layer_id}") as resp:
+                        if resp.status != 200:
+                            continue  # not there yet: created with the lighthouse's capacity
+                        layer = await resp.json()
+                except (aiohttp.ClientError, OSError) as exc:
+                    raise RunAborted(f"cannot reach the lighthouse at {lighthouse_url}: {exc}") from exc
+                free = int(layer.get("maxUsers", 0)) - int(layer.get("usersCount", 0))
+                if count > free:
+                    raise RunAborted(
+                        f"layer {layer_id!r} has room for {free} more peers (maxUsers {layer.get('maxUsers')}), but "
+                        f"the run needs {count}; raise the lighthouse's MAX_PER_LAYER, use --layer-size, or use "
+                        f"fewer peers"
+                    )
 
     def _spawn_hosts(self, specs: list[PeerSpec], lighthouse_url: str, rng: random.Random) -> list[Any]:
         config = self.config
-        settings = PeerSettings(stats_update_interval=0, ping_interval=config.ping_interval)
+        settings = PeerSettings(
+            stats_update_interval=0,
+            ping_interval=config.ping_interval,
+            ice_servers=config.ice_servers,
+            ice_username=config.ice_username,
+            ice_credential=config.ice_credential,
+        )
         hosts = []
         for number, chunk in enumerate(group(specs, config.peers_per_actor)):
             host_config = HostConfig(
@@ -225,6 +243,8 @@ class Orchestrator:
             )
             hosts.append((spawn_peer_host(host_config, chunk), chunk))
         self._hosts = hosts
+        if self._on_cluster:  # ask for every peer node at once: one scale-up, not one per actor
+            request_resources(bundles=[{PEER_SLOT: float(len(chunk))} for _, chunk in hosts])
         return [h for h, _ in hosts]
 
     async def _barrier(self, hosts: list[Any], specs: list[PeerSpec]) -> list[Any]:
@@ -245,15 +265,26 @@ class Orchestrator:
                 reports[id(host)] = report
                 ready_count += len(report.ready)
                 failed_count += len(report.failed)
-            nodes = len({r.node_id for r in reports.values()})
-            self._show("connecting peers", ready=ready_count, failed=failed_count, nodes=nodes)
+            self._show(
+                "connecting peers" if len(reports) else "placing peer hosts",
+                ready=ready_count,
+                failed=failed_count,
+                nodes=alive_nodes(),
+            )
         for future in pending:
             future.cancel()
+        unplaced = await _unplaced([host for host, _ in pending.values()])
         missing: dict[str, str] = {}
         for report in reports.values():
             missing.update(report.failed)
-        for _, chunk in pending.values():
-            missing.update({s.peer_id: f"not ready after {config.ready_timeout:.0f} s" for s in chunk})
+        for host, chunk in pending.values():
+            why = (
+                f"its host was not placed on any node within {config.ready_timeout:.0f} s (no node with a free "
+                f"{PEER_SLOT}: is the autoscaler able to add peer nodes?)"
+                if host in unplaced
+                else f"placed, but not connected and joined within {config.ready_timeout:.0f} s"
+            )
+            missing.update({s.peer_id: why for s in chunk})
         self.outcome.missing = missing
         if self._stop.is_set():
             self.outcome.interrupted = True
@@ -344,6 +375,8 @@ class Orchestrator:
 
     async def _cleanup(self, hosts: list[Any], services: _Services | None) -> None:
         self._show("stopping")
+        if self._on_cluster and hosts:
+            request_resources(bundles=[])  # let the autoscaler take the peer nodes back
         if hosts:
             await asyncio.gather(
                 *(asyncio.wait_for(_await(h.shutdown.remote()), SHUTDOWN_TIMEOUT) for h in hosts),
@@ -363,3 +396,18 @@ class Orchestrator:
 
 async def _await(ref: Any) -> Any:
     return await ref
+
+
+def alive_nodes() -> int:
+    return sum(1 for node in ray.nodes() if node.get("Alive"))
+
+
+async def _unplaced(hosts: list[Any], timeout: float = 2.0) -> list[Any]:
+    """Hosts whose actor does not answer: still waiting for a node (a placed host answers at once)."""
+    futures = {asyncio.ensure_future(_await(h.progress.remote())): h for h in hosts}
+    if not futures:
+        return []
+    done, pending = await asyncio.wait(futures, timeout=timeout)
+    for future in pending:
+        future.cancel()
+    return [futures[f] for f in pending] + [futures[f] for f in done if f.exception() is not None]

@@ -8,18 +8,16 @@ from typing import Any
 
 import ray
 
-log = logging.getLogger(__name__)
+from peerperf.network import check_ray_mode, ray_environment
 
-#: With this set to 0 in the environment of every Ray process, a local Ray binds all its ports to
-#: 127.0.0.1 instead of the machine's interface (measured; `_node_ip_address` alone did not).
-LOOPBACK_ENV = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}
+log = logging.getLogger(__name__)
 
 
 def init_local_ray(
     num_cpus: int | None = None, resources: dict[str, float] | None = None, temp_dir: str | None = None, **kwargs: Any
 ) -> dict[str, Any]:
-    """Start (or reuse) a local, loopback-only Ray for this process and its workers."""
-    os.environ.update(LOOPBACK_ENV)
+    """Start (or reuse) a local Ray for this process; loopback-only unless PEERPERF_NETWORK=cluster."""
+    check_ray_mode()
     if ray.is_initialized():
         return dict(ray.get_runtime_context().get())
     context = ray.init(
@@ -28,7 +26,7 @@ def init_local_ray(
         include_dashboard=False,
         _node_ip_address="127.0.0.1",
         _temp_dir=temp_dir,
-        runtime_env={"env_vars": dict(LOOPBACK_ENV)},
+        runtime_env={"env_vars": ray_environment()},
         **kwargs,
     )
     address_info: dict[str, Any] = getattr(context, "address_info", {})
@@ -46,11 +44,12 @@ def connect(address: str | None, peer_slots: int, num_cpus: int | None = None) -
 
     A local Ray advertises `peer_slots` so every peer host fits on this one node.
     """
+    check_ray_mode()
     if ray.is_initialized():
         return False
     if address or cluster_is_running():
         try:
-            ray.init(address=address or "auto", runtime_env={"env_vars": dict(LOOPBACK_ENV)} if not address else None)
+            ray.init(address=address or "auto", runtime_env={"env_vars": ray_environment()})
             log.info("joined the Ray cluster at %s", address or "auto")
             return False
         except ConnectionError:

@@ -23,6 +23,16 @@ class Population:
     #: Spread peers over rooms of this many; None puts everyone in `room`.
     room_size: int | None = None
     peer_id_length: int = 42
+    #: Spread peers over layers of this many; None puts everyone in `layer`.
+    layer_size: int | None = None
+
+    def layer_of(self, index: int) -> str:
+        if self.layer_size is None:
+            return self.layer
+        return f"{self.layer}-{index // self.layer_size + 1}"
+
+    def largest_layer(self) -> int:
+        return self.peers if self.layer_size is None else min(self.peers, self.layer_size)
 
     def room_of(self, index: int) -> str:
         if self.room_size is None:
@@ -47,7 +57,9 @@ def plan_peers(population: Population, rng: random.Random) -> list[PeerSpec]:
             peer_id = "".join(rng.choice(alphabet) for _ in range(population.peer_id_length))
         ids.add(peer_id)
         position = (rng.uniform(-START_AREA, START_AREA), 0.0, rng.uniform(-START_AREA, START_AREA))
-        specs.append(PeerSpec(index, peer_id, names[index], population.layer, population.room_of(index), position))
+        specs.append(
+            PeerSpec(index, peer_id, names[index], population.layer_of(index), population.room_of(index), position)
+        )
     return specs
 
 

@@ -1,0 +1,64 @@
+"""Running `python -m peerperf.run` as a subprocess whose output lines can be awaited."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+RUN_TIMEOUT = 240.0
+
+
+class Run:
+    """A `python -m peerperf.run` subprocess whose output lines can be awaited."""
+
+    def __init__(self, proc: asyncio.subprocess.Process) -> None:
+        self.proc = proc
+        self.lines: list[str] = []
+
+    @classmethod
+    async def start(cls, *args: str, env: dict[str, str] | None = None) -> Run:
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+        env.pop("RAY_ADDRESS", None)
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "peerperf.run",
+            "--plain",
+            *args,
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        return cls(proc)
+
+    async def until(self, text: str, timeout: float = RUN_TIMEOUT) -> str:
+        """Read output until a line containing `text` (bounded)."""
+        assert self.proc.stdout is not None
+        while True:
+            raw = await asyncio.wait_for(self.proc.stdout.readline(), timeout)
+            assert raw, f"the run ended before printing {text!r}:\n" + "\n".join(self.lines[-30:])
+            line = raw.decode().rstrip()
+            self.lines.append(line)
+            if text in line:
+                return line
+
+    async def finish(self, timeout: float = RUN_TIMEOUT) -> int:
+        assert self.proc.stdout is not None
+        rest = await asyncio.wait_for(self.proc.stdout.read(), timeout)
+        self.lines.extend(rest.decode().splitlines())
+        return await asyncio.wait_for(self.proc.wait(), timeout)
+
+    @property
+    def output(self) -> str:
+        return "\n".join(self.lines)
+
+
+def results_document(folder: Path) -> dict[str, Any]:
+    files = [p for p in folder.glob("*.json") if not p.name.endswith(".state.json")]
+    assert len(files) == 1, files
+    document: dict[str, Any] = json.loads(files[0].read_text())
+    return document
