@@ -7,17 +7,22 @@ signal, shut down gracefully with a timeout.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import logging
 import signal
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol, TypeVar, cast
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from peerperf.errors import RequestError
+from peerperf.errors import ConfigError, RequestError
+from peerperf.settings import add_arguments, resolve
+
+S = TypeVar("S")
 
 log = logging.getLogger(__name__)
 
@@ -113,3 +118,33 @@ async def serve_until_signal(
             await on_started(bound)
         await stop.wait()
         log.info("shutting down")
+
+
+class _Listening(Protocol):
+    host: str
+    port: int
+
+
+def run_service(
+    name: str,
+    description: str | None,
+    settings_cls: type[S],
+    build: Callable[[S], web.Application],
+    banner: Callable[[int], str],
+    argv: list[str] | None = None,
+) -> int:
+    """The `python -m peerperf.<service>` entry point: flags from the settings, serve until Ctrl-C."""
+    parser = argparse.ArgumentParser(prog=f"python -m peerperf.{name}", description=description)
+    add_arguments(parser, settings_cls)
+    parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING or ERROR")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), format=f"[{name}][%(levelname)s] %(message)s")
+    try:
+        settings = resolve(settings_cls, args)
+        app = build(settings)
+    except (ConfigError, OSError) as exc:
+        print(f"{name}: {exc}", file=sys.stderr)
+        return 2
+    listening = cast(_Listening, settings)
+    asyncio.run(serve_until_signal(app, listening.host, listening.port, banner))
+    return 0

@@ -18,7 +18,7 @@ from analysis.summary import RunSummary, summarize
 from peerperf.cluster.orchestrator import Orchestrator, RunOutcome
 from peerperf.config import RunConfig
 from peerperf.errors import ConfigError
-from peerperf.runview import RunView, exists
+from peerperf.runview import RunView
 from peerperf.settings import add_arguments, resolve
 from peerperf.sim.routines import parse_mix
 
@@ -40,9 +40,8 @@ async def _run(orchestrator: Orchestrator) -> RunOutcome:
     task = asyncio.current_task()
 
     def on_signal() -> None:
-        if orchestrator._interrupts >= 1 and task is not None:  # second Ctrl-C: stop waiting, clean up now
+        if orchestrator.interrupt() > 1 and task is not None:  # second Ctrl-C: stop waiting, clean up now
             task.cancel()
-        orchestrator.interrupt()
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, on_signal)
@@ -71,8 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         view.close()
     summary: RunSummary | None = None
-    if exists(outcome.parquet_path):
-        assert outcome.parquet_path is not None
+    if outcome.parquet_path is not None and outcome.parquet_path.exists():
         summary = summarize(load_datapoints(outcome.parquet_path))
     view.outcome(outcome, summary)
     if outcome.ok:

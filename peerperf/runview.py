@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 from rich.console import Console
 from rich.live import Live
@@ -102,7 +101,3 @@ def _panel(s: RunSnapshot) -> Table:
     if s.message:
         table.add_row("", s.message)
     return table
-
-
-def exists(path: Path | None) -> bool:
-    return path is not None and path.exists()

@@ -107,9 +107,11 @@ class Orchestrator:
         self._hosts: list[tuple[Any, list[PeerSpec]]] = []
         self._on_cluster = False
 
-    def interrupt(self) -> None:
+    def interrupt(self) -> int:
+        """Ask the run to stop; returns how many times it has been asked."""
         self._interrupts += 1
         self._stop.set()
+        return self._interrupts
 
     # ---- the run ------------------------------------------------------------------------------
 
