@@ -13,7 +13,7 @@ import random
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -106,6 +106,7 @@ class Orchestrator:
         self.outcome = RunOutcome()
         self._hosts: list[tuple[Any, list[PeerSpec]]] = []
         self._on_cluster = False
+        self._last = RunSnapshot("starting", config.peers, 0, 0, 0, 0.0, config.duration)
 
     def interrupt(self) -> int:
         """Ask the run to stop; returns how many times it has been asked."""
@@ -311,7 +312,10 @@ class Orchestrator:
         if outcome.owned:
             await services.results.start_test(outcome.test_id)
         else:
-            self._show(f"waiting for test {outcome.test_id} to be started (PUT /test/{outcome.test_id}/start)")
+            self._show(
+                f"waiting for test {outcome.test_id} to be started: PUT {outcome.results_url}/test/"
+                f"{outcome.test_id}/start"
+            )
         started_at: float | None = time.monotonic() if outcome.owned else None
         pending = set(runs)
         while pending:
@@ -353,7 +357,7 @@ class Orchestrator:
             return
         connections = [c for p in progress for c in p.connections]
         elapsed = time.monotonic() - started_at if started_at is not None else 0.0
-        self._on_progress(
+        self._publish(
             RunSnapshot(
                 "running" if started_at is not None else "waiting for the start signal",
                 self.config.peers,
@@ -372,8 +376,22 @@ class Orchestrator:
             )
         )
 
-    def _show(self, phase: str, ready: int = 0, failed: int = 0, nodes: int = 0) -> None:
-        self._on_progress(RunSnapshot(phase, self.config.peers, ready, failed, nodes, 0.0, self.config.duration))
+    def _show(self, phase: str, ready: int | None = None, failed: int | None = None, nodes: int | None = None) -> None:
+        """A new phase; the figures of the last snapshot stay on screen unless given."""
+        last = self._last
+        self._publish(
+            replace(
+                last,
+                phase=phase,
+                ready=last.ready if ready is None else ready,
+                failed=last.failed if failed is None else failed,
+                nodes=last.nodes if nodes is None else nodes,
+            )
+        )
+
+    def _publish(self, snapshot: RunSnapshot) -> None:
+        self._last = snapshot
+        self._on_progress(snapshot)
 
     async def _cleanup(self, hosts: list[Any], services: _Services | None) -> None:
         self._show("stopping")
