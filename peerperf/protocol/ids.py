@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import secrets
 import string
 
 #: The peer library's id pattern at snapshot A: alphanumerics, single separators inside.
@@ -18,12 +17,6 @@ ASSIGNED_ID_ALPHABET = string.digits + string.ascii_uppercase + string.ascii_low
 def is_valid_peer_id(peer_id: str) -> bool:
     """True when `peer_id` is safe for signaling frames and URL paths."""
     return len(peer_id) <= MAX_PEER_ID_LENGTH and PEER_ID_PATTERN.match(peer_id) is not None
-
-
-def random_peer_id(length: int = 42) -> str:
-    """A self-assigned id as the perf test made them: `length` random alphanumerics."""
-    alphabet = string.ascii_letters + string.digits
-    return "".join(secrets.choice(alphabet) for _ in range(length))
 
 
 def counter_id(index: int, alphabet: str, length: int) -> str:

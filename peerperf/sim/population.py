@@ -31,9 +31,6 @@ class Population:
             return self.layer
         return f"{self.layer}-{index // self.layer_size + 1}"
 
-    def largest_layer(self) -> int:
-        return self.peers if self.layer_size is None else min(self.peers, self.layer_size)
-
     def room_of(self, index: int) -> str:
         if self.room_size is None:
             return self.room
