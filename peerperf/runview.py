@@ -81,6 +81,7 @@ def _line(s: RunSnapshot) -> str:
         f"originated {s.originated_per_second:.0f}/s  received {s.received_per_second:.0f}/s  "
         f"connections {s.connections_mean:.1f} (min {s.connections_min})  "
         f"tick lag p99 {s.tick_lag_p99_ms:.1f} ms  cpu {s.cpu_max:.0f}%  datapoints {s.datapoints}"
+        + (f"  ROUTINE ERRORS {s.routine_errors} (see the log)" if s.routine_errors else "")
     )
 
 
@@ -98,6 +99,6 @@ def _panel(s: RunSnapshot) -> Table:
     table.add_row("worst tick lag p99", f"[{lag_style}]{s.tick_lag_p99_ms:.1f} ms[/]")
     table.add_row("worst host CPU", f"{s.cpu_max:.0f}% of a core")
     table.add_row("datapoints", str(s.datapoints))
-    if s.message:
-        table.add_row("", s.message)
+    if s.routine_errors:
+        table.add_row("routine errors", f"[red]{s.routine_errors}[/] (see the log)")
     return table

@@ -52,3 +52,12 @@ def test_late_ticks_or_busy_hosts_are_called_out() -> None:
     assert "harness check: HARNESS SATURATED" in late and "tick loop late" in late
     busy = verdict(frame(lag_ms=3.0, cpu=99.0))
     assert "harness check: HARNESS SATURATED" in busy and "CPU-bound" in busy
+
+
+def test_routine_errors_are_shown_while_running() -> None:
+    from peerperf.cluster.orchestrator import RunSnapshot
+
+    out = io.StringIO()
+    view = RunView(plain=True, console=Console(file=out, width=300))
+    view.update(RunSnapshot("running", 2, 2, 0, 1, 5.0, 10.0, routine_errors=7))
+    assert "ROUTINE ERRORS 7" in out.getvalue()

@@ -61,7 +61,8 @@ class RunSnapshot:
     tick_lag_p99_ms: float = 0.0
     cpu_max: float = 0.0
     datapoints: int = 0
-    message: str = ""
+    #: Routine calls that raised (the peer goes on, but its traffic is not what the routine meant).
+    routine_errors: int = 0
 
 
 @dataclass
@@ -75,7 +76,6 @@ class RunOutcome:
     owned: bool = False
     missing: dict[str, str] = field(default_factory=dict)
     datapoints: int = 0
-    peers_reporting: int = 0
     json_path: Path | None = None
     parquet_path: Path | None = None
     results_url: str | None = None
@@ -140,7 +140,7 @@ class Orchestrator:
             await self._check_layer_capacity(services.lighthouse_url, population)
             specs = plan_peers(population, rng)
             hosts = self._spawn_hosts(specs, services.lighthouse_url, rng)
-            ready_hosts = await self._barrier(hosts, specs)
+            ready_hosts = await self._barrier()
             await self._run_test(ready_hosts, services)
         except RunAborted as exc:
             self.outcome.reason = str(exc)
@@ -233,7 +233,6 @@ class Orchestrator:
     def _spawn_hosts(self, specs: list[PeerSpec], lighthouse_url: str, rng: random.Random) -> list[Any]:
         config = self.config
         settings = PeerSettings(
-            stats_update_interval=0,
             ping_interval=config.ping_interval,
             ice_servers=config.ice_servers,
             ice_username=config.ice_username,
@@ -250,13 +249,14 @@ class Orchestrator:
             request_resources(bundles=[{PEER_SLOT: float(len(chunk))} for _, chunk in hosts])
         return [h for h, _ in hosts]
 
-    async def _barrier(self, hosts: list[Any], specs: list[PeerSpec]) -> list[Any]:
+    async def _barrier(self) -> list[Any]:
         """Wait until every peer has joined or the deadline passes; name every missing peer."""
         config = self.config
         pending = {asyncio.ensure_future(_await(host.setup.remote())): (host, chunk) for host, chunk in self._hosts}
-        reports: dict[int, SetupReport] = {}
+        ready_hosts: list[Any] = []
+        missing: dict[str, str] = {}
+        ready_count = 0
         deadline = time.monotonic() + config.ready_timeout
-        ready_count = failed_count = 0
         while pending and not self._stop.is_set() and time.monotonic() < deadline:
             done, _ = await asyncio.wait(pending, timeout=0.5)
             for future in done:
@@ -265,21 +265,20 @@ class Orchestrator:
                     report: SetupReport = future.result()
                 except ray.exceptions.RayError as exc:
                     report = SetupReport("?", "", [], {s.peer_id: f"host failed: {exc}" for s in chunk})
-                reports[id(host)] = report
+                if report.ready:
+                    ready_hosts.append(host)
                 ready_count += len(report.ready)
-                failed_count += len(report.failed)
+                missing.update(report.failed)
+            placed = len(self._hosts) - len(pending)
             self._show(
-                "connecting peers" if len(reports) else "placing peer hosts",
+                "connecting peers" if placed else "placing peer hosts",
                 ready=ready_count,
-                failed=failed_count,
+                failed=len(missing),
                 nodes=alive_nodes(),
             )
         for future in pending:
             future.cancel()
         unplaced = await _unplaced([host for host, _ in pending.values()])
-        missing: dict[str, str] = {}
-        for report in reports.values():
-            missing.update(report.failed)
         for host, chunk in pending.values():
             why = (
                 f"its host was not placed on any node within {config.ready_timeout:.0f} s (no node with a free "
@@ -298,7 +297,7 @@ class Orchestrator:
                 f"{len(missing)} of {config.peers} peers are not ready ({shown}); "
                 f"use --on-missing proceed to run without them"
             )
-        return [host for host, _ in self._hosts if id(host) in reports and reports[id(host)].ready]
+        return ready_hosts
 
     async def _run_test(self, hosts: list[Any], services: _Services) -> None:
         config = self.config
@@ -373,6 +372,7 @@ class Orchestrator:
                 max((p.tick_lag_p99_ms for p in progress), default=0.0),
                 max((p.cpu_percent for p in progress), default=0.0),
                 sum(p.datapoints for p in progress),
+                sum(p.routine_errors for p in progress),
             )
         )
 

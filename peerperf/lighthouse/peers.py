@@ -48,12 +48,6 @@ class PeerRegistry:
     def __init__(self) -> None:
         self._peers: dict[str, PeerInfo] = {}
 
-    def __contains__(self, peer_id: str) -> bool:
-        return peer_id in self._peers
-
-    def __len__(self) -> int:
-        return len(self._peers)
-
     def ensure(self, peer_id: str) -> PeerInfo:
         return self._peers.setdefault(peer_id, PeerInfo(peer_id))
 

@@ -75,9 +75,6 @@ class OfflineQueue:
         self._limit = per_peer_limit
         self._queues: dict[str, deque[QueuedFrame]] = {}
 
-    def __len__(self) -> int:
-        return sum(len(q) for q in self._queues.values())
-
     def add(self, dst: str, frame: Frame) -> bool:
         """Queue `frame`; False when `dst` already has `per_peer_limit` frames waiting."""
         queue = self._queues.setdefault(dst, deque())

@@ -54,14 +54,6 @@ class PeerConnection:
     def connected(self) -> bool:
         return self._channel is not None and self._channel.readyState == "open" and not self._closed
 
-    @property
-    def closed(self) -> bool:
-        return self._closed
-
-    @property
-    def buffered_amount(self) -> int:
-        return self._channel.bufferedAmount if self._channel is not None else 0
-
     def _attach(self, channel: RTCDataChannel) -> None:
         if self._channel is not None:  # one channel per connection; extra ones are refused
             channel.close()

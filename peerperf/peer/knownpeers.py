@@ -25,7 +25,6 @@ class KnownPeer:
     #: Local monotonic time of the last news (B's `lastUpdated`); drives expiry.
     last_updated: float | None = None
     latency: float | None = None
-    hops: int | None = None
     subtypes: dict[str, SubtypeData] = field(default_factory=dict)
 
 

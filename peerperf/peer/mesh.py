@@ -169,7 +169,6 @@ class Mesh:
             return
         self._record_news(source, packet, now)
         packet.hops += 1
-        source.hops = packet.hops
         if packet.hops < packet.ttl:
             self._send(packet)
         self._act_on(packet, from_peer)

@@ -73,6 +73,15 @@ class Network:
             self.nodes[dst].mesh.receive(src, data)
 
 
+def triangle() -> Network:
+    """a, b and c, each linked to the other two."""
+    net = Network()
+    net.add("a", "b", "c")
+    for a, b in (("a", "b"), ("b", "c"), ("a", "c")):
+        net.link(a, b)
+    return net
+
+
 def line(*ids: str, settings: PeerSettings | None = None) -> Network:
     net = Network(settings or PeerSettings())
     net.add(*ids)
@@ -82,10 +91,7 @@ def line(*ids: str, settings: PeerSettings | None = None) -> Network:
 
 
 def test_reliable_packets_flood_once_and_duplicates_are_counted() -> None:
-    net = Network()
-    net.add("a", "b", "c")
-    for a, b in (("a", "b"), ("b", "c"), ("a", "c")):
-        net.link(a, b)
+    net = triangle()
     net.nodes["a"].mesh.send_message("room", b"hi", reliable("chat"))
     net.run()
     for node_id in "bc":
@@ -97,10 +103,7 @@ def test_reliable_packets_flood_once_and_duplicates_are_counted() -> None:
 
 
 def test_optimistic_packets_skip_peers_already_in_received_by() -> None:
-    net = Network()
-    net.add("a", "b", "c")
-    for a, b in (("a", "b"), ("b", "c"), ("a", "c")):
-        net.link(a, b)
+    net = triangle()
     net.nodes["a"].mesh.send_message("room", b"pos", unreliable("position"))
     net.run()
     assert [net.nodes[n].count("received") for n in "bc"] == [1, 1]  # receivedBy already had everyone

@@ -109,3 +109,17 @@ def test_mix_parsing_and_assignment() -> None:
 def test_bad_routines_are_clear_errors(spec: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         parse_mix(spec)
+
+
+def test_a_raising_routine_is_counted_not_fatal() -> None:
+    from peerperf.peer import Peer
+    from peerperf.sim.simpeer import SimulatedPeer
+
+    def broken(elapsed: float, delta: float, peer: Any) -> None:
+        raise RuntimeError("bug in a routine")
+
+    sim = SimulatedPeer(Peer("http://127.0.0.1:9", "p1"), broken, "broken", "room", start_offset=0.0)
+    sim.start(now=10.0)
+    for tick in range(3):
+        sim.tick(10.0 + tick / 60, 1 / 60)
+    assert sim.routine_errors == 3
