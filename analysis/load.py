@@ -1,18 +1,85 @@
-"""Reading results files into one row per datapoint, one column per metric."""
+"""Reading results into pandas: one row per datapoint, one column per metric, a `testId` column.
+
+`load` takes a test's `{id}.parquet`, the original's `{id}.json`, several of them, or a results
+folder (every finished test in it). `metadata` reads what the run recorded about a test (its
+settings, expected peers) from the same files.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
+import pyarrow.parquet as pq
+
+from peerperf.errors import PeerperfError
+
+#: Key of the run's metadata in a Parquet file's schema metadata.
+METADATA_KEY = b"peerperf.metadata"
+
+
+class ResultsFileError(PeerperfError):
+    """A results file or folder that cannot be read."""
+
+
+def load(source: str | Path | Iterable[str | Path]) -> pd.DataFrame:
+    """Datapoints of one test, several tests, or every test in a folder, with a `testId` column."""
+    paths = results_files(source)
+    if not paths:
+        raise ResultsFileError(f"no results (*.parquet or *.json) found in {source}")
+    frames = [load_datapoints(path).assign(testId=id_of(path)) for path in paths]
+    frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    return frame
+
+
+def results_files(source: str | Path | Iterable[str | Path]) -> list[Path]:
+    """The results files `source` names: a file, a folder (Parquet preferred over JSON), or several."""
+    if isinstance(source, str | Path):
+        path = Path(source).expanduser()
+        if path.is_dir():
+            by_id: dict[str, Path] = {}
+            for candidate in sorted(path.glob("*.json")) + sorted(path.glob("*.parquet")):
+                if _is_results_file(candidate):
+                    by_id[id_of(candidate)] = candidate  # Parquet, globbed last, wins
+            return list(by_id.values())
+        if not path.exists():
+            raise ResultsFileError(f"{path}: no such file or folder")
+        return [path]
+    return [p for item in source for p in results_files(item)]
+
+
+def _is_results_file(path: Path) -> bool:
+    return path.suffix == ".parquet" or (path.suffix == ".json" and path.name.count(".") == 1)
+
+
+def id_of(path: Path) -> str:
+    return path.name.split(".")[0]
 
 
 def load_datapoints(path: str | Path) -> pd.DataFrame:
     """A test's datapoints from `{id}.parquet`, or from `{id}.json` (the original's schema)."""
-    path = Path(path)
-    if path.suffix == ".parquet":
-        return pd.read_parquet(path)
-    document = json.loads(path.read_text())
-    rows = [{"peerId": p["peerId"], "timestamp": p["timestamp"], **p["metrics"]} for p in document["dataPoints"]]
-    return pd.DataFrame(rows)
+    path = Path(path).expanduser()
+    try:
+        if path.suffix == ".parquet":
+            return pd.read_parquet(path)
+        document = json.loads(path.read_text())
+        rows = [{"peerId": p["peerId"], "timestamp": p["timestamp"], **p["metrics"]} for p in document["dataPoints"]]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ResultsFileError(f"{path}: not a readable results file: {exc}") from exc
+    return pd.DataFrame(rows, columns=None if rows else ["peerId", "timestamp"])
+
+
+def metadata(path: str | Path) -> dict[str, Any]:
+    """What the run recorded about a test (settings, expected peers); empty when nothing was."""
+    path = Path(path).expanduser()
+    try:
+        if path.suffix == ".parquet":
+            raw = (pq.read_schema(path).metadata or {}).get(METADATA_KEY)
+            return dict(json.loads(raw)) if raw else {}
+        document = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise ResultsFileError(f"{path}: not a readable results file: {exc}") from exc
+    return dict(document.get("metadata") or {})

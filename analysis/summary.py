@@ -1,101 +1,246 @@
-"""A run's headline figures, and whether the harness itself was the bottleneck.
+"""A run's verdict: delivery, loss, latency, throughput, the mesh, and the harness's own health.
 
-Per-peer rates are averaged over each peer's windows except its first (which covers the random
-start offset), then across peers. The harness counts as saturated when its tick loop ran late or
-skipped ticks, or its hosts ran out of CPU, in enough windows to bend the measurements.
+`summary(frame)` reads the steady state (see `analysis.windows`) and returns a `Summary`: every
+figure under a dotted name (`delivery`, `latency.position.p99`, `harness`), with its unit and the
+direction that is better, plus the harness verdict with its evidence. The run's own summary, the
+assertions, the comparison and the report all read this one object.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
-#: A tick more than two periods late (60 Hz) counts as a late tick.
-LATE_TICK_MS = 2 * 1000 / 60
-#: Share of windows allowed to be late or CPU-bound before the run is called saturated.
-SATURATED_SHARE = 0.10
-CPU_BOUND_PERCENT = 90.0
+from analysis.histograms import bucket_counts, percentiles
+from analysis.peers import LATENCY_COLUMNS, RATES, PeerSamples, counts_table, peer_samples
+from analysis.statistics import HistogramMean, Mean, Percentile, Ratio, Statistic, evaluate
+from analysis.verdict import Verdict, harness_verdict
+from analysis.windows import SteadyState, steady, with_windows
+from peerperf.protocol.histogram import Scale
 
 
 @dataclass(frozen=True)
-class Figure:
+class Metric:
+    """One figure of a summary."""
+
+    name: str
     label: str
     value: float | int | str
     unit: str = ""
+    #: "higher" or "lower" when one direction is better, "" when neither is.
+    better: str = ""
 
 
 @dataclass(frozen=True)
-class RunSummary:
-    peers: int
-    datapoints: int
-    figures: list[Figure]
-    saturated: bool
-    saturation_reasons: list[str] = field(default_factory=list)
+class Definition:
+    """A figure computed from per-peer samples (so comparisons can resample it)."""
+
+    name: str
+    label: str
+    statistic: Statistic
+    unit: str = ""
+    better: str = ""
+    #: Smallest difference that matters (absolute), or as a share of the value when `relative`.
+    resolution: float = 0.0
+    relative: bool = False
 
 
-def steady(frame: pd.DataFrame) -> pd.DataFrame:
-    """Datapoints without each peer's first window."""
-    ordered = frame.sort_values(["peerId", "timestamp"])
-    return ordered[ordered.groupby("peerId").cumcount() > 0]
+@dataclass(frozen=True)
+class Summary:
+    """What a test (or several, pooled) measured, and whether the harness could be trusted."""
+
+    test_ids: list[str]
+    metrics: dict[str, Metric]
+    verdict: Verdict
+    steady_state: SteadyState
+    settings: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def __getitem__(self, name: str) -> float | int | str:
+        return self.metrics[name].value
+
+    def __iter__(self) -> Iterator[Metric]:
+        return iter(self.metrics.values())
+
+    def get(self, name: str, default: float | int | str | None = None) -> float | int | str | None:
+        metric = self.metrics.get(name)
+        return default if metric is None else metric.value
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready data: figures by name, the verdict and its evidence, how the steady state was chosen."""
+        return {
+            "tests": self.test_ids,
+            "metrics": {m.name: _plain(m.value) for m in self},
+            "units": {m.name: m.unit for m in self if m.unit},
+            "harness": {
+                "status": str(self.verdict.status),
+                "reasons": self.verdict.reasons,
+                "evidence": self.verdict.evidence,
+                "figures": self.verdict.figures,
+            },
+            "steadyState": self.steady_state.describe(),
+            "notes": self.notes,
+            "settings": self.settings,
+        }
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per figure: name, label, value, unit."""
+        return pd.DataFrame(
+            [(m.name, m.label, m.value, m.unit) for m in self], columns=["name", "label", "value", "unit"]
+        ).set_index("name")
 
 
-def per_peer_mean(frame: pd.DataFrame, column: str) -> float:
-    if column not in frame or frame[column].isna().all():
-        return float("nan")
-    return float(frame.groupby("peerId")[column].mean().mean())
+def _plain(value: float | int | str) -> float | int | str | None:
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
 
 
-def summarize(frame: pd.DataFrame) -> RunSummary:
+def definitions(subtypes: list[str]) -> list[Definition]:
+    """The per-peer figures, in the order a person reads them."""
+    out = [
+        Definition(
+            "delivery", "delivery ratio (layer, every packet)", Ratio("unique", "expected"), "", "higher", 0.001
+        ),
+        *(
+            Definition(
+                f"delivery.{s}",
+                f"delivery ratio to rooms: {s}",
+                Ratio(f"delivered.{s}", f"expected.{s}"),
+                "",
+                "higher",
+                0.001,
+            )
+            for s in subtypes
+        ),
+        Definition("loss", "loss (sequence gaps)", Ratio("lost", "unique", "lost"), "", "lower", 0.001),
+        Definition("expired", "arrived expired", Ratio("arrivedExpired", "unique"), "", "lower", 0.001),
+        Definition("duplicates", "duplicate copies", Ratio("duplicateWindow", "receivedWindow"), "", "lower", 0.01),
+    ]
+    for subtype in LATENCY_COLUMNS:
+        for pct in (50, 95, 99, 100):
+            name = "max" if pct == 100 else f"p{pct}"
+            out.append(
+                Definition(
+                    f"latency.{subtype}.{name}",
+                    f"latency {subtype} {name}",
+                    Percentile(f"latency.{subtype}", pct),
+                    "ms",
+                    "lower",
+                    0.05,
+                    relative=True,
+                )
+            )
+    out += [
+        Definition(f"throughput.{name}", f"{name} per peer", Mean(f"rate.{name}"), "packets/s", "", 0.01, relative=True)
+        for name in RATES
+    ]
+    out += [
+        Definition("connections", "connections per peer", Mean("connections"), "", "", 0.05),
+        Definition("hops.mean", "hops, mean", HistogramMean("hops", Scale.LINEAR), "hops", "lower", 0.05),
+        Definition("hops.p99", "hops, p99", Percentile("hops", 99, Scale.LINEAR), "hops", "lower", 0.5),
+    ]
+    return out
+
+
+def summary(
+    frame: pd.DataFrame,
+    *,
+    warmup_windows: int | None = None,
+    keep_last: bool = False,
+    metadata: dict[str, Any] | None = None,
+) -> Summary:
+    """Summarise datapoints (one test or several pooled); `metadata` is what `analysis.load.metadata` read."""
+    metadata = metadata or {}
     if frame.empty:
-        return RunSummary(0, 0, [], False, ["no datapoints"])
-    body = steady(frame)
+        return Summary([], {}, harness_verdict(frame), SteadyState(0, keep_last, 0.0, 0), metadata.get("settings", {}))
+    numbered = with_windows(frame)
+    body, state = steady(numbered, warmup_windows, keep_last)
+    notes = []
     if body.empty:
-        body = frame
-    connections = frame["connectedPeers"].map(len) if "connectedPeers" in frame else pd.Series([0])
-    figures = [
-        Figure("connections per peer", round(float(connections.mean()), 2), f"min {int(connections.min())}"),
-        Figure("originated per peer", round(per_peer_mean(body, "originatedPerSecond"), 2), "packets/s"),
-        Figure("sent per peer", round(per_peer_mean(body, "sentPerSecond"), 2), "packets/s"),
-        Figure("received per peer", round(per_peer_mean(body, "receivedPerSecond"), 2), "packets/s"),
-        Figure("relevant per peer", round(per_peer_mean(body, "relevantPerSecond"), 2), "packets/s"),
-        Figure("relayed per peer", round(per_peer_mean(body, "relayedPerSecond"), 2), "packets/s"),
-        Figure("duplicates per peer", round(per_peer_mean(body, "duplicatePerSecond"), 2), "packets/s"),
-        Figure("expired per peer", round(per_peer_mean(body, "expiredPerSecond"), 2), "packets/s"),
-        Figure("received bytes per peer", round(per_peer_mean(body, "receivedBytesPerSecond") / 1000, 2), "kB/s"),
-    ]
-    if "averageLatency" in frame and frame["averageLatency"].notna().any():
-        figures.append(Figure("average latency", round(float(frame["averageLatency"].mean()), 2), "ms"))
-    reasons = saturation(frame)
-    figures += [
-        Figure("tick lag p99 (worst window)", round(float(frame.get("tickLagP99", pd.Series([0.0])).max()), 2), "ms"),
-        Figure(
-            "ticks missed per window",
-            round(float(frame.get("ticksMissed", pd.Series([0])).fillna(0).mean()), 2),
-            "ticks (host-wide)",
-        ),
-        Figure(
-            "host CPU (worst window)",
-            round(float(frame.get("hostCpuPercent", pd.Series([0.0])).max()), 1),
-            "% of a core",
-        ),
-    ]
-    return RunSummary(int(frame["peerId"].nunique()), len(frame), figures, bool(reasons), reasons)
+        notes.append("no steady-state windows (the run was too short): figures cover every window")
+        body, state = numbered, SteadyState(0, True, state.interval_s, int(numbered["window"].nunique()))
+    samples = peer_samples(body)
+    metrics = _counts(numbered, body, metadata)
+    for definition in definitions(samples.subtypes):
+        if definition.name.startswith("latency.") and _empty(samples, definition):
+            continue
+        metrics[definition.name] = Metric(
+            definition.name,
+            definition.label,
+            evaluate(definition.statistic, samples),
+            definition.unit,
+            definition.better,
+        )
+    if not samples.table["hasDelivery"].any():
+        notes.append("no delivery counts in these datapoints (older peers, or another client): delivery is unknown")
+    metrics.update(_setup(numbered))
+    verdict = harness_verdict(body)
+    metrics["harness"] = Metric("harness", "harness verdict", str(verdict.status))
+    test_ids = sorted(str(t) for t in numbered["testId"].unique())
+    return Summary(test_ids, metrics, verdict, state, dict(metadata.get("settings", {})), notes)
 
 
-def saturation(frame: pd.DataFrame) -> list[str]:
-    """Why the generator, not the network, may have limited this run (empty when it did not)."""
-    reasons = []
-    if "tickLagP99" in frame:
-        late = float((frame["tickLagP99"] > LATE_TICK_MS).mean())
-        if late > SATURATED_SHARE:
-            reasons.append(f"tick loop late (p99 > {LATE_TICK_MS:.0f} ms) in {late:.0%} of windows")
-    if "ticksMissed" in frame:  # host-wide figure repeated on each of the host's datapoints
-        missed = float(frame["ticksMissed"].fillna(0).mean())
-        if missed > 1:
-            reasons.append(f"hosts fell behind and skipped {missed:.1f} ticks per window on average")
-    if "hostCpuPercent" in frame:
-        busy = float((frame["hostCpuPercent"] >= CPU_BOUND_PERCENT).mean())
-        if busy > SATURATED_SHARE:
-            reasons.append(f"host processes CPU-bound (>= {CPU_BOUND_PERCENT:.0f}% of a core) in {busy:.0%} of windows")
-    return reasons
+def _empty(samples: PeerSamples, definition: Definition) -> bool:
+    statistic = definition.statistic
+    if isinstance(statistic, Percentile):
+        counts = samples.histograms.get(statistic.histogram)
+        return counts is None or counts.sum() == 0
+    return False
+
+
+def _counts(frame: pd.DataFrame, body: pd.DataFrame, metadata: dict[str, Any]) -> dict[str, Metric]:
+    """Who reported, over how long, and who did not."""
+    seen = set(frame["peerId"])
+    last_window = frame.groupby(["testId", "peerId"])["window"].max()
+    final = int(frame["window"].max())
+    dropped = sorted(str(peer) for (_, peer), window in last_window.items() if window < final - 1)
+    expected = metadata.get("peerIds") or []
+    never = sorted(set(expected) - seen)
+    span = (body["timestamp"].max() - body["timestamp"].min()) / 1000 if len(body) else 0.0
+    out = [
+        Metric("peers", "peers reporting", len(seen)),
+        Metric("datapoints", "datapoints", len(frame)),
+        Metric("duration", "steady state measured", round(float(span), 1), "s"),
+        Metric("peers.dropped_out", "peers that stopped reporting early", len(dropped), "", "lower"),
+        Metric("peers.never_reported", "peers that never reported", len(never), "", "lower"),
+    ]
+    if "rejectedDatapoints" in metadata:
+        out.append(
+            Metric("datapoints.rejected", "datapoints refused", int(metadata["rejectedDatapoints"]), "", "lower")
+        )
+    return {m.name: m for m in out}
+
+
+def _setup(frame: pd.DataFrame) -> dict[str, Metric]:
+    """Connection set-up and failures over the whole run (set-up happens mostly in the warm-up)."""
+    out: dict[str, Metric] = {}
+    if "connectSetupMs" in frame:
+        p50, p99 = percentiles(bucket_counts(frame["connectSetupMs"]), [50, 99])
+        if not math.isnan(p50):
+            out["setup.p50"] = Metric("setup.p50", "connection set-up p50", p50, "ms", "lower")
+            out["setup.p99"] = Metric("setup.p99", "connection set-up p99", p99, "ms", "lower")
+    for column, name, label in (
+        ("connectionFailures", "connections.failed", "connections that never opened"),
+        ("reconnections", "reconnections", "lighthouse reconnections"),
+        ("routineErrors", "routine.errors", "routine errors"),
+    ):
+        if column in frame:
+            out[name] = Metric(
+                name, label, int(pd.to_numeric(frame[column], errors="coerce").fillna(0).sum()), "", "lower"
+            )
+    if "connectionRejects" in frame:
+        rejects = counts_table(frame["connectionRejects"]).sum()
+        out["connections.rejected"] = Metric(
+            "connections.rejected",
+            "connections rejected"
+            + (f" ({', '.join(f'{k}: {v}' for k, v in rejects.items())})" if len(rejects) else ""),
+            int(rejects.sum()),
+            "",
+            "lower",
+        )
+    return out

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
+from typing import Any
 
 from peerperf.errors import ConfigError
+from peerperf.peer.settings import PeerSettings
 from peerperf.settings import setting
+
+#: Peer settings the run manages itself (hosts close every peer's stats window together; each node
+#: offers its own address as ICE host candidate), so they are not run flags.
+RUN_MANAGED_PEER_SETTINGS = ("stats_update_interval", "host_addresses")
 
 
 @dataclass(frozen=True)
@@ -48,17 +54,13 @@ class RunConfig:
     on_missing: str = setting("abort", "when peers are not ready by the deadline: abort or proceed")
     start_timeout: float = setting(600.0, "how long peers wait for the start signal", unit="s")
     peer_id_length: int = setting(42, "length of random peer ids (42 mimics an ETH address)", env="PEER_ID_LENGTH")
-    ping_interval: float | None = setting(None, "pause between pings for latency; unset: no pings", unit="s")
-    ice_servers: tuple[str, ...] = setting(
-        (), "STUN/TURN URLs for peers on different networks (none needed on loopback or inside one VPC)"
-    )
-    ice_username: str | None = setting(None, "TURN username (prefer the env var to a flag)")
-    ice_credential: str | None = setting(None, "TURN credential (prefer the env var to a flag)")
     lighthouse_port: int = setting(0, "embedded lighthouse port (0: a free one)")
     results_port: int = setting(0, "embedded results gateway port (0: a free one)")
     max_per_layer: int | None = setting(None, "embedded lighthouse layer capacity; default: enough for the run")
     seed: int | None = setting(None, "random seed for ids, positions and start offsets")
     plain: bool = setting(False, "plain progress lines instead of the live view")
+    #: Every peer's library settings (their flags and env vars come from `PeerSettings` itself).
+    peer: PeerSettings = field(default_factory=PeerSettings)
 
     def __post_init__(self) -> None:
         problems = []
@@ -78,3 +80,19 @@ class RunConfig:
             problems.append("--on-missing must be abort or proceed")
         if problems:
             raise ConfigError("; ".join(problems))
+
+
+#: Settings never written to results: credentials.
+SECRET_SETTINGS = frozenset({"ice_username", "ice_credential", "auth_secret"})
+
+
+def recorded_settings(config: RunConfig) -> dict[str, Any]:
+    """Every run and peer setting of `config` as plain JSON values, secrets left out, for the test's metadata."""
+    out: dict[str, Any] = {}
+    for source in (config, config.peer):
+        for f in fields(source):
+            if f.name == "peer" or f.name in SECRET_SETTINGS:
+                continue
+            value = getattr(source, f.name)
+            out[f.name] = list(value) if isinstance(value, tuple) else value
+    return out

@@ -1,8 +1,10 @@
-"""`python -m peerperf.run`: one command runs a whole performance test.
+"""`python -m peerperf.run`: one command runs a whole performance test and gives its verdict.
 
 Starts (or joins) Ray, the lighthouse and the results service, places the simulated peers, starts
-the test when every peer has joined, shows progress, finishes, and prints a summary and the paths
-of the results. Exit code 0 on success, 1 on failure, 2 on bad arguments, 130 when interrupted.
+the test when every peer has joined, shows progress, finishes, and prints the summary (delivery,
+loss, latency, throughput, the harness verdict) and the paths of the results. `--assert` checks
+thresholds on the summary. Exit code 0 on success, 1 on failure or a failed assertion, 2 on bad
+arguments, 130 when interrupted.
 """
 
 from __future__ import annotations
@@ -12,12 +14,18 @@ import asyncio
 import logging
 import signal
 import sys
+from dataclasses import dataclass, field
+from pathlib import Path
 
+from analysis.assertions import Outcome, Threshold, check, write_json, write_junit
+from analysis.assertions import parse as parse_threshold
 from analysis.load import load_datapoints
-from analysis.summary import RunSummary, summarize
+from analysis.report import report
+from analysis.summary import Summary, summary
 from peerperf.cluster.orchestrator import Orchestrator, RunOutcome
-from peerperf.config import RunConfig
+from peerperf.config import RUN_MANAGED_PEER_SETTINGS, RunConfig, recorded_settings
 from peerperf.errors import ConfigError
+from peerperf.peer.settings import PeerSettings
 from peerperf.runview import RunView
 from peerperf.settings import add_arguments, resolve
 from peerperf.sim.routines import parse_mix
@@ -25,14 +33,45 @@ from peerperf.sim.routines import parse_mix
 QUIET_LOGGERS = ("aioice", "aiortc", "aiohttp.access", "peerperf.peer", "peerperf.lighthouse")
 
 
-def parse(argv: list[str] | None) -> tuple[RunConfig, argparse.Namespace]:
+@dataclass(frozen=True)
+class VerdictOptions:
+    """What to check and write once the run has a summary."""
+
+    thresholds: list[Threshold] = field(default_factory=list)
+    junit_xml: Path | None = None
+    summary_json: Path | None = None
+    report: Path | None = None
+
+
+def parse(argv: list[str] | None) -> tuple[RunConfig, VerdictOptions, argparse.Namespace]:
     parser = argparse.ArgumentParser(
         prog="python -m peerperf.run", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     add_arguments(parser, RunConfig)
+    add_arguments(
+        parser.add_argument_group("peer library settings, for every peer"), PeerSettings, RUN_MANAGED_PEER_SETTINGS
+    )
+    verdict = parser.add_argument_group("verdict")
+    verdict.add_argument(
+        "--assert",
+        dest="assertions",
+        action="append",
+        default=[],
+        metavar="EXPR",
+        help="a threshold on the summary, e.g. 'delivery>=0.99', 'latency.position.p99<250ms', 'harness==healthy' "
+        "(repeatable; a failed one makes the exit code 1)",
+    )
+    verdict.add_argument("--junit-xml", type=Path, help="write the assertions as a JUnit XML report here")
+    verdict.add_argument("--summary-json", type=Path, help="write the summary and assertions as JSON here")
+    verdict.add_argument("--report", type=Path, help="write the self-contained HTML report here")
     parser.add_argument("--log-level", default="WARNING", help="DEBUG, INFO, WARNING or ERROR")
     args = parser.parse_args(argv)
-    return resolve(RunConfig, args), args
+    peer = resolve(PeerSettings, args)
+    config = resolve(RunConfig, args, peer=peer)
+    options = VerdictOptions(
+        [parse_threshold(text) for text in args.assertions], args.junit_xml, args.summary_json, args.report
+    )
+    return config, options, args
 
 
 async def _run(orchestrator: Orchestrator) -> RunOutcome:
@@ -53,9 +92,22 @@ async def _run(orchestrator: Orchestrator) -> RunOutcome:
         return orchestrator.outcome
 
 
+def run_summary(config: RunConfig, outcome: RunOutcome) -> Summary | None:
+    """The analysis summary of the finished test, with what the run knows about itself."""
+    if outcome.parquet_path is None or not outcome.parquet_path.exists():
+        return None
+    frame = load_datapoints(outcome.parquet_path).assign(testId=outcome.test_id)
+    metadata = {
+        "settings": recorded_settings(config),
+        "peerIds": outcome.peer_ids,
+        "rejectedDatapoints": outcome.rejected,
+    }
+    return summary(frame, metadata=metadata)
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
-        config, args = parse(argv)
+        config, options, args = parse(argv)
         parse_mix(config.routine)
     except ConfigError as exc:
         print(f"peerperf.run: {exc}", file=sys.stderr)
@@ -69,13 +121,33 @@ def main(argv: list[str] | None = None) -> int:
         outcome = asyncio.run(_run(orchestrator))
     finally:
         view.close()
-    summary: RunSummary | None = None
-    if outcome.parquet_path is not None and outcome.parquet_path.exists():
-        summary = summarize(load_datapoints(outcome.parquet_path))
-    view.outcome(outcome, summary)
-    if outcome.ok:
-        return 0
-    return 130 if outcome.interrupted else 1
+    result = run_summary(config, outcome)
+    view.outcome(outcome, result)
+    failed = _verdict(view, options, result, outcome)
+    if not outcome.ok:
+        return 130 if outcome.interrupted else 1
+    return 1 if failed else 0
+
+
+def _verdict(view: RunView, options: VerdictOptions, result: Summary | None, outcome: RunOutcome) -> bool:
+    """Check the thresholds and write the requested files; True when an assertion failed."""
+    if result is None:
+        if options.thresholds:
+            view.console.print("[red]assertions not checked[/]: the run has no results to summarise")
+        return bool(options.thresholds)
+    outcomes: list[Outcome] = check(result, options.thresholds)
+    view.assertions(outcomes)
+    if options.junit_xml is not None:
+        write_junit(options.junit_xml, outcomes, suite=f"peerperf.{outcome.test_id}")
+        view.console.print(f"JUnit XML: {options.junit_xml}", highlight=False)
+    if options.summary_json is not None:
+        write_json(options.summary_json, result, outcomes)
+        view.console.print(f"summary JSON: {options.summary_json}", highlight=False)
+    if options.report is not None and outcome.parquet_path is not None:
+        frame = load_datapoints(outcome.parquet_path).assign(testId=outcome.test_id)
+        report(frame, result, options.report)
+        view.console.print(f"HTML report: {options.report}", highlight=False)
+    return any(not o.passed for o in outcomes)
 
 
 if __name__ == "__main__":

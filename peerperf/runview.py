@@ -8,7 +8,9 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-from analysis.summary import RunSummary
+from analysis.assertions import Outcome
+from analysis.summary import Summary
+from analysis.text import print_summary
 from peerperf.cluster.orchestrator import RunOutcome, RunSnapshot
 
 #: Seconds between progress lines when the output is not a terminal.
@@ -41,27 +43,20 @@ class RunView:
             self._live.stop()
             self._live = None
 
-    def outcome(self, outcome: RunOutcome, summary: RunSummary | None) -> None:
+    def outcome(self, outcome: RunOutcome, summary: Summary | None) -> None:
         if summary is not None:
-            table = Table(title=f"test {outcome.test_id}: {summary.peers} peers, {summary.datapoints} datapoints")
-            table.add_column("figure")
-            table.add_column("value", justify="right")
-            table.add_column("unit")
-            for figure in summary.figures:
-                table.add_row(figure.label, str(figure.value), figure.unit)
-            self.console.print(table)
-            if summary.saturated:
-                self.console.print(
-                    "harness check: [bold red]HARNESS SATURATED[/]: these figures measure the load generator, "
-                    "not the network:"
-                )
-                for reason in summary.saturation_reasons:
-                    self.console.print(f"  - {reason}")
-            else:
-                self.console.print("harness check: ok (tick loop on time, hosts below CPU limits)")
+            title = f"test {outcome.test_id}: {summary['peers']} peers, {summary['datapoints']} datapoints"
+            print_summary(self.console, summary, title)
         for label, path in (("JSON", outcome.json_path), ("Parquet", outcome.parquet_path)):
             if path is not None:
                 self.console.print(f"{label}: {path}", highlight=False)
+        if outcome.lost:
+            where = f" (peer hosts' logs: {outcome.log_dir})" if outcome.log_dir else ""
+            self.console.print(f"[red]{len(outcome.lost)} peers lost when their host failed[/]{where}:")
+            for peer_id, why in list(outcome.lost.items())[:20]:
+                self.console.print(f"  {peer_id}: {why}", highlight=False)
+        if outcome.rejected:
+            self.console.print(f"[red]{outcome.rejected} datapoints were refused by the results service[/]")
         if outcome.missing:
             self.console.print(f"[yellow]{len(outcome.missing)} peers missing[/]:")
             for peer_id, why in list(outcome.missing.items())[:20]:
@@ -70,6 +65,15 @@ class RunView:
             self.console.print(f"[green]done[/]: test {outcome.test_id}")
         else:
             self.console.print(f"[red]failed[/]: {outcome.reason or 'see above'}")
+
+    def assertions(self, outcomes: list[Outcome]) -> None:
+        for outcome in outcomes:
+            mark = "[green]ok[/]" if outcome.passed else "[bold red]FAILED[/]"
+            self.console.print(f"assert {mark}: {outcome.message}", highlight=False)
+
+
+def _logs(s: RunSnapshot) -> str:
+    return f"the peer hosts' logs, {s.log_dir}/worker-*.err" if s.log_dir else "the peer hosts' logs"
 
 
 def _line(s: RunSnapshot) -> str:
@@ -81,7 +85,9 @@ def _line(s: RunSnapshot) -> str:
         f"originated {s.originated_per_second:.0f}/s  received {s.received_per_second:.0f}/s  "
         f"connections {s.connections_mean:.1f} (min {s.connections_min})  "
         f"tick lag p99 {s.tick_lag_p99_ms:.1f} ms  cpu {s.cpu_max:.0f}%  datapoints {s.datapoints}"
-        + (f"  ROUTINE ERRORS {s.routine_errors} (see the log)" if s.routine_errors else "")
+        + (f"  ROUTINE ERRORS {s.routine_errors} (see {_logs(s)})" if s.routine_errors else "")
+        + (f"  REJECTED DATAPOINTS {s.rejected}" if s.rejected else "")
+        + (f"  PEERS LOST {s.lost}" if s.lost else "")
     )
 
 
@@ -100,5 +106,9 @@ def _panel(s: RunSnapshot) -> Table:
     table.add_row("worst host CPU", f"{s.cpu_max:.0f}% of a core")
     table.add_row("datapoints", str(s.datapoints))
     if s.routine_errors:
-        table.add_row("routine errors", f"[red]{s.routine_errors}[/] (see the log)")
+        table.add_row("routine errors", f"[red]{s.routine_errors}[/] (see {_logs(s)})")
+    if s.rejected:
+        table.add_row("datapoints rejected", f"[red]{s.rejected}[/]")
+    if s.lost:
+        table.add_row("peers lost (host failed)", f"[red]{s.lost}[/]")
     return table

@@ -37,10 +37,19 @@ def flag_name(f: dataclasses.Field[Any]) -> str:
     return "--" + f.name.replace("_", "-")
 
 
-def add_arguments(parser: argparse.ArgumentParser, cls: type) -> None:
-    """Add one flag per field of settings class `cls`, with help naming unit, env var and default."""
+def is_setting(f: dataclasses.Field[Any]) -> bool:
+    """Whether field `f` was declared with `setting(...)` (others are nested objects, not flags)."""
+    return "help" in f.metadata
+
+
+def add_arguments(
+    parser: argparse.ArgumentParser | argparse._ArgumentGroup, cls: type, exclude: tuple[str, ...] = ()
+) -> None:
+    """Add one flag per setting of class `cls` (but `exclude`), with help naming unit, env var and default."""
     hints = typing.get_type_hints(cls)
     for f in dataclasses.fields(cls):
+        if not is_setting(f) or f.name in exclude:
+            continue
         unit = f" ({f.metadata['unit']})" if f.metadata.get("unit") else ""
         default = f.default
         shown = ",".join(map(str, default)) if isinstance(default, tuple) else default
@@ -61,6 +70,8 @@ def resolve(
     hints = typing.get_type_hints(cls)
     values: dict[str, Any] = {}
     for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+        if not is_setting(f):
+            continue
         if f.name in overrides:
             values[f.name] = overrides[f.name]
             continue

@@ -29,7 +29,6 @@ from peerperf.cluster.services import ActorResultsClient, LighthouseService
 from peerperf.config import RunConfig
 from peerperf.errors import ConfigError, PeerperfError
 from peerperf.lighthouse import LighthouseSettings
-from peerperf.peer import PeerSettings
 from peerperf.results import ResultsSettings
 from peerperf.results.client import HttpResultsClient, ResultsClient
 from peerperf.settings import resolve
@@ -63,6 +62,12 @@ class RunSnapshot:
     datapoints: int = 0
     #: Routine calls that raised (the peer goes on, but its traffic is not what the routine meant).
     routine_errors: int = 0
+    #: Datapoints the results service refused.
+    rejected: int = 0
+    #: Peers whose host failed during the test.
+    lost: int = 0
+    #: Where the peer hosts log (routine errors and failures are there).
+    log_dir: str = ""
 
 
 @dataclass
@@ -75,6 +80,14 @@ class RunOutcome:
     interrupted: bool = False
     owned: bool = False
     missing: dict[str, str] = field(default_factory=dict)
+    #: Peers whose host failed (exception, killed actor) during the test, and why.
+    lost: dict[str, str] = field(default_factory=dict)
+    #: Every peer the run planned, ready or not.
+    peer_ids: list[str] = field(default_factory=list)
+    #: Datapoints the results service refused.
+    rejected: int = 0
+    #: Where the peer hosts' logs are (local Ray's session folder), when known.
+    log_dir: str | None = None
     datapoints: int = 0
     json_path: Path | None = None
     parquet_path: Path | None = None
@@ -139,6 +152,8 @@ class Orchestrator:
             )
             await self._check_layer_capacity(services.lighthouse_url, population)
             specs = plan_peers(population, rng)
+            self.outcome.peer_ids = [spec.peer_id for spec in specs]
+            self.outcome.log_dir = runtime.logs_dir()
             hosts = self._spawn_hosts(specs, services.lighthouse_url, rng)
             ready_hosts = await self._barrier()
             await self._run_test(ready_hosts, services)
@@ -232,12 +247,7 @@ class Orchestrator:
 
     def _spawn_hosts(self, specs: list[PeerSpec], lighthouse_url: str, rng: random.Random) -> list[Any]:
         config = self.config
-        settings = PeerSettings(
-            ping_interval=config.ping_interval,
-            ice_servers=config.ice_servers,
-            ice_username=config.ice_username,
-            ice_credential=config.ice_credential,
-        )
+        settings = config.peer
         hosts = []
         for number, chunk in enumerate(group(specs, config.peers_per_actor)):
             host_config = HostConfig(
@@ -302,6 +312,7 @@ class Orchestrator:
     async def _run_test(self, hosts: list[Any], services: _Services) -> None:
         config = self.config
         outcome = self.outcome
+        chunks = {id(host): chunk for host, chunk in self._hosts}
         runs = {
             asyncio.ensure_future(
                 _await(host.run.remote(services.results_target, outcome.test_id, config.duration, config.start_timeout))
@@ -323,7 +334,11 @@ class Orchestrator:
                 try:
                     outcome.datapoints += future.result()
                 except (ray.exceptions.RayError, PeerperfError, TimeoutError) as exc:
-                    log.error("a peer host failed: %s", exc)
+                    lost = chunks.get(id(runs[future]), [])
+                    where = f" (its log: {outcome.log_dir})" if outcome.log_dir else ""
+                    log.error("a peer host with %d peers failed%s: %s", len(lost), where, exc)
+                    reason = f"its host failed during the test: {str(exc).splitlines()[0][:200]}"
+                    outcome.lost.update({spec.peer_id: reason for spec in lost})
             if started_at is None:
                 info = await services.results.get_test(outcome.test_id)
                 started_at = time.monotonic() if info.started is not None else None
@@ -339,22 +354,35 @@ class Orchestrator:
             if not config.results_url:
                 outcome.json_path = folder / f"{outcome.test_id}.json"
                 outcome.parquet_path = folder / f"{outcome.test_id}.parquet"
-        outcome.ok = not outcome.interrupted and outcome.datapoints > 0 and not outcome.missing
+        tolerated = config.on_missing == "proceed"
+        outcome.ok = (
+            not outcome.interrupted
+            and outcome.datapoints > 0
+            and (tolerated or (not outcome.missing and not outcome.lost))
+        )
         if not outcome.ok and not outcome.reason:
-            outcome.reason = (
-                "interrupted"
-                if outcome.interrupted
-                else ("no datapoints were recorded" if outcome.datapoints == 0 else "some peers were missing")
-            )
+            if outcome.interrupted:
+                outcome.reason = "interrupted"
+            elif outcome.datapoints == 0:
+                outcome.reason = "no datapoints were recorded"
+            elif outcome.lost:
+                outcome.reason = (
+                    f"{len(outcome.lost)} peers were lost when their host failed (use --on-missing proceed to accept)"
+                )
+            else:
+                outcome.reason = "some peers were missing"
 
     async def _show_running(self, hosts: list[Any], started_at: float | None) -> None:
         try:
-            progress: list[HostProgress] = await asyncio.wait_for(
-                asyncio.gather(*(h.progress.remote() for h in hosts)), 5.0
+            answers = await asyncio.wait_for(
+                asyncio.gather(*(_await(h.progress.remote()) for h in hosts), return_exceptions=True), 5.0
             )
-        except (TimeoutError, ray.exceptions.RayError):
+        except TimeoutError:
             return
+        # A failed host is reported when its run ends; the live view goes on with the others.
+        progress: list[HostProgress] = [a for a in answers if isinstance(a, HostProgress)]
         connections = [c for p in progress for c in p.connections]
+        self.outcome.rejected = max(self.outcome.rejected, sum(p.rejected for p in progress))
         elapsed = time.monotonic() - started_at if started_at is not None else 0.0
         self._publish(
             RunSnapshot(
@@ -373,6 +401,9 @@ class Orchestrator:
                 max((p.cpu_percent for p in progress), default=0.0),
                 sum(p.datapoints for p in progress),
                 sum(p.routine_errors for p in progress),
+                self.outcome.rejected,
+                len(self.outcome.lost),
+                self.outcome.log_dir or "",
             )
         )
 

@@ -58,3 +58,14 @@ def connect(address: str | None, peer_slots: int, num_cpus: int | None = None) -
             log.info("no running Ray cluster found; starting a local one")
     init_local_ray(num_cpus=num_cpus, resources={"peer_slot": float(peer_slots)}, log_to_driver=False)
     return True
+
+
+def logs_dir() -> str | None:
+    """The folder of this Ray session's logs (peer hosts log to `worker-*.err` there), when Ray says."""
+    try:
+        from ray._private import worker  # no public API names the session's log folder
+
+        node = worker._global_node
+        return str(node.get_logs_dir_path()) if node is not None else None
+    except (ImportError, AttributeError):
+        return None

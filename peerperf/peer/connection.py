@@ -33,12 +33,18 @@ class PeerConnection:
         configuration: RTCConfiguration,
         on_data: Callable[[str, bytes], None],
         on_closed: Callable[[PeerConnection], None],
+        on_opened: Callable[[PeerConnection], None] | None = None,
     ) -> None:
         self.remote_id = remote_id
         self.session_id = session_id
         self.initiator = initiator
         self.created = time.monotonic()
+        #: When the data channel opened (monotonic s); None while it has not.
+        self.opened_at: float | None = None
+        #: The other side refused this connection (REJECT), so it is not a failure to open.
+        self.rejected = False
         self.opened = asyncio.Event()
+        self._on_opened = on_opened
         self._on_data = on_data
         self._on_closed = on_closed
         self._closed = False
@@ -59,11 +65,19 @@ class PeerConnection:
             channel.close()
             return
         self._channel = channel
-        channel.on("open", self.opened.set)
+        channel.on("open", self._open)
         channel.on("message", self._message)
         channel.on("close", lambda: asyncio.ensure_future(self.close()))
         if channel.readyState == "open":
-            self.opened.set()
+            self._open()
+
+    def _open(self) -> None:
+        if self.opened_at is not None or self._closed:
+            return
+        self.opened_at = time.monotonic()
+        self.opened.set()
+        if self._on_opened is not None:
+            self._on_opened(self)
 
     def _message(self, message: bytes | str) -> None:
         self._on_data(self.remote_id, message.encode() if isinstance(message, str) else message)

@@ -15,6 +15,7 @@ from typing import Protocol
 
 from peerperf.errors import PeerStateError, ProtocolError
 from peerperf.peer.knownpeers import KnownPeer, KnownPeers, SubtypeData
+from peerperf.peer.measures import Measures
 from peerperf.peer.settings import PeerSettings
 from peerperf.peer.stats import GlobalStats
 from peerperf.protocol.messagetypes import PING, PONG, SUSPEND_RELAY, MessageType
@@ -28,6 +29,13 @@ RELAY_PATH_EXPIRY = 30.0
 
 #: Called for each packet delivered to a joined room: (src, room, payload, packet).
 MessageHandler = Callable[[str, str, Payload, Packet], None]
+#: When the sender sent an app message, in wall-clock ms: by default the packet's timestamp; an
+#: application whose payload carries a finer send time (the perf client's CommsMessage.time) reads it.
+SendTime = Callable[[Payload, Packet], float]
+
+
+def packet_send_time(payload: Payload, packet: Packet) -> float:
+    return float(packet.timestamp)
 
 
 class Links(Protocol):
@@ -59,6 +67,8 @@ class Mesh:
         settings: PeerSettings,
         rooms: Callable[[], set[str]],
         on_message: MessageHandler,
+        measures: Measures | None = None,
+        send_time: SendTime = packet_send_time,
     ) -> None:
         self.peer_id = peer_id
         self.instance_id = random.getrandbits(32)
@@ -68,6 +78,8 @@ class Mesh:
         self._settings = settings
         self._rooms = rooms
         self._on_message = on_message
+        self.measures = measures or Measures()
+        self._send_time = send_time
         self._sequence = 0
         #: Packet key -> monotonic time its duplicate record expires.
         self._received: dict[str, float] = {}
@@ -139,6 +151,10 @@ class Mesh:
         relayed = packet.hops > 0
         if not relayed:
             self._stats.count_originated(len(data), packet.subtype)
+            if packet.ttl <= 1:
+                self.measures.originated_one_hop += 1
+            elif packet.HasField("messageData"):
+                self.measures.originated[packet.subtype] += 1
         for target in targets:
             self._links.send(target, data)
             self._stats.count_sent(len(data), relayed, packet.subtype)
@@ -154,6 +170,9 @@ class Mesh:
             log.warning("peer %s: dropped a frame from %s: %s", self.peer_id, from_peer, exc)
             return
         now = time.monotonic()
+        first = packet.src != self.peer_id and self.measures.delivery.observe(
+            packet.src, packet.instanceId, packet.sequenceId, now
+        )
         key = key_of(packet)
         duplicate = key in self._received
         source = self._known.ensure(packet.src)
@@ -165,13 +184,15 @@ class Mesh:
         tags = [tag for tag, on in (("duplicate", duplicate), ("expired", expired), ("relevant", relevant)) if on]
         self._stats.count_received(len(data), tags, packet.subtype)
         if duplicate or expired:
+            if expired and first:
+                self.measures.arrived_expired += 1
             self._request_relay_suspension(packet.src, from_peer)
             return
         self._record_news(source, packet, now)
         packet.hops += 1
         if packet.hops < packet.ttl:
             self._send(packet)
-        self._act_on(packet, from_peer)
+        self._act_on(packet, from_peer, first)
 
     def _expiration_ms(self, packet: Packet) -> float:
         return packet.expireTime if packet.expireTime > 0 else self._settings.message_expiration_time * 1000
@@ -198,7 +219,7 @@ class Mesh:
             newest.last_timestamp = max(newest.last_timestamp, packet.timestamp)
             newest.last_sequence_id = max(newest.last_sequence_id, packet.sequenceId)
 
-    def _act_on(self, packet: Packet, from_peer: str) -> None:
+    def _act_on(self, packet: Packet, from_peer: str, first: bool) -> None:
         kind = packet.WhichOneof("data")
         if kind == "messageData":
             if packet.messageData.room in self._rooms():
@@ -208,6 +229,10 @@ class Mesh:
                     self.bad_frames += 1
                     log.warning("peer %s: undecodable payload from %s: %s", self.peer_id, packet.src, exc)
                     return
+                if first:  # the original may deliver a second copy of the newest unreliable packet
+                    self.measures.record_delivery(packet.subtype, packet.hops)
+                    latency = time.time() * 1000 - self._send_time(payload, packet)
+                    self.measures.record_latency(packet.subtype, latency)
                 self._on_message(packet.src, packet.messageData.room, payload, packet)
         elif kind == "pingData":
             pong = self.new_packet(PONG, expire_time=int(self._settings.ping_timeout * 1000))

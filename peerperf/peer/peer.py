@@ -22,7 +22,8 @@ from peerperf.peer.connection import PeerConnection
 from peerperf.peer.ice import rtc_configuration, use_host_addresses
 from peerperf.peer.knownpeers import KnownPeers
 from peerperf.peer.lighthouse_client import LighthouseClient
-from peerperf.peer.mesh import Mesh, MessageHandler
+from peerperf.peer.measures import Measures
+from peerperf.peer.mesh import Mesh, MessageHandler, SendTime, packet_send_time
 from peerperf.peer.network import Connect, MeshView, band, next_operation
 from peerperf.peer.settings import PeerSettings
 from peerperf.peer.stats import GlobalStats
@@ -71,6 +72,7 @@ class Peer:
         on_stats: StatsHandler | None = None,
         on_status: Callable[[str], None] | None = None,
         token: str | None = None,
+        send_time: SendTime = packet_send_time,
     ) -> None:
         if peer_id is not None and not is_valid_peer_id(peer_id):
             raise ValueError(f"invalid peer id {peer_id!r}: letters, digits and inner ' _-' only")
@@ -82,6 +84,12 @@ class Peer:
         self.room_members: dict[str, set[str]] = {}
         self.known = KnownPeers()
         self.stats = GlobalStats()
+        self.measures = Measures()
+        self._send_time = send_time
+        self._reconnections_reported = 0
+        #: Test-only hook below the mesh: a frame `(from_peer, data)` for which it returns False is
+        #: dropped as if the network lost it.
+        self.frame_filter: Callable[[str, bytes], bool] | None = None
         self._on_message = on_message or (lambda *_: None)
         self._on_stats = on_stats
         self._on_status = on_status or (lambda status: log.warning("peer status: %s", status))
@@ -116,7 +124,17 @@ class Peer:
         """Validate with the lighthouse and start the peer's loops."""
         use_host_addresses(self.settings.host_addresses)
         await self.client.connect()
-        self.mesh = Mesh(self.id, self, self.known, self.stats, self.settings, lambda: self.rooms, self._deliver)
+        self.mesh = Mesh(
+            self.id,
+            self,
+            self.known,
+            self.stats,
+            self.settings,
+            lambda: self.rooms,
+            self._deliver,
+            self.measures,
+            self._send_time,
+        )
         self._spawn(self._signaling_worker())
         self._spawn(self._every(self.settings.expiration_loop_interval, self._housekeeping))
         if self.settings.stats_update_interval > 0:
@@ -235,6 +253,10 @@ class Peer:
         """End the stats window now and return its metrics (also passed to `on_stats`)."""
         self.stats.close_period()
         metrics = self.metrics()
+        metrics.update(self.stats.originated_metrics())
+        self.measures.reconnections = self.client.reconnections - self._reconnections_reported
+        self._reconnections_reported = self.client.reconnections
+        metrics.update(self.measures.take(time.monotonic()))
         if self._on_stats is not None:
             self._on_stats(metrics)
         return metrics
@@ -302,15 +324,21 @@ class Peer:
         old = self._connections.get(peer_id)
         if old is not None:
             self._spawn(old.close())
-        connection = PeerConnection(peer_id, session_id, initiator, self._rtc, self._data, self._closed)
+        connection = PeerConnection(peer_id, session_id, initiator, self._rtc, self._data, self._closed, self._opened)
         self._connections[peer_id] = connection
         return connection
 
     def _data(self, peer_id: str, data: bytes) -> None:
-        if self.mesh is not None:
+        if self.mesh is not None and (self.frame_filter is None or self.frame_filter(peer_id, data)):
             self.mesh.receive(peer_id, data)
 
+    def _opened(self, connection: PeerConnection) -> None:
+        assert connection.opened_at is not None
+        self.measures.connect_setup.record((connection.opened_at - connection.created) * 1000)
+
     def _closed(self, connection: PeerConnection) -> None:
+        if connection.opened_at is None and not connection.rejected and not self._disposed:
+            self.measures.connection_failures += 1
         if self._connections.get(connection.remote_id) is connection:
             del self._connections[connection.remote_id]
             if self.mesh is not None:
@@ -430,6 +458,10 @@ class Peer:
         assert frame.src is not None
         payload = RejectPayload.from_json(frame.payload)
         log.info("peer %s: %s rejected the connection: %s", self.id, frame.src, payload.reason)
+        self.measures.rejects[str(payload.reason)] += 1
+        connection = self._connections.get(frame.src)
+        if connection is not None:
+            connection.rejected = True
         await self._disconnect(frame.src)
         if payload.reason == RejectReason.MUST_BE_IN_SAME_DOMAIN_AND_LAYER:
             self.known.remove(frame.src)

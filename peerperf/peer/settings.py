@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from peerperf.errors import ConfigError
 from peerperf.protocol.positions import DEFAULT_DISTANCE_INTERVALS
 from peerperf.settings import setting
 
@@ -69,4 +70,7 @@ class PeerSettings:
 
     def __post_init__(self) -> None:
         if not 0 < self.target_connections <= self.max_connections:
-            raise ValueError("need 0 < target_connections <= max_connections")
+            raise ConfigError(
+                f"need 0 < target_connections <= max_connections, got {self.target_connections} and "
+                f"{self.max_connections}"
+            )

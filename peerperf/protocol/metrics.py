@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from peerperf.errors import ProtocolError
+from peerperf.protocol.histogram import Scale, check_encoding
 
 #: Stats categories in the original's order.
 CATEGORIES = ("sent", "received", "relayed", "all", "relevant", "duplicate", "expired")
@@ -29,6 +30,10 @@ class Kind(StrEnum):
     TEXT = "text"
     TEXT_LIST = "text_list"
     VECTOR = "vector"
+    #: A mergeable histogram, flat `[bucket, count, ...]` (see `peerperf.protocol.histogram`).
+    HISTOGRAM = "histogram"
+    #: Counts by name, e.g. packets by subtype: a JSON object of non-negative integers.
+    COUNTS = "counts"
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,10 @@ class MetricField:
     original: bool = True
     #: Value used when an original key is missing (the original client sent 0 for missing stats).
     default: Any = None
+    #: Bucket scale of a histogram field.
+    scale: Scale = Scale.LOG
+    #: Host-wide figure repeated on each datapoint of a host's window: count it once per (hostId, window).
+    per_host: bool = False
 
 
 def _category_fields() -> list[MetricField]:
@@ -93,17 +102,91 @@ FIELDS: tuple[MetricField, ...] = (
     MetricField(
         "originatedPerSecond", Kind.NUMBER, "rate of packets created over the window", "packets/s", original=False
     ),
-    MetricField("tickLagP50", Kind.NUMBER, "median tick lateness in the window", "ms", original=False),
-    MetricField("tickLagP99", Kind.NUMBER, "99th percentile tick lateness in the window", "ms", original=False),
-    MetricField("tickLagMax", Kind.NUMBER, "worst tick lateness in the window", "ms", original=False),
-    MetricField("ticksMissed", Kind.INTEGER, "ticks skipped because the loop fell behind", "ticks", original=False),
-    MetricField("hostCpuPercent", Kind.NUMBER, "CPU used by the peer's host process", "%", original=False),
-    MetricField("hostMemoryMb", Kind.NUMBER, "resident memory of the peer's host process", "MB", original=False),
+    MetricField("tickLagP50", Kind.NUMBER, "median tick lateness in the window", "ms", original=False, per_host=True),
+    MetricField(
+        "tickLagP99", Kind.NUMBER, "99th percentile tick lateness in the window", "ms", original=False, per_host=True
+    ),
+    MetricField("tickLagMax", Kind.NUMBER, "worst tick lateness in the window", "ms", original=False, per_host=True),
+    MetricField(
+        "ticksMissed",
+        Kind.INTEGER,
+        "ticks skipped because the loop fell behind",
+        "ticks",
+        original=False,
+        per_host=True,
+    ),
+    MetricField(
+        "hostCpuPercent",
+        Kind.NUMBER,
+        "CPU used by the peer's host process",
+        "% of a core",
+        original=False,
+        per_host=True,
+    ),
+    MetricField(
+        "hostMemoryMb", Kind.NUMBER, "resident memory of the peer's host process", "MB", original=False, per_host=True
+    ),
     MetricField("room", Kind.TEXT, "room the peer's routine sends to", original=False),
     MetricField("layer", Kind.TEXT, "layer the peer joined", original=False),
     MetricField("routine", Kind.TEXT, "routine the peer runs", original=False),
     MetricField("nodeId", Kind.TEXT, "Ray node the peer ran on", original=False),
     MetricField("hostId", Kind.TEXT, "peer-host actor the peer ran in", original=False),
+    *(
+        MetricField(name, kind, description, unit, original=False)
+        for name, kind, description, unit in (
+            # Delivery, from per-source sequence numbers (peer/delivery.py): exact loss.
+            (
+                "uniqueReceived",
+                Kind.INTEGER,
+                "first arrivals of other peers' packets (any room of the layer)",
+                "packets",
+            ),
+            (
+                "missing",
+                Kind.INTEGER,
+                "other peers' packets declared lost: a sequence gap overdue past a grace period",
+                "packets",
+            ),
+            ("lateArrivals", Kind.INTEGER, "packets that arrived after being declared missing", "packets"),
+            ("arrivedExpired", Kind.INTEGER, "first arrivals judged expired (dropped, not delivered)", "packets"),
+            (
+                "deliveredBySubtype",
+                Kind.COUNTS,
+                "app messages delivered to a joined room, first arrivals, by subtype",
+                "packets",
+            ),
+            ("originatedBySubtype", Kind.COUNTS, "app messages this peer sent to its rooms, by subtype", "packets"),
+            ("originatedOneHop", Kind.INTEGER, "packets created with ttl 1 (suspendRelay): not flooded", "packets"),
+            # Latency of delivered app messages: receive time minus the sender's CommsMessage.time.
+            ("latencyPositionMs", Kind.HISTOGRAM, "latency of delivered position messages", "ms"),
+            ("latencyProfileMs", Kind.HISTOGRAM, "latency of delivered profile messages", "ms"),
+            ("latencyChatMs", Kind.HISTOGRAM, "latency of delivered chat messages", "ms"),
+            ("latencyOtherMs", Kind.HISTOGRAM, "latency of delivered messages of other subtypes", "ms"),
+            # The mesh.
+            ("connectSetupMs", Kind.HISTOGRAM, "connection set-up time, offer to open data channel", "ms"),
+            ("connectionFailures", Kind.INTEGER, "connections that closed without ever opening", "connections"),
+            ("connectionRejects", Kind.COUNTS, "connections the other side rejected, by reason", "connections"),
+            ("reconnections", Kind.INTEGER, "reconnections to the lighthouse", "reconnections"),
+            ("routineErrors", Kind.INTEGER, "routine calls that raised", "calls"),
+            ("clockOffsetMs", Kind.NUMBER, "host clock minus the results service's clock (min-RTT estimate)", "ms"),
+            ("clockErrorMs", Kind.NUMBER, "uncertainty of clockOffsetMs: half the best round trip", "ms"),
+        )
+    ),
+    MetricField(
+        "hops", Kind.HISTOGRAM, "hops travelled by delivered app messages", "hops", original=False, scale=Scale.LINEAR
+    ),
+    *(
+        MetricField(name, kind, description, unit, original=False, per_host=True)
+        for name, kind, description, unit in (
+            # Harness health: the host's own evidence, one value per host and window.
+            ("window", Kind.INTEGER, "the host's stats window number (1, 2, ...)", ""),
+            ("tickLagMs", Kind.HISTOGRAM, "tick lateness of the host's 60 Hz loop", "ms"),
+            ("hostOpenFds", Kind.INTEGER, "open file descriptors of the host process", "fds"),
+            ("machineCpuPercent", Kind.NUMBER, "whole machine busy share over the window", "% of all cores"),
+            ("machineCpus", Kind.INTEGER, "CPUs of the machine", "cores"),
+            ("machineLoad1", Kind.NUMBER, "the machine's 1-minute load average", ""),
+        )
+    ),
 )
 BY_NAME = {f.name: f for f in FIELDS}
 #: Keys that must be present: the original crashed without `position`.
@@ -132,6 +215,8 @@ def validate_metrics(body: Any) -> dict[str, Any]:
             problems.append(f"{field.name}: {problem}")
         elif field.kind is Kind.INTEGER:
             out[field.name] = int(value)
+        elif field.kind is Kind.COUNTS:
+            out[field.name] = dict(value)
         else:
             out[field.name] = list(value) if isinstance(value, list) else value
     if problems:
@@ -152,6 +237,15 @@ def _check(kind: Kind, value: Any) -> str | None:
         return f"expected text, got {value!r}"
     if kind is Kind.TEXT_LIST and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
         return "expected a list of ids"
+    if kind is Kind.HISTOGRAM:
+        return check_encoding(value)
+    if kind is Kind.COUNTS and not (
+        isinstance(value, dict)
+        and all(
+            isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool) and v >= 0 for k, v in value.items()
+        )
+    ):
+        return "expected an object of non-negative integer counts"
     if kind is Kind.VECTOR and not (isinstance(value, list) and len(value) in (2, 3) and all(map(_is_number, value))):
         return f"expected [x, y, z] numbers, got {value!r}"
     return None

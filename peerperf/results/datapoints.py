@@ -25,6 +25,8 @@ _ARROW_TYPES = {
     Kind.TEXT: pa.string(),
     Kind.TEXT_LIST: pa.list_(pa.string()),
     Kind.VECTOR: pa.list_(pa.float64()),
+    Kind.HISTOGRAM: pa.list_(pa.int64()),
+    Kind.COUNTS: pa.map_(pa.string(), pa.int64()),
 }
 #: One column per metric, after the peer id and the server timestamp (ms).
 SCHEMA = pa.schema(
@@ -32,6 +34,8 @@ SCHEMA = pa.schema(
     + [pa.field(f.name, _ARROW_TYPES[f.kind]) for f in FIELDS]
 )
 _METRIC_NAMES = [f.name for f in FIELDS]
+#: Map columns come back from Arrow as (key, value) pairs; JSON wants objects.
+_COUNTS_NAMES = frozenset(f.name for f in FIELDS if f.kind is Kind.COUNTS)
 
 
 def to_table(points: list[DataPoint]) -> pa.Table:
@@ -46,6 +50,8 @@ def from_rows(rows: list[dict[str, Any]]) -> Iterator[DataPoint]:
     """Arrow rows back to datapoints; null metrics are left out as they were never sent."""
     for row in rows:
         metrics = {name: row[name] for name in _METRIC_NAMES if row[name] is not None}
+        for name in _COUNTS_NAMES & metrics.keys():
+            metrics[name] = dict(metrics[name])
         yield DataPoint(row["peerId"], row["timestamp"], metrics)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import random
 import time
 from dataclasses import dataclass, field, replace
@@ -18,7 +19,8 @@ from peerperf.errors import PeerperfError
 from peerperf.peer import Peer, PeerSettings
 from peerperf.results.client import ResultsClient
 from peerperf.results.service import Submission
-from peerperf.sim.hostload import HostLoad
+from peerperf.sim.hostload import HostLoad, LoadSample
+from peerperf.sim.payloads import comms_send_time
 from peerperf.sim.routines import load_routine
 from peerperf.sim.simpeer import SimulatedPeer, start_offset
 from peerperf.sim.tickloop import LagWindow, TickLoop
@@ -111,6 +113,8 @@ class PeerHost:
         self._stopping = asyncio.Event()
         self.datapoints = 0
         self.rejected: list[str] = []
+        self._grid_start = 0.0
+        self._routine_errors_reported: dict[str, int] = {}
 
     async def setup(self) -> SetupReport:
         """Connect every peer, join its layer and room; failures are reported per peer."""
@@ -132,6 +136,7 @@ class PeerHost:
             settings=self._settings,
             position=spec.position,
             on_message=on_message,
+            send_time=comms_send_time,
         )
         sim = SimulatedPeer(
             peer, routine, spec.routine, spec.room, start_offset(self._rng, self.config.max_start_offset)
@@ -149,7 +154,10 @@ class PeerHost:
 
     async def run(self, results: ResultsClient, test_id: str, duration: float, start_timeout: float) -> int:
         """Wait for the start, run the routines for `duration` s, submit datapoints; returns how many."""
-        await results.wait_started(test_id, start_timeout)
+        info = await results.wait_started(test_id, start_timeout)
+        # Windows close on a grid from the test's start, the same on every host, so window n of one
+        # host spans what window n of every other host spans (delivery compares them).
+        self._grid_start = info.started / 1000 if info.started is not None else time.time()
         for sim in self.sims:  # a fresh window at the start: setup traffic is not test traffic
             sim.peer.close_stats_window()
         self._load.sample()
@@ -158,7 +166,8 @@ class PeerHost:
         for sim in self.sims:
             sim.start(now)
         self._running = True
-        stats = asyncio.create_task(self._submit_every_interval(results, test_id))
+        ended = asyncio.Event()
+        stats = asyncio.create_task(self._submit_every_interval(results, test_id, ended))
         try:
             ticking = asyncio.create_task(self._loop.run(duration))
             stopped = asyncio.create_task(self._stopping.wait())
@@ -168,9 +177,9 @@ class PeerHost:
             await ticking
         finally:
             self._running = False
-            stats.cancel()
-            await asyncio.gather(stats, return_exceptions=True)
-        await self._submit(results, test_id)  # the last, partial window
+            ended.set()  # not cancel(): a submission under way completes, so no window is lost
+            await stats
+        await self._submit(results, test_id, self._current_window())  # the last, partial window
         return self.datapoints
 
     def stop(self) -> None:
@@ -181,35 +190,35 @@ class PeerHost:
         for sim in self.sims:
             sim.tick(now, delta)
 
-    async def _submit_every_interval(self, results: ResultsClient, test_id: str) -> None:
-        while True:
-            await asyncio.sleep(self.config.stats_interval)
-            await self._submit(results, test_id)
+    def _current_window(self) -> int:
+        """The number of the window being filled now: n covers grid start + [n - 1, n) intervals."""
+        return math.floor((time.time() - self._grid_start) / self.config.stats_interval) + 1
 
-    async def _submit(self, results: ResultsClient, test_id: str) -> None:
+    async def _submit_every_interval(self, results: ResultsClient, test_id: str, ended: asyncio.Event) -> None:
+        while True:
+            number = self._current_window()
+            delay = max(0.0, self._grid_start + number * self.config.stats_interval - time.time())
+            try:
+                await asyncio.wait_for(ended.wait(), delay)
+                return
+            except TimeoutError:
+                await self._submit(results, test_id, number)
+
+    async def _submit(self, results: ResultsClient, test_id: str, window: int) -> None:
         assert self._loop is not None
         lag = self._loop.lag.window()
         load = self._load.sample()
+        host_fields = self._host_fields(window, lag, load)
         batch = []
         originated = received = 0.0
         for sim in self.sims:
             metrics = sim.peer.close_stats_window()
-            metrics.update(sim.peer.stats.originated_metrics())
             originated += metrics["originatedPerSecond"]
             received += metrics["receivedPerSecond"]
-            metrics.update(
-                tickLagP50=lag.p50,
-                tickLagP99=lag.p99,
-                tickLagMax=lag.max,
-                ticksMissed=lag.missed,
-                hostCpuPercent=load.cpu_percent,
-                hostMemoryMb=load.rss_mb,
-                room=sim.room,
-                layer=sim.peer.layer or "",
-                routine=sim.routine_name,
-                nodeId=self.config.node_id,
-                hostId=self.config.host_id,
-            )
+            errors = sim.routine_errors - self._routine_errors_reported.get(sim.id, 0)
+            self._routine_errors_reported[sim.id] = sim.routine_errors
+            metrics.update(host_fields)
+            metrics.update(room=sim.room, layer=sim.peer.layer or "", routine=sim.routine_name, routineErrors=errors)
             batch.append(Submission(sim.id, metrics))
         self._window = _Window(lag, load.cpu_percent, load.rss_mb, originated, received)
         try:
@@ -220,6 +229,26 @@ class PeerHost:
             return
         self.datapoints += result.accepted
         self.rejected.extend(result.rejected)
+
+    def _host_fields(self, window: int, lag: LagWindow, load: LoadSample) -> dict[str, Any]:
+        """The host's own evidence, the same on each of its peers' datapoints of this window."""
+        fields: dict[str, Any] = {
+            "window": window,
+            "tickLagP50": lag.p50,
+            "tickLagP99": lag.p99,
+            "tickLagMax": lag.max,
+            "ticksMissed": lag.missed,
+            "tickLagMs": lag.histogram,
+            "hostCpuPercent": load.cpu_percent,
+            "hostMemoryMb": load.rss_mb,
+            "hostOpenFds": load.open_fds,
+            "machineCpuPercent": load.machine_cpu_percent,
+            "machineCpus": load.machine_cpus,
+            "machineLoad1": load.load1,
+            "nodeId": self.config.node_id,
+            "hostId": self.config.host_id,
+        }
+        return {key: value for key, value in fields.items() if value is not None}
 
     def progress(self) -> HostProgress:
         w = self._window

@@ -12,7 +12,10 @@ import time
 import uuid
 from collections.abc import Sequence
 
+from google.protobuf.message import DecodeError
+
 from peerperf.protocol.comms import ChatData, CommsMessage, PositionData, ProfileData
+from peerperf.protocol.packets import Packet, Payload
 
 #: Identity rotation. The original sent an all-zero quaternion (reference 7, client bug 2); the
 #: size is the same either way.
@@ -51,11 +54,24 @@ def chat_message(text: str | None = None) -> bytes:
     return CommsMessage(time=now_ms(), chat_data=data).SerializeToString()
 
 
+def comms_send_time(payload: Payload, packet: Packet) -> float:
+    """When an app message was sent (wall-clock ms): the CommsMessage's `time`, finer than the packet's
+    whole-ms timestamp; payloads of other shapes fall back to the packet's timestamp."""
+    if isinstance(payload, bytes):
+        try:
+            message = CommsMessage.FromString(payload)
+        except DecodeError:
+            return float(packet.timestamp)
+        if message.HasField("time"):
+            return message.time
+    return float(packet.timestamp)
+
+
 def decoded_position(payload: bytes) -> tuple[float, float, float] | None:
     """The position in a CommsMessage payload, or None when it carries something else."""
     try:
         message = CommsMessage.FromString(payload)
-    except Exception:
+    except DecodeError:
         return None
     if message.WhichOneof("data") != "position_data":
         return None

@@ -14,6 +14,8 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from peerperf.protocol.histogram import Histogram
+
 Tick = Callable[[float, float], None]
 
 
@@ -26,6 +28,8 @@ class LagWindow:
     max: float
     ticks: int
     missed: int
+    #: Every tick's lateness, mergeable across hosts and windows (flat encoding).
+    histogram: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -34,17 +38,20 @@ class LagRecorder:
 
     lags_ms: list[float] = field(default_factory=list)
     missed: int = 0
+    histogram: Histogram = field(default_factory=Histogram)
 
     def record(self, lag_ms: float) -> None:
         self.lags_ms.append(lag_ms)
+        self.histogram.record(lag_ms)
 
     def window(self) -> LagWindow:
         lags = sorted(self.lags_ms)
         missed = self.missed
         self.lags_ms, self.missed = [], 0
+        histogram = self.histogram.take()
         if not lags:
-            return LagWindow(0.0, 0.0, 0.0, 0, missed)
-        return LagWindow(_percentile(lags, 50), _percentile(lags, 99), lags[-1], len(lags), missed)
+            return LagWindow(0.0, 0.0, 0.0, 0, missed, histogram)
+        return LagWindow(_percentile(lags, 50), _percentile(lags, 99), lags[-1], len(lags), missed, histogram)
 
 
 def _percentile(ordered: list[float], pct: float) -> float:

@@ -1,0 +1,122 @@
+"""Pass/fail thresholds on a summary, for CI: `delivery>=0.99`, `latency.position.p99<250ms`, `harness==healthy`.
+
+A threshold names a figure of the summary, an operator and a value. Values may carry a unit: `ms`
+or `s` for times (figures are in ms), `%` for ratios (`loss<0.1%`). A figure that is missing or has
+no value fails the assertion: a threshold that cannot be checked is not met.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import math
+import operator
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from analysis.summary import Summary
+from peerperf.errors import ConfigError
+
+OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
+    ">=": operator.ge,
+    "<=": operator.le,
+    "==": operator.eq,
+    "!=": operator.ne,
+    ">": operator.gt,
+    "<": operator.lt,
+}
+_PATTERN = re.compile(r"^\s*([A-Za-z_][\w.]*)\s*(>=|<=|==|!=|>|<)\s*(\S+)\s*$")
+_NUMBER = re.compile(r"^([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)(ms|s|%)?$")
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """One parsed assertion."""
+
+    text: str
+    metric: str
+    op: str
+    value: float | str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One assertion checked against a summary."""
+
+    text: str
+    metric: str
+    passed: bool
+    actual: float | int | str | None
+    message: str
+
+
+def parse(text: str) -> Threshold:
+    """`name OP value`; `ConfigError` with the expected form when it is not."""
+    match = _PATTERN.match(text)
+    if match is None:
+        raise ConfigError(
+            f"--assert {text!r}: expected NAME OP VALUE, e.g. delivery>=0.99 or latency.position.p99<250ms"
+        )
+    metric, op, raw = match.groups()
+    number = _NUMBER.match(raw)
+    if number is None:
+        return Threshold(text, metric, op, raw)
+    value, unit = float(number.group(1)), number.group(2)
+    if unit == "s":
+        value *= 1000
+    elif unit == "%":
+        value /= 100
+    return Threshold(text, metric, op, value)
+
+
+def check(summary: Summary, thresholds: Iterable[Threshold]) -> list[Outcome]:
+    return [_check_one(summary, threshold) for threshold in thresholds]
+
+
+def _check_one(summary: Summary, threshold: Threshold) -> Outcome:
+    metric = summary.metrics.get(threshold.metric)
+    if metric is None:
+        near = difflib.get_close_matches(threshold.metric, list(summary.metrics), n=3)
+        hint = f"; did you mean {', '.join(near)}?" if near else ""
+        return Outcome(threshold.text, threshold.metric, False, None, f"no figure named {threshold.metric!r}{hint}")
+    actual = metric.value
+    if isinstance(actual, float) and math.isnan(actual):
+        return Outcome(threshold.text, threshold.metric, False, None, f"{threshold.metric} has no value in this run")
+    expected = threshold.value
+    if isinstance(actual, str) != isinstance(expected, str):
+        return Outcome(
+            threshold.text,
+            threshold.metric,
+            False,
+            actual,
+            f"cannot compare {threshold.metric}={actual!r} with {expected!r}",
+        )
+    passed = bool(OPERATORS[threshold.op](actual, expected))
+    shown = f"{actual:.6g}" if isinstance(actual, float) else str(actual)
+    verb = "holds" if passed else "FAILED"
+    return Outcome(
+        threshold.text, threshold.metric, passed, actual, f"{threshold.text} {verb}: {threshold.metric} = {shown}"
+    )
+
+
+def write_junit(path: Path, outcomes: list[Outcome], suite: str = "peerperf") -> None:
+    """A JUnit XML report: one test case per assertion, a failure element for each that failed."""
+    failures = sum(not o.passed for o in outcomes)
+    root = ET.Element("testsuite", name=suite, tests=str(len(outcomes)), failures=str(failures), errors="0")
+    for outcome in outcomes:
+        case = ET.SubElement(root, "testcase", classname=suite, name=outcome.text)
+        if not outcome.passed:
+            ET.SubElement(case, "failure", message=outcome.message).text = outcome.message
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
+
+
+def write_json(path: Path, summary: Summary, outcomes: list[Outcome]) -> None:
+    """The summary and the assertions' outcomes as one JSON document."""
+    document = {**summary.to_dict(), "assertions": [asdict(o) for o in outcomes]}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(document, indent=2, default=str))

@@ -1,0 +1,170 @@
+"""The analysis commands: `peerperf summary | assert | compare | report` (also `python -m analysis`).
+
+Each reads results files (`{id}.parquet`, the original's `{id}.json`, or a results folder).
+Exit codes: 0 done, 1 an assertion failed, 2 bad arguments or unreadable results.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import pandas as pd
+from rich.console import Console
+from rich.table import Table
+
+from analysis.assertions import check, write_json, write_junit
+from analysis.assertions import parse as parse_threshold
+from analysis.compare import Comparison, compare
+from analysis.load import id_of, load_datapoints, metadata, results_files
+from analysis.report import compare_report, report
+from analysis.summary import Summary, summary
+from analysis.text import print_summary
+from peerperf.errors import PeerperfError
+
+
+def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the analysis subcommands to a `peerperf` parser."""
+    for name, help_text in (
+        ("summary", "summarise tests: delivery, loss, latency, throughput, harness verdict"),
+        ("analyze", "the same as summary"),
+    ):
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        _sources(sub)
+        _steady(sub)
+        sub.add_argument("--all", action="store_true", help="show every figure, not only the headline ones")
+        sub.add_argument("--json", type=Path, help="also write the summary as JSON here")
+        sub.set_defaults(handler=_summary)
+    sub = commands.add_parser("assert", help="check thresholds on a test's summary (exit 1 when one fails)")
+    _sources(sub)
+    _steady(sub)
+    sub.add_argument("--assert", dest="assertions", action="append", required=True, metavar="EXPR")
+    sub.add_argument("--junit-xml", type=Path, help="write a JUnit XML report here")
+    sub.add_argument("--summary-json", type=Path, help="write the summary and the assertions as JSON here")
+    sub.set_defaults(handler=_assert)
+    sub = commands.add_parser("compare", help="compare runs: deltas with bootstrap confidence intervals")
+    sub.add_argument("sources", nargs="+", type=Path, help="two or more test files; the first is the baseline")
+    sub.add_argument("--report", type=Path, help="write an HTML comparison here")
+    sub.add_argument("--json", type=Path, help="write the comparison as JSON here")
+    sub.add_argument("--resamples", type=int, default=2000, help="bootstrap resamples [default 2000]")
+    sub.set_defaults(handler=_compare)
+    sub = commands.add_parser("report", help="write a self-contained HTML report of a test")
+    sub.add_argument("source", type=Path, help="a test's .parquet or .json file")
+    sub.add_argument("-o", "--output", type=Path, help="where to write it [default: beside the source, .html]")
+    _steady(sub)
+    sub.set_defaults(handler=_report)
+
+
+def _sources(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("sources", nargs="+", type=Path, help="test files (.parquet, .json) or results folders")
+
+
+def _steady(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--warmup-windows", type=int, help="windows to skip at the start [default: the first 4 s]")
+    parser.add_argument("--keep-last", action="store_true", help="keep each host's last, partial window")
+
+
+def _summaries(args: argparse.Namespace) -> list[tuple[Path, pd.DataFrame, Summary]]:
+    out = []
+    for path in results_files(args.sources):
+        frame = load_datapoints(path).assign(testId=id_of(path))
+        result = summary(frame, warmup_windows=args.warmup_windows, keep_last=args.keep_last, metadata=metadata(path))
+        out.append((path, frame, result))
+    return out
+
+
+def _summary(args: argparse.Namespace, console: Console) -> int:
+    results = _summaries(args)
+    for path, _, result in results:
+        print_summary(console, result, f"{id_of(path)} ({path})", every=args.all)
+    if args.json is not None:
+        documents = [result.to_dict() for _, _, result in results]
+        args.json.write_text(json.dumps(documents[0] if len(documents) == 1 else documents, indent=2, default=str))
+    return 0
+
+
+def _assert(args: argparse.Namespace, console: Console) -> int:
+    thresholds = [parse_threshold(text) for text in args.assertions]
+    failed = False
+    for path, _, result in _summaries(args):
+        outcomes = check(result, thresholds)
+        for outcome in outcomes:
+            mark = "[green]ok[/]" if outcome.passed else "[bold red]FAILED[/]"
+            console.print(f"{id_of(path)}: assert {mark}: {outcome.message}", highlight=False)
+        failed = failed or any(not o.passed for o in outcomes)
+        if args.junit_xml is not None:
+            write_junit(args.junit_xml, outcomes, suite=f"peerperf.{id_of(path)}")
+        if args.summary_json is not None:
+            write_json(args.summary_json, result, outcomes)
+    return 1 if failed else 0
+
+
+def _compare(args: argparse.Namespace, console: Console) -> int:
+    paths = results_files(args.sources)
+    if len(paths) < 2:
+        raise PeerperfError("compare needs at least two tests")
+    frames = [load_datapoints(p).assign(testId=id_of(p)) for p in paths]
+    names = [id_of(p) for p in paths]
+    result = compare(frames, names, [metadata(p) for p in paths], resamples=args.resamples)
+    print_comparison(console, result)
+    if args.json is not None:
+        args.json.write_text(json.dumps(result.to_dict(), indent=2, default=str))
+    if args.report is not None:
+        compare_report(frames, result, args.report)
+        console.print(f"HTML report: {args.report}", highlight=False)
+    return 0
+
+
+def print_comparison(console: Console, result: Comparison) -> None:
+    table = Table(title="comparison (first run is the baseline; * significant, 95% bootstrap interval)")
+    table.add_column("figure")
+    for name in result.names:
+        table.add_column(name, justify="right")
+    for name in result.names[1:]:
+        table.add_column(f"{name} - {result.names[0]}", justify="right")
+    for d in result.differences:
+        cells = [f"{v:.4g}" for v in d.values]
+        cells += [
+            f"{'*' if sig else ''}{delta:+.4g} [{lo:.3g}, {hi:.3g}]"
+            for delta, (lo, hi), sig in zip(d.deltas, d.intervals, d.significant, strict=True)
+        ]
+        table.add_row(f"{d.label} {d.unit}".strip(), *cells)
+    console.print(table)
+    for key, values in result.settings.items():
+        console.print(f"setting {key}: " + " vs ".join(map(str, values)), highlight=False)
+    for name, s in zip(result.names, result.summaries, strict=True):
+        console.print(f"harness {name}: {s.verdict.status}", highlight=False)
+
+
+def _report(args: argparse.Namespace, console: Console) -> int:
+    frame = load_datapoints(args.source).assign(testId=id_of(args.source))
+    result = summary(
+        frame, warmup_windows=args.warmup_windows, keep_last=args.keep_last, metadata=metadata(args.source)
+    )
+    output = args.output or args.source.with_suffix(".html")
+    report(frame, result, output)
+    console.print(f"HTML report: {output}", highlight=False)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m analysis", description=__doc__)
+    add_commands(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    return run(args)
+
+
+def run(args: argparse.Namespace) -> int:
+    console = Console(soft_wrap=True)
+    try:
+        code: int = args.handler(args, console)
+    except PeerperfError as exc:
+        print(f"peerperf {args.command}: {exc}", file=sys.stderr)
+        return 2
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,348 @@
+"""A self-contained HTML report: plots a person would rather look at than read, plus the verdict.
+
+One file, no scripts and no network: every plot is an inline SVG drawn by matplotlib, so the
+report opens offline, in any browser, years later. `report(...)` renders one run; `compare_report`
+overlays several with the comparison table.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import math
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from analysis.compare import Comparison
+from analysis.histograms import bucket_counts, percentiles
+from analysis.peers import LATENCY_COLUMNS, row_samples
+from analysis.summary import Summary
+from analysis.text import HEADLINE, format_value
+from analysis.verdict import Status, host_windows
+from analysis.windows import with_windows
+
+STYLE = """
+body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }
+h1 { font-size: 1.5em; } h2 { font-size: 1.15em; margin-top: 2em; border-bottom: 1px solid #ddd; }
+table { border-collapse: collapse; } td, th { padding: 0.2em 0.8em; border-bottom: 1px solid #eee; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+.verdict { padding: 0.8em 1em; border-radius: 6px; margin: 1em 0; }
+.healthy { background: #e6f4ea; } .saturated { background: #fce8e6; } .unknown { background: #fef7e0; }
+.plots { display: grid; grid-template-columns: repeat(auto-fit, minmax(520px, 1fr)); gap: 1em; }
+figure { margin: 0; } figcaption { font-size: 0.9em; color: #555; }
+.sig { font-weight: bold; color: #b3261e; }
+"""
+
+
+def report(frame: pd.DataFrame, summary: Summary, path: Path, title: str | None = None) -> Path:
+    """Write the HTML report of one run to `path`; returns it."""
+    frame = with_windows(frame)
+    title = title or f"peerperf test {', '.join(summary.test_ids)}"
+    parts = [
+        f"<h1>{html.escape(title)}</h1>",
+        _verdict_html(summary),
+        "<h2>Summary</h2>",
+        _summary_table([summary], ["value"]),
+        f"<p>Steady state: {html.escape(summary.steady_state.describe())}.</p>",
+        "<h2>Over time</h2>",
+        _plots(
+            [
+                ("Packets per second, mean per peer", lambda: _rates_plot({"": frame})),
+                ("Delivery ratio and loss per window", lambda: _delivery_plot({"": frame})),
+                ("Latency per subtype (p50 solid, p99 dashed)", lambda: _latency_plot({"": frame})),
+                ("Connections per peer", lambda: _connections_plot({"": frame})),
+                ("Hops of delivered messages", lambda: _hops_plot({"": frame})),
+                ("Harness: tick lag p99 and CPU per host", lambda: _harness_plot(frame)),
+                ("Received packets per second, per peer and window", lambda: _heatmap(frame)),
+            ]
+        ),
+    ]
+    if summary.settings:
+        parts += ["<h2>Settings</h2>", _settings_table(summary.settings)]
+    return _write(path, title, parts)
+
+
+def compare_report(frames: list[pd.DataFrame], comparison: Comparison, path: Path) -> Path:
+    """Write the HTML comparison of several runs (overlaid plots, differences with intervals)."""
+    named = {name: with_windows(frame) for name, frame in zip(comparison.names, frames, strict=True)}
+    title = "peerperf comparison: " + " vs ".join(comparison.names)
+    parts = [
+        f"<h1>{html.escape(title)}</h1>",
+        "<h2>Harness</h2>",
+        "".join(_verdict_html(s, name) for name, s in zip(comparison.names, comparison.summaries, strict=True)),
+    ]
+    if comparison.settings:
+        rows = "".join(
+            f"<tr><td>{html.escape(k)}</td>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in values) + "</tr>"
+            for k, values in comparison.settings.items()
+        )
+        head = "".join(f"<th>{html.escape(n)}</th>" for n in comparison.names)
+        parts += ["<h2>Settings that differ</h2>", f"<table><tr><th>setting</th>{head}</tr>{rows}</table>"]
+    parts += [
+        "<h2>Differences</h2>",
+        _differences_table(comparison),
+        "<h2>Over time</h2>",
+        _plots(
+            [
+                ("Packets per second, mean per peer", lambda: _rates_plot(named)),
+                ("Delivery ratio and loss per window", lambda: _delivery_plot(named)),
+                ("Latency (p50 solid, p99 dashed)", lambda: _latency_plot(named)),
+                ("Connections per peer", lambda: _connections_plot(named)),
+                ("Hops of delivered messages", lambda: _hops_plot(named)),
+            ]
+        ),
+    ]
+    return _write(path, title, parts)
+
+
+def _write(path: Path, title: str, parts: list[str]) -> Path:
+    page = (
+        "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
+        f"<title>{html.escape(title)}</title><style>{STYLE}</style></head><body>" + "\n".join(parts) + "</body></html>"
+    )
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(page, encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+def _verdict_html(summary: Summary, name: str = "") -> str:
+    verdict = summary.verdict
+    label = {Status.HEALTHY: "healthy", Status.SATURATED: "HARNESS SATURATED", Status.UNKNOWN: "unknown"}[
+        verdict.status
+    ]
+    items = "".join(f"<li>{html.escape(r)}</li>" for r in verdict.reasons)
+    items += "".join(f"<li>evidence: {html.escape(e)}</li>" for e in verdict.evidence)
+    prefix = f"{html.escape(name)}: " if name else ""
+    return (
+        f"<div class='verdict {verdict.status}'><strong>{prefix}harness verdict: {label}</strong><ul>{items}</ul></div>"
+    )
+
+
+def _summary_table(summaries: list[Summary], columns: list[str]) -> str:
+    names = [n for n in HEADLINE if any(n in s.metrics for s in summaries)]
+    names += [n for n in summaries[0].metrics if n not in names and n != "harness"]
+    rows = []
+    for name in names:
+        metric = next(s.metrics[name] for s in summaries if name in s.metrics)
+        cells = "".join(
+            f"<td class='num'>{html.escape(format_value(s.metrics[name])) if name in s.metrics else ''}</td>"
+            for s in summaries
+        )
+        rows.append(f"<tr><td>{html.escape(metric.label)}</td>{cells}<td>{html.escape(metric.unit)}</td></tr>")
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
+    return f"<table><tr><th>figure</th>{head}<th>unit</th></tr>{''.join(rows)}</table>"
+
+
+def _differences_table(comparison: Comparison) -> str:
+    head = "".join(f"<th>{html.escape(n)}</th>" for n in comparison.names)
+    head += "".join(
+        f"<th>{html.escape(n)} - {html.escape(comparison.names[0])} (95% CI)</th>" for n in comparison.names[1:]
+    )
+    rows = []
+    for d in comparison.differences:
+        values = "".join(f"<td class='num'>{_number(v)}</td>" for v in d.values)
+        deltas = "".join(
+            f"<td class='num{' sig' if sig else ''}'>{_number(delta)} [{_number(lo)}, {_number(hi)}]"
+            f"{' significant' if sig else ''}</td>"
+            for delta, (lo, hi), sig in zip(d.deltas, d.intervals, d.significant, strict=True)
+        )
+        rows.append(f"<tr><td>{html.escape(d.label)} {html.escape(d.unit)}</td>{values}{deltas}</tr>")
+    return f"<table><tr><th>figure</th>{head}</tr>{''.join(rows)}</table>"
+
+
+def _settings_table(settings: dict[str, object]) -> str:
+    rows = "".join(
+        f"<tr><td>{html.escape(str(k))}</td><td>{html.escape(str(v))}</td></tr>" for k, v in sorted(settings.items())
+    )
+    return f"<table>{rows}</table>"
+
+
+def _number(value: float) -> str:
+    return "n/a" if math.isnan(value) else f"{value:.4g}"
+
+
+def _plots(plots: list[tuple[str, Callable[[], Figure | None]]]) -> str:
+    out = []
+    for caption, draw in plots:
+        figure = draw()
+        if figure is None:
+            out.append(f"<figure><figcaption>{html.escape(caption)}: no data in this run</figcaption></figure>")
+            continue
+        buffer = io.StringIO()
+        figure.savefig(buffer, format="svg", bbox_inches="tight")
+        svg = buffer.getvalue()
+        svg = svg[svg.index("<svg") :]  # drop the XML prologue: the SVG is inline
+        out.append(f"<figure>{svg}<figcaption>{html.escape(caption)}</figcaption></figure>")
+    return f"<div class='plots'>{''.join(out)}</div>"
+
+
+def _seconds(frame: pd.DataFrame) -> pd.Series:
+    """Seconds since the run's first datapoint, per window (the median time the window closed)."""
+    start = frame["timestamp"].min()
+    return (frame.groupby("window")["timestamp"].median() - start) / 1000
+
+
+def _figure() -> tuple[Figure, Axes]:
+    """A figure of its own (no pyplot: no global state, nothing to close, no display backend)."""
+    figure = Figure(figsize=(6.4, 3.4))
+    axes = figure.subplots()
+    axes.grid(alpha=0.3)
+    return figure, axes
+
+
+def _label(name: str, what: str) -> str:
+    return f"{name} {what}".strip()
+
+
+def _rates_plot(frames: dict[str, pd.DataFrame]) -> Figure | None:
+    figure, axes = _figure()
+    drawn = False
+    for name, frame in frames.items():
+        seconds = _seconds(frame)
+        for column in ("originatedPerSecond", "sentPerSecond", "receivedPerSecond", "relayedPerSecond"):
+            if column in frame:
+                series = frame.groupby("window")[column].mean()
+                axes.plot(
+                    seconds.loc[series.index], series.values, label=_label(name, column.removesuffix("PerSecond"))
+                )
+                drawn = True
+    axes.set_xlabel("s")
+    axes.set_ylabel("packets/s per peer")
+    return _finish(figure, axes, drawn)
+
+
+def _delivery_plot(frames: dict[str, pd.DataFrame]) -> Figure | None:
+    figure, axes = _figure()
+    drawn = False
+    for name, frame in frames.items():
+        if "uniqueReceived" not in frame or frame["uniqueReceived"].isna().all():
+            continue
+        rows, _ = row_samples(frame)
+        per_window = rows.groupby("window")[["unique", "expected", "lost"]].sum()
+        seconds = _seconds(frame).loc[per_window.index]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            delivery = per_window["unique"] / per_window["expected"]
+            loss = per_window["lost"] / (per_window["unique"] + per_window["lost"])
+        axes.plot(seconds, delivery, marker=".", label=_label(name, "delivery"))
+        axes.plot(seconds, loss, linestyle="--", label=_label(name, "loss"))
+        drawn = True
+    axes.set_xlabel("s")
+    axes.set_ylabel("ratio")
+    return _finish(figure, axes, drawn)
+
+
+def _latency_plot(frames: dict[str, pd.DataFrame]) -> Figure | None:
+    figure, axes = _figure()
+    drawn = False
+    for name, frame in frames.items():
+        seconds = _seconds(frame)
+        windows = sorted(frame["window"].unique())
+        codes = frame["window"].map({w: i for i, w in enumerate(windows)})
+        for subtype, column in LATENCY_COLUMNS.items():
+            if column not in frame:
+                continue
+            counts = bucket_counts(frame[column], codes)
+            p50 = [percentiles(row, [50])[0] for row in counts]
+            p99 = [percentiles(row, [99])[0] for row in counts]
+            if all(math.isnan(v) for v in p50):
+                continue
+            x = seconds.loc[windows].to_numpy()
+            (line,) = axes.plot(x, p50, label=_label(name, subtype))
+            axes.plot(x, p99, linestyle="--", color=line.get_color())
+            drawn = True
+    axes.set_xlabel("s")
+    axes.set_ylabel("ms")
+    axes.set_yscale("log")
+    return _finish(figure, axes, drawn)
+
+
+def _connections_plot(frames: dict[str, pd.DataFrame]) -> Figure | None:
+    figure, axes = _figure()
+    drawn = False
+    for name, frame in frames.items():
+        if "connectedPeers" not in frame:
+            continue
+        counts = frame["connectedPeers"].map(lambda v: len(v) if v is not None and not isinstance(v, float) else 0)
+        grouped = counts.groupby(frame["window"])
+        seconds = _seconds(frame).loc[grouped.mean().index]
+        (line,) = axes.plot(seconds, grouped.mean(), label=_label(name, "mean"))
+        axes.fill_between(seconds, grouped.min(), grouped.max(), alpha=0.2, color=line.get_color())
+        drawn = True
+    axes.set_xlabel("s")
+    axes.set_ylabel("connections (band: min to max)")
+    return _finish(figure, axes, drawn)
+
+
+def _hops_plot(frames: dict[str, pd.DataFrame]) -> Figure | None:
+    figure, axes = _figure()
+    drawn = False
+    width = 0.8 / max(1, len(frames))
+    for i, (name, frame) in enumerate(frames.items()):
+        if "hops" not in frame:
+            continue
+        counts = bucket_counts(frame["hops"])
+        if counts.sum() == 0:
+            continue
+        top = int(np.flatnonzero(counts)[-1]) + 1
+        axes.bar(np.arange(top) + i * width, counts[:top] / counts.sum(), width=width, label=name or "hops")
+        drawn = True
+    axes.set_xlabel("hops")
+    axes.set_ylabel("share of delivered messages")
+    return _finish(figure, axes, drawn)
+
+
+def _harness_plot(frame: pd.DataFrame) -> Figure | None:
+    hosts = host_windows(frame)
+    if "tickLagP99" not in hosts and "hostCpuPercent" not in hosts:
+        return None
+    figure, axes = _figure()
+    cpu_axes = axes.twinx()
+    seconds = _seconds(frame)
+    for host, rows in hosts.groupby("hostId") if "hostId" in hosts else [("", hosts)]:
+        x = seconds.loc[rows["window"]].to_numpy()
+        if "tickLagP99" in rows:
+            axes.plot(x, rows["tickLagP99"], label=f"{host} lag p99")
+        if "hostCpuPercent" in rows:
+            cpu_axes.plot(x, rows["hostCpuPercent"], linestyle=":", label=f"{host} CPU")
+    axes.axhline(2000 / 60, color="#b3261e", linewidth=0.8)
+    axes.set_xlabel("s")
+    axes.set_ylabel("tick lag p99, ms (red: saturated above)")
+    cpu_axes.set_ylabel("CPU, % of a core (dotted)")
+    if hosts["hostId"].nunique() <= 8 if "hostId" in hosts else True:
+        axes.legend(fontsize="small", loc="upper left")
+    return figure
+
+
+def _heatmap(frame: pd.DataFrame) -> Figure | None:
+    if "receivedPerSecond" not in frame:
+        return None
+    grid = frame.pivot_table(index="peerId", columns="window", values="receivedPerSecond", aggfunc="mean")
+    if grid.empty:
+        return None
+    figure = Figure(figsize=(6.4, max(2.0, min(8.0, 0.18 * len(grid) + 1))))
+    axes = figure.subplots()
+    image = axes.imshow(grid.to_numpy(dtype=float), aspect="auto", cmap="viridis", interpolation="nearest")
+    axes.set_xlabel("window")
+    axes.set_ylabel("peer")
+    axes.set_yticks(range(len(grid)) if len(grid) <= 30 else [])
+    if len(grid) <= 30:
+        axes.set_yticklabels([str(p)[:10] for p in grid.index], fontsize="x-small")
+    axes.set_xticks(range(len(grid.columns)))
+    axes.set_xticklabels([str(w) for w in grid.columns], fontsize="x-small")
+    figure.colorbar(image, ax=axes, label="received packets/s")
+    return figure
+
+
+def _finish(figure: Figure, axes: Axes, drawn: bool) -> Figure | None:
+    if not drawn:
+        return None
+    axes.legend(fontsize="small")
+    return figure

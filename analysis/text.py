@@ -1,0 +1,96 @@
+"""A summary as a person reads it in a terminal: the figures that matter first, the verdict last."""
+
+from __future__ import annotations
+
+import math
+
+from rich.console import Console
+from rich.table import Table
+
+from analysis.summary import Metric, Summary
+from analysis.verdict import Status
+
+#: Figures shown at the end of a run, in this order (when present); `peerperf summary --all` shows every one.
+HEADLINE = (
+    "peers",
+    "duration",
+    "delivery",
+    "delivery.position",
+    "delivery.profile",
+    "delivery.chat",
+    "loss",
+    "expired",
+    "latency.position.p50",
+    "latency.position.p99",
+    "latency.profile.p99",
+    "latency.chat.p99",
+    "throughput.originated",
+    "throughput.sent",
+    "throughput.received",
+    "throughput.relayed",
+    "connections",
+    "hops.mean",
+    "setup.p50",
+    "connections.failed",
+    "peers.dropped_out",
+    "peers.never_reported",
+    "datapoints.rejected",
+    "routine.errors",
+)
+#: Shown as percentages.
+RATIOS = frozenset({"delivery", "loss", "expired", "duplicates"})
+
+
+def format_value(metric: Metric) -> str:
+    value = metric.value
+    if isinstance(value, str):
+        return value
+    if isinstance(value, float) and math.isnan(value):
+        return "n/a"
+    if metric.name.split(".")[0] in RATIOS:
+        return f"{value:.2%}" if value < 0.9999 or value == 1 else f"{value:.4%}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return f"{value:,.2f}"
+
+
+def summary_table(summary: Summary, title: str, every: bool = False) -> Table:
+    table = Table(title=title)
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    table.add_column("unit")
+    names = list(summary.metrics) if every else [n for n in HEADLINE if n in summary.metrics]
+    for name in names:
+        metric = summary.metrics[name]
+        if name == "harness":
+            continue
+        table.add_row(metric.label, format_value(metric), metric.unit)
+    return table
+
+
+def print_summary(console: Console, summary: Summary, title: str, every: bool = False) -> None:
+    """The table, how the steady state was chosen, notes, and the harness verdict with its evidence."""
+    console.print(summary_table(summary, title, every))
+    console.print(f"steady state: {summary.steady_state.describe()}", highlight=False)
+    for note in summary.notes:
+        console.print(f"[yellow]note[/]: {note}", highlight=False)
+    print_verdict(console, summary)
+
+
+def print_verdict(console: Console, summary: Summary) -> None:
+    verdict = summary.verdict
+    if verdict.status is Status.SATURATED:
+        console.print(
+            "harness check: [bold red]HARNESS SATURATED[/]: these figures measure the load generator, not the network:"
+        )
+        lines = verdict.reasons
+    elif verdict.status is Status.UNKNOWN:
+        console.print("harness check: [bold yellow]UNKNOWN[/]: the harness's health cannot be told:")
+        lines = verdict.reasons
+    else:
+        console.print("harness check: ok (healthy): tick loop on time, hosts below CPU limits")
+        lines = []
+    for line in lines:
+        console.print(f"  - {line}", highlight=False)
+    for line in verdict.evidence:
+        console.print(f"  evidence: {line}", highlight=False)

@@ -1,0 +1,170 @@
+"""Was the harness itself the bottleneck? A verdict with its evidence, never without.
+
+Every host reports, for each window, its tick-lag histogram, skipped ticks, process CPU, and the
+machine's CPU busy share. Host figures are counted once per (host, window), however many peers
+carried them. The run is `saturated` when the load generator ran late or out of CPU, `healthy`
+when every host window has evidence and none shows it, and `unknown` when evidence is missing:
+a verdict without evidence would be a guess.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+import pandas as pd
+
+from analysis.histograms import bucket_counts, percentiles
+
+#: Host-wide tick-lag p99 above two 60 Hz periods means routines ran visibly late.
+LATE_TICK_MS = 2 * 1000 / 60
+#: Share of due ticks skipped (each more than a whole period late) that counts as falling behind.
+MISSED_SHARE = 0.02
+#: A host process at or above this share of one core is CPU-bound (one event loop, one core).
+CPU_BOUND_PERCENT = 90.0
+#: Share of host windows that may be CPU-bound before the run counts as saturated.
+CPU_BOUND_SHARE = 0.10
+#: Machine busy share (all cores) above which the machine counts as busy.
+MACHINE_BUSY_PERCENT = 90.0
+
+
+class Status(StrEnum):
+    HEALTHY = "healthy"
+    SATURATED = "saturated"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The harness verdict, why, and the figures it rests on."""
+
+    status: Status
+    reasons: list[str] = field(default_factory=list)
+    evidence: list[str] = field(default_factory=list)
+    figures: dict[str, float] = field(default_factory=dict)
+
+
+def host_windows(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per (test, host, window): host-wide figures repeat on each peer's datapoint."""
+    if "hostId" not in frame or frame["hostId"].isna().all():
+        return frame
+    return frame.drop_duplicates(["testId", "hostId", "window"])
+
+
+def _numbers(frame: pd.DataFrame, column: str) -> pd.Series:
+    if column not in frame:
+        return pd.Series(math.nan, index=frame.index, dtype="float64")
+    return pd.to_numeric(frame[column], errors="coerce")
+
+
+def harness_verdict(frame: pd.DataFrame) -> Verdict:
+    """The verdict over the datapoints given (usually the steady state)."""
+    hosts = host_windows(frame)
+    if hosts.empty:
+        return Verdict(Status.UNKNOWN, ["no datapoints"])
+    figures: dict[str, float] = {"hostWindows": float(len(hosts))}
+    reasons: list[str] = []
+    evidence: list[str] = []
+    missing_evidence: list[str] = []
+
+    has_histogram = "tickLagMs" in hosts and hosts["tickLagMs"].map(_nonempty).any()
+    if has_histogram:
+        (lag_p99,) = percentiles(bucket_counts(hosts["tickLagMs"]), [99])
+        lag_source = "merged tick-lag histograms"
+    else:
+        lag_p99 = float(_numbers(hosts, "tickLagP99").max())  # an upper bound without histograms
+        lag_source = "worst window's p99"
+    if math.isnan(lag_p99):
+        missing_evidence.append("tick lag")
+    else:
+        figures["tickLagP99Ms"] = lag_p99
+        evidence.append(f"tick lag p99 {lag_p99:.1f} ms ({lag_source}; limit {LATE_TICK_MS:.1f} ms)")
+        if lag_p99 > LATE_TICK_MS:
+            reasons.append(f"the tick loop ran late: p99 {lag_p99:.1f} ms > {LATE_TICK_MS:.1f} ms")
+
+    missed = _numbers(hosts, "ticksMissed")
+    ticks = hosts["tickLagMs"].map(_total) if has_histogram else pd.Series(math.nan, index=hosts.index)
+    if missed.notna().any():
+        due = float(ticks.sum() + missed.sum()) if has_histogram else math.nan
+        share = float(missed.sum()) / due if due and not math.isnan(due) else math.nan
+        figures["ticksMissed"] = float(missed.sum())
+        shown = f" ({share:.1%} of due ticks)" if not math.isnan(share) else ""
+        evidence.append(f"{int(missed.sum())} ticks skipped{shown}")
+        if (not math.isnan(share) and share > MISSED_SHARE) or (math.isnan(share) and missed.mean() > 1):
+            reasons.append(f"hosts fell behind and skipped {int(missed.sum())} ticks{shown}")
+
+    cpu = _numbers(hosts, "hostCpuPercent")
+    if cpu.notna().any():
+        bound = float((cpu >= CPU_BOUND_PERCENT).mean())
+        figures["hostCpuMaxPercent"] = float(cpu.max())
+        figures["cpuBoundShare"] = bound
+        evidence.append(
+            f"host CPU max {cpu.max():.0f}% of a core, CPU-bound (>= {CPU_BOUND_PERCENT:.0f}%) in {bound:.0%} of "
+            "host windows"
+        )
+        if bound > CPU_BOUND_SHARE:
+            reasons.append(f"host processes were CPU-bound in {bound:.0%} of host windows")
+    else:
+        missing_evidence.append("host CPU")
+
+    machine_note = _machine(hosts, figures)
+    if machine_note:
+        evidence.append(machine_note)
+
+    incomplete = _incomplete(hosts, has_histogram)
+    if incomplete:
+        missing_evidence.append(incomplete)
+    if reasons:
+        if machine_note and "busy with other work" in machine_note:
+            reasons.append(machine_note)
+        return Verdict(Status.SATURATED, reasons, evidence, figures)
+    if missing_evidence:
+        return Verdict(Status.UNKNOWN, [f"no evidence for: {', '.join(missing_evidence)}"], evidence, figures)
+    return Verdict(Status.HEALTHY, [], evidence, figures)
+
+
+def _machine(hosts: pd.DataFrame, figures: dict[str, float]) -> str:
+    """Whether the machines were busy, and with our hosts or with other work."""
+    busy = _numbers(hosts, "machineCpuPercent")
+    if busy.notna().sum() == 0:
+        return ""
+    figures["machineCpuP90Percent"] = float(busy.quantile(0.9))
+    note = f"machine CPU p90 {busy.quantile(0.9):.0f}% of all cores"
+    if "nodeId" not in hosts or "machineCpus" not in hosts:
+        return note
+    per_node = hosts.assign(ours=_numbers(hosts, "hostCpuPercent") / _numbers(hosts, "machineCpus"), busy=busy).groupby(
+        ["nodeId", "window"]
+    )
+    ours, machine = per_node["ours"].sum(), per_node["busy"].max()
+    busy_windows = machine >= MACHINE_BUSY_PERCENT
+    if not busy_windows.any():
+        return note
+    other = float((machine[busy_windows] - ours[busy_windows]).mean())
+    figures["machineOtherWorkPercent"] = other
+    if other > 25:
+        return f"{note}; the machine was busy with other work: {other:.0f}% of all cores beyond our hosts"
+    return f"{note}; the machine was busy with our own hosts"
+
+
+def _incomplete(hosts: pd.DataFrame, has_histogram: bool) -> str:
+    column = "tickLagMs" if has_histogram else "tickLagP99"
+    if column not in hosts:
+        return "tick lag"
+    absent = hosts[column].map(lambda v: not _nonempty(v) if has_histogram else pd.isna(v))
+    if absent.any():
+        return f"tick lag of {int(absent.sum())} of {len(hosts)} host windows"
+    return ""
+
+
+def _nonempty(value: object) -> bool:
+    try:
+        return len(value) > 0  # type: ignore[arg-type]
+    except TypeError:
+        return False
+
+
+def _total(value: object) -> float:
+    if not _nonempty(value):
+        return 0.0
+    return float(sum(value[1::2]))  # type: ignore[index]

@@ -1,0 +1,53 @@
+"""The `peerperf` command: one entry point for running tests, the services, and the analysis.
+
+`peerperf run ...` is `python -m peerperf.run ...`, `peerperf lighthouse` and `peerperf results`
+start the standalone services, and `summary`, `assert`, `compare`, `report` read results files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import peerperf
+from analysis.cli import add_commands
+from analysis.cli import run as run_analysis
+
+#: Subcommands that hand the rest of the command line to another program's own parser.
+DELEGATED = ("run", "lighthouse", "results")
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in DELEGATED:
+        return _delegate(argv[0], argv[1:])
+    parser = argparse.ArgumentParser(prog="peerperf", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"peerperf {peerperf.__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, help_text in (
+        ("run", "run a whole test (see `peerperf run --help`)"),
+        ("lighthouse", "start a standalone lighthouse"),
+        ("results", "start a standalone results service"),
+    ):
+        commands.add_parser(name, help=help_text, add_help=False)
+    add_commands(commands)
+    args = parser.parse_args(argv)
+    return run_analysis(args)
+
+
+def _delegate(command: str, rest: list[str]) -> int:
+    if command == "run":
+        from peerperf.run import main as run_main
+
+        return run_main(rest)
+    if command == "lighthouse":
+        from peerperf.lighthouse.__main__ import main as lighthouse_main
+
+        return lighthouse_main(rest)
+    from peerperf.results.__main__ import main as results_main
+
+    return results_main(rest)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,156 @@
+"""The verdict from real runs of `python -m peerperf.run`: figures, assertions, comparison, harness health.
+
+Four short runs on local Ray, shared by the tests of this module: a baseline (target connections 4)
+with passing assertions and every output file, the same settings again, one setting changed (max
+connections 4 instead of 7) with an assertion that fails, and a deliberately overloaded run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from analysis.compare import compare
+from analysis.load import load, metadata, results_files
+from analysis.summary import summary
+from analysis.verdict import Status
+from tests.netwatch import loopback_only
+
+RUN_TIMEOUT = 300
+
+
+@dataclass(frozen=True)
+class Finished:
+    code: int
+    output: str
+    folder: Path
+
+    @property
+    def parquet(self) -> Path:
+        (path,) = self.folder.glob("*.parquet")
+        return path
+
+
+def run(folder: Path, *args: str) -> Finished:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env.pop("RAY_ADDRESS", None)
+    command = [sys.executable, "-m", "peerperf.run", "--plain", "--output", str(folder), *args]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT, check=False)
+    return Finished(done.returncode, done.stdout + done.stderr, folder)
+
+
+LIGHT = ("--peers", "8", "--peers-per-actor", "4", "--duration", "20", "--ping-interval", "")
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Finished]:
+    root = tmp_path_factory.mktemp("verdicts")
+    with loopback_only():
+        baseline = run(
+            root / "baseline",
+            *LIGHT,
+            "--seed",
+            "1",
+            "--assert",
+            "delivery>=0.95",
+            "--assert",
+            "latency.position.p99<2s",
+            "--assert",
+            "harness!=unknown",
+            "--junit-xml",
+            str(root / "baseline.xml"),
+            "--summary-json",
+            str(root / "baseline.summary.json"),
+            "--report",
+            str(root / "baseline.html"),
+        )
+        same = run(root / "same", *LIGHT, "--seed", "2")
+        fewer = run(root / "fewer", *LIGHT, "--seed", "3", "--max-connections", "4", "--assert", "delivery>1.5")
+        overloaded = run(
+            root / "overloaded", "--peers", "8", "--peers-per-actor", "8", "--duration", "12", "--routine", "busy"
+        )
+    return {"baseline": baseline, "same": same, "fewer": fewer, "overloaded": overloaded, "root": Finished(0, "", root)}
+
+
+def test_a_light_run_measures_delivery_latency_and_is_healthy(runs: dict[str, Finished]) -> None:
+    baseline = runs["baseline"]
+    assert baseline.code == 0, baseline.output
+    for line in ("delivery ratio (layer, every packet)", "latency position p99", "assert ok: delivery>=0.95"):
+        assert line in baseline.output
+    result = summary(load(baseline.parquet))
+    assert 0.99 <= float(result["delivery"]) <= 1.01
+    assert float(result["loss"]) < 0.01
+    for subtype in ("position", "profile", "chat"):
+        assert 0.98 <= float(result[f"delivery.{subtype}"]) <= 1.01, subtype
+        assert 0 < float(result[f"latency.{subtype}.p50"]) <= float(result[f"latency.{subtype}.p99"]) < 2000
+    assert float(result["throughput.originated"]) == pytest.approx(11.1, rel=0.1)
+    assert 1 <= float(result["hops.mean"]) < 4
+    assert result["peers"] == 8 and result["peers.never_reported"] == 0
+    assert float(result["setup.p50"]) > 0
+    assert result.verdict.status is Status.HEALTHY, result.verdict
+    assert any("tick lag p99" in line for line in result.verdict.evidence)
+
+
+def test_the_run_writes_junit_json_and_the_same_summary_as_the_analysis(runs: dict[str, Finished]) -> None:
+    root = runs["root"].folder
+    junit = ET.parse(root / "baseline.xml").getroot()
+    assert junit.get("tests") == "3" and junit.get("failures") == "0"
+    document = json.loads((root / "baseline.summary.json").read_text())
+    assert [a["passed"] for a in document["assertions"]] == [True, True, True]
+    again = summary(load(runs["baseline"].parquet)).to_dict()
+    assert document["metrics"]["delivery"] == again["metrics"]["delivery"]
+    assert document["harness"]["status"] == again["harness"]["status"]
+    assert "<svg" in (root / "baseline.html").read_text()
+
+
+def test_a_failed_assertion_fails_the_run(runs: dict[str, Finished]) -> None:
+    fewer = runs["fewer"]
+    assert fewer.code == 1, fewer.output
+    assert "assert FAILED: delivery>1.5 FAILED" in fewer.output
+    assert "done: test" in fewer.output  # the test itself completed and its files are written
+    assert fewer.parquet.exists()
+
+
+def test_compare_flags_a_changed_setting_and_not_a_repeat(runs: dict[str, Finished]) -> None:
+    paths = [runs[name].parquet for name in ("baseline", "same", "fewer")]
+    frames = [load(path) for path in paths]
+    result = compare(frames, ["baseline", "same", "fewer"], [metadata(p) for p in paths], resamples=1000)
+    by_name = {d.name: d for d in result.differences}
+    connections = by_name["connections"]
+    assert connections.deltas[1] < -1 and connections.significant[1], connections
+    assert result.settings == {"max_connections": [7, 7, 4], "seed": [1, 2, 3]}
+    assert not by_name["delivery"].significant[0], by_name["delivery"]
+    assert not connections.significant[0], connections
+
+
+def test_an_overloaded_run_is_called_saturated(runs: dict[str, Finished]) -> None:
+    overloaded = runs["overloaded"]
+    assert "HARNESS SATURATED" in overloaded.output, overloaded.output
+    result = summary(load(overloaded.parquet))
+    assert result.verdict.status is Status.SATURATED
+    assert any("tick loop ran late" in r or "CPU-bound" in r or "skipped" in r for r in result.verdict.reasons)
+
+
+def test_the_analysis_cli_reads_a_results_folder(runs: dict[str, Finished]) -> None:
+    folder = runs["baseline"].folder
+    assert len(results_files(folder)) == 1
+    env = {**os.environ}
+    command = [sys.executable, "-m", "peerperf.cli"]
+    ok = subprocess.run(
+        [*command, "assert", str(folder), "--assert", "peers==8"], capture_output=True, text=True, env=env
+    )
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    failing = subprocess.run(
+        [*command, "assert", str(folder), "--assert", "harness==saturated"], capture_output=True, text=True, env=env
+    )
+    assert failing.returncode == 1 and "FAILED" in failing.stdout
+    frame = load(folder)
+    assert isinstance(frame, pd.DataFrame) and set(frame["testId"]) == {runs["baseline"].parquet.stem}
