@@ -102,7 +102,8 @@ def compare(
     metadata = metadata or [{} for _ in frames]
     rng = np.random.default_rng(seed)
     summaries = [summary(frame, metadata=meta) for frame, meta in zip(frames, metadata, strict=True)]
-    samples = [peer_samples(steady(with_windows(frame))[0]) for frame in frames]
+    numbered = [with_windows(frame) for frame in frames]
+    samples = [peer_samples(steady(frame)[0], frame) for frame in numbered]
     subtypes = sorted({s for sample in samples for s in sample.subtypes})
     differences = []
     for definition in definitions(subtypes):

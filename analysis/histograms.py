@@ -12,6 +12,8 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from peerperf.protocol.histogram import LINEAR_TOP, TOP, Scale, bucket_value
 
@@ -19,23 +21,57 @@ from peerperf.protocol.histogram import LINEAR_TOP, TOP, Scale, bucket_value
 SIZE = max(TOP, LINEAR_TOP) + 1
 
 
-def bucket_counts(column: pd.Series, groups: pd.Series | None = None) -> np.ndarray:
-    """Merged bucket counts: shape (SIZE,) without groups, (n_groups, SIZE) with integer codes `groups`."""
-    values = column.to_numpy(dtype=object)
-    lengths = np.fromiter((0 if v is None or _isnan(v) else len(v) for v in values), dtype=np.int64, count=len(values))
-    n_groups = 1 if groups is None else int(groups.max()) + 1 if len(groups) else 0
+def as_arrow(column: pd.Series) -> pa.Array:
+    """A list or map column as one Arrow array, whether pandas holds it as Arrow or as Python objects."""
+    if isinstance(column.dtype, pd.ArrowDtype):
+        array = column.array._pa_array  # the ChunkedArray behind an ArrowExtensionArray
+        return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+    values = [None if v is None or (isinstance(v, float) and math.isnan(v)) else v for v in column.tolist()]
+    return pa.array(values)
+
+
+def bucket_counts(column: pd.Series, groups: pd.Series | None = None, rows: np.ndarray | None = None) -> np.ndarray:
+    """Merged bucket counts: shape (SIZE,) without groups, (n_groups, SIZE) with integer codes `groups`.
+
+    `rows` (positions in `column`) reads only those rows, `groups` then giving one code per row read:
+    selecting rows this way costs nothing, where copying a million histograms would cost seconds.
+    """
+    codes = np.zeros(len(column) if rows is None else len(rows), dtype=np.int64)
+    if groups is not None:
+        codes = groups.to_numpy(dtype=np.int64)
+    n_groups = 1 if groups is None else (int(codes.max()) + 1 if len(codes) else 0)
     out = np.zeros((max(n_groups, 1), SIZE), dtype=np.int64)
-    if lengths.sum() == 0:
+    array = as_arrow(column)
+    if len(array) == 0 or pa.types.is_null(array.type):
         return out[0] if groups is None else out[:n_groups]
-    flat = np.concatenate([np.asarray(v, dtype=np.int64) for v, n in zip(values, lengths, strict=True) if n])
-    index, count = flat[0::2], flat[1::2]
-    index = np.clip(index, 0, SIZE - 1)
-    if groups is None:
-        out[0] = np.bincount(index, weights=count, minlength=SIZE)[:SIZE].astype(np.int64)
-        return out[0]
-    owner = np.repeat(groups.to_numpy(dtype=np.int64), lengths // 2)
-    merged = np.bincount(owner * SIZE + index, weights=count, minlength=n_groups * SIZE)
-    return merged.reshape(n_groups, SIZE).astype(np.int64)
+    if rows is not None:
+        owner_of_row = np.full(len(array), -1, dtype=np.int64)
+        owner_of_row[rows] = codes
+        codes = owner_of_row
+    lengths = pc.fill_null(pc.list_value_length(array), 0).to_numpy(zero_copy_only=False)
+    flat = pc.list_flatten(array).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+    key = np.repeat(codes * SIZE, lengths // 2)
+    key += np.minimum(flat[0::2], SIZE - 1)
+    count = flat[1::2]
+    if rows is not None:
+        wanted = key >= 0
+        key, count = key[wanted], count[wanted]
+    merged = np.bincount(key, weights=count, minlength=max(n_groups, 1) * SIZE)
+    out = merged.reshape(max(n_groups, 1), SIZE).astype(np.int64)
+    return out[0] if groups is None else out[:n_groups]
+
+
+def nested(body: pd.DataFrame, source: pd.DataFrame | None, name: str) -> tuple[pd.Series, np.ndarray | None] | None:
+    """Column `name` for the rows of `body`: its own, or the source's with the positions to read.
+
+    `analysis.windows.steady` leaves Arrow list and map columns out of the rows it selects (copying
+    them is the costly part of a big test) and records each row's position in `_row`.
+    """
+    if name in body:
+        return body[name], None
+    if source is not None and name in source and "_row" in body:
+        return source[name], body["_row"].to_numpy()
+    return None
 
 
 def percentiles(counts: np.ndarray, pcts: Sequence[float], scale: Scale = Scale.LOG) -> list[float]:
@@ -63,7 +99,3 @@ def mean(counts: np.ndarray, scale: Scale = Scale.LOG) -> float:
         return math.nan
     values = np.array([bucket_value(i, scale) for i in range(len(counts))])
     return float((counts * values).sum() / total)
-
-
-def _isnan(value: object) -> bool:
-    return isinstance(value, float) and math.isnan(value)

@@ -19,8 +19,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from analysis.histograms import bucket_counts
+from analysis.histograms import as_arrow, bucket_counts, nested
 
 #: Per-second rates averaged per peer, as `throughput.<name>`.
 RATES = {
@@ -49,11 +51,35 @@ class PeerSamples:
     subtypes: list[str]
 
 
-def counts_table(column: pd.Series) -> pd.DataFrame:
-    """A counts column (JSON objects, or Parquet maps read as pairs) as one integer column per name."""
-    records = [_as_dict(value) for value in column.to_numpy(dtype=object)]
-    table = pd.DataFrame.from_records(records, index=column.index) if records else pd.DataFrame(index=column.index)
-    return table.fillna(0).astype("int64")
+def counts_table(column: pd.Series, positions: np.ndarray | None = None) -> pd.DataFrame:
+    """A counts column (JSON objects, or Parquet maps) as one integer column per name.
+
+    Rows as `column`, or only those at `positions` (see `analysis.histograms.nested`).
+    """
+    table = _counts_table(column)
+    return table if positions is None else table.iloc[positions]
+
+
+def _counts_table(column: pd.Series) -> pd.DataFrame:
+    rows = len(column)
+    if column.dtype == object:  # Python objects: dicts from JSON, pairs from Parquet read by pandas
+        column = pd.Series([_as_dict(v) or None for v in column.tolist()], index=column.index, dtype=object)
+        array = pa.array(column.tolist(), type=pa.map_(pa.string(), pa.int64())) if rows else None
+    else:
+        array = as_arrow(column)
+    if array is None or len(array) == 0 or pa.types.is_null(array.type):
+        return pd.DataFrame(index=column.index)
+    if pa.types.is_map(array.type):  # list kernels abort on maps: read it as the list of pairs it is
+        array = array.cast(pa.list_(pa.struct([("key", array.type.key_type), ("value", array.type.item_type)])))
+    owner = pc.list_parent_indices(array).to_numpy()
+    flat = pc.list_flatten(array)
+    keys = pc.struct_field(flat, 0).dictionary_encode()
+    values = pc.struct_field(flat, 1).to_numpy(zero_copy_only=False).astype(np.int64)
+    names = keys.dictionary.to_pylist()
+    code = keys.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    merged = np.bincount(code * rows + owner, weights=values, minlength=len(names) * rows).astype(np.int64)
+    table = {str(name): merged[i * rows : (i + 1) * rows] for i, name in enumerate(names)}
+    return pd.DataFrame(table, index=column.index)
 
 
 def _as_dict(value: Any) -> dict[str, int]:
@@ -70,8 +96,11 @@ def _column(frame: pd.DataFrame, name: str, default: float = 0.0) -> pd.Series:
     return pd.to_numeric(frame[name], errors="coerce").fillna(default)
 
 
-def row_samples(body: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
-    """Per datapoint: what it counted and what it should have counted; and the app subtypes seen."""
+def row_samples(body: pd.DataFrame, source: pd.DataFrame | None = None) -> tuple[pd.DataFrame, list[str]]:
+    """Per datapoint: what it counted and what it should have counted; and the app subtypes seen.
+
+    `source` holds the nested columns `body` left out (see `analysis.windows.steady`).
+    """
     frame = body.assign(
         layer=body["layer"].fillna("") if "layer" in body else "",
         room=body["room"].fillna("") if "room" in body else "",
@@ -79,10 +108,10 @@ def row_samples(body: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     layer_window = ["testId", "layer", "window"]
     flooded = _column(frame, "originated") - _column(frame, "originatedOneHop")
     one_hop = _column(frame, "originatedOneHop")
-    members = frame.groupby(layer_window)["peerId"].transform("nunique")
+    members = frame.groupby(layer_window, observed=True)["peerId"].transform("nunique")
     others = (members - 1).where(members > 1)
-    flooded_total = flooded.groupby([frame[k] for k in layer_window]).transform("sum")
-    one_hop_total = one_hop.groupby([frame[k] for k in layer_window]).transform("sum")
+    flooded_total = flooded.groupby([frame[k] for k in layer_window], observed=True).transform("sum")
+    one_hop_total = one_hop.groupby([frame[k] for k in layer_window], observed=True).transform("sum")
     expected_layer = ((flooded_total - flooded) + (one_hop_total - one_hop) / others).fillna(0)
 
     unique = _column(frame, "uniqueReceived")
@@ -98,7 +127,7 @@ def row_samples(body: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
             "arrivedExpired": _column(frame, "arrivedExpired"),
             "receivedWindow": _column(frame, "received"),
             "duplicateWindow": _column(frame, "duplicate"),
-            "connections": frame["connectedPeers"].map(_length) if "connectedPeers" in frame else np.nan,
+            "connections": _connections(frame, source),
             "hasDelivery": frame["uniqueReceived"].notna() if "uniqueReceived" in frame else False,
         }
     )
@@ -106,30 +135,31 @@ def row_samples(body: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
         per_row[f"rate.{name}"] = pd.to_numeric(frame[column], errors="coerce") if column in frame else np.nan
 
     subtypes: list[str] = []
-    if "originatedBySubtype" in frame and "deliveredBySubtype" in frame:
-        originated = counts_table(frame["originatedBySubtype"])
-        delivered = counts_table(frame["deliveredBySubtype"])
+    sent_by = nested(frame, source, "originatedBySubtype")
+    got_by = nested(frame, source, "deliveredBySubtype")
+    if sent_by is not None and got_by is not None:
+        originated = counts_table(*sent_by).set_axis(frame.index)
+        delivered = counts_table(*got_by).set_axis(frame.index)
         subtypes = sorted(set(originated.columns) | set(delivered.columns))
         room_window = [frame[k] for k in ("testId", "layer", "room", "window")]
         for subtype in subtypes:
             sent = originated[subtype] if subtype in originated else pd.Series(0, index=frame.index)
             got = delivered[subtype] if subtype in delivered else pd.Series(0, index=frame.index)
             per_row[f"delivered.{subtype}"] = got
-            per_row[f"expected.{subtype}"] = sent.groupby(room_window).transform("sum") - sent
+            per_row[f"expected.{subtype}"] = sent.groupby(room_window, observed=True).transform("sum") - sent
 
     per_row["window"] = frame["window"]
     per_row["timestamp"] = frame["timestamp"]
     return per_row, subtypes
 
 
-def peer_samples(body: pd.DataFrame) -> PeerSamples:
-    """Aggregate steady-state datapoints into per-peer samples."""
-    per_row, subtypes = row_samples(body)
-    frame = body
+def peer_samples(body: pd.DataFrame, source: pd.DataFrame | None = None) -> PeerSamples:
+    """Aggregate steady-state datapoints into per-peer samples (`source`: see `row_samples`)."""
+    per_row, subtypes = row_samples(body, source)
     keys = ["testId", "peerId"]
     per_row = per_row.drop(columns=["window", "timestamp"])
     sums = [c for c in per_row.columns if c not in keys and not c.startswith("rate.") and c != "connections"]
-    grouped = per_row.groupby(keys, sort=True)
+    grouped = per_row.groupby(keys, sort=True, observed=True)
     table = grouped[sums].sum()
     table["hasDelivery"] = grouped["hasDelivery"].any()
     table["connections"] = grouped["connections"].mean()
@@ -137,22 +167,35 @@ def peer_samples(body: pd.DataFrame) -> PeerSamples:
         table[f"rate.{name}"] = grouped[f"rate.{name}"].mean()
     table = table.reset_index()
 
-    codes = frame.groupby(keys, sort=True).ngroup()
-    histograms = {
-        f"latency.{subtype}": bucket_counts(frame[column], codes)
-        for subtype, column in LATENCY_COLUMNS.items()
-        if column in frame
-    }
-    if "hops" in frame:
-        histograms["hops"] = bucket_counts(frame["hops"], codes)
+    codes = body.groupby(keys, sort=True, observed=True).ngroup()
+    histograms = {}
+    for name, column in [*((f"latency.{s}", c) for s, c in LATENCY_COLUMNS.items()), ("hops", "hops")]:
+        found = nested(body, source, column)
+        if found is not None:
+            histograms[name] = bucket_counts(found[0], codes, found[1])
     return PeerSamples(table, histograms, subtypes)
 
 
-def _length(value: Any) -> float:
-    try:
-        return float(len(value))
-    except TypeError:
-        return np.nan
+def _connections(frame: pd.DataFrame, source: pd.DataFrame | None) -> np.ndarray:
+    """Connections per datapoint: the count when reported, else the length of `connectedPeers`."""
+    counted = _column(frame, "connectedPeersCount", np.nan).to_numpy(dtype=float)
+    ids = nested(frame, source, "connectedPeers")
+    if ids is not None and np.isnan(counted).any():
+        lengths = _lengths(ids[0])
+        counted = np.where(np.isnan(counted), lengths if ids[1] is None else lengths[ids[1]], counted)
+    return counted
+
+
+def _lengths(column: pd.Series) -> np.ndarray:
+    """Length of each list (connected peer ids); NaN where the value is missing."""
+    array = as_arrow(column) if column.dtype != object else pa.array([v if _is_list(v) else None for v in column])
+    if pa.types.is_null(array.type):
+        return np.full(len(column), np.nan)
+    return pc.list_value_length(array).to_numpy(zero_copy_only=False).astype(float)
+
+
+def _is_list(value: Any) -> bool:
+    return value is not None and not isinstance(value, float | str)
 
 
 def subset(samples: PeerSamples, rows: Iterable[int]) -> PeerSamples:

@@ -22,6 +22,15 @@ from analysis.verdict import Verdict, harness_verdict
 from analysis.windows import SteadyState, steady, with_windows
 from peerperf.protocol.histogram import Scale
 
+#: The columns a summary reads (`load(path, columns=COLUMNS)` skips the rest of a big test).
+COLUMNS = (
+    *("peerId", "timestamp", "window", "hostId", "nodeId", "layer", "room", "connectedPeersCount"),
+    *("originated", "originatedOneHop", "originatedBySubtype", "uniqueReceived", "missing", "lateArrivals"),
+    *("arrivedExpired", "deliveredBySubtype", "received", "duplicate", *RATES.values(), *LATENCY_COLUMNS.values()),
+    *("hops", "connectSetupMs", "connectionFailures", "connectionRejects", "reconnections", "routineErrors"),
+    *("tickLagMs", "tickLagP99", "ticksMissed", "hostCpuPercent", "machineCpuPercent", "machineCpus"),
+)
+
 
 @dataclass(frozen=True)
 class Metric:
@@ -164,7 +173,7 @@ def summary(
     if body.empty:
         notes.append("no steady-state windows (the run was too short): figures cover every window")
         body, state = numbered, SteadyState(0, True, state.interval_s, int(numbered["window"].nunique()))
-    samples = peer_samples(body)
+    samples = peer_samples(body, numbered)
     metrics = _counts(numbered, body, metadata)
     for definition in definitions(samples.subtypes):
         if definition.name.startswith("latency.") and _empty(samples, definition):
@@ -179,7 +188,7 @@ def summary(
     if not samples.table["hasDelivery"].any():
         notes.append("no delivery counts in these datapoints (older peers, or another client): delivery is unknown")
     metrics.update(_setup(numbered))
-    verdict = harness_verdict(body)
+    verdict = harness_verdict(body, numbered)
     metrics["harness"] = Metric("harness", "harness verdict", str(verdict.status))
     test_ids = sorted(str(t) for t in numbered["testId"].unique())
     return Summary(test_ids, metrics, verdict, state, dict(metadata.get("settings", {})), notes)
@@ -195,7 +204,7 @@ def _empty(samples: PeerSamples, definition: Definition) -> bool:
 
 def _counts(frame: pd.DataFrame, body: pd.DataFrame, metadata: dict[str, Any]) -> dict[str, Metric]:
     """Who reported, over how long, and who did not."""
-    seen = set(frame["peerId"])
+    seen = set(frame["peerId"].unique())
     last_window = frame.groupby(["testId", "peerId"])["window"].max()
     final = int(frame["window"].max())
     dropped = sorted(str(peer) for (_, peer), window in last_window.items() if window < final - 1)

@@ -13,9 +13,11 @@ import math
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
 
-from analysis.histograms import bucket_counts, percentiles
+from analysis.histograms import as_arrow, bucket_counts, nested, percentiles
 
 #: Host-wide tick-lag p99 above two 60 Hz periods means routines ran visibly late.
 LATE_TICK_MS = 2 * 1000 / 60
@@ -49,7 +51,7 @@ def host_windows(frame: pd.DataFrame) -> pd.DataFrame:
     """One row per (test, host, window): host-wide figures repeat on each peer's datapoint."""
     if "hostId" not in frame or frame["hostId"].isna().all():
         return frame
-    return frame.drop_duplicates(["testId", "hostId", "window"])
+    return frame.drop_duplicates(["testId", "hostId", "window"])  # keeps `_row`, where histograms are read
 
 
 def _numbers(frame: pd.DataFrame, column: str) -> pd.Series:
@@ -58,9 +60,10 @@ def _numbers(frame: pd.DataFrame, column: str) -> pd.Series:
     return pd.to_numeric(frame[column], errors="coerce")
 
 
-def harness_verdict(frame: pd.DataFrame) -> Verdict:
-    """The verdict over the datapoints given (usually the steady state)."""
+def harness_verdict(frame: pd.DataFrame, source: pd.DataFrame | None = None) -> Verdict:
+    """The verdict over the datapoints given (usually the steady state; `source`: see `analysis.windows.steady`)."""
     hosts = host_windows(frame)
+    lags = nested(hosts, source, "tickLagMs")
     if hosts.empty:
         return Verdict(Status.UNKNOWN, ["no datapoints"])
     figures: dict[str, float] = {"hostWindows": float(len(hosts))}
@@ -68,9 +71,9 @@ def harness_verdict(frame: pd.DataFrame) -> Verdict:
     evidence: list[str] = []
     missing_evidence: list[str] = []
 
-    has_histogram = "tickLagMs" in hosts and hosts["tickLagMs"].map(_nonempty).any()
-    if has_histogram:
-        (lag_p99,) = percentiles(bucket_counts(hosts["tickLagMs"]), [99])
+    lag_counts, lag_absent = _lag_histograms(lags)
+    if lag_counts is not None:
+        (lag_p99,) = percentiles(lag_counts, [99])
         lag_source = "merged tick-lag histograms"
     else:
         lag_p99 = float(_numbers(hosts, "tickLagP99").max())  # an upper bound without histograms
@@ -84,9 +87,8 @@ def harness_verdict(frame: pd.DataFrame) -> Verdict:
             reasons.append(f"the tick loop ran late: p99 {lag_p99:.1f} ms > {LATE_TICK_MS:.1f} ms")
 
     missed = _numbers(hosts, "ticksMissed")
-    ticks = hosts["tickLagMs"].map(_total) if has_histogram else pd.Series(math.nan, index=hosts.index)
     if missed.notna().any():
-        due = float(ticks.sum() + missed.sum()) if has_histogram else math.nan
+        due = float(lag_counts.sum() + missed.sum()) if lag_counts is not None else math.nan
         share = float(missed.sum()) / due if due and not math.isnan(due) else math.nan
         figures["ticksMissed"] = float(missed.sum())
         shown = f" ({share:.1%} of due ticks)" if not math.isnan(share) else ""
@@ -112,7 +114,7 @@ def harness_verdict(frame: pd.DataFrame) -> Verdict:
     if machine_note:
         evidence.append(machine_note)
 
-    incomplete = _incomplete(hosts, has_histogram)
+    incomplete = _incomplete(hosts, lag_counts, lag_absent)
     if incomplete:
         missing_evidence.append(incomplete)
     if reasons:
@@ -147,24 +149,23 @@ def _machine(hosts: pd.DataFrame, figures: dict[str, float]) -> str:
     return f"{note}; the machine was busy with our own hosts"
 
 
-def _incomplete(hosts: pd.DataFrame, has_histogram: bool) -> str:
-    column = "tickLagMs" if has_histogram else "tickLagP99"
-    if column not in hosts:
+def _lag_histograms(lags: tuple[pd.Series, np.ndarray | None] | None) -> tuple[np.ndarray | None, int]:
+    """The host windows' merged tick-lag counts (None when none has any), and how many host windows have none."""
+    if lags is None:
+        return None, 0
+    column, rows = lags
+    counts = bucket_counts(column, rows=rows)
+    if counts.sum() == 0:
+        return None, 0
+    lengths = pc.fill_null(pc.list_value_length(as_arrow(column)), 0).to_numpy(zero_copy_only=False)
+    return counts, int(((lengths if rows is None else lengths[rows]) == 0).sum())
+
+
+def _incomplete(hosts: pd.DataFrame, lag_counts: np.ndarray | None, lag_absent: int) -> str:
+    if lag_counts is not None:
+        absent = lag_absent
+    elif "tickLagP99" in hosts:
+        absent = int(hosts["tickLagP99"].isna().sum())
+    else:
         return "tick lag"
-    absent = hosts[column].map(lambda v: not _nonempty(v) if has_histogram else pd.isna(v))
-    if absent.any():
-        return f"tick lag of {int(absent.sum())} of {len(hosts)} host windows"
-    return ""
-
-
-def _nonempty(value: object) -> bool:
-    try:
-        return len(value) > 0  # type: ignore[arg-type]
-    except TypeError:
-        return False
-
-
-def _total(value: object) -> float:
-    if not _nonempty(value):
-        return 0.0
-    return float(sum(value[1::2]))  # type: ignore[index]
+    return f"tick lag of {absent} of {len(hosts)} host windows" if absent else ""

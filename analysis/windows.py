@@ -13,7 +13,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 #: Seconds from the start treated as warm-up by default.
 WARMUP_SECONDS = 4.0
@@ -38,9 +40,14 @@ class SteadyState:
         )
 
 
+#: Columns the analysis groups by: held as categories, each text factorised once instead of per groupby.
+KEYS = ("testId", "peerId", "hostId", "nodeId", "layer", "room")
+
+
 def with_windows(frame: pd.DataFrame) -> pd.DataFrame:
-    """`frame` with a `window` number on every row, and a `testId` column if it had none."""
+    """`frame` with a `window` number on every row, a `testId` column if it had none, keys as categories."""
     out = frame if "testId" in frame else frame.assign(testId="")
+    out = out.assign(**{k: out[k].astype("category") for k in KEYS if k in out and out[k].dtype != "category"})
     if "window" not in out or out["window"].isna().any():
         rank = out.sort_values("timestamp").groupby(["testId", "peerId"]).cumcount() + 1
         numbered = rank.reindex(out.index)
@@ -49,11 +56,14 @@ def with_windows(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def interval_seconds(frame: pd.DataFrame) -> float:
-    """The stats interval: the median gap between a peer's consecutive datapoints."""
+    """The stats interval: per peer, the time its datapoints span over the windows they span (median)."""
     if len(frame) < 2:
         return DEFAULT_INTERVAL
-    gaps = frame.sort_values("timestamp").groupby(["testId", "peerId"])["timestamp"].diff().dropna()
-    return float(gaps.median()) / 1000 if len(gaps) else DEFAULT_INTERVAL
+    grouped = frame.groupby(["testId", "peerId"])
+    timestamps, windows = grouped["timestamp"].agg(["min", "max"]), grouped["window"].agg(["min", "max"])
+    spans = windows["max"] - windows["min"]
+    per_window = ((timestamps["max"] - timestamps["min"]) / spans)[spans > 0]
+    return float(per_window.median()) / 1000 if len(per_window) else DEFAULT_INTERVAL
 
 
 def steady(
@@ -63,9 +73,19 @@ def steady(
     interval = interval_seconds(frame)
     # A hair under a whole number of windows (datapoints arrive a few ms apart) still rounds down.
     warmup = math.ceil(WARMUP_SECONDS / interval - 0.05) if warmup_windows is None else warmup_windows
-    body = frame[frame["window"] > warmup]
-    if not keep_last and len(body):
-        owner = "hostId" if "hostId" in body and body["hostId"].notna().all() else "peerId"
-        last = body.groupby(["testId", owner])["window"].transform("max")
-        body = body[body["window"] < last]
+    keep = frame["window"] > warmup
+    if not keep_last and len(frame):
+        owner = "hostId" if "hostId" in frame and frame["hostId"].notna().all() else "peerId"
+        keep &= frame["window"] < frame.groupby(["testId", owner], observed=True)["window"].transform("max")
+    # Arrow list and map columns (histograms, counts) stay in `frame`: copying a million of them costs
+    # seconds, so the body records where its rows are (`_row`) and readers select them in place.
+    flat = [c for c in frame.columns if not _is_nested(frame[c])]
+    body = frame.loc[keep.to_numpy(), flat].assign(_row=np.flatnonzero(keep.to_numpy()))
     return body, SteadyState(warmup, keep_last, interval, int(body["window"].nunique()) if len(body) else 0)
+
+
+def _is_nested(column: pd.Series) -> bool:
+    dtype = column.dtype
+    if not isinstance(dtype, pd.ArrowDtype):
+        return False
+    return bool(pa.types.is_list(dtype.pyarrow_dtype) or pa.types.is_map(dtype.pyarrow_dtype))

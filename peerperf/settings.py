@@ -70,10 +70,10 @@ def resolve(
     hints = typing.get_type_hints(cls)
     values: dict[str, Any] = {}
     for f in dataclasses.fields(cls):  # type: ignore[arg-type]
-        if not is_setting(f):
-            continue
         if f.name in overrides:
             values[f.name] = overrides[f.name]
+            continue
+        if not is_setting(f):
             continue
         raw = getattr(args, f.name, None) if args is not None else None
         source = flag_name(f)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -142,3 +143,45 @@ async def test_bad_arguments_exit_2() -> None:
     run = await Run.start("--peers", "0", "--routine", "nope")
     assert await run.finish() == 2
     assert "--peers must be at least 1" in run.output
+
+
+def descendants(pid: int) -> dict[int, str]:
+    """Every process below `pid` (from /proc) with its command line."""
+    children: dict[int, list[int]] = {}
+    commands: dict[int, str] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            commands[int(entry.name)] = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        parent = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(parent, []).append(int(entry.name))
+    found: dict[int, str] = {}
+    todo = [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found[child] = commands.get(child, "")
+            todo.append(child)
+    return found
+
+
+async def test_a_host_killed_mid_test_is_named_and_fails_the_run(tmp_path: Path) -> None:
+    run = await Run.start(
+        "--peers", "4", "--peers-per-actor", "2", "--duration", "14", "--output", str(tmp_path), "--seed", "5"
+    )
+    await run.until("datapoints 4")  # running, and both hosts have submitted
+    hosts = [pid for pid, command in descendants(run.proc.pid).items() if "PeerHostWorker" in command]
+    assert len(hosts) == 2, descendants(run.proc.pid)
+    os.kill(hosts[0], signal.SIGKILL)
+    assert await run.finish() == 1, run.output
+    assert "2 peers lost when their host failed" in run.output
+    assert "peer hosts' logs:" in run.output
+    document = results_document(tmp_path)  # the test still finished, with the other host's datapoints
+    reporting = {p["peerId"] for p in document["dataPoints"]}
+    assert len(reporting) == 4
+    last_window = max(p["metrics"]["window"] for p in document["dataPoints"])
+    survivors = {p["peerId"] for p in document["dataPoints"] if p["metrics"]["window"] == last_window}
+    assert len(survivors) == 2

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import subprocess
+import sys
 from dataclasses import dataclass
 
 import pytest
 
+from peerperf.config import RUN_MANAGED_PEER_SETTINGS
 from peerperf.errors import ConfigError
+from peerperf.peer.settings import PeerSettings
+from peerperf.run import parse as parse_run
 from peerperf.settings import add_arguments, resolve, setting
 
 
@@ -53,3 +59,16 @@ def test_help_names_env_and_default(capsys: pytest.CaptureFixture[str]) -> None:
     parser.print_help()
     out = " ".join(capsys.readouterr().out.split())
     assert "env PORT; default 9000" in out and "env PEERPERF_NAMES; default a,b" in out
+
+
+def test_every_peer_setting_is_a_run_flag_and_reaches_the_peers() -> None:
+    config, _, _ = parse_run(["--max-connections", "4", "--relay-suspension-interval", "0.75", "--ping-interval", ""])
+    assert config.peer.max_connections == 4
+    assert config.peer.relay_suspension_interval == 0.75
+    assert config.peer.ping_interval is None
+    help_text = subprocess.run(
+        [sys.executable, "-m", "peerperf.run", "--help"], capture_output=True, text=True, check=True
+    ).stdout
+    for f in dataclasses.fields(PeerSettings):
+        if f.name not in RUN_MANAGED_PEER_SETTINGS:
+            assert "--" + f.name.replace("_", "-") in help_text, f.name

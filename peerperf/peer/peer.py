@@ -242,6 +242,7 @@ class Peer:
         """The original's submission body (reference section 3) for the last closed window."""
         body = self.stats.as_metrics()
         body["connectedPeers"] = self.connected_ids()
+        body["connectedPeersCount"] = len(body["connectedPeers"])
         body["knownPeersCount"] = len(self.known)
         body["position"] = list(self.position)
         latency = self.known.average_latency()

@@ -168,6 +168,7 @@ FIELDS: tuple[MetricField, ...] = (
             ("connectionRejects", Kind.COUNTS, "connections the other side rejected, by reason", "connections"),
             ("reconnections", Kind.INTEGER, "reconnections to the lighthouse", "reconnections"),
             ("routineErrors", Kind.INTEGER, "routine calls that raised", "calls"),
+            ("connectedPeersCount", Kind.INTEGER, "len(connectedPeers): read without the ids", "connections"),
             ("clockOffsetMs", Kind.NUMBER, "host clock minus the results service's clock (min-RTT estimate)", "ms"),
             ("clockErrorMs", Kind.NUMBER, "uncertainty of clockOffsetMs: half the best round trip", "ms"),
         )

@@ -1,0 +1,130 @@
+"""How long the analysis takes to summarise a big test: 1,000,000 datapoints from Parquet.
+
+Generates a test of P peers x W windows with every metric a real datapoint has (latency and hop
+histograms, counts by subtype, harness health), writes it with the results service's own Parquet
+schema, then times `load` + `summary` against a same-run baseline: reading the same file with
+pandas and averaging three columns per peer (what any analysis must at least do). Prints a table
+and writes JSON.
+
+    python bench/analysis_summary.py [--peers 1000] [--windows 1000] [--json bench/analysis_summary.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from analysis.load import load
+from analysis.summary import COLUMNS, summary
+from peerperf.results.datapoints import SCHEMA
+
+#: Log buckets a loopback latency histogram typically fills in one window.
+LATENCY_BUCKETS = 12
+
+
+def histograms(rows: int, buckets: int, first: int, rng: np.random.Generator) -> pa.Array:
+    """`rows` flat `[bucket, count, ...]` lists of `buckets` consecutive buckets from `first`."""
+    index = np.tile(np.arange(first, first + buckets), rows)
+    counts = rng.integers(1, 20, size=rows * buckets)
+    flat = np.empty(rows * buckets * 2, dtype=np.int64)
+    flat[0::2], flat[1::2] = index, counts
+    offsets = np.arange(0, rows * buckets * 2 + 1, buckets * 2, dtype=np.int32)
+    return pa.ListArray.from_arrays(pa.array(offsets), pa.array(flat))
+
+
+def counts(rows: int, names: list[str], rng: np.random.Generator) -> pa.Array:
+    keys = pa.chunked_array([pa.array(np.tile(names, rows))]).combine_chunks()
+    values = pa.array(rng.integers(0, 50, size=rows * len(names)))
+    offsets = pa.array(np.arange(0, rows * len(names) + 1, len(names), dtype=np.int32))
+    return pa.MapArray.from_arrays(offsets, keys, values)
+
+
+def generate(path: Path, peers: int, windows: int, seed: int = 0) -> int:
+    rng = np.random.default_rng(seed)
+    rows = peers * windows
+    peer = np.repeat(np.arange(peers), windows)
+    window = np.tile(np.arange(1, windows + 1), peers)
+    columns: dict[str, Any] = {
+        "peerId": pa.array([f"peer-{p:05d}" for p in range(peers)]).take(pa.array(peer)),
+        "timestamp": pa.array(1_000_000 + window * 2000 + peer % 50, pa.int64()),
+        "window": pa.array(window, pa.int64()),
+        "hostId": pa.array([f"host-{h:04d}" for h in range(peers // 10 + 1)]).take(pa.array(peer // 10)),
+        "nodeId": pa.array(["node-1"] * rows),
+        "layer": pa.array([f"blue-{p // 100}" for p in range(peers)]).take(pa.array(peer)),
+        "room": pa.array([f"room-{p // 10}" for p in range(peers)]).take(pa.array(peer)),
+        "latencyPositionMs": histograms(rows, LATENCY_BUCKETS, 40, rng),
+        "latencyProfileMs": histograms(rows, 4, 40, rng),
+        "latencyChatMs": histograms(rows, 1, 40, rng),
+        "hops": histograms(rows, 3, 1, rng),
+        "tickLagMs": histograms(rows, 6, 30, rng),
+        "originatedBySubtype": counts(rows, ["position", "profile", "chat"], rng),
+        "deliveredBySubtype": counts(rows, ["position", "profile", "chat"], rng),
+    }
+    for name in ("originated", "uniqueReceived", "received", "duplicate", "missing", "ticksMissed"):
+        columns[name] = pa.array(rng.integers(0, 100, size=rows).astype(float if name != "ticksMissed" else int))
+    for name in ("originatedPerSecond", "sentPerSecond", "receivedPerSecond", "relayedPerSecond", "hostCpuPercent"):
+        columns[name] = pa.array(rng.random(rows) * 100)
+    columns["connectedPeers"] = pa.array([[f"peer-{(p + k) % peers:05d}" for k in range(1, 5)] for p in range(peers)])
+    columns["connectedPeers"] = columns["connectedPeers"].take(pa.array(peer))
+    columns["connectedPeersCount"] = pa.array(np.full(rows, 4))
+    arrays = [columns[f.name].cast(f.type) if f.name in columns else pa.nulls(rows, f.type) for f in SCHEMA]
+    table = pa.Table.from_arrays(arrays, schema=SCHEMA)
+    pq.write_table(table, path, compression="zstd")
+    return rows
+
+
+def timed(action: Any) -> tuple[float, Any]:
+    start = time.perf_counter()
+    result = action()
+    return time.perf_counter() - start, result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--peers", type=int, default=1000)
+    parser.add_argument("--windows", type=int, default=1000)
+    parser.add_argument("--json", type=Path, default=None)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "bench.parquet"
+        rows = generate(path, args.peers, args.windows)
+        size_mb = os.path.getsize(path) / 1e6
+        baseline_s, _ = timed(
+            lambda: pd.read_parquet(path, columns=["peerId", "originated", "received", "receivedPerSecond"])
+            .groupby("peerId")
+            .mean()
+        )
+        load_s, frame = timed(lambda: load(path, COLUMNS))
+        summary_s, result = timed(lambda: summary(frame))
+    total = load_s + summary_s
+    figures = {
+        "datapoints": rows,
+        "parquet_mb": round(size_mb, 1),
+        "baseline_read_and_mean_s": round(baseline_s, 3),
+        "load_s": round(load_s, 3),
+        "summary_s": round(summary_s, 3),
+        "load_plus_summary_s": round(total, 3),
+        "ratio_to_baseline": round(total / baseline_s, 1),
+        "goal_s": 3.0,
+        "cpus": os.cpu_count(),
+        "harness": str(result["harness"]),
+    }
+    print(f"{'figure':32} {'value':>12}")
+    for key, value in figures.items():
+        print(f"{key:32} {value!s:>12}")
+    if args.json is not None:
+        args.json.write_text(json.dumps(figures, indent=2))
+
+
+if __name__ == "__main__":
+    main()
