@@ -56,10 +56,14 @@ def with_windows(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def interval_seconds(frame: pd.DataFrame) -> float:
-    """The stats interval: per peer, the time its datapoints span over the windows they span (median)."""
+    """The stats interval: per peer, the time its datapoints span over the windows they span (median).
+
+    Each peer's last window is left out: it is cut short by the end of the test.
+    """
     if len(frame) < 2:
         return DEFAULT_INTERVAL
-    grouped = frame.groupby(["testId", "peerId"])
+    frame = frame[frame["window"] < frame.groupby(["testId", "peerId"], observed=True)["window"].transform("max")]
+    grouped = frame.groupby(["testId", "peerId"], observed=True)
     timestamps, windows = grouped["timestamp"].agg(["min", "max"]), grouped["window"].agg(["min", "max"])
     spans = windows["max"] - windows["min"]
     per_window = ((timestamps["max"] - timestamps["min"]) / spans)[spans > 0]
