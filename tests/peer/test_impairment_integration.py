@@ -1,0 +1,129 @@
+"""Impairment on the real stack: peers over aiortc on loopback, impaired beneath DTLS and SCTP."""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from peerperf.peer import Peer
+from peerperf.peer.impairment_profile import PeerImpairment, parse_profile
+from peerperf.protocol.messagetypes import MessageType, reliable
+from peerperf.protocol.packets import Packet, Payload
+from tests.lighthouse.conftest import LighthouseUnderTest, StartLighthouse
+from tests.peer.conftest import FAST, eventually
+
+CHAT = reliable("chat")
+
+
+class Latencies:
+    """App-message latency as the receiver sees it: arrival time minus the packet's sender timestamp."""
+
+    def __init__(self) -> None:
+        self.ms: list[float] = []
+        self.payloads: list[bytes] = []
+
+    def __call__(self, src: str, room: str, payload: Payload, packet: Packet) -> None:
+        self.ms.append(time.time() * 1000 - packet.timestamp)
+        if isinstance(payload, bytes):
+            self.payloads.append(payload)
+
+    def quantile(self, q: float) -> float:
+        return statistics.quantiles(self.ms, n=100, method="inclusive")[round(q * 100) - 1]
+
+
+def impaired(text: str, seed: str = "test") -> PeerImpairment:
+    return PeerImpairment(parse_profile(text), seed)
+
+
+@pytest.fixture
+async def peers() -> AsyncIterator[list[Peer]]:
+    """Peers a test made; disposed at teardown."""
+    made: list[Peer] = []
+    yield made
+    for peer in made:
+        await peer.dispose()
+
+
+async def join(peers: list[Peer], lighthouse: LighthouseUnderTest, peer_id: str, layer: str, **kwargs: Any) -> Peer:
+    peer = Peer(lighthouse.base, peer_id, settings=FAST, **kwargs)
+    peers.append(peer)
+    await peer.connect()
+    await peer.set_layer(layer)
+    await peer.join_room("room")
+    return peer
+
+
+async def pair(
+    peers: list[Peer], lighthouse: LighthouseUnderTest, layer: str, profile: str | None
+) -> tuple[Peer, Peer, Latencies]:
+    """Two peers alone in `layer`, both with `profile`; the second one's received latencies are recorded."""
+    latencies = Latencies()
+    setup = impaired(profile) if profile else None
+    a = await join(peers, lighthouse, f"{layer}-a", layer, impairment=setup)
+    b = await join(peers, lighthouse, f"{layer}-b", layer, impairment=setup, on_message=latencies)
+    await eventually(lambda: a.connected_ids() == [b.id] and b.connected_ids() == [a.id], f"{layer} pair connects")
+    return a, b, latencies
+
+
+async def send_paced(peer: Peer, count: int, interval: float, message_type: MessageType = CHAT, size: int = 40) -> None:
+    for i in range(count):
+        peer.send_message("room", i.to_bytes(4, "big") + bytes(size - 4), message_type)
+        await asyncio.sleep(interval)
+
+
+async def ping_rtts(peer: Peer, other: str, rounds: int) -> list[float]:
+    assert peer.mesh is not None
+    rtts = []
+    for _ in range(rounds):
+        round_ = peer.mesh.send_ping()
+        await eventually(lambda r=round_: other in r.latencies, "a pong comes back", timeout=10)  # type: ignore[misc]
+        rtts.append(peer.mesh.end_ping(round_)[other])
+    return rtts
+
+
+async def test_delay_adds_its_one_way_time_to_messages_and_twice_to_pings(
+    start_lighthouse: StartLighthouse, peers: list[Peer]
+) -> None:
+    lighthouse = await start_lighthouse()
+    clean_a, clean_b, clean = await pair(peers, lighthouse, "clean", None)
+    slow_a, slow_b, slow = await pair(peers, lighthouse, "slow", "delay=50ms")
+    await asyncio.gather(send_paced(clean_a, 60, 0.02), send_paced(slow_a, 60, 0.02))
+    await eventually(lambda: len(clean.ms) == 60 and len(slow.ms) == 60, "every message arrives")
+    added = statistics.median(slow.ms) - statistics.median(clean.ms)
+    assert 50 - 6 <= added <= 50 + 6, f"one-way delay added {added:.1f} ms"
+    assert min(slow.ms) >= 49, "no message beats the delay"
+
+    clean_rtt, slow_rtt = await asyncio.gather(ping_rtts(clean_a, clean_b.id, 8), ping_rtts(slow_a, slow_b.id, 8))
+    added_rtt = statistics.median(slow_rtt) - statistics.median(clean_rtt)
+    assert 100 - 12 <= added_rtt <= 100 + 12, f"ping round trip rose by {added_rtt:.1f} ms"
+    counters = slow_a.impairment.counters if slow_a.impairment else None
+    assert counters is not None and counters.sent > 60 and counters.delayed == counters.sent
+    assert counters.dropped == counters.queue_dropped == counters.duplicated == 0
+    assert slow_a.impairment_metrics()["impairment"] == "delay=50ms" and clean_a.impairment_metrics() == {
+        "impairment": ""
+    }
+
+
+async def test_loss_on_the_reliable_channel_delivers_everything_later(
+    start_lighthouse: StartLighthouse, peers: list[Peer]
+) -> None:
+    lighthouse = await start_lighthouse()
+    clean_a, _, clean = await pair(peers, lighthouse, "clean", None)
+    lossy_a, lossy_b, lossy = await pair(peers, lighthouse, "lossy", "loss=10%")
+    count = 300
+    await asyncio.gather(send_paced(clean_a, count, 0.01), send_paced(lossy_a, count, 0.01))
+    await eventually(lambda: len(lossy.ms) >= count and len(clean.ms) >= count, "SCTP delivers every message", 60)
+    sent_order = [i.to_bytes(4, "big") for i in range(count)]
+    assert [p[:4] for p in lossy.payloads] == sent_order, "all delivered once, in order"
+    assert lossy.quantile(0.99) > clean.quantile(0.99) + 20, (lossy.quantile(0.99), clean.quantile(0.99))
+    for peer in (lossy_a, lossy_b):
+        assert peer.impairment is not None
+        counters = peer.impairment.counters
+        share = counters.dropped / counters.sent
+        assert counters.sent > count * 0.8 and 0.06 <= share <= 0.14, f"{counters}: dropped {share:.3f}"
+        assert counters.delayed == 0, "loss alone holds nothing back"
