@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import statistics
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
@@ -76,12 +76,20 @@ async def send_paced(peer: Peer, count: int, interval: float, message_type: Mess
         await asyncio.sleep(interval)
 
 
+def has_key(mapping: dict[str, float], key: str) -> Callable[[], bool]:
+    return lambda: key in mapping
+
+
+def all_connected(group: tuple[Peer, ...], connections: int) -> Callable[[], bool]:
+    return lambda: all(len(p.connected_ids()) == connections for p in group)
+
+
 async def ping_rtts(peer: Peer, other: str, rounds: int) -> list[float]:
     assert peer.mesh is not None
     rtts = []
     for _ in range(rounds):
         round_ = peer.mesh.send_ping()
-        await eventually(lambda r=round_: other in r.latencies, "a pong comes back", timeout=10)  # type: ignore[misc]
+        await eventually(has_key(round_.latencies, other), "a pong comes back", timeout=10)
         rtts.append(peer.mesh.end_ping(round_)[other])
     return rtts
 
@@ -127,3 +135,45 @@ async def test_loss_on_the_reliable_channel_delivers_everything_later(
         share = counters.dropped / counters.sent
         assert counters.sent > count * 0.8 and 0.06 <= share <= 0.14, f"{counters}: dropped {share:.3f}"
         assert counters.delayed == 0, "loss alone holds nothing back"
+
+
+async def test_a_rate_cap_below_the_load_queues_delays_and_tail_drops(
+    start_lighthouse: StartLighthouse, peers: list[Peer]
+) -> None:
+    lighthouse = await start_lighthouse()
+    clean_a, _, clean = await pair(peers, lighthouse, "clean", None)
+    capped_a, _, capped = await pair(peers, lighthouse, "capped", "rate=300kbit,queue=16kb")
+    # 100 messages of 1,000 B in 1 s: 800 kbit/s offered to a 300 kbit/s link.
+    await asyncio.gather(send_paced(clean_a, 100, 0.01, size=1000), send_paced(capped_a, 100, 0.01, size=1000))
+    await eventually(lambda: len(capped.ms) == 100 and len(clean.ms) == 100, "every message arrives", 60)
+    assert statistics.median(capped.ms) > statistics.median(clean.ms) + 200, (capped.ms, clean.ms)
+    assert capped_a.impairment is not None
+    counters = capped_a.impairment.counters
+    assert counters.delayed > 50 and counters.queue_dropped > 0, counters
+    assert counters.dropped == 0
+
+
+async def test_a_capped_relay_makes_expiring_packets_arrive_expired(
+    start_lighthouse: StartLighthouse, peers: list[Peer]
+) -> None:
+    """A sends to C directly and through B; with B's uplink capped, B's copies arrive after newer direct ones."""
+    lighthouse = await start_lighthouse()
+    # Expiring like positions (newer ones replace older), but relayed (not optimistic) so B forwards to C.
+    fresh_only = MessageType("fresh", expiration_time=2000, discard_older_than=0, optimistic=False)
+    triangles = {}
+    for layer, relay_profile in (("clean", None), ("capped", impaired("rate=100kbit,queue=8kb"))):
+        a = await join(peers, lighthouse, f"{layer}-a", layer)
+        b = await join(peers, lighthouse, f"{layer}-b", layer, impairment=relay_profile)
+        c = await join(peers, lighthouse, f"{layer}-c", layer)
+        triangle = (a, b, c)
+        await eventually(all_connected(triangle, 2), f"{layer} triangle")
+        triangles[layer] = triangle
+    (clean_a, _, clean_c), (capped_a, capped_b, capped_c) = triangles["clean"], triangles["capped"]
+    await asyncio.gather(
+        send_paced(clean_a, 100, 0.02, fresh_only, 500), send_paced(capped_a, 100, 0.02, fresh_only, 500)
+    )
+    assert capped_b.impairment is not None
+    await eventually(lambda: capped_c.stats.subtypes["expired", "fresh"] >= 20, "late copies count as expired", 30)
+    assert capped_c.stats.subtypes["expired", "fresh"] > 5 * clean_c.stats.subtypes["expired", "fresh"]
+    assert capped_c.metrics()["expiredTotal"] >= 20
+    assert capped_b.impairment.counters.delayed > 20
