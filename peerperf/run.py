@@ -20,6 +20,8 @@ from peerperf.config import RunConfig
 from peerperf.errors import ConfigError
 from peerperf.runview import RunView
 from peerperf.settings import add_arguments, resolve
+from peerperf.sim.impairment_profiles import impairment_plan
+from peerperf.sim.impairment_settings import ImpairmentSettings
 from peerperf.sim.routines import parse_mix
 
 QUIET_LOGGERS = ("aioice", "aiortc", "aiohttp.access", "peerperf.peer", "peerperf.lighthouse")
@@ -30,6 +32,7 @@ def parse(argv: list[str] | None) -> tuple[RunConfig, argparse.Namespace]:
         prog="python -m peerperf.run", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     add_arguments(parser, RunConfig)
+    add_arguments(parser, ImpairmentSettings)
     parser.add_argument("--log-level", default="WARNING", help="DEBUG, INFO, WARNING or ERROR")
     args = parser.parse_args(argv)
     return resolve(RunConfig, args), args
@@ -57,6 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config, args = parse(argv)
         parse_mix(config.routine)
+        impairment = impairment_plan(resolve(ImpairmentSettings, args))
     except ConfigError as exc:
         print(f"peerperf.run: {exc}", file=sys.stderr)
         return 2
@@ -64,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLogger().level))
     view = RunView(plain=config.plain)
-    orchestrator = Orchestrator(config, view.update)
+    orchestrator = Orchestrator(config, view.update, impairment)
     try:
         outcome = asyncio.run(_run(orchestrator))
     finally:

@@ -16,6 +16,7 @@ from typing import Any
 
 from peerperf.errors import PeerperfError
 from peerperf.peer import Peer, PeerSettings
+from peerperf.peer.impairment_profile import PeerImpairment
 from peerperf.results.client import ResultsClient
 from peerperf.results.service import Submission
 from peerperf.sim.hostload import HostLoad
@@ -36,6 +37,8 @@ class PeerSpec:
     layer: str
     room: str
     position: tuple[float, float, float]
+    #: The network this peer runs behind (None: unimpaired loopback).
+    impairment: PeerImpairment | None = None
 
 
 @dataclass(frozen=True)
@@ -132,6 +135,7 @@ class PeerHost:
             settings=self._settings,
             position=spec.position,
             on_message=on_message,
+            impairment=spec.impairment,
         )
         sim = SimulatedPeer(
             peer, routine, spec.routine, spec.room, start_offset(self._rng, self.config.max_start_offset)
@@ -210,6 +214,7 @@ class PeerHost:
                 nodeId=self.config.node_id,
                 hostId=self.config.host_id,
             )
+            metrics.update(sim.peer.impairment_metrics())
             batch.append(Submission(sim.id, metrics))
         self._window = _Window(lag, load.cpu_percent, load.rss_mb, originated, received)
         try:

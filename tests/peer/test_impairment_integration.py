@@ -6,6 +6,7 @@ import asyncio
 import statistics
 import time
 from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -18,6 +19,8 @@ from tests.lighthouse.conftest import LighthouseUnderTest, StartLighthouse
 from tests.peer.conftest import FAST, eventually
 
 CHAT = reliable("chat")
+#: Room for connections whose every round trip is impaired.
+SLOW_CONNECT = replace(FAST, peer_connect_timeout=6.0)
 
 
 class Latencies:
@@ -74,6 +77,10 @@ async def send_paced(peer: Peer, count: int, interval: float, message_type: Mess
     for i in range(count):
         peer.send_message("room", i.to_bytes(4, "big") + bytes(size - 4), message_type)
         await asyncio.sleep(interval)
+
+
+def connected_to(peer: Peer, other: Peer) -> Callable[[], bool]:
+    return lambda: peer.connected_ids() == [other.id]
 
 
 def has_key(mapping: dict[str, float], key: str) -> Callable[[], bool]:
@@ -177,3 +184,23 @@ async def test_a_capped_relay_makes_expiring_packets_arrive_expired(
     assert capped_c.stats.subtypes["expired", "fresh"] > 5 * clean_c.stats.subtypes["expired", "fresh"]
     assert capped_c.metrics()["expiredTotal"] >= 20
     assert capped_b.impairment.counters.delayed > 20
+
+
+async def test_signaling_is_impaired_only_when_asked(start_lighthouse: StartLighthouse, peers: list[Peer]) -> None:
+    """Same datagram delay for both pairs; only one also delays its WebSocket, and connects that much later."""
+    lighthouse = await start_lighthouse()
+    profile = parse_profile("delay=150ms")
+    opened: dict[bool, float] = {}
+    for signaling in (False, True):
+        layer = f"signaling-{signaling}"
+        b = await join(peers, lighthouse, f"{layer}-b", layer)
+        a = Peer(
+            lighthouse.base, f"{layer}-a", settings=SLOW_CONNECT, impairment=PeerImpairment(profile, "s", signaling)
+        )
+        peers.append(a)
+        await a.connect()
+        started = time.monotonic()
+        await a.set_layer(layer)  # a learns b and offers: the offer crosses a's WebSocket
+        await eventually(connected_to(a, b), f"{layer} pair connects")
+        opened[signaling] = time.monotonic() - started
+    assert opened[True] - opened[False] >= 0.1, opened
