@@ -34,7 +34,7 @@ from peerperf.results import ResultsSettings
 from peerperf.results.client import HttpResultsClient, ResultsClient
 from peerperf.settings import resolve
 from peerperf.sim.host import HostConfig, HostProgress, PeerSpec, SetupReport
-from peerperf.sim.impairment_profiles import ImpairmentPlan
+from peerperf.sim.impairment_profiles import ImpairmentPlan, describe
 from peerperf.sim.population import Population, group, plan_peers
 from peerperf.sim.routines import parse_mix
 
@@ -148,6 +148,7 @@ class Orchestrator:
             specs = plan_peers(population, rng)
             if self.impairment is not None:
                 specs = self.impairment.assign(specs)
+                self._show(f"impairing {describe(specs)}")
             hosts = self._spawn_hosts(specs, services.lighthouse_url, rng)
             ready_hosts = await self._barrier()
             await self._run_test(ready_hosts, services)

@@ -196,7 +196,10 @@ def stun_protocols(pc: Any) -> list[Any]:
     connection = getattr(sctp.transport.transport.iceGatherer, "_connection", None)
     protocols = getattr(connection, "_protocols", None)
     if not isinstance(protocols, list) or not all(
-        isinstance(p, aioice.ice.StunProtocol) and hasattr(getattr(p, "transport", None), "sendto") for p in protocols
+        isinstance(p, aioice.ice.StunProtocol)
+        and hasattr(getattr(p, "transport", None), "sendto")
+        and hasattr(p.transport, "set_protocol")
+        for p in protocols
     ):
         raise ImpairmentSeamError(
             f"aioice {aioice.__version__}: RTCIceGatherer._connection._protocols is no longer a list of "

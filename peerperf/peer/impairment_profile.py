@@ -7,13 +7,14 @@ datagrams of a peer; `peerperf.peer.impairment` installs that beneath DTLS and S
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from peerperf.errors import ConfigError
 
 #: What `queue` is when a profile caps the rate without saying (about 250 ms at 2 mbit/s).
 DEFAULT_QUEUE_BYTES = 64_000
-KEYS = ("loss", "burst", "ge", "delay", "jitter", "reorder", "rate", "queue", "dup", "dir")
 _TIME_UNITS = {"us": 1e-6, "ms": 1e-3, "s": 1.0}
 _RATE_UNITS = {"bit": 1.0, "kbit": 1e3, "mbit": 1e6, "gbit": 1e9}
 _SIZE_UNITS = {"b": 1.0, "kb": 1e3, "mb": 1e6, "kib": 1024.0, "mib": 1024.0**2}
@@ -99,16 +100,18 @@ def parse_profile(text: str, name: str | None = None) -> ImpairmentProfile:
             items[key] = value.strip().lower()
     if not items and not problems:
         problems.append("empty profile")
-    spec: LinkSpec | None = None
-    direction = "out"
-    if not problems:
+    values: dict[str, Any] = {}
+    for key, raw in items.items():
         try:
-            spec, direction = _link_spec(items)
+            values[key] = _PARSERS[key](raw, key)
         except ValueError as exc:
             problems.append(str(exc))
+    if not problems:
+        problems = _conflicts(values)
     if problems:
         raise ConfigError(f"impairment profile {text!r}: " + "; ".join(problems))
-    assert spec is not None
+    spec = _link_spec(values)
+    direction = values.get("dir", "out")
     return ImpairmentProfile(
         name if name is not None else text.strip(),
         spec if direction in ("out", "both") else None,
@@ -117,50 +120,64 @@ def parse_profile(text: str, name: str | None = None) -> ImpairmentProfile:
     )
 
 
-def _link_spec(items: dict[str, str]) -> tuple[LinkSpec, str]:
-    direction = items.get("dir", "out")
-    if direction not in ("out", "in", "both"):
-        raise ValueError(f"dir={direction}: expected out, in or both")
-    loss: LossSpec | None = None
-    if "ge" in items:
-        if "loss" in items or "burst" in items:
-            raise ValueError("ge= is a whole loss model: give it without loss= or burst=")
-        loss = _gilbert_elliott(items["ge"])
-    elif "loss" in items:
-        rate = parse_share(items["loss"], "loss")
-        if "burst" in items:
-            burst = _number(items["burst"], "burst")
-            if burst < 1:
-                raise ValueError(f"burst={items['burst']}: a mean burst is at least 1 datagram")
-            if rate >= 1:
-                raise ValueError("loss=100% cannot have bursts")
-            p_good = 1 / burst
-            loss = LossSpec(p_bad=rate * p_good / (1 - rate), p_good=p_good)  # stationary bad share = rate
-        else:
-            loss = LossSpec(loss_good=rate)
-    elif "burst" in items:
-        raise ValueError("burst= needs loss= (the mean loss rate)")
-    delay = parse_duration(items.get("delay", "0s"), "delay")
-    jitter = parse_duration(items.get("jitter", "0s"), "jitter")
-    if jitter > 0 and jitter > delay:
-        raise ValueError(f"jitter {jitter * 1000:g} ms exceeds delay {delay * 1000:g} ms")
-    rate_bps = parse_rate(items["rate"]) if "rate" in items else None
-    if "queue" in items and rate_bps is None:
-        raise ValueError("queue= bounds the rate cap's queue: give rate= too")
-    queue = parse_size(items["queue"]) if "queue" in items else DEFAULT_QUEUE_BYTES
-    reorder = _flag(items["reorder"], "reorder") if "reorder" in items else False
-    duplicate = parse_share(items["dup"], "dup") if "dup" in items else 0.0
-    return LinkSpec(loss, delay, jitter, reorder, rate_bps, queue, duplicate), direction
+def _conflicts(values: dict[str, Any]) -> list[str]:
+    """Keys that are fine alone but not together."""
+    problems = []
+    if "ge" in values and ("loss" in values or "burst" in values):
+        problems.append("ge= is a whole loss model: give it without loss= or burst=")
+    if "burst" in values and "loss" not in values:
+        problems.append("burst= needs loss= (the mean loss rate)")
+    if "burst" in values and values.get("loss") == 1:
+        problems.append("loss=100% cannot have bursts")
+    if values.get("jitter", 0) > values.get("delay", 0):
+        problems.append(f"jitter {values['jitter'] * 1000:g} ms exceeds delay {values.get('delay', 0) * 1000:g} ms")
+    if "queue" in values and "rate" not in values:
+        problems.append("queue= bounds the rate cap's queue: give rate= too")
+    return problems
 
 
-def _gilbert_elliott(value: str) -> LossSpec:
+def _link_spec(values: dict[str, Any]) -> LinkSpec:
+    loss: LossSpec | None = values.get("ge")
+    if "loss" in values and "burst" in values:
+        rate, p_good = values["loss"], 1 / values["burst"]
+        loss = LossSpec(p_bad=rate * p_good / (1 - rate), p_good=p_good)  # stationary bad share = rate
+    elif "loss" in values:
+        loss = LossSpec(loss_good=values["loss"])
+    return LinkSpec(
+        loss,
+        values.get("delay", 0.0),
+        values.get("jitter", 0.0),
+        values.get("reorder", False),
+        values.get("rate"),
+        values.get("queue", DEFAULT_QUEUE_BYTES),
+        values.get("dup", 0.0),
+    )
+
+
+def _direction(value: str, key: str) -> str:
+    if value not in ("out", "in", "both"):
+        raise ValueError(f"{key}={value}: expected out, in or both")
+    return value
+
+
+def _burst(value: str, key: str) -> float:
+    try:
+        burst = float(value)
+    except ValueError:
+        raise ValueError(f"{key}={value}: expected a number of datagrams") from None
+    if burst < 1:
+        raise ValueError(f"{key}={value}: a mean burst is at least 1 datagram")
+    return burst
+
+
+def _gilbert_elliott(value: str, key: str) -> LossSpec:
     parts = value.split("/")
     if not 2 <= len(parts) <= 4:
-        raise ValueError(f"ge={value}: expected p/r[/loss_bad[/loss_good]], e.g. ge=1%/30%/100%/0%")
-    shares = [parse_share(p, "ge") for p in parts]
+        raise ValueError(f"{key}={value}: expected p/r[/loss_bad[/loss_good]], e.g. ge=1%/30%/100%/0%")
+    shares = [parse_share(p, key) for p in parts]
     p_bad, p_good = shares[0], shares[1]
     if p_good == 0:
-        raise ValueError(f"ge={value}: r (bad -> good) must be above 0 or the link never recovers")
+        raise ValueError(f"{key}={value}: r (bad -> good) must be above 0 or the link never recovers")
     return LossSpec(p_bad, p_good, *shares[2:])
 
 
@@ -180,19 +197,19 @@ def parse_duration(value: str, key: str) -> float:
     return _with_unit(value, key, _TIME_UNITS, "a time such as 40ms")
 
 
-def parse_rate(value: str) -> float:
+def parse_rate(value: str, key: str = "rate") -> float:
     """`2mbit`, `500kbit` -> bits per second (above 0)."""
-    rate = _with_unit(value, "rate", _RATE_UNITS, "a rate such as 2mbit or 500kbit")
+    rate = _with_unit(value, key, _RATE_UNITS, "a rate such as 2mbit or 500kbit")
     if rate <= 0:
-        raise ValueError(f"rate={value}: must be above 0")
+        raise ValueError(f"{key}={value}: must be above 0")
     return rate
 
 
-def parse_size(value: str) -> int:
+def parse_size(value: str, key: str = "queue") -> int:
     """`64kb`, `1500b`, `1mib` -> bytes (at least one full datagram)."""
-    size = int(_with_unit(value, "queue", _SIZE_UNITS, "a size such as 64kb or 1500b"))
+    size = int(_with_unit(value, key, _SIZE_UNITS, "a size such as 64kb or 1500b"))
     if size < 1500:
-        raise ValueError(f"queue={value}: must hold at least one 1500-byte datagram")
+        raise ValueError(f"{key}={value}: must hold at least one 1500-byte datagram")
     return size
 
 
@@ -203,16 +220,24 @@ def _with_unit(value: str, key: str, units: dict[str, float], example: str) -> f
     return float(match.group(1)) * units[match.group(2)]
 
 
-def _number(value: str, key: str) -> float:
-    try:
-        return float(value)
-    except ValueError:
-        raise ValueError(f"{key}={value}: expected a number") from None
-
-
 def _flag(value: str, key: str) -> bool:
     if value in ("", "1", "yes", "true", "on"):
         return True
     if value in ("0", "no", "false", "off"):
         return False
     raise ValueError(f"{key}={value}: expected yes or no")
+
+
+_PARSERS: dict[str, Callable[[str, str], Any]] = {
+    "loss": parse_share,
+    "burst": _burst,
+    "ge": _gilbert_elliott,
+    "delay": parse_duration,
+    "jitter": parse_duration,
+    "reorder": _flag,
+    "rate": parse_rate,
+    "queue": parse_size,
+    "dup": parse_share,
+    "dir": _direction,
+}
+KEYS = tuple(_PARSERS)

@@ -64,7 +64,10 @@ def test_bad_profiles_are_refused_with_a_reason(text: str, problem: str) -> None
     assert problem in str(caught.value)
 
 
-def test_every_bad_key_is_named_at_once() -> None:
+def test_every_problem_is_named_at_once() -> None:
     with pytest.raises(ConfigError) as caught:
         parse_profile("lose=1%,delai=3ms")
     assert "'lose'" in str(caught.value) and "'delai'" in str(caught.value)
+    with pytest.raises(ConfigError) as caught:
+        parse_profile("loss=2,delay=40,rate=fast")
+    assert all(key in str(caught.value) for key in ("loss=2:", "delay=40:", "rate=fast:"))
