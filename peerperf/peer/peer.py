@@ -97,6 +97,7 @@ class Peer:
         self.bad_signaling = 0
         #: This peer's impaired network (None: a perfect one); its connections are attached as they gather.
         self.impairment = Impairment(impairment) if impairment is not None else None
+        self.signaling_delay = SignalingDelay(impairment) if impairment is not None and impairment.signaling else None
         self.client = LighthouseClient(
             lighthouse_url,
             peer_id,
@@ -106,7 +107,7 @@ class Peer:
             self._heartbeat_payload,
             self._rejoin,
             self._on_status,
-            SignalingDelay(impairment) if impairment is not None and impairment.signaling else None,
+            self.signaling_delay,
         )
         self._next_hint_request = time.monotonic() + self.settings.optimize_network_interval
         self.mesh: Mesh | None = None

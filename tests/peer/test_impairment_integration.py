@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import statistics
 import time
 from collections.abc import AsyncIterator, Callable
@@ -110,12 +111,12 @@ async def test_delay_adds_its_one_way_time_to_messages_and_twice_to_pings(
     await asyncio.gather(send_paced(clean_a, 60, 0.02), send_paced(slow_a, 60, 0.02))
     await eventually(lambda: len(clean.ms) == 60 and len(slow.ms) == 60, "every message arrives")
     added = statistics.median(slow.ms) - statistics.median(clean.ms)
-    assert 50 - 6 <= added <= 50 + 6, f"one-way delay added {added:.1f} ms"
+    assert 50 - 8 <= added <= 50 + 8, f"one-way delay added {added:.1f} ms"
     assert min(slow.ms) >= 49, "no message beats the delay"
 
     clean_rtt, slow_rtt = await asyncio.gather(ping_rtts(clean_a, clean_b.id, 8), ping_rtts(slow_a, slow_b.id, 8))
     added_rtt = statistics.median(slow_rtt) - statistics.median(clean_rtt)
-    assert 100 - 12 <= added_rtt <= 100 + 12, f"ping round trip rose by {added_rtt:.1f} ms"
+    assert 100 - 15 <= added_rtt <= 100 + 15, f"ping round trip rose by {added_rtt:.1f} ms"
     counters = slow_a.impairment.counters if slow_a.impairment else None
     assert counters is not None and counters.sent > 60 and counters.delayed == counters.sent
     assert counters.dropped == counters.queue_dropped == counters.duplicated == 0
@@ -140,7 +141,8 @@ async def test_loss_on_the_reliable_channel_delivers_everything_later(
         assert peer.impairment is not None
         counters = peer.impairment.counters
         share = counters.dropped / counters.sent
-        assert counters.sent > count * 0.8 and 0.06 <= share <= 0.14, f"{counters}: dropped {share:.3f}"
+        bound = 4 * math.sqrt(0.1 * 0.9 / counters.sent)  # four binomial standard deviations
+        assert counters.sent > count * 0.8 and abs(share - 0.1) <= bound, f"{counters}: dropped {share:.3f}"
         assert counters.delayed == 0, "loss alone holds nothing back"
 
 
@@ -203,4 +205,6 @@ async def test_signaling_is_impaired_only_when_asked(start_lighthouse: StartLigh
         await a.set_layer(layer)  # a learns b and offers: the offer crosses a's WebSocket
         await eventually(connected_to(a, b), f"{layer} pair connects")
         opened[signaling] = time.monotonic() - started
+        assert (a.signaling_delay is not None) is signaling
+        assert a.signaling_delay is None or a.signaling_delay.counters.delayed >= 1
     assert opened[True] - opened[False] >= 0.1, opened
