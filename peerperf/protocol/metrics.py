@@ -104,30 +104,19 @@ FIELDS: tuple[MetricField, ...] = (
     MetricField("routine", Kind.TEXT, "routine the peer runs", original=False),
     MetricField("nodeId", Kind.TEXT, "Ray node the peer ran on", original=False),
     MetricField("hostId", Kind.TEXT, "peer-host actor the peer ran in", original=False),
-    # Network impairment (issue 15): the profile and what it did to the peer's datagrams since it started.
+    # Network impairment (issue 15): the profile, and what it did to the peer's datagrams since it started.
     MetricField("impairment", Kind.TEXT, "impairment profile the peer ran behind (empty: none)", original=False),
-    MetricField(
-        "datagramsSent", Kind.INTEGER, "UDP datagrams the peer sent, before impairment", "datagrams", original=False
+    *(
+        MetricField(name, Kind.INTEGER, description, "datagrams", original=False)
+        for name, description in (
+            ("datagramsSent", "UDP datagrams the peer sent, before impairment"),
+            ("datagramsReceived", "UDP datagrams that reached the peer, before impairment"),
+            ("datagramsDropped", "datagrams the impairment lost"),
+            ("datagramsQueueDropped", "datagrams dropped by the rate cap's full queue"),
+            ("datagramsDelayed", "datagrams held back by delay or the rate cap"),
+            ("datagramsDuplicated", "datagrams delivered twice"),
+        )
     ),
-    MetricField(
-        "datagramsReceived",
-        Kind.INTEGER,
-        "UDP datagrams that reached the peer, before impairment",
-        "datagrams",
-        original=False,
-    ),
-    MetricField("datagramsDropped", Kind.INTEGER, "datagrams the impairment lost", "datagrams", original=False),
-    MetricField(
-        "datagramsQueueDropped",
-        Kind.INTEGER,
-        "datagrams dropped by the rate cap's full queue",
-        "datagrams",
-        original=False,
-    ),
-    MetricField(
-        "datagramsDelayed", Kind.INTEGER, "datagrams held back by delay or the rate cap", "datagrams", original=False
-    ),
-    MetricField("datagramsDuplicated", Kind.INTEGER, "datagrams delivered twice", "datagrams", original=False),
 )
 BY_NAME = {f.name: f for f in FIELDS}
 #: Keys that must be present: the original crashed without `position`.
