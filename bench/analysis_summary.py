@@ -100,9 +100,11 @@ def main() -> None:
         rows = generate(path, args.peers, args.windows)
         size_mb = os.path.getsize(path) / 1e6
         baseline_s, _ = timed(
-            lambda: pd.read_parquet(path, columns=["peerId", "originated", "received", "receivedPerSecond"])
-            .groupby("peerId")
-            .mean()
+            lambda: (
+                pd.read_parquet(path, columns=["peerId", "originated", "received", "receivedPerSecond"])
+                .groupby("peerId")
+                .mean()
+            )
         )
         load_s, frame = timed(lambda: load(path, COLUMNS))
         summary_s, result = timed(lambda: summary(frame))

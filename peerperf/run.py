@@ -28,6 +28,8 @@ from peerperf.errors import ConfigError
 from peerperf.peer.settings import PeerSettings
 from peerperf.runview import RunView
 from peerperf.settings import add_arguments, resolve
+from peerperf.sim.impairment_profiles import impairment_plan
+from peerperf.sim.impairment_settings import ImpairmentSettings
 from peerperf.sim.routines import parse_mix
 
 QUIET_LOGGERS = ("aioice", "aiortc", "aiohttp.access", "peerperf.peer", "peerperf.lighthouse")
@@ -48,6 +50,7 @@ def parse(argv: list[str] | None) -> tuple[RunConfig, VerdictOptions, argparse.N
         prog="python -m peerperf.run", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     add_arguments(parser, RunConfig)
+    add_arguments(parser, ImpairmentSettings)
     add_arguments(
         parser.add_argument_group("peer library settings, for every peer"), PeerSettings, RUN_MANAGED_PEER_SETTINGS
     )
@@ -109,6 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config, options, args = parse(argv)
         parse_mix(config.routine)
+        impairment = impairment_plan(resolve(ImpairmentSettings, args))
     except ConfigError as exc:
         print(f"peerperf.run: {exc}", file=sys.stderr)
         return 2
@@ -116,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLogger().level))
     view = RunView(plain=config.plain)
-    orchestrator = Orchestrator(config, view.update)
+    orchestrator = Orchestrator(config, view.update, impairment)
     try:
         outcome = asyncio.run(_run(orchestrator))
     finally:

@@ -54,6 +54,7 @@ def add_arguments(
         default = f.default
         shown = ",".join(map(str, default)) if isinstance(default, tuple) else default
         help_text = f"{f.metadata.get('help', '')}{unit} [env {env_name(f)}; default {shown!s}]"
+        help_text = help_text.replace("%", "%%")  # argparse %-formats help; a share such as 20% is text
         if hints[f.name] is bool and f.name.startswith("no_"):  # argparse reads --no-x as "x off"
             parser.add_argument(flag_name(f), action="store_const", const=True, default=None, help=help_text)
         elif hints[f.name] is bool:

@@ -33,6 +33,7 @@ from peerperf.results import ResultsSettings
 from peerperf.results.client import HttpResultsClient, ResultsClient
 from peerperf.settings import resolve
 from peerperf.sim.host import HostConfig, HostProgress, PeerSpec, SetupReport
+from peerperf.sim.impairment_profiles import ImpairmentPlan, describe
 from peerperf.sim.population import Population, group, plan_peers
 from peerperf.sim.routines import parse_mix
 
@@ -111,8 +112,14 @@ class _Services:
 class Orchestrator:
     """Runs one test; `interrupt()` (Ctrl-C) ends it early but cleanly, a second one forcefully."""
 
-    def __init__(self, config: RunConfig, on_progress: Callable[[RunSnapshot], None] | None = None) -> None:
+    def __init__(
+        self,
+        config: RunConfig,
+        on_progress: Callable[[RunSnapshot], None] | None = None,
+        impairment: ImpairmentPlan | None = None,
+    ) -> None:
         self.config = config
+        self.impairment = impairment
         self._on_progress = on_progress or (lambda snapshot: None)
         self._interrupts = 0
         self._stop = asyncio.Event()
@@ -152,6 +159,9 @@ class Orchestrator:
             )
             await self._check_layer_capacity(services.lighthouse_url, population)
             specs = plan_peers(population, rng)
+            if self.impairment is not None:
+                specs = self.impairment.assign(specs)
+                self._show(f"impairing {describe(specs)}")
             self.outcome.peer_ids = [spec.peer_id for spec in specs]
             self.outcome.log_dir = runtime.logs_dir()
             hosts = self._spawn_hosts(specs, services.lighthouse_url, rng)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import hmac
 import logging
@@ -21,6 +22,7 @@ from urllib.parse import urlsplit, urlunsplit
 import aiohttp
 
 from peerperf.errors import LighthouseUnavailable, ProtocolError, RequestError
+from peerperf.peer.impairment import SignalingDelay
 from peerperf.peer.settings import PeerSettings
 from peerperf.protocol.signaling import (
     PEERJS_KEY,
@@ -57,6 +59,7 @@ class LighthouseClient:
         heartbeat: Callable[[], HeartbeatPayload],
         on_reconnected: Callable[[], Awaitable[None]],
         on_status: Callable[[str], None],
+        delay: SignalingDelay | None = None,
     ) -> None:
         self.url = lighthouse_url
         self.peer_id = peer_id
@@ -66,6 +69,8 @@ class LighthouseClient:
         self._heartbeat = heartbeat
         self._on_reconnected = on_reconnected
         self._on_status = on_status
+        #: Impaired signaling (`--impair-signaling`): frames both ways go through it.
+        self._delay = delay
         self._http: aiohttp.ClientSession | None = None
         self._ws: aiohttp.ClientWebSocketResponse | None = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -146,7 +151,10 @@ class LighthouseClient:
             if frame.type is FrameType.ERROR:
                 log.warning("peer %s: lighthouse error: %s", self.peer_id, frame.payload)
                 continue
-            self._on_frame(frame)
+            if self._delay is not None:
+                self._delay.inbound(len(message.data), functools.partial(self._on_frame, frame))
+            else:
+                self._on_frame(frame)
         self.connected.clear()
         if not self._closing:
             log.warning("peer %s: lost the lighthouse; reconnecting", self.peer_id)
@@ -174,8 +182,19 @@ class LighthouseClient:
 
     def send(self, frame: Frame) -> None:
         """Send a frame if the socket is up; signaling while disconnected is dropped (as the original)."""
-        if self._ws is not None and not self._ws.closed:
-            self._spawn(self._send_text(self._ws, frame.to_json()))
+        ws = self._ws
+        if ws is None or ws.closed:
+            return
+        text = frame.to_json()
+        if self._delay is None:
+            self._spawn(self._send_text(ws, text))
+            return
+
+        def send_later() -> None:
+            if not ws.closed:
+                self._spawn(self._send_text(ws, text))
+
+        self._delay.outbound(len(text), send_later)
 
     @staticmethod
     async def _send_text(ws: aiohttp.ClientWebSocketResponse, text: str) -> None:
@@ -214,6 +233,8 @@ class LighthouseClient:
     async def close(self) -> None:
         """Stop heartbeats and reconnection, close the socket and the HTTP session."""
         self._closing = True
+        if self._delay is not None:
+            self._delay.close()
         for task in list(self._tasks):
             task.cancel()
         for task in list(self._tasks):

@@ -20,6 +20,8 @@ from typing import Any
 from peerperf.errors import PeerStateError, ProtocolError, RequestError
 from peerperf.peer.connection import PeerConnection
 from peerperf.peer.ice import rtc_configuration, use_host_addresses
+from peerperf.peer.impairment import Impairment, SignalingDelay
+from peerperf.peer.impairment_profile import PeerImpairment
 from peerperf.peer.knownpeers import KnownPeers
 from peerperf.peer.lighthouse_client import LighthouseClient
 from peerperf.peer.measures import Measures
@@ -73,6 +75,7 @@ class Peer:
         on_status: Callable[[str], None] | None = None,
         token: str | None = None,
         send_time: SendTime = packet_send_time,
+        impairment: PeerImpairment | None = None,
     ) -> None:
         if peer_id is not None and not is_valid_peer_id(peer_id):
             raise ValueError(f"invalid peer id {peer_id!r}: letters, digits and inner ' _-' only")
@@ -100,6 +103,9 @@ class Peer:
         self._updating = False
         self._disposed = False
         self.bad_signaling = 0
+        #: This peer's impaired network (None: a perfect one); its connections are attached as they gather.
+        self.impairment = Impairment(impairment) if impairment is not None else None
+        self.signaling_delay = SignalingDelay(impairment) if impairment is not None and impairment.signaling else None
         self.client = LighthouseClient(
             lighthouse_url,
             peer_id,
@@ -109,6 +115,7 @@ class Peer:
             self._heartbeat_payload,
             self._rejoin,
             self._on_status,
+            self.signaling_delay,
         )
         self._next_hint_request = time.monotonic() + self.settings.optimize_network_interval
         self.mesh: Mesh | None = None
@@ -242,7 +249,6 @@ class Peer:
         """The original's submission body (reference section 3) for the last closed window."""
         body = self.stats.as_metrics()
         body["connectedPeers"] = self.connected_ids()
-        body["connectedPeersCount"] = len(body["connectedPeers"])
         body["knownPeersCount"] = len(self.known)
         body["position"] = list(self.position)
         latency = self.known.average_latency()
@@ -250,11 +256,17 @@ class Peer:
             body["averageLatency"] = latency
         return body
 
+    def impairment_metrics(self) -> dict[str, Any]:
+        """The `impairment` profile name ("" for none) and, when impaired, the datagram counters."""
+        if self.impairment is None:
+            return {"impairment": ""}
+        return {"impairment": self.impairment.profile.name, **self.impairment.counters.as_metrics()}
+
     def close_stats_window(self) -> dict[str, Any]:
         """End the stats window now and return its metrics (also passed to `on_stats`)."""
         self.stats.close_period()
         metrics = self.metrics()
-        metrics.update(self.stats.originated_metrics())
+        metrics.update(self.stats.originated_metrics(), connectedPeersCount=len(metrics["connectedPeers"]))
         self.measures.reconnections = self.client.reconnections - self._reconnections_reported
         self._reconnections_reported = self.client.reconnections
         metrics.update(self.measures.take(time.monotonic()))
@@ -302,6 +314,7 @@ class Peer:
         connection = self._new_connection(peer_id, _session_id(), initiator=True)
         try:
             offer = await connection.offer()
+            self._impair(connection)
             self._signal(FrameType.OFFER, peer_id, self._handshake(connection, offer))
             await asyncio.wait_for(connection.opened.wait(), self.settings.peer_connect_timeout)
         except TimeoutError:
@@ -328,6 +341,12 @@ class Peer:
         connection = PeerConnection(peer_id, session_id, initiator, self._rtc, self._data, self._closed, self._opened)
         self._connections[peer_id] = connection
         return connection
+
+    def _impair(self, connection: PeerConnection) -> None:
+        """Put the connection's sockets behind this peer's impairment: its candidates are gathered and no
+        ICE check has gone out yet (aiortc starts them in a task after `setLocalDescription`)."""
+        if self.impairment is not None:
+            self.impairment.attach(connection.pc)
 
     def _data(self, peer_id: str, data: bytes) -> None:
         if self.mesh is not None and (self.frame_filter is None or self.frame_filter(peer_id, data)):
@@ -426,6 +445,7 @@ class Peer:
         self.known.ensure(src)
         connection = self._new_connection(src, payload.session_id, initiator=False)
         answer = await connection.answer(payload.sdp)
+        self._impair(connection)
         self._signal(FrameType.ANSWER, src, self._handshake(connection, answer))
         if len(self.connected_ids()) >= self.settings.max_connections:
             self._spawn(self._delayed_update(self.settings.over_connected_update_delay))

@@ -188,6 +188,19 @@ FIELDS: tuple[MetricField, ...] = (
             ("machineLoad1", Kind.NUMBER, "the machine's 1-minute load average", ""),
         )
     ),
+    # Network impairment (issue 15): the profile, and what it did to the peer's datagrams since it started.
+    MetricField("impairment", Kind.TEXT, "impairment profile the peer ran behind (empty: none)", original=False),
+    *(
+        MetricField(name, Kind.INTEGER, description, "datagrams", original=False)
+        for name, description in (
+            ("datagramsSent", "UDP datagrams the peer sent, before impairment"),
+            ("datagramsReceived", "UDP datagrams that reached the peer, before impairment"),
+            ("datagramsDropped", "datagrams the impairment lost"),
+            ("datagramsQueueDropped", "datagrams dropped by the rate cap's full queue"),
+            ("datagramsDelayed", "datagrams held back by delay or the rate cap"),
+            ("datagramsDuplicated", "datagrams delivered twice"),
+        )
+    ),
 )
 BY_NAME = {f.name: f for f in FIELDS}
 #: Keys that must be present: the original crashed without `position`.

@@ -17,6 +17,7 @@ from typing import Any
 
 from peerperf.errors import PeerperfError
 from peerperf.peer import Peer, PeerSettings
+from peerperf.peer.impairment_profile import PeerImpairment
 from peerperf.results.client import ResultsClient
 from peerperf.results.service import Submission
 from peerperf.sim.hostload import HostLoad, LoadSample
@@ -38,6 +39,8 @@ class PeerSpec:
     layer: str
     room: str
     position: tuple[float, float, float]
+    #: The network this peer runs behind (None: unimpaired loopback).
+    impairment: PeerImpairment | None = None
 
 
 @dataclass(frozen=True)
@@ -137,6 +140,7 @@ class PeerHost:
             position=spec.position,
             on_message=on_message,
             send_time=comms_send_time,
+            impairment=spec.impairment,
         )
         sim = SimulatedPeer(
             peer, routine, spec.routine, spec.room, start_offset(self._rng, self.config.max_start_offset)
@@ -219,6 +223,7 @@ class PeerHost:
             self._routine_errors_reported[sim.id] = sim.routine_errors
             metrics.update(host_fields)
             metrics.update(room=sim.room, layer=sim.peer.layer or "", routine=sim.routine_name, routineErrors=errors)
+            metrics.update(sim.peer.impairment_metrics())
             batch.append(Submission(sim.id, metrics))
         self._window = _Window(lag, load.cpu_percent, load.rss_mb, originated, received)
         try:

@@ -6,9 +6,12 @@ import asyncio
 import gc
 import os
 
+import pytest
+
 from peerperf.httpserver import serving
 from peerperf.lighthouse import LighthouseSettings, create_app
 from peerperf.peer import Peer
+from peerperf.peer.impairment_profile import PeerImpairment, parse_profile
 from peerperf.protocol.messagetypes import reliable
 from peerperf.settings import resolve
 from tests.peer.conftest import FAST, eventually
@@ -18,12 +21,22 @@ def open_fds() -> set[str]:
     return set(os.listdir("/proc/self/fd"))
 
 
-async def test_dispose_leaves_no_tasks_fds_or_connections() -> None:
+#: Delayed datagrams and signaling frames still in flight at dispose must not outlive the peer.
+IMPAIRED = PeerImpairment(parse_profile("delay=20ms,jitter=5ms,loss=1%,dir=both"), "leaks", signaling=True)
+
+
+@pytest.mark.parametrize("impaired", [False, True])
+async def test_dispose_leaves_no_tasks_fds_or_connections(impaired: bool) -> None:
     fds_before = open_fds()
     tasks_before = asyncio.all_tasks()
     settings = resolve(LighthouseSettings, environ={}, no_auth=True, host="127.0.0.1", port=0)
     async with serving(create_app(settings), "127.0.0.1", 0) as port:
-        peers = [Peer(f"http://127.0.0.1:{port}", f"p{i}", settings=FAST) for i in range(4)]
+        peers = [
+            Peer(
+                f"http://127.0.0.1:{port}", f"p{i}", settings=FAST, impairment=IMPAIRED if impaired and i < 2 else None
+            )
+            for i in range(4)
+        ]
         for peer in peers:
             await peer.connect()
             await peer.set_layer("blue")
