@@ -17,10 +17,10 @@ from rich.table import Table
 
 from analysis.assertions import check, write_json, write_junit
 from analysis.assertions import parse as parse_threshold
-from analysis.compare import Comparison, compare
+from analysis.compare import Comparison, compare, compare_groups
 from analysis.load import id_of, load_datapoints, metadata, results_files
 from analysis.report import compare_report, report
-from analysis.summary import Summary, summary
+from analysis.summary import COLUMNS, Summary, summaries_by, summary
 from analysis.text import print_summary
 from peerperf.errors import PeerperfError
 
@@ -35,6 +35,7 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         _sources(sub)
         _steady(sub)
         sub.add_argument("--all", action="store_true", help="show every figure, not only the headline ones")
+        sub.add_argument("--by", metavar="COLUMN", help="one summary per value of a peer's column, e.g. impairment")
         sub.add_argument("--json", type=Path, help="also write the summary as JSON here")
         sub.set_defaults(handler=_summary)
     sub = commands.add_parser("assert", help="check thresholds on a test's summary (exit 1 when one fails)")
@@ -46,6 +47,7 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     sub.set_defaults(handler=_assert)
     sub = commands.add_parser("compare", help="compare runs: deltas with bootstrap confidence intervals")
     sub.add_argument("sources", nargs="+", type=Path, help="two or more test files; the first is the baseline")
+    sub.add_argument("--by", metavar="COLUMN", help="compare the groups of one test's peers instead, e.g. impairment")
     sub.add_argument("--report", type=Path, help="write an HTML comparison here")
     sub.add_argument("--json", type=Path, help="write the comparison as JSON here")
     sub.add_argument("--resamples", type=int, default=2000, help="bootstrap resamples [default 2000]")
@@ -76,6 +78,17 @@ def _summaries(args: argparse.Namespace) -> list[tuple[Path, pd.DataFrame, Summa
 
 
 def _summary(args: argparse.Namespace, console: Console) -> int:
+    if args.by:
+        for path in results_files(args.sources):
+            frame = load_datapoints(path, (*COLUMNS, args.by)).assign(testId=id_of(path))
+            options = {"warmup_windows": args.warmup_windows, "keep_last": args.keep_last}
+            try:
+                groups = summaries_by(frame, args.by, **options)
+            except KeyError as exc:
+                raise PeerperfError(str(exc)) from None
+            for value, result in groups.items():
+                print_summary(console, result, f"{id_of(path)}: {args.by} = {value or '(none)'}", every=args.all)
+        return 0
     results = _summaries(args)
     for path, _, result in results:
         print_summary(console, result, f"{id_of(path)} ({path})", every=args.all)
@@ -103,6 +116,16 @@ def _assert(args: argparse.Namespace, console: Console) -> int:
 
 def _compare(args: argparse.Namespace, console: Console) -> int:
     paths = results_files(args.sources)
+    if args.by:
+        if len(paths) != 1:
+            raise PeerperfError("compare --by takes one test")
+        frame = load_datapoints(paths[0], (*COLUMNS, args.by)).assign(testId=id_of(paths[0]))
+        try:
+            result = compare_groups(frame, args.by, resamples=args.resamples)
+        except (KeyError, ValueError) as exc:
+            raise PeerperfError(str(exc)) from None
+        print_comparison(console, result)
+        return 0
     if len(paths) < 2:
         raise PeerperfError("compare needs at least two tests")
     frames = [load_datapoints(p).assign(testId=id_of(p)) for p in paths]

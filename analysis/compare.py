@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.peers import PeerSamples, peer_samples
-from analysis.summary import Definition, Summary, definitions, summary
+from analysis.peers import PeerSamples, peer_samples, subset
+from analysis.summary import Definition, Summary, definitions, summaries_by, summary
 from analysis.windows import steady, with_windows
 
 #: Confidence of the intervals.
@@ -100,10 +100,31 @@ def compare(
         raise ValueError("compare needs at least two runs")
     names = names or [f"run {i + 1}" for i in range(len(frames))]
     metadata = metadata or [{} for _ in frames]
-    rng = np.random.default_rng(seed)
     summaries = [summary(frame, metadata=meta) for frame, meta in zip(frames, metadata, strict=True)]
     numbered = [with_windows(frame) for frame in frames]
     samples = [peer_samples(steady(frame)[0], frame) for frame in numbered]
+    differences = _differences(summaries, samples, resamples, seed)
+    return Comparison(names, summaries, differences, settings_that_differ(metadata))
+
+
+def compare_groups(frame: pd.DataFrame, column: str, *, resamples: int = 2000, seed: int = 0) -> Comparison:
+    """Compare the groups of one run's peers by `column` (e.g. `impairment`): the first group is the baseline."""
+    groups = summaries_by(frame, column)
+    if len(groups) < 2:
+        raise ValueError(f"{column!r} has one value in this run ({', '.join(groups)}): nothing to compare")
+    numbered = with_windows(frame)
+    body, _ = steady(numbered)
+    samples = peer_samples(body if len(body) else numbered, numbered)
+    values = numbered.groupby(["testId", "peerId"], observed=True)[column].first()
+    group = values.reindex(pd.MultiIndex.from_frame(samples.table[["testId", "peerId"]])).astype(str).to_numpy()
+    names = list(groups)
+    parts = [subset(samples, [i for i, g in enumerate(group) if g == name]) for name in names]
+    shown = [name or "(none)" for name in names]
+    return Comparison(shown, list(groups.values()), _differences(list(groups.values()), parts, resamples, seed))
+
+
+def _differences(summaries: list[Summary], samples: list[PeerSamples], resamples: int, seed: int) -> list[Difference]:
+    rng = np.random.default_rng(seed)
     subtypes = sorted({s for sample in samples for s in sample.subtypes})
     differences = []
     for definition in definitions(subtypes):
@@ -113,7 +134,7 @@ def compare(
             continue
         boot = [_bootstrap(definition, sample, resamples, rng) for sample in samples]
         deltas, intervals, significant = [], [], []
-        for i in range(1, len(frames)):
+        for i in range(1, len(samples)):
             delta = values[i] - values[0]
             diffs = boot[i] - boot[0]
             diffs = diffs[~np.isnan(diffs)]
@@ -137,7 +158,7 @@ def compare(
                 significant,
             )
         )
-    return Comparison(names, summaries, differences, settings_that_differ(metadata))
+    return differences
 
 
 def _bootstrap(definition: Definition, samples: PeerSamples, resamples: int, rng: np.random.Generator) -> np.ndarray:

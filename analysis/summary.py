@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 
 from analysis.histograms import bucket_counts, percentiles
-from analysis.peers import LATENCY_COLUMNS, RATES, PeerSamples, counts_table, peer_samples
+from analysis.peers import LATENCY_COLUMNS, RATES, PeerSamples, counts_table, peer_samples, subset
 from analysis.statistics import HistogramMean, Mean, Percentile, Ratio, Statistic, evaluate
 from analysis.verdict import Verdict, harness_verdict
 from analysis.windows import SteadyState, steady, with_windows
@@ -175,16 +175,7 @@ def summary(
         body, state = numbered, SteadyState(0, True, state.interval_s, int(numbered["window"].nunique()))
     samples = peer_samples(body, numbered)
     metrics = _counts(numbered, body, metadata)
-    for definition in definitions(samples.subtypes):
-        if definition.name.startswith("latency.") and _empty(samples, definition):
-            continue
-        metrics[definition.name] = Metric(
-            definition.name,
-            definition.label,
-            evaluate(definition.statistic, samples),
-            definition.unit,
-            definition.better,
-        )
+    metrics.update(figures(samples))
     if not samples.table["hasDelivery"].any():
         notes.append("no delivery counts in these datapoints (older peers, or another client): delivery is unknown")
     metrics.update(_setup(numbered))
@@ -192,6 +183,43 @@ def summary(
     metrics["harness"] = Metric("harness", "harness verdict", str(verdict.status))
     test_ids = sorted(str(t) for t in numbered["testId"].unique())
     return Summary(test_ids, metrics, verdict, state, dict(metadata.get("settings", {})), notes)
+
+
+def figures(samples: PeerSamples) -> dict[str, Metric]:
+    """Every per-peer figure (delivery, loss, latency, throughput, mesh) over the peers of `samples`."""
+    out = {}
+    for definition in definitions(samples.subtypes):
+        if definition.name.startswith("latency.") and _empty(samples, definition):
+            continue
+        value = evaluate(definition.statistic, samples)
+        out[definition.name] = Metric(definition.name, definition.label, value, definition.unit, definition.better)
+    return out
+
+
+def summaries_by(frame: pd.DataFrame, column: str, **options: Any) -> dict[str, Summary]:
+    """One summary per value of a peer's `column` (`impairment`, `routine`, `room`, `nodeId`...).
+
+    Delivery still counts what every peer of the layer sent, whatever its group: a group's figures
+    are those of its peers as receivers. The harness verdict is the whole run's.
+    """
+    whole = summary(frame, **options)
+    if column not in frame:
+        raise KeyError(f"the datapoints have no column {column!r}")
+    numbered = with_windows(frame)
+    body, _ = steady(numbered, options.get("warmup_windows"), options.get("keep_last", False))
+    if body.empty:
+        body = numbered
+    samples = peer_samples(body, numbered)
+    values = numbered.groupby(["testId", "peerId"], observed=True)[column].first()
+    keys = pd.MultiIndex.from_frame(samples.table[["testId", "peerId"]])
+    group = values.reindex(keys).astype(str).to_numpy()
+    out = {}
+    for value in sorted(set(group)):
+        part = subset(samples, [i for i, g in enumerate(group) if g == value])
+        metrics = {"peers": Metric("peers", "peers in the group", len(part.table)), **figures(part)}
+        metrics["harness"] = whole.metrics["harness"]
+        out[value] = Summary(whole.test_ids, metrics, whole.verdict, whole.steady_state, whole.settings, whole.notes)
+    return out
 
 
 def _empty(samples: PeerSamples, definition: Definition) -> bool:

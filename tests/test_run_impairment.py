@@ -6,6 +6,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from analysis.compare import compare_groups
+from analysis.load import load
+from analysis.summary import summaries_by
 from tests.runcli import Run
 
 
@@ -34,3 +37,10 @@ async def test_a_run_with_half_the_peers_delayed_shows_it_grouped_by_impairment(
     latency = frame.dropna(subset=["averageLatency"]).groupby("impairment")["averageLatency"].median()
     assert latency["delay=100ms,loss=1%"] > latency[""] + 40, latency.to_dict()
     assert 60 <= latency[""] <= 140 and 110 <= latency["delay=100ms,loss=1%"] <= 230, latency.to_dict()
+    # The analysis says the same, grouped by profile: summaries per group, and a significant difference.
+    # Latency is counted at the receiver and the delay is on the way out: a clean peer hears two delayed
+    # senders of three, a delayed peer one, so the clean group's median is the delayed one.
+    groups = summaries_by(load(tmp_path), "impairment")
+    assert float(groups[""]["latency.position.p50"]) > float(groups["delay=100ms,loss=1%"]["latency.position.p50"]) + 40
+    by_name = {d.name: d for d in compare_groups(load(tmp_path), "impairment", resamples=500).differences}
+    assert by_name["latency.position.p50"].significant == [True], by_name["latency.position.p50"]

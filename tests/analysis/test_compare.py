@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from analysis.compare import compare, settings_that_differ
+from analysis.compare import compare, compare_groups, settings_that_differ
+from analysis.summary import summaries_by
 from tests.analysis.fixtures import Scenario
 
 
@@ -26,3 +27,18 @@ def test_a_real_change_is_significant_and_no_change_is_not() -> None:
 def test_settings_that_differ() -> None:
     runs = [{"settings": {"target_connections": 2, "peers": 8}}, {"settings": {"target_connections": 4, "peers": 8}}]
     assert settings_that_differ(runs) == {"target_connections": [2, 4]}
+
+
+def test_groups_of_one_run_are_summarised_and_compared() -> None:
+    slow = {i: [40.0 + i % 2] if i % 2 else [4.0 + i % 3] for i in range(12)}
+    frame = Scenario(peers=12, latency_ms=slow).frame()
+    frame["impairment"] = ["delay=40ms" if int(p.rsplit("-", 1)[1]) % 2 else "" for p in frame["peerId"]]
+    groups = summaries_by(frame, "impairment")
+    assert set(groups) == {"", "delay=40ms"} and groups[""]["peers"] == 6
+    assert float(groups["delay=40ms"]["latency.position.p50"]) > 30 > float(groups[""]["latency.position.p50"])
+    assert groups[""]["delivery"] == 1.0
+    result = compare_groups(frame, "impairment", resamples=300)
+    by_name = {d.name: d for d in result.differences}
+    assert result.names == ["(none)", "delay=40ms"]
+    assert by_name["latency.position.p50"].significant == [True]
+    assert by_name["delivery"].significant == [False]
