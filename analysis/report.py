@@ -202,30 +202,40 @@ def _label(name: str, what: str) -> str:
     return f"{name} {what}".strip()
 
 
-def _rates_plot(frames: dict[str, pd.DataFrame]) -> Figure | None:
+#: Draws one run's series on the axes; False when the run has no data for it.
+Draw = Callable[[Axes, str, pd.DataFrame, int], bool]
+
+
+def _plot(frames: dict[str, pd.DataFrame], draw: Draw, xlabel: str, ylabel: str) -> Figure | None:
+    """One figure with each run's series; None when no run had data for it."""
     figure, axes = _figure()
-    drawn = False
-    for name, frame in frames.items():
-        seconds = _seconds(frame)
-        for column in ("originatedPerSecond", "sentPerSecond", "receivedPerSecond", "relayedPerSecond"):
-            if column in frame:
-                series = frame.groupby("window")[column].mean()
-                axes.plot(
-                    seconds.loc[series.index], series.values, label=_label(name, column.removesuffix("PerSecond"))
-                )
-                drawn = True
-    axes.set_xlabel("s")
-    axes.set_ylabel("packets/s per peer")
-    return _finish(figure, axes, drawn)
+    drawn = [draw(axes, name, frame, i) for i, (name, frame) in enumerate(frames.items())]
+    if not any(drawn):
+        return None
+    axes.set_xlabel(xlabel)
+    axes.set_ylabel(ylabel)
+    axes.legend(fontsize="small")
+    return figure
+
+
+def _rates_plot(frames: dict[str, pd.DataFrame]) -> Figure | None:
+    def draw(axes: Axes, name: str, frame: pd.DataFrame, _: int) -> bool:
+        columns = [
+            c for c in ("originatedPerSecond", "sentPerSecond", "receivedPerSecond", "relayedPerSecond") if c in frame
+        ]
+        for column in columns:
+            series = frame.groupby("window")[column].mean()
+            axes.plot(_seconds(frame).loc[series.index], series.values, label=_label(name, column[: -len("PerSecond")]))
+        return bool(columns)
+
+    return _plot(frames, draw, "s", "packets/s per peer")
 
 
 def _delivery_plot(frames: dict[str, pd.DataFrame]) -> Figure | None:
-    figure, axes = _figure()
-    drawn = False
-    for name, frame in frames.items():
+    def draw(axes: Axes, name: str, frame: pd.DataFrame, _: int) -> bool:
         if "uniqueReceived" not in frame or frame["uniqueReceived"].isna().all():
-            continue
-        rows, _ = row_samples(frame)
+            return False
+        rows = row_samples(frame)[0]
         per_window = rows.groupby("window")[["unique", "expected", "lost"]].sum()
         seconds = _seconds(frame).loc[per_window.index]
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -233,70 +243,59 @@ def _delivery_plot(frames: dict[str, pd.DataFrame]) -> Figure | None:
             loss = per_window["lost"] / (per_window["unique"] + per_window["lost"])
         axes.plot(seconds, delivery, marker=".", label=_label(name, "delivery"))
         axes.plot(seconds, loss, linestyle="--", label=_label(name, "loss"))
-        drawn = True
-    axes.set_xlabel("s")
-    axes.set_ylabel("ratio")
-    return _finish(figure, axes, drawn)
+        return True
+
+    return _plot(frames, draw, "s", "ratio")
 
 
 def _latency_plot(frames: dict[str, pd.DataFrame]) -> Figure | None:
-    figure, axes = _figure()
-    drawn = False
-    for name, frame in frames.items():
-        seconds = _seconds(frame)
+    def draw(axes: Axes, name: str, frame: pd.DataFrame, _: int) -> bool:
         windows = sorted(frame["window"].unique())
         codes = frame["window"].map({w: i for i, w in enumerate(windows)})
+        x = _seconds(frame).loc[windows].to_numpy()
+        drawn = False
         for subtype, column in LATENCY_COLUMNS.items():
             if column not in frame:
                 continue
             counts = bucket_counts(frame[column], codes)
             p50 = [percentiles(row, [50])[0] for row in counts]
-            p99 = [percentiles(row, [99])[0] for row in counts]
             if all(math.isnan(v) for v in p50):
                 continue
-            x = seconds.loc[windows].to_numpy()
             (line,) = axes.plot(x, p50, label=_label(name, subtype))
-            axes.plot(x, p99, linestyle="--", color=line.get_color())
+            axes.plot(x, [percentiles(row, [99])[0] for row in counts], linestyle="--", color=line.get_color())
+            axes.set_yscale("log")
             drawn = True
-    axes.set_xlabel("s")
-    axes.set_ylabel("ms")
-    axes.set_yscale("log")
-    return _finish(figure, axes, drawn)
+        return drawn
+
+    return _plot(frames, draw, "s", "ms")
 
 
 def _connections_plot(frames: dict[str, pd.DataFrame]) -> Figure | None:
-    figure, axes = _figure()
-    drawn = False
-    for name, frame in frames.items():
+    def draw(axes: Axes, name: str, frame: pd.DataFrame, _: int) -> bool:
         if "connectedPeers" not in frame:
-            continue
+            return False
         counts = frame["connectedPeers"].map(lambda v: len(v) if v is not None and not isinstance(v, float) else 0)
         grouped = counts.groupby(frame["window"])
         seconds = _seconds(frame).loc[grouped.mean().index]
         (line,) = axes.plot(seconds, grouped.mean(), label=_label(name, "mean"))
         axes.fill_between(seconds, grouped.min(), grouped.max(), alpha=0.2, color=line.get_color())
-        drawn = True
-    axes.set_xlabel("s")
-    axes.set_ylabel("connections (band: min to max)")
-    return _finish(figure, axes, drawn)
+        return True
+
+    return _plot(frames, draw, "s", "connections (band: min to max)")
 
 
 def _hops_plot(frames: dict[str, pd.DataFrame]) -> Figure | None:
-    figure, axes = _figure()
-    drawn = False
     width = 0.8 / max(1, len(frames))
-    for i, (name, frame) in enumerate(frames.items()):
-        if "hops" not in frame:
-            continue
-        counts = bucket_counts(frame["hops"])
+
+    def draw(axes: Axes, name: str, frame: pd.DataFrame, i: int) -> bool:
+        counts = bucket_counts(frame["hops"]) if "hops" in frame else np.zeros(1)
         if counts.sum() == 0:
-            continue
+            return False
         top = int(np.flatnonzero(counts)[-1]) + 1
         axes.bar(np.arange(top) + i * width, counts[:top] / counts.sum(), width=width, label=name or "hops")
-        drawn = True
-    axes.set_xlabel("hops")
-    axes.set_ylabel("share of delivered messages")
-    return _finish(figure, axes, drawn)
+        return True
+
+    return _plot(frames, draw, "hops", "share of delivered messages")
 
 
 def _harness_plot(frame: pd.DataFrame) -> Figure | None:
@@ -338,11 +337,4 @@ def _heatmap(frame: pd.DataFrame) -> Figure | None:
     axes.set_xticks(range(len(grid.columns)))
     axes.set_xticklabels([str(w) for w in grid.columns], fontsize="x-small")
     figure.colorbar(image, ax=axes, label="received packets/s")
-    return figure
-
-
-def _finish(figure: Figure, axes: Axes, drawn: bool) -> Figure | None:
-    if not drawn:
-        return None
-    axes.legend(fontsize="small")
     return figure

@@ -64,10 +64,9 @@ class Percentile:
     scale: Scale = Scale.LOG
 
     def evaluate(self, samples: PeerSamples, weights: np.ndarray) -> np.ndarray:
-        counts = samples.histograms.get(self.histogram)
-        if counts is None or counts.sum() == 0:
+        merged = _merged(samples, self.histogram, weights)
+        if merged is None:
             return np.full(len(weights), math.nan)
-        merged = weights @ counts  # (k, SIZE)
         total = merged.sum(axis=1)
         cumulative = np.cumsum(merged, axis=1)
         rank = np.maximum(1, np.ceil(self.pct / 100 * total))
@@ -84,16 +83,23 @@ class HistogramMean:
     scale: Scale = Scale.LOG
 
     def evaluate(self, samples: PeerSamples, weights: np.ndarray) -> np.ndarray:
-        counts = samples.histograms.get(self.histogram)
-        if counts is None or counts.sum() == 0:
+        merged = _merged(samples, self.histogram, weights)
+        if merged is None:
             return np.full(len(weights), math.nan)
-        merged = weights @ counts
         total = merged.sum(axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(total > 0, (merged @ bucket_values(self.scale)) / total, math.nan)
 
 
 Statistic = Ratio | Mean | Percentile | HistogramMean
+
+
+def _merged(samples: PeerSamples, histogram: str, weights: np.ndarray) -> np.ndarray | None:
+    """The peers' histograms merged under each row of weights (k x buckets); None when there are none."""
+    counts = samples.histograms.get(histogram)
+    if counts is None or counts.sum() == 0:
+        return None
+    return weights @ counts
 
 
 def bucket_values(scale: Scale) -> np.ndarray:
