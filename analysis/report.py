@@ -34,7 +34,7 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .verdict { padding: 0.8em 1em; border-radius: 6px; margin: 1em 0; }
 .healthy { background: #e6f4ea; } .saturated { background: #fce8e6; } .unknown { background: #fef7e0; }
 .plots { display: grid; grid-template-columns: repeat(auto-fit, minmax(520px, 1fr)); gap: 1em; }
-figure { margin: 0; } figcaption { font-size: 0.9em; color: #555; }
+figure { margin: 0; } figure svg { width: 100%; height: auto; } figcaption { font-size: 0.9em; color: #555; }
 .sig { font-weight: bold; color: #b3261e; }
 """
 
