@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -172,7 +173,8 @@ async def test_a_host_killed_mid_test_is_named_and_fails_the_run(tmp_path: Path)
     run = await Run.start(
         "--peers", "4", "--peers-per-actor", "2", "--duration", "14", "--output", str(tmp_path), "--seed", "5"
     )
-    await run.until("datapoints 4")  # running, and both hosts have submitted
+    while not re.search(r"datapoints ([4-9]|\d\d)", await run.until("[running]")):
+        pass  # running, and both hosts have submitted
     hosts = [pid for pid, command in descendants(run.proc.pid).items() if "PeerHostWorker" in command]
     assert len(hosts) == 2, descendants(run.proc.pid)
     os.kill(hosts[0], signal.SIGKILL)
