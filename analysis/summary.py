@@ -7,6 +7,7 @@ skipped ticks, or its hosts ran out of CPU, in enough windows to bend the measur
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -66,6 +67,7 @@ def summarize(frame: pd.DataFrame) -> RunSummary:
     ]
     if "averageLatency" in frame and frame["averageLatency"].notna().any():
         figures.append(Figure("average latency", round(float(frame["averageLatency"].mean()), 2), "ms"))
+    figures += unknown_keys(frame)
     reasons = saturation(frame)
     figures += [
         Figure("tick lag p99 (worst window)", round(float(frame.get("tickLagP99", pd.Series([0.0])).max()), 2), "ms"),
@@ -81,6 +83,15 @@ def summarize(frame: pd.DataFrame) -> RunSummary:
         ),
     ]
     return RunSummary(int(frame["peerId"].nunique()), len(frame), figures, bool(reasons), reasons)
+
+
+def unknown_keys(frame: pd.DataFrame) -> list[Figure]:
+    """Datapoints that carried keys peerperf does not declare (kept in the `extra` JSON column)."""
+    if "extra" not in frame or frame["extra"].isna().all():
+        return []
+    extras = frame["extra"].dropna()
+    keys = sorted({key for text in extras.unique() for key in json.loads(text)})
+    return [Figure("datapoints with unknown metric keys", len(extras), "keys: " + ", ".join(keys))]
 
 
 def saturation(frame: pd.DataFrame) -> list[str]:

@@ -48,7 +48,18 @@ class RunConfig:
     on_missing: str = setting("abort", "when peers are not ready by the deadline: abort or proceed")
     start_timeout: float = setting(600.0, "how long peers wait for the start signal", unit="s")
     peer_id_length: int = setting(42, "length of random peer ids (42 mimics an ETH address)", env="PEER_ID_LENGTH")
-    ping_interval: float | None = setting(None, "pause between pings for latency; unset: no pings", unit="s")
+    ping_interval: float | None = setting(
+        0.009,
+        "pause between pings for latency, as the original client's pingInterval=9 ms (a round every "
+        "~7.009 s with the 7 s ping timeout); 'off' disables pings",
+        unit="s",
+    )
+    topology_interval: float = setting(
+        5.0, "sample the lighthouse's topology into the test this often; 0: never", unit="s"
+    )
+    finish_wait: float = setting(
+        60.0, "after joining someone else's test, wait this long for its finish before saving what is there", unit="s"
+    )
     ice_servers: tuple[str, ...] = setting(
         (), "STUN/TURN URLs for peers on different networks (none needed on loopback or inside one VPC)"
     )

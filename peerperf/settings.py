@@ -20,6 +20,8 @@ S = TypeVar("S")
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
+#: What unsets an optional setting (`--ping-interval off`).
+_UNSET = {"", "off", "none"}
 
 
 def setting(default: Any, help: str, *, env: str | None = None, unit: str | None = None) -> Any:
@@ -79,7 +81,7 @@ def parse_value(tp: Any, raw: Any, source: str) -> Any:
         return raw
     args = [a for a in typing.get_args(tp) if a is not type(None)]
     if typing.get_origin(tp) in (typing.Union, type(int | None)):
-        if raw == "":
+        if raw.strip().lower() in _UNSET:
             return None
         return parse_value(args[0], raw, source)
     try:

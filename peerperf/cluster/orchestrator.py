@@ -26,12 +26,14 @@ from peerperf.cluster import runtime
 from peerperf.cluster.peerhost_actor import PEER_SLOT, spawn_peer_host
 from peerperf.cluster.results_actor import spawn_results_actor
 from peerperf.cluster.services import ActorResultsClient, LighthouseService
+from peerperf.cluster.topology_sampler import TopologySampler
 from peerperf.config import RunConfig
 from peerperf.errors import ConfigError, PeerperfError
 from peerperf.lighthouse import LighthouseSettings
 from peerperf.peer import PeerSettings
 from peerperf.results import ResultsSettings
 from peerperf.results.client import HttpResultsClient, ResultsClient
+from peerperf.results.download import download_test, wait_finished
 from peerperf.settings import resolve
 from peerperf.sim.host import HostConfig, HostProgress, PeerSpec, SetupReport
 from peerperf.sim.population import Population, group, plan_peers
@@ -308,6 +310,7 @@ class Orchestrator:
             ): host
             for host in hosts
         }
+        sampler = self._sample_topology(services)
         if outcome.owned:
             await services.results.start_test(outcome.test_id)
         else:
@@ -332,13 +335,15 @@ class Orchestrator:
                 for host in hosts:
                     host.stop.remote()
             await self._show_running(hosts, started_at)
+        await _stop_task(sampler)
         if outcome.owned:
             self._show("finishing the test")
             await services.results.finish_test(outcome.test_id)
-            folder = Path(config.output).expanduser()
-            if not config.results_url:
-                outcome.json_path = folder / f"{outcome.test_id}.json"
-                outcome.parquet_path = folder / f"{outcome.test_id}.parquet"
+        else:
+            finish_url = f"{outcome.results_url}/test/{outcome.test_id}/finish"
+            self._show(f"waiting for test {outcome.test_id} to be finished: PUT {finish_url}")
+            await wait_finished(services.results, outcome.test_id, 0 if outcome.interrupted else config.finish_wait)
+        await self._keep_files()
         outcome.ok = not outcome.interrupted and outcome.datapoints > 0 and not outcome.missing
         if not outcome.ok and not outcome.reason:
             outcome.reason = (
@@ -346,6 +351,29 @@ class Orchestrator:
                 if outcome.interrupted
                 else ("no datapoints were recorded" if outcome.datapoints == 0 else "some peers were missing")
             )
+
+    def _sample_topology(self, services: _Services) -> asyncio.Task[None] | None:
+        if self.config.topology_interval <= 0:
+            return None
+        layers = sorted({spec.layer for _, chunk in self._hosts for spec in chunk})
+        sampler = TopologySampler(
+            services.lighthouse_url, layers, services.results, self.outcome.test_id, self.config.topology_interval
+        )
+        return asyncio.create_task(sampler.run())
+
+    async def _keep_files(self) -> None:
+        """Point the outcome at the test's files; a test kept by an external server is downloaded first."""
+        outcome, folder = self.outcome, Path(self.config.output).expanduser()
+        if self.config.results_url:
+            try:
+                outcome.json_path, outcome.parquet_path = await download_test(
+                    self.config.results_url, outcome.test_id, folder
+                )
+            except PeerperfError as exc:
+                log.error("the test's results could not be saved locally: %s", exc)
+        elif (folder / f"{outcome.test_id}.json").exists():
+            outcome.json_path = folder / f"{outcome.test_id}.json"
+            outcome.parquet_path = folder / f"{outcome.test_id}.parquet"
 
     async def _show_running(self, hosts: list[Any], started_at: float | None) -> None:
         try:
@@ -416,6 +444,19 @@ class Orchestrator:
 
 async def _await(ref: Any) -> Any:
     return await ref
+
+
+async def _stop_task(task: asyncio.Task[None] | None) -> None:
+    """Cancel a helper task; what it raised before is logged, not lost."""
+    if task is None:
+        return
+    task.cancel()
+    try:
+        await task
+    except asyncio.CancelledError:
+        pass
+    except Exception:
+        log.exception("a background task of the run failed")
 
 
 def alive_nodes() -> int:

@@ -18,6 +18,7 @@ from peerperf.errors import PeerperfError
 from peerperf.peer import Peer, PeerSettings
 from peerperf.results.client import ResultsClient
 from peerperf.results.service import Submission
+from peerperf.sim.finalresults import final_results
 from peerperf.sim.hostload import HostLoad
 from peerperf.sim.routines import load_routine
 from peerperf.sim.simpeer import SimulatedPeer, start_offset
@@ -171,7 +172,17 @@ class PeerHost:
             stats.cancel()
             await asyncio.gather(stats, return_exceptions=True)
         await self._submit(results, test_id)  # the last, partial window
+        await self._submit_final_results(results, test_id)
         return self.datapoints
+
+    async def _submit_final_results(self, results: ResultsClient, test_id: str) -> None:
+        batch = [Submission(sim.id, final_results(sim.peer)) for sim in self.sims]
+        try:
+            refused = (await results.submit_results(test_id, batch)).rejected
+        except PeerperfError as exc:
+            refused = [str(exc)]
+        if refused:
+            log.warning("host %s: final results refused: %s", self.config.host_id, refused[:3])
 
     def stop(self) -> None:
         """End `run` early (Ctrl-C): the current window is still submitted."""
