@@ -335,7 +335,7 @@ class ResultsService:
                     _topology(working.topology, topology_size, topology_pending),
                     _results(working.results, results_size, results_pending),
                 )
-        while (chunk := await asyncio.to_thread(next, chunks, None)) is not None:
+        while (chunk := await asyncio.to_thread(_next_chunk, chunks)) is not None:
             yield chunk
 
     def server_time_ms(self) -> float:
@@ -344,6 +344,11 @@ class ResultsService:
 
     def _lock(self, test_id: str) -> asyncio.Lock:
         return self._locks.setdefault(test_id, asyncio.Lock())
+
+
+def _next_chunk(chunks: Iterator[str]) -> str | None:
+    """The next chunk (blocking: it may read Parquet), or None at the end (a chunk may be empty)."""
+    return next(chunks, None)
 
 
 def _check_peer_id(peer_id: str) -> None:
