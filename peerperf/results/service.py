@@ -335,8 +335,8 @@ class ResultsService:
                     _topology(working.topology, topology_size, topology_pending),
                     _results(working.results, results_size, results_pending),
                 )
-        while (chunk := await asyncio.to_thread(_next_chunk, chunks)) is not None:
-            yield chunk
+        while (text := await asyncio.to_thread(_next_chunk, chunks)) is not None:
+            yield text
 
     def server_time_ms(self) -> float:
         """This server's wall clock in ms, for clients estimating their clock offset."""
