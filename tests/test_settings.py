@@ -53,3 +53,19 @@ def test_help_names_env_and_default(capsys: pytest.CaptureFixture[str]) -> None:
     parser.print_help()
     out = " ".join(capsys.readouterr().out.split())
     assert "env PORT; default 9000" in out and "env PEERPERF_NAMES; default a,b" in out
+
+
+def test_off_unsets_an_optional_setting() -> None:
+    assert parse(["--label", "off"]).label is None
+    assert parse([], {"PEERPERF_LABEL": "none"}).label is None
+    assert parse(["--label", "x"]).label == "x"
+
+
+def test_runs_ping_by_default_as_the_original_client() -> None:
+    from peerperf.config import RunConfig
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser, RunConfig)
+    assert resolve(RunConfig, parser.parse_args([]), {}).ping_interval == 0.009  # its pingInterval=9 ms
+    assert resolve(RunConfig, parser.parse_args(["--ping-interval", "off"]), {}).ping_interval is None
+    assert resolve(RunConfig, parser.parse_args([]), {"PEERPERF_PING_INTERVAL": ""}).ping_interval is None
