@@ -108,7 +108,7 @@ class DatapointLog:
         os.replace(tmp, path)
         return path
 
-    def iter_stored(self, parts: list[Path] | None = None, batch_rows: int = 10_000) -> Iterator[list[DataPoint]]:
+    def iter_stored(self, parts: list[Path] | None = None, batch_rows: int = 5_000) -> Iterator[list[DataPoint]]:
         """Flushed datapoints (of `parts`, default all) in arrival order, a batch at a time (blocking I/O)."""
         for path in self.part_files() if parts is None else parts:
             for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_rows):
