@@ -96,6 +96,9 @@ class DatapointLog:
         points, self.buffer = self.buffer, []
         return points
 
+    def write(self, points: list[DataPoint]) -> None:
+        self.write_part(points)
+
     def write_part(self, points: list[DataPoint]) -> Path | None:
         """Write `points` as the next complete part file; blocking, meant for a worker thread."""
         if not points:

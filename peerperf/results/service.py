@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import json
 import logging
 import os
@@ -26,13 +25,11 @@ from typing import Any
 from peerperf.errors import ProtocolError, RequestError
 from peerperf.protocol.ids import is_valid_peer_id
 from peerperf.protocol.metrics import unknown_metrics, validate_metrics
-from peerperf.results.datapoints import DatapointLog
 from peerperf.results.document import results_json
 from peerperf.results.folder import ResultsFolder
 from peerperf.results.model import DataPoint, PeerResults, TestInfo, TopologyPoint, not_found
-from peerperf.results.records import RecordLog
 from peerperf.results.settings import ResultsSettings
-from peerperf.results.sidecars import write_results, write_topology
+from peerperf.results.working import Contents, WorkingFiles
 
 log = logging.getLogger(__name__)
 
@@ -57,29 +54,6 @@ class BatchResult:
     rejected: list[str] = field(default_factory=list)
 
 
-Records = list[dict[str, Any]]
-
-
-@dataclass
-class _Working:
-    """The working files of an ongoing test, each with what was received since the last flush."""
-
-    datapoints: DatapointLog
-    topology: RecordLog
-    results: RecordLog
-
-    def write_pending(
-        self, points: list[DataPoint], topology: list[dict[str, Any]], results: list[dict[str, Any]]
-    ) -> None:
-        """Blocking: append what the buffers held (taken on the event loop) to the files."""
-        self.datapoints.write_part(points)
-        self.topology.write(topology)
-        self.results.write(results)
-
-    def take_buffers(self) -> tuple[list[DataPoint], Records, Records]:
-        return self.datapoints.take_buffer(), self.topology.take_buffer(), self.results.take_buffer()
-
-
 class ResultsService:
     """All tests in one results folder."""
 
@@ -88,7 +62,7 @@ class ResultsService:
         self.folder = Path(settings.location).expanduser()
         self.files = ResultsFolder(self.folder)
         self._tests: dict[str, TestInfo] = {}
-        self._working: dict[str, _Working] = {}
+        self._working: dict[str, WorkingFiles] = {}
         self._started: dict[str, asyncio.Event] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._unknown_keys: dict[str, set[str]] = {}
@@ -126,11 +100,7 @@ class ResultsService:
         if info.started is not None:
             event.set()
         if info.ongoing and info.id not in self._working:
-            self._working[info.id] = _Working(
-                DatapointLog(self.files.working(info.id, ".parts")),
-                RecordLog(self.files.working(info.id, ".topology.jsonl")),
-                RecordLog(self.files.working(info.id, ".results.jsonl")),
-            )
+            self._working[info.id] = WorkingFiles(self.files, info.id)
 
     def _update(self, info: TestInfo) -> TestInfo:
         self._save_state(info)
@@ -195,25 +165,22 @@ class ResultsService:
         log.info("test %s finished: %s", test_id, self.files.result(test_id, ".json"))
         return info
 
-    def _write_finished(self, info: TestInfo, working: _Working) -> None:
-        working.write_pending(*working.take_buffers())
+    def _write_finished(self, info: TestInfo, working: WorkingFiles) -> None:
+        working.write_buffers()
         rows = working.datapoints.merge_into(self.files.result(info.id, ".parquet"), info.metadata)
-        write_topology(self.files.result(info.id, ".topology.parquet"), _topology(working.topology))
-        write_results(self.files.result(info.id, ".results.parquet"), _results(working.results))
+        working.write_siblings(
+            self.files.result(info.id, ".topology.parquet"), self.files.result(info.id, ".results.parquet")
+        )
         final = self.files.result(info.id, ".json")
         tmp = final.with_suffix(".json.tmp")
-        document = results_json(
-            info, working.datapoints.iter_stored(), _topology(working.topology), _results(working.results)
-        )
+        stored = working.stored()
         with tmp.open("w") as out:
-            out.writelines(document)
+            out.writelines(results_json(info, stored.datapoints, stored.topology, stored.results))
         os.replace(tmp, final)
-        working.datapoints.remove_parts()
-        working.topology.remove()
-        working.results.remove()
+        working.remove()
         log.info("test %s: %d datapoints written", info.id, rows)
 
-    async def _ongoing(self, test_id: str) -> _Working:
+    async def _ongoing(self, test_id: str) -> WorkingFiles:
         info = await self.get(test_id)
         info.require_ongoing()
         return self._working[test_id]
@@ -252,7 +219,7 @@ class ResultsService:
             )
         return point
 
-    async def _append(self, test_id: str, working: _Working, points: list[DataPoint]) -> None:
+    async def _append(self, test_id: str, working: WorkingFiles, points: list[DataPoint]) -> None:
         working.datapoints.buffer.extend(points)
         if len(working.datapoints.buffer) >= self.settings.flush_rows:
             await self.flush(test_id)
@@ -261,14 +228,14 @@ class ResultsService:
         """Store a topology snapshot of an ongoing test (`topologyDataPoints`)."""
         working = await self._ongoing(test_id)
         point = TopologyPoint(now_ms(), topology)
-        working.topology.buffer.append(point.to_json())
+        working.add_topology(point)
         return point
 
     async def submit_results(self, test_id: str, peer_id: str, body: Any) -> PeerResults:
         """Store a peer's final results (`results[peerId]`; a later submission replaces it)."""
         working = await self._ongoing(test_id)
         entry = _peer_results(peer_id, body)
-        working.results.buffer.append({"peerId": entry.peer_id, "timestamp": entry.timestamp, "body": entry.body})
+        working.add_results(entry)
         return entry
 
     async def submit_results_batch(self, test_id: str, submissions: list[Submission]) -> BatchResult:
@@ -281,7 +248,7 @@ class ResultsService:
             except RequestError as exc:
                 rejected.append(f"{submission.peer_id!r}: {exc}")
                 continue
-            working.results.buffer.append({"peerId": entry.peer_id, "timestamp": entry.timestamp, "body": entry.body})
+            working.add_results(entry)
             accepted += 1
         return BatchResult(accepted, rejected)
 
@@ -290,9 +257,7 @@ class ResultsService:
         async with self._lock(test_id):
             working = self._working.get(test_id)
             if working is not None:
-                buffers = working.take_buffers()
-                if any(buffers):
-                    await asyncio.to_thread(working.write_pending, *buffers)
+                await working.flush()
 
     async def flush_all(self) -> None:
         for test_id in list(self._working):
@@ -306,7 +271,7 @@ class ResultsService:
                 try:
                     await self.flush_all()
                 except OSError:
-                    log.exception("flushing a test's records failed; they stay buffered")
+                    log.exception("flushing a test's records failed; they stay buffered for the next flush")
         finally:
             with contextlib.suppress(OSError):
                 await self.flush_all()
@@ -322,19 +287,8 @@ class ResultsService:
             return
         async with self._lock(test_id):  # a consistent snapshot: no flush is half done
             working = self._working.get(test_id)
-            if working is None:
-                chunks = results_json(info, iter(()), [], [])
-            else:
-                parts = working.datapoints.part_files()
-                pending = list(working.datapoints.buffer)
-                topology_size, topology_pending = working.topology.stored_size(), list(working.topology.buffer)
-                results_size, results_pending = working.results.stored_size(), list(working.results.buffer)
-                chunks = results_json(
-                    info,
-                    _chain(working.datapoints.iter_stored(parts), pending),
-                    _topology(working.topology, topology_size, topology_pending),
-                    _results(working.results, results_size, results_pending),
-                )
+            contents = working.snapshot() if working else Contents(iter(()), iter(()), iter(()))
+        chunks = results_json(info, contents.datapoints, contents.topology, contents.results)
         while (text := await asyncio.to_thread(_next_chunk, chunks)) is not None:
             yield text
 
@@ -361,26 +315,3 @@ def _peer_results(peer_id: str, body: Any) -> PeerResults:
     if not isinstance(body, dict):
         raise RequestError(400, "invalid-results", "a peer's results must be a JSON object")
     return PeerResults(peer_id, now_ms(), body)
-
-
-def _chain(stored: Iterator[list[DataPoint]], pending: list[DataPoint]) -> Iterator[list[DataPoint]]:
-    yield from stored
-    yield pending
-
-
-def _topology(
-    records: RecordLog, upto: int | None = None, pending: list[dict[str, Any]] | None = None
-) -> Iterator[TopologyPoint]:
-    """Snapshots in arrival order: the first `upto` stored bytes, then `pending` (default: all stored)."""
-    for record in itertools.chain(records.iter_stored(upto), pending or []):
-        yield TopologyPoint(record["timestamp"], record["topology"])
-
-
-def _results(
-    records: RecordLog, upto: int | None = None, pending: list[dict[str, Any]] | None = None
-) -> list[PeerResults]:
-    """Each peer's latest results, in the order peers first reported."""
-    latest: dict[str, PeerResults] = {}
-    for record in itertools.chain(records.iter_stored(upto), pending or []):
-        latest[record["peerId"]] = PeerResults(record["peerId"], record["timestamp"], record["body"])
-    return list(latest.values())
