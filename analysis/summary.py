@@ -8,6 +8,7 @@ assertions, the comparison and the report all read this one object.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -28,7 +29,8 @@ COLUMNS = (
     *("originated", "originatedOneHop", "originatedBySubtype", "uniqueReceived", "missing", "lateArrivals"),
     *("arrivedExpired", "deliveredBySubtype", "received", "duplicate", *RATES.values(), *LATENCY_COLUMNS.values()),
     *("hops", "connectSetupMs", "connectionFailures", "connectionRejects", "reconnections", "routineErrors"),
-    *("tickLagMs", "tickLagP99", "ticksMissed", "hostCpuPercent", "machineCpuPercent", "machineCpus"),
+    *("tickLagMs", "tickLagP99", "ticksMissed", "hostCpuPercent", "machineCpuPercent", "machineCpus", "extra"),
+    *("clockOffsetMs", "clockErrorMs"),
 )
 
 
@@ -246,6 +248,21 @@ def _counts(frame: pd.DataFrame, body: pd.DataFrame, metadata: dict[str, Any]) -
         Metric("peers.dropped_out", "peers that stopped reporting early", len(dropped), "", "lower"),
         Metric("peers.never_reported", "peers that never reported", len(never), "", "lower"),
     ]
+    if "extra" in frame and frame["extra"].notna().any():
+        extras = frame["extra"].dropna()
+        keys = sorted({key for text in extras.unique() for key in json.loads(text)})
+        out.append(
+            Metric("datapoints.unknown_keys", f"datapoints with unknown metric keys ({', '.join(keys)})", len(extras))
+        )
+    if "clockOffsetMs" in frame and frame["clockOffsetMs"].notna().any():
+        offsets = pd.to_numeric(frame["clockOffsetMs"], errors="coerce")
+        errors = pd.to_numeric(frame.get("clockErrorMs", pd.Series(dtype=float)), errors="coerce")
+        out.append(
+            Metric(
+                "clock.spread", "host clock offsets, max - min (corrected)", float(offsets.max() - offsets.min()), "ms"
+            )
+        )
+        out.append(Metric("clock.error", "clock correction uncertainty, worst", float(errors.max()), "ms", "lower"))
     if "rejectedDatapoints" in metadata:
         out.append(
             Metric("datapoints.rejected", "datapoints refused", int(metadata["rejectedDatapoints"]), "", "lower")

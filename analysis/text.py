@@ -35,6 +35,8 @@ HEADLINE = (
     "peers.dropped_out",
     "peers.never_reported",
     "datapoints.rejected",
+    "datapoints.unknown_keys",
+    "clock.error",
     "routine.errors",
 )
 #: Shown as percentages.

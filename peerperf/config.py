@@ -9,6 +9,9 @@ from peerperf.errors import ConfigError
 from peerperf.peer.settings import PeerSettings
 from peerperf.settings import setting
 
+#: Where a run's peers differ from the library's defaults: they ping as the original performance-test
+#: client did (pingInterval 9 ms, so a round every ~7.009 s with the 7 s ping timeout); `--ping-interval off`.
+RUN_PEER_DEFAULTS: dict[str, Any] = {"ping_interval": 0.009}
 #: Peer settings the run manages itself (hosts close every peer's stats window together; each node
 #: offers its own address as ICE host candidate), so they are not run flags.
 RUN_MANAGED_PEER_SETTINGS = ("stats_update_interval", "host_addresses")
@@ -54,13 +57,19 @@ class RunConfig:
     on_missing: str = setting("abort", "when peers are not ready by the deadline: abort or proceed")
     start_timeout: float = setting(600.0, "how long peers wait for the start signal", unit="s")
     peer_id_length: int = setting(42, "length of random peer ids (42 mimics an ETH address)", env="PEER_ID_LENGTH")
+    topology_interval: float = setting(
+        5.0, "sample the lighthouse's topology into the test this often; 0: never", unit="s"
+    )
+    finish_wait: float = setting(
+        60.0, "after joining someone else's test, wait this long for its finish before saving what is there", unit="s"
+    )
     lighthouse_port: int = setting(0, "embedded lighthouse port (0: a free one)")
     results_port: int = setting(0, "embedded results gateway port (0: a free one)")
     max_per_layer: int | None = setting(None, "embedded lighthouse layer capacity; default: enough for the run")
     seed: int | None = setting(None, "random seed for ids, positions and start offsets")
     plain: bool = setting(False, "plain progress lines instead of the live view")
     #: Every peer's library settings (their flags and env vars come from `PeerSettings` itself).
-    peer: PeerSettings = field(default_factory=PeerSettings)
+    peer: PeerSettings = field(default_factory=lambda: PeerSettings(**RUN_PEER_DEFAULTS))
 
     def __post_init__(self) -> None:
         problems = []
@@ -86,10 +95,11 @@ class RunConfig:
 SECRET_SETTINGS = frozenset({"ice_username", "ice_credential", "auth_secret"})
 
 
-def recorded_settings(config: RunConfig) -> dict[str, Any]:
-    """Every run and peer setting of `config` as plain JSON values, secrets left out, for the test's metadata."""
+def recorded_settings(config: RunConfig, *more: Any) -> dict[str, Any]:
+    """Every run and peer setting of `config` (and of the settings objects `more`) as plain JSON values,
+    secrets left out, for the test's metadata."""
     out: dict[str, Any] = {}
-    for source in (config, config.peer):
+    for source in (config, config.peer, *more):
         for f in fields(source):
             if f.name == "peer" or f.name in SECRET_SETTINGS:
                 continue

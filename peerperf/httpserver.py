@@ -26,7 +26,11 @@ S = TypeVar("S")
 
 log = logging.getLogger(__name__)
 
-__all__ = ["RequestError", "cors_middleware", "json_errors_middleware", "read_json_object", "serving"]
+__all__ = ["RequestError", "read_json", "read_json_object", "service_app", "serving"]
+
+#: aiohttp's own default request body limit (the original answered 413 above 100 kB).
+DEFAULT_BODY_LIMIT = 1024**2
+BODY_LIMIT: web.AppKey[int] = web.AppKey("body_limit", int)
 
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
@@ -41,21 +45,27 @@ def json_error(http_status: int, code: str, message: str | None = None) -> web.R
     return web.json_response(RequestError(http_status, code, message).to_json(), status=http_status)
 
 
+def service_app(client_max_size: int = DEFAULT_BODY_LIMIT) -> web.Application:
+    """An app with the services' shared behaviour: CORS on every response, JSON errors, a body limit."""
+    app = web.Application(middlewares=[preflight_middleware, json_errors_middleware], client_max_size=client_max_size)
+    app[BODY_LIMIT] = client_max_size
+    app.on_response_prepare.append(_add_cors_headers)
+    return app
+
+
+async def _add_cors_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """Runs as every response is prepared, so streamed bodies, errors and 404s carry CORS too."""
+    response.headers.update(CORS_HEADERS)
+
+
 @web.middleware
-async def cors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Answer preflights for every routed path and stamp CORS headers on every response."""
+async def preflight_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Answer CORS preflights for every routed path (aiohttp would answer 405)."""
     if request.method == "OPTIONS" and request.headers.get("Access-Control-Request-Method"):
         exc = request.match_info.http_exception
         if exc is None or isinstance(exc, web.HTTPMethodNotAllowed):
-            return web.Response(status=204, headers=CORS_HEADERS)
-    try:
-        response = await handler(request)
-    except web.HTTPException as exc:
-        exc.headers.update(CORS_HEADERS)
-        raise
-    if not response.prepared:
-        response.headers.update(CORS_HEADERS)
-    return response
+            return web.Response(status=204)
+    return await handler(request)
 
 
 @web.middleware
@@ -68,6 +78,11 @@ async def json_errors_middleware(request: web.Request, handler: Handler) -> web.
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
+        if exc.status == 413:
+            limit = request.app.get(BODY_LIMIT, DEFAULT_BODY_LIMIT)
+            return json_error(
+                413, "body-too-large", f"{request.method} {request.path}: bodies are limited to {limit} bytes"
+            )
         code = exc.reason.lower().replace(" ", "-")
         return json_error(exc.status, code, f"{request.method} {request.path}: {exc.reason}")
     except Exception:
@@ -75,12 +90,17 @@ async def json_errors_middleware(request: web.Request, handler: Handler) -> web.
         return json_error(500, "internal-error", "unexpected server error; see the server log")
 
 
-async def read_json_object(request: web.Request) -> dict[str, Any]:
-    """The request body as a JSON object, or a 400 saying what is wrong with it."""
+async def read_json(request: web.Request) -> Any:
+    """The request body as JSON, or a 400 saying it is not."""
     try:
-        body = await request.json()
+        return await request.json()
     except ValueError:
         raise RequestError(400, "bad-request", "body must be JSON") from None
+
+
+async def read_json_object(request: web.Request) -> dict[str, Any]:
+    """The request body as a JSON object, or a 400 saying what is wrong with it."""
+    body = await read_json(request)
     if not isinstance(body, dict):
         raise RequestError(400, "bad-request", "body must be a JSON object")
     return body

@@ -20,10 +20,11 @@ from pathlib import Path
 from analysis.assertions import Outcome, Threshold, check, write_json, write_junit
 from analysis.assertions import parse as parse_threshold
 from analysis.load import load_datapoints
+from analysis.load import metadata as read_metadata
 from analysis.report import report
 from analysis.summary import Summary, summary
 from peerperf.cluster.orchestrator import Orchestrator, RunOutcome
-from peerperf.config import RUN_MANAGED_PEER_SETTINGS, RunConfig, recorded_settings
+from peerperf.config import RUN_MANAGED_PEER_SETTINGS, RUN_PEER_DEFAULTS, RunConfig, recorded_settings
 from peerperf.errors import ConfigError
 from peerperf.peer.settings import PeerSettings
 from peerperf.runview import RunView
@@ -52,7 +53,10 @@ def parse(argv: list[str] | None) -> tuple[RunConfig, VerdictOptions, argparse.N
     add_arguments(parser, RunConfig)
     add_arguments(parser, ImpairmentSettings)
     add_arguments(
-        parser.add_argument_group("peer library settings, for every peer"), PeerSettings, RUN_MANAGED_PEER_SETTINGS
+        parser.add_argument_group("peer library settings, for every peer"),
+        PeerSettings,
+        RUN_MANAGED_PEER_SETTINGS,
+        RUN_PEER_DEFAULTS,
     )
     verdict = parser.add_argument_group("verdict")
     verdict.add_argument(
@@ -69,7 +73,7 @@ def parse(argv: list[str] | None) -> tuple[RunConfig, VerdictOptions, argparse.N
     verdict.add_argument("--report", type=Path, help="write the self-contained HTML report here")
     parser.add_argument("--log-level", default="WARNING", help="DEBUG, INFO, WARNING or ERROR")
     args = parser.parse_args(argv)
-    peer = resolve(PeerSettings, args)
+    peer = resolve(PeerSettings, args, defaults=RUN_PEER_DEFAULTS)
     config = resolve(RunConfig, args, peer=peer)
     options = VerdictOptions(
         [parse_threshold(text) for text in args.assertions], args.junit_xml, args.summary_json, args.report
@@ -100,11 +104,8 @@ def run_summary(config: RunConfig, outcome: RunOutcome) -> Summary | None:
     if outcome.parquet_path is None or not outcome.parquet_path.exists():
         return None
     frame = load_datapoints(outcome.parquet_path).assign(testId=outcome.test_id)
-    metadata = {
-        "settings": recorded_settings(config),
-        "peerIds": outcome.peer_ids,
-        "rejectedDatapoints": outcome.rejected,
-    }
+    metadata = {"settings": recorded_settings(config), **read_metadata(outcome.parquet_path)}
+    metadata.update(rejectedDatapoints=outcome.rejected, peerIds=metadata.get("peerIds") or outcome.peer_ids)
     return summary(frame, metadata=metadata)
 
 
@@ -112,7 +113,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config, options, args = parse(argv)
         parse_mix(config.routine)
-        impairment = impairment_plan(resolve(ImpairmentSettings, args))
+        impairment_settings = resolve(ImpairmentSettings, args)
+        impairment = impairment_plan(impairment_settings)
     except ConfigError as exc:
         print(f"peerperf.run: {exc}", file=sys.stderr)
         return 2
@@ -120,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLogger().level))
     view = RunView(plain=config.plain)
-    orchestrator = Orchestrator(config, view.update, impairment)
+    orchestrator = Orchestrator(config, view.update, impairment, recorded_settings(config, impairment_settings))
     try:
         outcome = asyncio.run(_run(orchestrator))
     finally:

@@ -20,6 +20,8 @@ S = TypeVar("S")
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
+#: What unsets an optional setting (`--ping-interval off`).
+_UNSET = {"", "off", "none"}
 
 
 def setting(default: Any, help: str, *, env: str | None = None, unit: str | None = None) -> Any:
@@ -43,15 +45,22 @@ def is_setting(f: dataclasses.Field[Any]) -> bool:
 
 
 def add_arguments(
-    parser: argparse.ArgumentParser | argparse._ArgumentGroup, cls: type, exclude: tuple[str, ...] = ()
+    parser: argparse.ArgumentParser | argparse._ArgumentGroup,
+    cls: type,
+    exclude: tuple[str, ...] = (),
+    defaults: Mapping[str, Any] | None = None,
 ) -> None:
-    """Add one flag per setting of class `cls` (but `exclude`), with help naming unit, env var and default."""
+    """Add one flag per setting of class `cls` (but `exclude`), with help naming unit, env var and default.
+
+    `defaults` replaces some declared defaults for this program (shown in the help; pass the same to `resolve`).
+    """
     hints = typing.get_type_hints(cls)
+    defaults = defaults or {}
     for f in dataclasses.fields(cls):
         if not is_setting(f) or f.name in exclude:
             continue
         unit = f" ({f.metadata['unit']})" if f.metadata.get("unit") else ""
-        default = f.default
+        default = defaults.get(f.name, f.default)
         shown = ",".join(map(str, default)) if isinstance(default, tuple) else default
         help_text = f"{f.metadata.get('help', '')}{unit} [env {env_name(f)}; default {shown!s}]"
         help_text = help_text.replace("%", "%%")  # argparse %-formats help; a share such as 20% is text
@@ -64,10 +73,15 @@ def add_arguments(
 
 
 def resolve(
-    cls: type[S], args: argparse.Namespace | None = None, environ: Mapping[str, str] | None = None, **overrides: Any
+    cls: type[S],
+    args: argparse.Namespace | None = None,
+    environ: Mapping[str, str] | None = None,
+    defaults: Mapping[str, Any] | None = None,
+    **overrides: Any,
 ) -> S:
-    """Build settings: keyword overrides, then flags, then environment, then defaults."""
+    """Build settings: keyword overrides, then flags, then environment, then `defaults`, then declared defaults."""
     environ = os.environ if environ is None else environ
+    defaults = defaults or {}
     hints = typing.get_type_hints(cls)
     values: dict[str, Any] = {}
     for f in dataclasses.fields(cls):  # type: ignore[arg-type]
@@ -82,6 +96,8 @@ def resolve(
             raw, source = environ[env_name(f)], env_name(f)
         if raw is not None:
             values[f.name] = parse_value(hints[f.name], raw, source)
+        elif f.name in defaults:
+            values[f.name] = defaults[f.name]
     return cls(**values)
 
 
@@ -91,7 +107,7 @@ def parse_value(tp: Any, raw: Any, source: str) -> Any:
         return raw
     args = [a for a in typing.get_args(tp) if a is not type(None)]
     if typing.get_origin(tp) in (typing.Union, type(int | None)):
-        if raw == "":
+        if raw.strip().lower() in _UNSET:
             return None
         return parse_value(args[0], raw, source)
     try:

@@ -58,7 +58,7 @@ class Run:
 
 
 def results_document(folder: Path) -> dict[str, Any]:
-    files = [p for p in folder.glob("*.json") if not p.name.endswith(".state.json")]
+    files = list(folder.glob("*.json"))  # the original's `{id}.json` only: working state is hidden
     assert len(files) == 1, files
     document: dict[str, Any] = json.loads(files[0].read_text())
     return document

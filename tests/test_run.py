@@ -24,10 +24,12 @@ from tests.runcli import Run, results_document
 
 #: The default routine originates 10 positions + 1 profile + 0.1 chats per second (pings off).
 DEFAULT_RATE = 10 + 1 + 0.1
+#: A ping round every ~7 s: one ping of its own plus one pong per other peer's ping.
+PING_ROUND = 7.0
 
 
-def check_rates(document: dict[str, Any], peers: int) -> None:
-    """Every peer reported, originated at the routine's rate, and heard the others."""
+def check_rates(document: dict[str, Any], peers: int, pings: bool = False) -> None:
+    """Every peer reported, originated at the routine's rate (plus pings and pongs), and heard the others."""
     frame = pd.DataFrame(
         [{"peerId": p["peerId"], "timestamp": p["timestamp"], **p["metrics"]} for p in document["dataPoints"]]
     )
@@ -39,7 +41,12 @@ def check_rates(document: dict[str, Any], peers: int) -> None:
         first, last = rows.iloc[1], rows.iloc[-2]
         seconds = (last["timestamp"] - first["timestamp"]) / 1000
         originated = (last["originatedTotal"] - first["originatedTotal"]) / seconds
-        assert originated == pytest.approx(DEFAULT_RATE, rel=0.05), peer_id
+        if pings:
+            assert DEFAULT_RATE * 0.95 <= originated <= DEFAULT_RATE * 1.05 + 2 * peers / PING_ROUND, peer_id
+            assert pd.notna(steady["averageLatency"].iloc[-1]), f"{peer_id}: pings are on by default"
+        else:
+            assert originated == pytest.approx(DEFAULT_RATE, rel=0.05), peer_id
+            assert "averageLatency" not in steady or steady["averageLatency"].isna().all(), peer_id
         # The original's counting: one `sent` per connection a packet goes out on.
         expected_sent = (steady["originatedPerSecond"] * steady["connectedPeers"].map(len)).sum()
         assert steady["sentPerSecond"].sum() == pytest.approx(expected_sent, rel=0.05), peer_id
@@ -48,8 +55,25 @@ def check_rates(document: dict[str, Any], peers: int) -> None:
         assert (steady["tickLagP99"] >= 0).all() and steady["routine"].eq("default").all()
 
 
+def check_topology_and_results(document: dict[str, Any]) -> None:
+    """The lighthouse's topology was sampled during the test; every peer submitted its final results."""
+    peers = {p["peerId"] for p in document["dataPoints"]}
+    samples = document["topologyDataPoints"]
+    assert samples, "the lighthouse's topology was never sampled"
+    assert all(document["started"] <= s["timestamp"] <= document["finished"] for s in samples)
+    last = samples[-1]["topology"]  # GET /layers/{layer}/topology: [{...PeerInfo, layer, connectedPeerIds}]
+    assert {entry["id"] for entry in last} == peers
+    assert all(entry["layer"] == "blue" and set(entry["connectedPeerIds"]) <= peers for entry in last)
+    assert sum(len(entry["connectedPeerIds"]) for entry in last) >= len(peers)
+    assert set(document["results"]) == peers
+    assert all(
+        r["sentTotal"] > 0 and r["originatedTotal"] > 0 and r["timestamp"] > 0 for r in document["results"].values()
+    )
+
+
 @pytest.mark.parametrize("per_actor", [1, 4])
 async def test_a_whole_run_with_the_default_routine(tmp_path: Path, per_actor: int) -> None:
+    pings = per_actor == 4  # the default, as the original client's; off for the exact rate check
     run = await Run.start(
         "--peers",
         "8",
@@ -61,16 +85,21 @@ async def test_a_whole_run_with_the_default_routine(tmp_path: Path, per_actor: i
         str(tmp_path),
         "--seed",
         "7",
+        *([] if pings else ["--ping-interval", "off"]),
     )
     code = await run.finish()
     assert code == 0, run.output
     assert "JSON: " in run.output and "Parquet: " in run.output and "harness check: " in run.output
     document = results_document(tmp_path)
-    check_rates(document, 8)
+    check_rates(document, 8, pings)
+    check_topology_and_results(document)
     hosts = {p["metrics"]["hostId"] for p in document["dataPoints"]}
     assert len(hosts) == 8 // per_actor
-    parquet = pd.read_parquet(next(tmp_path.glob("*.parquet")))
+    test_id = document["id"]
+    parquet = pd.read_parquet(tmp_path / f"{test_id}.parquet")
     assert len(parquet) == len(document["dataPoints"])
+    assert len(pd.read_parquet(tmp_path / f"{test_id}.topology.parquet")) == len(document["topologyDataPoints"])
+    assert len(pd.read_parquet(tmp_path / f"{test_id}.results.parquet")) == 8
 
 
 @pytest.fixture
@@ -80,22 +109,42 @@ async def external_results(tmp_path: Path) -> AsyncIterator[tuple[str, Path]]:
         yield f"http://127.0.0.1:{port}", Path(settings.location)
 
 
-async def test_joins_a_test_created_and_started_by_another_client(external_results: tuple[str, Path]) -> None:
+async def test_joins_a_test_created_and_started_by_another_client(
+    external_results: tuple[str, Path], tmp_path: Path
+) -> None:
     base, folder = external_results
+    local = tmp_path / "local"
     async with aiohttp.ClientSession(raise_for_status=True) as http:
         await http.post(f"{base}/test/manual-1")  # the original README's manual flow
         run = await Run.start(
-            "--peers", "4", "--duration", "8", "--results-url", base, "--test-id", "manual-1", "--peers-per-actor", "2"
+            "--peers",
+            "4",
+            "--duration",
+            "8",
+            "--results-url",
+            base,
+            "--test-id",
+            "manual-1",
+            "--peers-per-actor",
+            "2",
+            "--output",
+            str(local),
         )
         await run.until("waiting for test manual-1 to be started")
         async with http.get(f"{base}/test/manual-1?dataPoints=true") as resp:
             assert (await resp.json())["dataPoints"] == []  # peers wait: nothing before the start
         await http.put(f"{base}/test/manual-1/start")
-        assert await run.finish() == 0, run.output
+        await run.until("waiting for test manual-1 to be finished")
         await http.put(f"{base}/test/manual-1/finish")
+        assert await run.finish() == 0, run.output
     document = json.loads((folder / "manual-1.json").read_text())
     assert {p["peerId"] for p in document["dataPoints"]} and len({p["peerId"] for p in document["dataPoints"]}) == 4
     assert min(p["timestamp"] for p in document["dataPoints"]) >= document["started"]
+    # The joining run keeps the same files and prints the same summary as a self-started one.
+    assert json.loads((local / "manual-1.json").read_text()) == document
+    assert len(pd.read_parquet(local / "manual-1.parquet")) == len(document["dataPoints"])
+    assert f"JSON: {local / 'manual-1.json'}" in run.output and "test manual-1: 4 peers" in run.output
+    check_topology_and_results(document)
 
 
 async def test_ctrl_c_finishes_the_test_cleanly(tmp_path: Path) -> None:

@@ -72,3 +72,14 @@ def test_every_peer_setting_is_a_run_flag_and_reaches_the_peers() -> None:
     for f in dataclasses.fields(PeerSettings):
         if f.name not in RUN_MANAGED_PEER_SETTINGS:
             assert "--" + f.name.replace("_", "-") in help_text, f.name
+
+
+def test_off_unsets_an_optional_setting() -> None:
+    assert parse(["--label", "off"]).label is None
+    assert parse([], {"PEERPERF_LABEL": "none"}).label is None
+    assert parse(["--label", "x"]).label == "x"
+
+
+def test_runs_ping_by_default_as_the_original_client() -> None:
+    assert parse_run([])[0].peer.ping_interval == 0.009  # its pingInterval=9 ms
+    assert parse_run(["--ping-interval", "off"])[0].peer.ping_interval is None

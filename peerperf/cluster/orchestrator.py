@@ -22,15 +22,18 @@ import ray
 from ray.autoscaler.sdk import request_resources
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
+from peerperf import __version__
 from peerperf.cluster import runtime
 from peerperf.cluster.peerhost_actor import PEER_SLOT, spawn_peer_host
 from peerperf.cluster.results_actor import spawn_results_actor
 from peerperf.cluster.services import ActorResultsClient, LighthouseService
-from peerperf.config import RunConfig
+from peerperf.cluster.topology_sampler import TopologySampler
+from peerperf.config import RunConfig, recorded_settings
 from peerperf.errors import ConfigError, PeerperfError
 from peerperf.lighthouse import LighthouseSettings
 from peerperf.results import ResultsSettings
 from peerperf.results.client import HttpResultsClient, ResultsClient
+from peerperf.results.download import download_test, wait_finished
 from peerperf.settings import resolve
 from peerperf.sim.host import HostConfig, HostProgress, PeerSpec, SetupReport
 from peerperf.sim.impairment_profiles import ImpairmentPlan, describe
@@ -117,9 +120,12 @@ class Orchestrator:
         config: RunConfig,
         on_progress: Callable[[RunSnapshot], None] | None = None,
         impairment: ImpairmentPlan | None = None,
+        settings: dict[str, Any] | None = None,
     ) -> None:
         self.config = config
         self.impairment = impairment
+        #: Every setting of the run, recorded with the test so comparisons can show which ones differ.
+        self.settings = settings if settings is not None else recorded_settings(config)
         self._on_progress = on_progress or (lambda snapshot: None)
         self._interrupts = 0
         self._stop = asyncio.Event()
@@ -164,6 +170,9 @@ class Orchestrator:
                 self._show(f"impairing {describe(specs)}")
             self.outcome.peer_ids = [spec.peer_id for spec in specs]
             self.outcome.log_dir = runtime.logs_dir()
+            await self._record(
+                services.results, {"settings": self.settings, "peerIds": self.outcome.peer_ids, "version": __version__}
+            )
             hosts = self._spawn_hosts(specs, services.lighthouse_url, rng)
             ready_hosts = await self._barrier()
             await self._run_test(ready_hosts, services)
@@ -329,6 +338,7 @@ class Orchestrator:
             ): host
             for host in hosts
         }
+        sampler = self._sample_topology(services)
         if outcome.owned:
             await services.results.start_test(outcome.test_id)
         else:
@@ -357,13 +367,19 @@ class Orchestrator:
                 for host in hosts:
                     host.stop.remote()
             await self._show_running(hosts, started_at)
+        await _stop_task(sampler)
+        await self._record(
+            services.results,
+            {"rejectedDatapoints": outcome.rejected, "lostPeers": outcome.lost, "missingPeers": outcome.missing},
+        )
         if outcome.owned:
             self._show("finishing the test")
             await services.results.finish_test(outcome.test_id)
-            folder = Path(config.output).expanduser()
-            if not config.results_url:
-                outcome.json_path = folder / f"{outcome.test_id}.json"
-                outcome.parquet_path = folder / f"{outcome.test_id}.parquet"
+        else:
+            finish_url = f"{outcome.results_url}/test/{outcome.test_id}/finish"
+            self._show(f"waiting for test {outcome.test_id} to be finished: PUT {finish_url}")
+            await wait_finished(services.results, outcome.test_id, 0 if outcome.interrupted else config.finish_wait)
+        await self._keep_files()
         tolerated = config.on_missing == "proceed"
         outcome.ok = (
             not outcome.interrupted
@@ -381,6 +397,38 @@ class Orchestrator:
                 )
             else:
                 outcome.reason = "some peers were missing"
+
+    async def _record(self, results: ResultsClient, metadata: dict[str, Any]) -> None:
+        """Keep what the run knows about itself with the test (its settings, who took part, what went wrong)."""
+        if not self.outcome.owned:
+            return  # someone else's test: its metadata is theirs
+        try:
+            await results.set_metadata(self.outcome.test_id, metadata)
+        except PeerperfError as exc:  # e.g. the original results server, which has no metadata route
+            log.warning("the results service did not keep the run's metadata: %s", exc)
+
+    def _sample_topology(self, services: _Services) -> asyncio.Task[None] | None:
+        if self.config.topology_interval <= 0:
+            return None
+        layers = sorted({spec.layer for _, chunk in self._hosts for spec in chunk})
+        sampler = TopologySampler(
+            services.lighthouse_url, layers, services.results, self.outcome.test_id, self.config.topology_interval
+        )
+        return asyncio.create_task(sampler.run())
+
+    async def _keep_files(self) -> None:
+        """Point the outcome at the test's files; a test kept by an external server is downloaded first."""
+        outcome, folder = self.outcome, Path(self.config.output).expanduser()
+        if self.config.results_url:
+            try:
+                outcome.json_path, outcome.parquet_path = await download_test(
+                    self.config.results_url, outcome.test_id, folder
+                )
+            except PeerperfError as exc:
+                log.error("the test's results could not be saved locally: %s", exc)
+        elif (folder / f"{outcome.test_id}.json").exists():
+            outcome.json_path = folder / f"{outcome.test_id}.json"
+            outcome.parquet_path = folder / f"{outcome.test_id}.parquet"
 
     async def _show_running(self, hosts: list[Any], started_at: float | None) -> None:
         try:
@@ -457,6 +505,19 @@ class Orchestrator:
 
 async def _await(ref: Any) -> Any:
     return await ref
+
+
+async def _stop_task(task: asyncio.Task[None] | None) -> None:
+    """Cancel a helper task; what it raised before is logged, not lost."""
+    if task is None:
+        return
+    task.cancel()
+    try:
+        await task
+    except asyncio.CancelledError:
+        pass
+    except Exception:
+        log.exception("a background task of the run failed")
 
 
 def alive_nodes() -> int:

@@ -56,6 +56,18 @@ class ResultsActor:
     async def submit_batch(self, test_id: str, submissions: list[Submission]) -> BatchResult:
         return await self.service.submit_batch(test_id, submissions)
 
+    async def submit_results(self, test_id: str, submissions: list[Submission]) -> BatchResult:
+        return await self.service.submit_results_batch(test_id, submissions)
+
+    async def submit_topology(self, test_id: str, topology: Any) -> None:
+        await self.service.submit_topology(test_id, topology)
+
+    async def set_metadata(self, test_id: str, metadata: dict[str, Any]) -> TestInfo:
+        return await self.service.set_metadata(test_id, metadata)
+
+    def server_time_ms(self) -> float:
+        return self.service.server_time_ms()
+
     async def stop(self) -> None:
         """Flush everything and stop the gateway; call before killing the actor."""
         if self._flusher is not None:

@@ -57,5 +57,17 @@ class ActorResultsClient:
     async def submit_batch(self, test_id: str, submissions: list[Submission]) -> BatchResult:
         return await self.actor.submit_batch.remote(test_id, submissions)
 
+    async def submit_results(self, test_id: str, submissions: list[Submission]) -> BatchResult:
+        return await self.actor.submit_results.remote(test_id, submissions)
+
+    async def submit_topology(self, test_id: str, topology: Any) -> None:
+        await self.actor.submit_topology.remote(test_id, topology)
+
+    async def set_metadata(self, test_id: str, metadata: dict[str, Any]) -> TestInfo:
+        return await self.actor.set_metadata.remote(test_id, metadata)
+
+    async def server_time_ms(self) -> float:
+        return await self.actor.server_time_ms.remote()
+
     async def close(self) -> None:
         return None

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 
-from peerperf.httpserver import cors_middleware, json_errors_middleware
+from peerperf.httpserver import service_app
 from peerperf.lighthouse.routes import routes
 from peerperf.lighthouse.service import Lighthouse
 from peerperf.lighthouse.settings import LighthouseSettings
@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 def create_app(settings: LighthouseSettings) -> web.Application:
     """A lighthouse app; state lives in `app[LIGHTHOUSE]`, loops start and stop with the app."""
-    app = web.Application(middlewares=[cors_middleware, json_errors_middleware])
+    app = service_app()
     app[LIGHTHOUSE] = Lighthouse(settings)
     app.router.add_get("/peerjs", websocket_handler)
     app.router.add_routes(routes)

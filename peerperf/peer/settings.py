@@ -35,7 +35,9 @@ class PeerSettings:
     stats_update_interval: float = setting(
         1.0, "stats window length; 0 leaves closing windows to the caller (`close_stats_window`)", unit="s"
     )
-    ping_interval: float | None = setting(None, "pause between pings; unset means no pings", unit="s")
+    ping_interval: float | None = setting(
+        None, "pause between pings (a round lasts ping_timeout more); unset or 'off': no pings", unit="s"
+    )
     ping_timeout: float = setting(7.0, "pings and pongs expire and results are collected after this", unit="s")
     known_peer_expiry: float = setting(90.0, "known peers silent for this long are forgotten", unit="s")
     expiration_loop_interval: float = setting(2.0, "housekeeping period (packet ids, known peers)", unit="s")

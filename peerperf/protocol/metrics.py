@@ -210,13 +210,14 @@ REQUIRED = frozenset({"position"})
 def validate_metrics(body: Any) -> dict[str, Any]:
     """A normalised copy of a metrics body, or `ProtocolError` naming every problem.
 
-    Missing original stats become 0 (as the original client sent them); unknown keys are refused
-    so a typo never silently loses a metric.
+    Missing original stats become 0 (as the original client sent them). Keys peerperf does not know
+    are kept verbatim after the known ones: the original stored any body and its client never read
+    the status, so refusing a body for a new key would silently lose every datapoint of that client.
+    Numbers keep their JSON type (an integer stays an integer).
     """
     if not isinstance(body, dict):
         raise ProtocolError("metrics must be a JSON object")
-    problems = [f"unknown key {key!r}" for key in body if key not in BY_NAME]
-    problems += [f"missing key {key!r}" for key in sorted(REQUIRED) if key not in body]
+    problems = [f"missing key {key!r}" for key in sorted(REQUIRED) if key not in body]
     out: dict[str, Any] = {}
     for field in FIELDS:
         if field.name not in body or body[field.name] is None:
@@ -235,7 +236,13 @@ def validate_metrics(body: Any) -> dict[str, Any]:
             out[field.name] = list(value) if isinstance(value, list) else value
     if problems:
         raise ProtocolError("invalid metrics: " + "; ".join(problems))
+    out.update(unknown_metrics(body))
     return out
+
+
+def unknown_metrics(metrics: dict[str, Any]) -> dict[str, Any]:
+    """The keys of a metrics body that are not declared in `FIELDS`, with their values."""
+    return {key: value for key, value in metrics.items() if key not in BY_NAME}
 
 
 def _is_number(value: Any) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import aiohttp
@@ -36,6 +37,20 @@ class ResultsClient(Protocol):
 
     async def submit_batch(self, test_id: str, submissions: list[Submission]) -> BatchResult: ...
 
+    async def submit_results(self, test_id: str, submissions: list[Submission]) -> BatchResult:
+        """Peers' final results (`results[peerId]`); `Submission.metrics` holds the results body."""
+        ...
+
+    async def submit_topology(self, test_id: str, topology: Any) -> None: ...
+
+    async def set_metadata(self, test_id: str, metadata: dict[str, Any]) -> TestInfo:
+        """Merge keys into the test's metadata (until it finishes)."""
+        ...
+
+    async def server_time_ms(self) -> float:
+        """The results server's wall clock in ms."""
+        ...
+
     async def close(self) -> None: ...
 
 
@@ -53,9 +68,14 @@ class HttpResultsClient:
             self._session = aiohttp.ClientSession(timeout=self._timeout)
         return self._session
 
-    async def _call(self, method: str, path: str, body: Any = None) -> Any:
+    async def _call(self, method: str, path: str, body: Any = None, discard: bool = False) -> Any:
+        """One request; the JSON answer, or nothing with `discard` (the body is drained unparsed)."""
         try:
             async with self._http().request(method, self.base_url + path, json=body) as resp:
+                if resp.status < 400 and discard:
+                    async for _ in resp.content.iter_chunked(1 << 16):
+                        pass
+                    return None
                 answer = await resp.json(content_type=None)
                 if resp.status >= 400:
                     status = answer.get("status", "error") if isinstance(answer, dict) else "error"
@@ -73,7 +93,9 @@ class HttpResultsClient:
         return TestInfo.from_json(await self._call("PUT", f"/test/{test_id}/start"))
 
     async def finish_test(self, test_id: str) -> TestInfo:
-        return TestInfo.from_json(await self._call("PUT", f"/test/{test_id}/finish"))
+        # The answer is the whole test (as the original's): drained, not held in memory.
+        await self._call("PUT", f"/test/{test_id}/finish", discard=True)
+        return await self.get_test(test_id)
 
     async def get_test(self, test_id: str) -> TestInfo:
         return TestInfo.from_json(await self._call("GET", f"/test/{test_id}"))
@@ -90,12 +112,19 @@ class HttpResultsClient:
 
     async def submit_batch(self, test_id: str, submissions: list[Submission]) -> BatchResult:
         """One `PUT /test/{id}/peer/{peerId}/metrics` per datapoint, as the original clients did."""
+        return await self._put_each(submissions, lambda s: f"/test/{test_id}/peer/{s.peer_id}/metrics")
+
+    async def submit_results(self, test_id: str, submissions: list[Submission]) -> BatchResult:
+        """One `PUT /test/{id}/peer/{peerId}/results` per peer."""
+        return await self._put_each(submissions, lambda s: f"/test/{test_id}/peer/{s.peer_id}/results")
+
+    async def _put_each(self, submissions: list[Submission], path: Callable[[Submission], str]) -> BatchResult:
         gate = asyncio.Semaphore(HTTP_CONCURRENCY)
 
         async def put(submission: Submission) -> str | None:
             async with gate:
                 try:
-                    await self._call("PUT", f"/test/{test_id}/peer/{submission.peer_id}/metrics", submission.metrics)
+                    await self._call("PUT", path(submission), submission.metrics)
                     return None
                 except RequestError as exc:
                     return f"{submission.peer_id!r}: {exc}"
@@ -103,6 +132,15 @@ class HttpResultsClient:
         problems = await asyncio.gather(*(put(s) for s in submissions))
         rejected = [p for p in problems if p is not None]
         return BatchResult(len(submissions) - len(rejected), rejected)
+
+    async def submit_topology(self, test_id: str, topology: Any) -> None:
+        await self._call("PUT", f"/test/{test_id}/topology", topology)
+
+    async def set_metadata(self, test_id: str, metadata: dict[str, Any]) -> TestInfo:
+        return TestInfo.from_json(await self._call("PUT", f"/test/{test_id}/metadata", metadata))
+
+    async def server_time_ms(self) -> float:
+        return float((await self._call("GET", "/time"))["now"])
 
     async def close(self) -> None:
         if self._session is not None:

@@ -1,13 +1,15 @@
 """Incremental Parquet storage of one test's datapoints.
 
 Datapoints are buffered in memory and flushed as numbered, complete Parquet files ("parts") in
-`{id}.parts/`: each part is written to a temporary name and renamed, so a crash leaves only whole
-parts behind and loses at most what was buffered since the last flush. Finishing the test merges
-the parts into `{id}.parquet`. Reading streams part by part, so no test needs to fit in memory.
+`.peerperf/{id}.parts/`: each part is written to a temporary name and renamed, so a crash leaves
+only whole parts behind and loses at most what was buffered since the last flush. Finishing the
+test merges the parts into `{id}.parquet`. Reading streams part by part, so no test needs to fit in
+memory. Keys the schema does not declare are kept as one JSON text column, `extra`.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +18,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from peerperf.protocol.metrics import FIELDS, Kind
+from peerperf.protocol.metrics import FIELDS, Kind, unknown_metrics
 from peerperf.results.model import DataPoint
 
 _ARROW_TYPES = {
@@ -28,14 +30,24 @@ _ARROW_TYPES = {
     Kind.HISTOGRAM: pa.list_(pa.int64()),
     Kind.COUNTS: pa.map_(pa.string(), pa.int64()),
 }
-#: One column per metric, after the peer id and the server timestamp (ms).
+#: Column of the keys a client sent that `FIELDS` does not declare: a JSON object, null when none.
+EXTRA = "extra"
+#: One column per metric, after the peer id and the server timestamp (ms), then `extra`.
 SCHEMA = pa.schema(
     [pa.field("peerId", pa.string(), nullable=False), pa.field("timestamp", pa.int64(), nullable=False)]
     + [pa.field(f.name, _ARROW_TYPES[f.kind]) for f in FIELDS]
+    + [pa.field(EXTRA, pa.string())]
 )
+#: Schema metadata key of the test's metadata (JSON) in `{id}.parquet`.
+METADATA_KEY = b"peerperf.metadata"
 _METRIC_NAMES = [f.name for f in FIELDS]
 #: Map columns come back from Arrow as (key, value) pairs; JSON wants objects.
 _COUNTS_NAMES = frozenset(f.name for f in FIELDS if f.kind is Kind.COUNTS)
+#: Metrics stored as float64 whose integral values are given back as integers, as JSON writers do.
+_FLOAT_NAMES = frozenset(f.name for f in FIELDS if f.kind is Kind.NUMBER)
+_VECTOR_NAMES = frozenset(f.name for f in FIELDS if f.kind is Kind.VECTOR)
+#: Beyond this a float64 no longer holds every integer exactly.
+_EXACT_INTEGERS = 2**53
 
 
 def to_table(points: list[DataPoint]) -> pa.Table:
@@ -43,16 +55,33 @@ def to_table(points: list[DataPoint]) -> pa.Table:
     columns: dict[str, list[Any]] = {"peerId": [p.peer_id for p in points], "timestamp": [p.timestamp for p in points]}
     for name in _METRIC_NAMES:
         columns[name] = [p.metrics.get(name) for p in points]
+    extras = (unknown_metrics(p.metrics) for p in points)
+    columns[EXTRA] = [json.dumps(extra, separators=(",", ":")) if extra else None for extra in extras]
     return pa.Table.from_pydict(columns, schema=SCHEMA)
 
 
 def from_rows(rows: list[dict[str, Any]]) -> Iterator[DataPoint]:
-    """Arrow rows back to datapoints; null metrics are left out as they were never sent."""
+    """Arrow rows back to datapoints as they were sent: nulls left out, extras back, integers as integers."""
     for row in rows:
-        metrics = {name: row[name] for name in _METRIC_NAMES if row[name] is not None}
+        metrics = {name: _as_sent(name, row[name]) for name in _METRIC_NAMES if row[name] is not None}
         for name in _COUNTS_NAMES & metrics.keys():
             metrics[name] = dict(metrics[name])
+        if row.get(EXTRA):
+            metrics.update(json.loads(row[EXTRA]))
         yield DataPoint(row["peerId"], row["timestamp"], metrics)
+
+
+def _as_sent(name: str, value: Any) -> Any:
+    if name in _FLOAT_NAMES:
+        return _integral(value)
+    if name in _VECTOR_NAMES:
+        return [_integral(v) for v in value]
+    return value
+
+
+def _integral(value: float) -> float | int:
+    """`20.0` back as `20`: a JSON number has no separate integer type, and the original wrote `20`."""
+    return int(value) if value.is_integer() and abs(value) < _EXACT_INTEGERS else value
 
 
 class DatapointLog:
@@ -73,6 +102,9 @@ class DatapointLog:
         points, self.buffer = self.buffer, []
         return points
 
+    def write(self, points: list[DataPoint]) -> None:
+        self.write_part(points)
+
     def write_part(self, points: list[DataPoint]) -> Path | None:
         """Write `points` as the next complete part file; blocking, meant for a worker thread."""
         if not points:
@@ -85,19 +117,21 @@ class DatapointLog:
         os.replace(tmp, path)
         return path
 
-    def iter_stored(self, parts: list[Path] | None = None, batch_rows: int = 10_000) -> Iterator[list[DataPoint]]:
+    def iter_stored(self, parts: list[Path] | None = None, batch_rows: int = 5_000) -> Iterator[list[DataPoint]]:
         """Flushed datapoints (of `parts`, default all) in arrival order, a batch at a time (blocking I/O)."""
         for path in self.part_files() if parts is None else parts:
             for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_rows):
                 yield list(from_rows(batch.to_pylist()))
 
-    def merge_into(self, target: Path) -> int:
-        """Merge every part into one Parquet file at `target` (atomically); returns the row count."""
+    def merge_into(self, target: Path, metadata: dict[str, Any]) -> int:
+        """Merge every part into one Parquet file at `target` (atomically), the test's metadata in its
+        schema; returns the row count."""
         tmp = target.with_suffix(".parquet.tmp")
         rows = 0
-        with pq.ParquetWriter(tmp, SCHEMA, compression="zstd") as writer:
+        schema = SCHEMA.with_metadata({METADATA_KEY: json.dumps(metadata).encode()})
+        with pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
             for path in self.part_files():
-                table = pq.read_table(path, schema=SCHEMA)
+                table = pq.read_table(path, schema=SCHEMA).replace_schema_metadata(schema.metadata)
                 writer.write_table(table)
                 rows += table.num_rows
         os.replace(tmp, target)

@@ -12,7 +12,8 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from peerperf.httpserver import cors_middleware, json_errors_middleware, read_json_object
+from peerperf.errors import RequestError
+from peerperf.httpserver import read_json, read_json_object, service_app
 from peerperf.results.service import ResultsService
 
 SERVICE: web.AppKey[ResultsService] = web.AppKey("results", ResultsService)
@@ -20,8 +21,8 @@ routes = web.RouteTableDef()
 
 
 def create_app(service: ResultsService, run_flusher: bool = True) -> web.Application:
-    """The gateway app; with `run_flusher` it also owns the periodic Parquet flush."""
-    app = web.Application(middlewares=[cors_middleware, json_errors_middleware])
+    """The gateway app; with `run_flusher` it also owns the periodic flush of records to disk."""
+    app = service_app(service.settings.max_body_size)
     app[SERVICE] = service
     app.add_routes(routes)
     if run_flusher:
@@ -41,9 +42,25 @@ async def _optional_json(request: web.Request) -> dict[str, object]:
     return await read_json_object(request) if request.can_read_body else {}
 
 
+async def _stream_test(request: web.Request, test_id: str) -> web.StreamResponse:
+    """The whole test, streamed: memory stays flat however many datapoints it holds."""
+    response = web.StreamResponse(headers={"Content-Type": "application/json"})
+    await response.prepare(request)
+    async for chunk in request.app[SERVICE].stream_json(test_id):
+        await response.write(chunk.encode())
+    await response.write_eof()
+    return response
+
+
 @routes.get("/status")
 async def status(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
+
+
+@routes.get("/time")
+async def server_time(request: web.Request) -> web.Response:
+    """The server's wall clock (ms), so peers on other hosts can estimate their clock offset."""
+    return web.json_response({"now": request.app[SERVICE].server_time_ms()})
 
 
 @routes.post("/test")
@@ -65,24 +82,28 @@ async def start(request: web.Request) -> web.Response:
     return web.json_response((await request.app[SERVICE].start(request.match_info["test_id"])).to_json())
 
 
+@routes.put("/test/{test_id}/metadata")
+async def set_metadata(request: web.Request) -> web.Response:
+    body = await read_json_object(request)
+    info = await request.app[SERVICE].set_metadata(request.match_info["test_id"], body)
+    return web.json_response(info.to_json())
+
+
 @routes.put("/test/{test_id}/finish")
-async def finish(request: web.Request) -> web.Response:
-    return web.json_response((await request.app[SERVICE].finish(request.match_info["test_id"])).to_json())
+async def finish(request: web.Request) -> web.StreamResponse:
+    """Finish and answer the whole test, as the original did."""
+    test_id = request.match_info["test_id"]
+    await request.app[SERVICE].finish(test_id)
+    return await _stream_test(request, test_id)
 
 
 @routes.get("/test/{test_id}")
 async def get_test(request: web.Request) -> web.StreamResponse:
-    service = request.app[SERVICE]
     test_id = request.match_info["test_id"]
-    info = await service.get(test_id)
+    info = await request.app[SERVICE].get(test_id)
     if request.query.get("dataPoints") != "true":
         return web.json_response(info.to_json())
-    response = web.StreamResponse(headers={"Content-Type": "application/json"})
-    await response.prepare(request)
-    async for chunk in service.stream_json(test_id):
-        await response.write(chunk.encode())
-    await response.write_eof()
-    return response
+    return await _stream_test(request, test_id)
 
 
 @routes.put("/test/{test_id}/peer/{peer_id}/metrics")
@@ -90,3 +111,25 @@ async def put_metrics(request: web.Request) -> web.Response:
     body = await read_json_object(request)
     point = await request.app[SERVICE].submit(request.match_info["test_id"], request.match_info["peer_id"], body)
     return web.json_response(point.to_json())
+
+
+@routes.put("/test/{test_id}/peer/{peer_id}/results")
+async def put_results(request: web.Request) -> web.Response:
+    """A peer's final results, stored as `results[peerId] = {...body, timestamp}`."""
+    body = await read_json_object(request)
+    entry = await request.app[SERVICE].submit_results(
+        request.match_info["test_id"], request.match_info["peer_id"], body
+    )
+    return web.json_response(entry.to_json())
+
+
+@routes.put("/test/{test_id}/topology")
+async def put_topology(request: web.Request) -> web.Response:
+    """A topology snapshot (any JSON object or array, as express.json() accepted)."""
+    body = await read_json(request)
+    if not isinstance(body, dict | list):
+        raise RequestError(400, "bad-request", "body must be a JSON object or array")
+    test_id = request.match_info["test_id"]
+    await request.app[SERVICE].submit_topology(test_id, body)
+    info = await request.app[SERVICE].get(test_id)
+    return web.json_response({"id": info.id, "started": info.started})

@@ -1,9 +1,10 @@
-"""The test lifecycle and datapoint intake: one implementation behind the HTTP gateway and the Ray actor.
+"""The test lifecycle and intake: one implementation behind the HTTP gateway and the Ray actor.
 
-A test is created, started, fed datapoints while ongoing and finished. Every transition is saved
-to `{id}.state.json` at once, datapoints are appended to Parquet parts every flush interval, and
-finishing writes `{id}.parquet` and `{id}.json` (the original's schema). A restarted service picks
-a test up from its files, so a crash mid-test loses at most one flush interval.
+A test is created, started, fed datapoints, topology snapshots and peers' final results while
+ongoing, and finished. Every transition is saved to its state file at once; records are appended
+to working files every flush interval; finishing writes `{id}.json` (the original's schema),
+`{id}.parquet` and its topology/results siblings. A restarted service picks a test up from its
+files, so a crash mid-test loses at most one flush interval.
 """
 
 from __future__ import annotations
@@ -22,11 +23,13 @@ from pathlib import Path
 from typing import Any
 
 from peerperf.errors import ProtocolError, RequestError
-from peerperf.protocol.ids import is_valid_peer_id, is_valid_test_id
-from peerperf.protocol.metrics import validate_metrics
-from peerperf.results.datapoints import DatapointLog
-from peerperf.results.model import DataPoint, TestInfo, not_found
+from peerperf.protocol.ids import is_valid_peer_id
+from peerperf.protocol.metrics import unknown_metrics, validate_metrics
+from peerperf.results.document import results_json
+from peerperf.results.folder import ResultsFolder
+from peerperf.results.model import DataPoint, PeerResults, TestInfo, TopologyPoint, not_found
 from peerperf.results.settings import ResultsSettings
+from peerperf.results.working import Contents, WorkingFiles
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +40,7 @@ def now_ms() -> int:
 
 @dataclass(frozen=True)
 class Submission:
-    """One datapoint as submitted: the peer and its raw metrics body."""
+    """One datapoint (or one peer's final results) as submitted: the peer and its raw body."""
 
     peer_id: str
     metrics: Any
@@ -57,29 +60,21 @@ class ResultsService:
     def __init__(self, settings: ResultsSettings) -> None:
         self.settings = settings
         self.folder = Path(settings.location).expanduser()
-        self.folder.mkdir(parents=True, exist_ok=True)
+        self.files = ResultsFolder(self.folder)
         self._tests: dict[str, TestInfo] = {}
-        self._logs: dict[str, DatapointLog] = {}
+        self._working: dict[str, WorkingFiles] = {}
         self._started: dict[str, asyncio.Event] = {}
         self._locks: dict[str, asyncio.Lock] = {}
-
-    # ---- paths: every path is built from a validated id ---------------------------------------
-
-    def path(self, test_id: str, suffix: str) -> Path:
-        """`{folder}/{test_id}{suffix}`, refusing any id that could leave the folder."""
-        if not isinstance(test_id, str) or not is_valid_test_id(test_id):
-            shown = repr(test_id)[:80]
-            raise RequestError(400, "invalid-test-id", f"test ids are 1-128 letters, digits, '-' or '_'; got {shown}")
-        return self.folder / f"{test_id}{suffix}"
+        self._unknown_keys: dict[str, set[str]] = {}
 
     def _save_state(self, info: TestInfo) -> None:
-        path = self.path(info.id, ".state.json")
+        path = self.files.working(info.id, ".state.json")
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(info.to_json()))
         os.replace(tmp, path)
 
     def _load(self, test_id: str) -> TestInfo | None:
-        state, final = self.path(test_id, ".state.json"), self.path(test_id, ".json")
+        state, final = self.files.working(test_id, ".state.json"), self.files.result(test_id, ".json")
         try:
             if state.exists():
                 return TestInfo.from_json(json.loads(state.read_text()))
@@ -88,8 +83,6 @@ class ResultsService:
         except (ValueError, KeyError) as exc:
             raise RequestError(500, "test-unreadable", f"the files of test {test_id} are damaged: {exc}") from None
         return None
-
-    # ---- lifecycle ----------------------------------------------------------------------------
 
     async def get(self, test_id: str) -> TestInfo:
         """The test's state; 404 `test-not-found` when it exists neither in memory nor on disk."""
@@ -106,20 +99,23 @@ class ResultsService:
         event = self._started.setdefault(info.id, asyncio.Event())
         if info.started is not None:
             event.set()
-        if info.ongoing and info.id not in self._logs:
-            self._logs[info.id] = DatapointLog(self.path(info.id, ".parts"))
+        if info.ongoing and info.id not in self._working:
+            self._working[info.id] = WorkingFiles(self.files, info.id)
+
+    def _update(self, info: TestInfo) -> TestInfo:
+        self._save_state(info)
+        self._remember(info)
+        return info
 
     async def create(self, test_id: str | None = None, started: bool = False) -> TestInfo:
         """A new test (random id when none is given); 409 when the id is taken."""
         if test_id is None:
             alphabet = string.ascii_letters + string.digits
             test_id = f"{now_ms()}-{''.join(secrets.choice(alphabet) for _ in range(6))}"
-        self.path(test_id, "")
+        self.files.check(test_id)
         if test_id in self._tests or self._load(test_id) is not None:
             raise RequestError(409, "test-already-exists", f"a test with id {test_id!r} exists")
-        info = TestInfo(test_id, now_ms() if started else None)
-        self._save_state(info)
-        self._remember(info)
+        info = self._update(TestInfo(test_id, now_ms() if started else None))
         log.info("test %s created%s", test_id, " and started" if started else "")
         return info
 
@@ -129,11 +125,25 @@ class ResultsService:
         if info.finished is not None:
             raise RequestError(409, "test-already-finished", f"test {test_id} has finished and cannot restart")
         if info.started is None:
-            info = TestInfo(test_id, now_ms())
-            self._save_state(info)
-            self._remember(info)
+            async with self._lock(test_id):
+                info = self._update(TestInfo(test_id, now_ms(), None, self._tests[test_id].metadata))
             log.info("test %s started", test_id)
         return info
+
+    async def set_metadata(self, test_id: str, metadata: dict[str, Any]) -> TestInfo:
+        """Merge `metadata` into the test's (until it finishes: the files are written then)."""
+        await self.get(test_id)
+        if not isinstance(metadata, dict) or not all(isinstance(key, str) for key in metadata):
+            raise RequestError(400, "invalid-metadata", "metadata must be an object with text keys")
+        try:
+            json.dumps(metadata)
+        except (TypeError, ValueError) as exc:
+            raise RequestError(400, "invalid-metadata", f"metadata must be JSON: {exc}") from None
+        async with self._lock(test_id):
+            info = self._tests[test_id]
+            if info.finished is not None:
+                raise RequestError(409, "test-already-finished", f"test {test_id} has finished; its files are written")
+            return self._update(TestInfo(test_id, info.started, None, {**info.metadata, **metadata}))
 
     async def wait_started(self, test_id: str, timeout: float | None = None) -> TestInfo:
         """Return once the test has started (no polling); `TimeoutError` after `timeout` s."""
@@ -142,69 +152,115 @@ class ResultsService:
         return self._tests[test_id]
 
     async def finish(self, test_id: str) -> TestInfo:
-        """Finish an ongoing test and write `{id}.parquet` and `{id}.json`."""
-        info = await self.get(test_id)
+        """Finish an ongoing test and write its result files."""
+        await self.get(test_id)
         async with self._lock(test_id):
             info = self._tests[test_id]
             info.require_ongoing()
-            info = TestInfo(test_id, info.started, now_ms())
-            self._tests[test_id] = info  # refuse datapoints from here on
-            datapoints = self._logs.pop(test_id)
-            await asyncio.to_thread(self._write_finished, info, datapoints)
+            info = TestInfo(test_id, info.started, now_ms(), info.metadata)
+            self._tests[test_id] = info  # refuse records from here on
+            working = self._working.pop(test_id)
+            await asyncio.to_thread(self._write_finished, info, working)
             self._save_state(info)
-        log.info("test %s finished: %s", test_id, self.path(test_id, ".json"))
+        log.info("test %s finished: %s", test_id, self.files.result(test_id, ".json"))
         return info
 
-    def _write_finished(self, info: TestInfo, datapoints: DatapointLog) -> None:
-        datapoints.write_part(datapoints.take_buffer())
-        rows = datapoints.merge_into(self.path(info.id, ".parquet"))
-        final = self.path(info.id, ".json")
+    def _write_finished(self, info: TestInfo, working: WorkingFiles) -> None:
+        working.write_buffers()
+        rows = working.datapoints.merge_into(self.files.result(info.id, ".parquet"), info.metadata)
+        working.write_siblings(
+            self.files.result(info.id, ".topology.parquet"), self.files.result(info.id, ".results.parquet")
+        )
+        final = self.files.result(info.id, ".json")
         tmp = final.with_suffix(".json.tmp")
+        stored = working.stored()
         with tmp.open("w") as out:
-            for chunk in _results_json(info, datapoints.iter_stored()):
-                out.write(chunk)
+            out.writelines(results_json(info, stored.datapoints, stored.topology, stored.results))
         os.replace(tmp, final)
-        datapoints.remove_parts()
+        working.remove()
         log.info("test %s: %d datapoints written", info.id, rows)
 
-    # ---- datapoints ---------------------------------------------------------------------------
+    async def _ongoing(self, test_id: str) -> WorkingFiles:
+        info = await self.get(test_id)
+        info.require_ongoing()
+        return self._working[test_id]
 
     async def submit(self, test_id: str, peer_id: str, metrics: Any) -> DataPoint:
         """Store one datapoint of an ongoing test (the HTTP route); bad input is a 400."""
-        info = await self.get(test_id)
-        info.require_ongoing()
-        point = _datapoint(peer_id, metrics)
-        await self._append(test_id, [point])
+        working = await self._ongoing(test_id)
+        point = self._datapoint(test_id, peer_id, metrics)
+        await self._append(test_id, working, [point])
         return point
 
     async def submit_batch(self, test_id: str, submissions: list[Submission]) -> BatchResult:
         """Store a host's batch for one interval; refused entries are reported, not fatal."""
-        info = await self.get(test_id)
-        info.require_ongoing()
+        working = await self._ongoing(test_id)
         points, rejected = [], []
         for submission in submissions:
             try:
-                points.append(_datapoint(submission.peer_id, submission.metrics))
+                points.append(self._datapoint(test_id, submission.peer_id, submission.metrics))
             except RequestError as exc:
                 rejected.append(f"{submission.peer_id!r}: {exc}")
-        await self._append(test_id, points)
+        await self._append(test_id, working, points)
         return BatchResult(len(points), rejected)
 
-    async def _append(self, test_id: str, points: list[DataPoint]) -> None:
-        datapoints = self._logs[test_id]
-        datapoints.buffer.extend(points)
-        if len(datapoints.buffer) >= self.settings.flush_rows:
+    def _datapoint(self, test_id: str, peer_id: str, metrics: Any) -> DataPoint:
+        _check_peer_id(peer_id)
+        try:
+            point = DataPoint(peer_id, now_ms(), validate_metrics(metrics))
+        except ProtocolError as exc:
+            raise RequestError(400, "invalid-metrics", str(exc)) from None
+        seen = self._unknown_keys.setdefault(test_id, set())
+        new = set(unknown_metrics(point.metrics)) - seen
+        if new:
+            seen.update(new)
+            log.warning(
+                "test %s: peer %s sent metric keys peerperf does not know, kept: %s", test_id, peer_id, sorted(new)
+            )
+        return point
+
+    async def _append(self, test_id: str, working: WorkingFiles, points: list[DataPoint]) -> None:
+        working.datapoints.buffer.extend(points)
+        if len(working.datapoints.buffer) >= self.settings.flush_rows:
             await self.flush(test_id)
 
+    async def submit_topology(self, test_id: str, topology: Any) -> TopologyPoint:
+        """Store a topology snapshot of an ongoing test (`topologyDataPoints`)."""
+        working = await self._ongoing(test_id)
+        point = TopologyPoint(now_ms(), topology)
+        working.add_topology(point)
+        return point
+
+    async def submit_results(self, test_id: str, peer_id: str, body: Any) -> PeerResults:
+        """Store a peer's final results (`results[peerId]`; a later submission replaces it)."""
+        working = await self._ongoing(test_id)
+        entry = _peer_results(peer_id, body)
+        working.add_results(entry)
+        return entry
+
+    async def submit_results_batch(self, test_id: str, submissions: list[Submission]) -> BatchResult:
+        """Final results of a host's peers at once; refused entries are reported, not fatal."""
+        working = await self._ongoing(test_id)
+        accepted, rejected = 0, []
+        for submission in submissions:
+            try:
+                entry = _peer_results(submission.peer_id, submission.metrics)
+            except RequestError as exc:
+                rejected.append(f"{submission.peer_id!r}: {exc}")
+                continue
+            working.add_results(entry)
+            accepted += 1
+        return BatchResult(accepted, rejected)
+
     async def flush(self, test_id: str) -> None:
-        """Append the test's buffered datapoints to its Parquet parts."""
+        """Append what the test received since the last flush to its working files."""
         async with self._lock(test_id):
-            datapoints = self._logs.get(test_id)
-            if datapoints is not None and datapoints.buffer:
-                await asyncio.to_thread(datapoints.write_part, datapoints.take_buffer())
+            working = self._working.get(test_id)
+            if working is not None:
+                await working.flush()
 
     async def flush_all(self) -> None:
-        for test_id in list(self._logs):
+        for test_id in list(self._working):
             await self.flush(test_id)
 
     async def run_flusher(self) -> None:
@@ -215,56 +271,47 @@ class ResultsService:
                 try:
                     await self.flush_all()
                 except OSError:
-                    log.exception("flushing datapoints failed; they stay buffered")
+                    log.exception("flushing a test's records failed; they stay buffered for the next flush")
         finally:
             with contextlib.suppress(OSError):
                 await self.flush_all()
 
     async def stream_json(self, test_id: str) -> AsyncIterator[str]:
-        """The whole test with its datapoints as JSON text chunks, never all in memory."""
+        """The whole test as JSON text chunks, never all in memory."""
         info = await self.get(test_id)
-        final = self.path(test_id, ".json")
+        final = self.files.result(test_id, ".json")
         if info.finished is not None and final.exists():
             with final.open() as source:
                 while chunk := await asyncio.to_thread(source.read, 1 << 16):
                     yield chunk
             return
         async with self._lock(test_id):  # a consistent snapshot: no flush is half done
-            datapoints = self._logs.get(test_id)
-            parts = datapoints.part_files() if datapoints else []
-            pending = list(datapoints.buffer) if datapoints else []
-        stored = datapoints.iter_stored(parts) if datapoints else iter(())
-        chunks = _results_json(info, _chain(stored, pending))
-        while chunk := await asyncio.to_thread(next, chunks, ""):
-            yield chunk
+            working = self._working.get(test_id)
+            contents = working.snapshot() if working else Contents(iter(()), iter(()), iter(()))
+        chunks = results_json(info, contents.datapoints, contents.topology, contents.results)
+        while (text := await asyncio.to_thread(_next_chunk, chunks)) is not None:
+            yield text
+
+    def server_time_ms(self) -> float:
+        """This server's wall clock in ms, for clients estimating their clock offset."""
+        return time.time() * 1000
 
     def _lock(self, test_id: str) -> asyncio.Lock:
         return self._locks.setdefault(test_id, asyncio.Lock())
 
 
-def _datapoint(peer_id: str, metrics: Any) -> DataPoint:
+def _next_chunk(chunks: Iterator[str]) -> str | None:
+    """The next chunk (blocking: it may read Parquet), or None at the end (a chunk may be empty)."""
+    return next(chunks, None)
+
+
+def _check_peer_id(peer_id: str) -> None:
     if not isinstance(peer_id, str) or not is_valid_peer_id(peer_id):
         raise RequestError(400, "invalid-peer-id", f"invalid peer id {str(peer_id)[:80]!r}")
-    try:
-        return DataPoint(peer_id, now_ms(), validate_metrics(metrics))
-    except ProtocolError as exc:
-        raise RequestError(400, "invalid-metrics", str(exc)) from None
 
 
-def _chain(stored: Iterator[list[DataPoint]], pending: list[DataPoint]) -> Iterator[list[DataPoint]]:
-    yield from stored
-    yield pending
-
-
-def _results_json(info: TestInfo, batches: Iterator[list[DataPoint]]) -> Iterator[str]:
-    """The original's TestData JSON, `{id, started, finished, dataPoints, topologyDataPoints, results}`."""
-    head = json.dumps(info.to_json())[:-1]
-    yield head + ',"dataPoints":['
-    first = True
-    for batch in batches:
-        if not batch:
-            continue
-        text = ",".join(json.dumps(p.to_json(), separators=(",", ":")) for p in batch)
-        yield text if first else "," + text
-        first = False
-    yield '],"topologyDataPoints":[],"results":{}}'
+def _peer_results(peer_id: str, body: Any) -> PeerResults:
+    _check_peer_id(peer_id)
+    if not isinstance(body, dict):
+        raise RequestError(400, "invalid-results", "a peer's results must be a JSON object")
+    return PeerResults(peer_id, now_ms(), body)

@@ -21,3 +21,9 @@ class ResultsSettings:
         unit="s",
     )
     flush_rows: int = setting(5000, "flush early when this many datapoints are buffered", env="FLUSH_ROWS")
+    max_body_size: int = setting(
+        1024**2,
+        "larger request bodies are refused with 413 (the original's limit was 100 kB; a datapoint is about 2 kB)",
+        env="MAX_BODY_SIZE",
+        unit="bytes",
+    )

@@ -20,6 +20,8 @@ from peerperf.peer import Peer, PeerSettings
 from peerperf.peer.impairment_profile import PeerImpairment
 from peerperf.results.client import ResultsClient
 from peerperf.results.service import Submission
+from peerperf.sim.clock import HostClock
+from peerperf.sim.finalresults import final_results
 from peerperf.sim.hostload import HostLoad, LoadSample
 from peerperf.sim.payloads import comms_send_time
 from peerperf.sim.routines import load_routine
@@ -117,6 +119,7 @@ class PeerHost:
         self.datapoints = 0
         self.rejected: list[str] = []
         self._grid_start = 0.0
+        self._clock = HostClock()
         self._routine_errors_reported: dict[str, int] = {}
 
     async def setup(self) -> SetupReport:
@@ -139,11 +142,16 @@ class PeerHost:
             settings=self._settings,
             position=spec.position,
             on_message=on_message,
-            send_time=comms_send_time,
+            send_time=lambda payload, packet: comms_send_time(payload, packet, self._clock.offset_ms),
             impairment=spec.impairment,
         )
         sim = SimulatedPeer(
-            peer, routine, spec.routine, spec.room, start_offset(self._rng, self.config.max_start_offset)
+            peer,
+            routine,
+            spec.routine,
+            spec.room,
+            start_offset(self._rng, self.config.max_start_offset),
+            self._clock.reference_now_ms,
         )
         try:
             await peer.connect()
@@ -159,9 +167,11 @@ class PeerHost:
     async def run(self, results: ResultsClient, test_id: str, duration: float, start_timeout: float) -> int:
         """Wait for the start, run the routines for `duration` s, submit datapoints; returns how many."""
         info = await results.wait_started(test_id, start_timeout)
-        # Windows close on a grid from the test's start, the same on every host, so window n of one
-        # host spans what window n of every other host spans (delivery compares them).
-        self._grid_start = info.started / 1000 if info.started is not None else time.time()
+        await self._clock.update(results.server_time_ms)
+        # Windows close on a grid from the test's start (the results service's clock), the same on every
+        # host, so window n of one host spans what window n of every other host spans.
+        started = info.started + self._clock.offset_ms if info.started is not None else time.time() * 1000
+        self._grid_start = started / 1000
         for sim in self.sims:  # a fresh window at the start: setup traffic is not test traffic
             sim.peer.close_stats_window()
         self._load.sample()
@@ -184,7 +194,17 @@ class PeerHost:
             ended.set()  # not cancel(): a submission under way completes, so no window is lost
             await stats
         await self._submit(results, test_id, self._current_window())  # the last, partial window
+        await self._submit_final_results(results, test_id)
         return self.datapoints
+
+    async def _submit_final_results(self, results: ResultsClient, test_id: str) -> None:
+        batch = [Submission(sim.id, final_results(sim.peer)) for sim in self.sims]
+        try:
+            refused = (await results.submit_results(test_id, batch)).rejected
+        except PeerperfError as exc:
+            refused = [str(exc)]
+        if refused:
+            log.warning("host %s: final results refused: %s", self.config.host_id, refused[:3])
 
     def stop(self) -> None:
         """End `run` early (Ctrl-C): the current window is still submitted."""
@@ -234,6 +254,7 @@ class PeerHost:
             return
         self.datapoints += result.accepted
         self.rejected.extend(result.rejected)
+        await self._clock.update(results.server_time_ms)  # for the next window, after this one is in
 
     def _host_fields(self, window: int, lag: LagWindow, load: LoadSample) -> dict[str, Any]:
         """The host's own evidence, the same on each of its peers' datapoints of this window."""
@@ -252,6 +273,8 @@ class PeerHost:
             "machineLoad1": load.load1,
             "nodeId": self.config.node_id,
             "hostId": self.config.host_id,
+            "clockOffsetMs": self._clock.offset.offset_ms if self._clock.offset else None,
+            "clockErrorMs": self._clock.offset.error_ms if self._clock.offset else None,
         }
         return {key: value for key, value in fields.items() if value is not None}
 

@@ -27,7 +27,9 @@ def now_ms() -> float:
     return float(time.time() * 1000)
 
 
-def position_message(position: Sequence[float], rotation: Sequence[float] = IDENTITY_ROTATION) -> bytes:
+def position_message(
+    position: Sequence[float], rotation: Sequence[float] = IDENTITY_ROTATION, sent_at: float | None = None
+) -> bytes:
     x, y, z = [*position, 0.0, 0.0, 0.0][:3]
     data = PositionData(
         position_x=x,
@@ -38,32 +40,33 @@ def position_message(position: Sequence[float], rotation: Sequence[float] = IDEN
         rotation_z=rotation[2],
         rotation_w=rotation[3],
     )
-    return CommsMessage(time=now_ms(), position_data=data).SerializeToString()
+    return CommsMessage(time=now_ms() if sent_at is None else sent_at, position_data=data).SerializeToString()
 
 
-def profile_message(user_id: str, profile_version: str = "1") -> bytes:
+def profile_message(user_id: str, profile_version: str = "1", sent_at: float | None = None) -> bytes:
     data = ProfileData(profile_version=profile_version, user_id=user_id)
-    return CommsMessage(time=now_ms(), profile_data=data).SerializeToString()
+    return CommsMessage(time=now_ms() if sent_at is None else sent_at, profile_data=data).SerializeToString()
 
 
-def chat_message(text: str | None = None) -> bytes:
+def chat_message(text: str | None = None, sent_at: float | None = None) -> bytes:
     if text is None:
         alphabet = string.ascii_letters + string.digits
         text = "".join(secrets.choice(alphabet) for _ in range(CHAT_TEXT_LENGTH))
     data = ChatData(message_id=str(uuid.uuid4()), text=text)
-    return CommsMessage(time=now_ms(), chat_data=data).SerializeToString()
+    return CommsMessage(time=now_ms() if sent_at is None else sent_at, chat_data=data).SerializeToString()
 
 
-def comms_send_time(payload: Payload, packet: Packet) -> float:
-    """When an app message was sent (wall-clock ms): the CommsMessage's `time`, finer than the packet's
-    whole-ms timestamp; payloads of other shapes fall back to the packet's timestamp."""
+def comms_send_time(payload: Payload, packet: Packet, offset_ms: float = 0.0) -> float:
+    """When an app message was sent, on this host's wall clock (ms): the CommsMessage's `time` (finer
+    than the packet's whole-ms timestamp), stamped on the reference clock, plus this host's `offset_ms`
+    to it; payloads of other shapes fall back to the packet's timestamp, as the sender's clock read it."""
     if isinstance(payload, bytes):
         try:
             message = CommsMessage.FromString(payload)
         except DecodeError:
             return float(packet.timestamp)
         if message.HasField("time"):
-            return message.time
+            return message.time + offset_ms
     return float(packet.timestamp)
 
 

@@ -12,7 +12,7 @@ from peerperf.protocol.messagetypes import reliable as reliable_type
 from peerperf.protocol.messagetypes import unreliable
 from peerperf.protocol.packets import Packet, Payload
 from peerperf.sim.api import Position, Routine
-from peerperf.sim.payloads import chat_message, decoded_position, position_message, profile_message
+from peerperf.sim.payloads import chat_message, decoded_position, now_ms, position_message, profile_message
 from peerperf.sim.periodic import Every
 
 log = logging.getLogger(__name__)
@@ -25,13 +25,23 @@ CHAT = reliable_type("chat")
 class SimulatedPeer:
     """Implements `RoutinePeer` for one peer; the host's tick loop calls `tick`."""
 
-    def __init__(self, peer: Peer, routine: Routine, routine_name: str, room: str, start_offset: float) -> None:
+    def __init__(
+        self,
+        peer: Peer,
+        routine: Routine,
+        routine_name: str,
+        room: str,
+        start_offset: float,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
         self._peer = peer
         self._routine = routine
         self.routine_name = routine_name
         self.room = room
         self.state: dict[str, Any] = {}
         self.start_offset = start_offset
+        #: Now in ms on the run's reference clock, stamped on app messages (see `peerperf.sim.clock`).
+        self._clock = clock or now_ms
         self.started_at: float | None = None
         self.routine_errors = 0
         self._timers: dict[str, Every] = {}
@@ -60,13 +70,13 @@ class SimulatedPeer:
         return self._peer.connected_ids()
 
     def send_position(self) -> None:
-        self._peer.send_message(self.room, position_message(self.position), POSITION)
+        self._peer.send_message(self.room, position_message(self.position, sent_at=self._clock()), POSITION)
 
     def send_profile(self) -> None:
-        self._peer.send_message(self.room, profile_message(self.id), PROFILE)
+        self._peer.send_message(self.room, profile_message(self.id, sent_at=self._clock()), PROFILE)
 
     def send_chat(self, text: str | None = None) -> None:
-        self._peer.send_message(self.room, chat_message(text), CHAT)
+        self._peer.send_message(self.room, chat_message(text, sent_at=self._clock()), CHAT)
 
     def send(self, payload: Payload, *, subtype: str, reliable: bool, room: str | None = None) -> None:
         message_type = reliable_type(subtype) if reliable else unreliable(subtype)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ import pytest
 import ray
 
 from peerperf.cluster.results_actor import spawn_results_actor
+from peerperf.cluster.services import ActorResultsClient
 from peerperf.results import ResultsSettings, Submission
 from tests.results.conftest import metrics_body
 
@@ -67,7 +69,29 @@ async def test_batch_reports_bad_entries_and_keeps_good_ones(actor: Any) -> None
         "mixed", [Submission("good", metrics_body()), Submission("bad id!", metrics_body()), Submission("p", {"x": 1})]
     )
     assert result.accepted == 1 and len(result.rejected) == 2
-    assert "invalid peer id" in result.rejected[0] and "unknown key 'x'" in result.rejected[1]
+    assert "invalid peer id" in result.rejected[0] and "missing key 'position'" in result.rejected[1]
+
+
+async def test_the_actor_client_covers_results_topology_metadata_and_the_clock(actor: Any, tmp_path: Path) -> None:
+    client = ActorResultsClient(actor)
+    await actor.start.remote()
+    before = time.time() * 1000
+    assert before <= await client.server_time_ms() <= time.time() * 1000
+    await client.create_test("full")
+    info = await client.set_metadata("full", {"peers": 2})
+    assert info.metadata == {"peers": 2}
+    await client.start_test("full")
+    await client.set_metadata("full", {"routine": "idle"})
+    await client.submit_batch("full", [Submission("a", metrics_body(1))])
+    await client.submit_topology("full", [{"id": "a", "connectedPeerIds": []}])
+    result = await client.submit_results("full", [Submission("a", {"sentTotal": 1}), Submission("bad id!", {})])
+    assert result.accepted == 1 and "invalid peer id" in result.rejected[0]
+    assert (await client.get_test("full")).metadata == {"peers": 2, "routine": "idle"}
+    await client.finish_test("full")
+    document = json.loads((tmp_path / "full.json").read_text())
+    assert document["metadata"] == {"peers": 2, "routine": "idle"}
+    assert document["topologyDataPoints"][0]["topology"] == [{"id": "a", "connectedPeerIds": []}]
+    assert document["results"]["a"]["sentTotal"] == 1
 
 
 async def test_actor_errors_reach_the_caller(actor: Any) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from peerperf.errors import ProtocolError
-from peerperf.protocol.metrics import FIELDS, validate_metrics
+from peerperf.protocol.metrics import FIELDS, unknown_metrics, validate_metrics
 
 
 def test_original_keys_in_the_original_order() -> None:
@@ -37,10 +37,18 @@ def test_every_problem_is_named_at_once() -> None:
     with pytest.raises(ProtocolError) as err:
         validate_metrics({"sent": float("nan"), "bogus": 1, "room": 3})
     message = str(err.value)
+    assert "bogus" not in message  # unknown keys are kept, never a problem
     for part in [
-        "unknown key 'bogus'",
         "missing key 'position'",
         "sent: expected a finite number",
         "room: expected text",
     ]:
         assert part in message
+
+
+def test_unknown_keys_are_kept_verbatim_after_the_known_ones() -> None:
+    out = validate_metrics({"newKey": 20, "position": [1, 2, 3], "nested": {"a": [1.5]}, "sent": 20})
+    assert out["newKey"] == 20 and isinstance(out["newKey"], int) and out["nested"] == {"a": [1.5]}
+    assert list(out)[-2:] == ["newKey", "nested"]
+    assert out["sent"] == 20 and isinstance(out["sent"], int)  # integers keep their type
+    assert unknown_metrics(out) == {"newKey": 20, "nested": {"a": [1.5]}}

@@ -57,8 +57,13 @@ async def test_kill_mid_test_then_restart_and_finish(tmp_path: Path, http: aioht
         for n in range(40):
             await http.put(f"{base}/test/crashy/peer/p{n % 4}/metrics", json=metrics_body(n))
         deadline = time.monotonic() + DEADLINE  # bounded wait for the periodic flush to cover them
-        while stored_rows(tmp_path / "crashy.parts") < 40:
+        while stored_rows(tmp_path / ".peerperf" / "crashy.parts") < 40:
             assert time.monotonic() < deadline, "40 acknowledged datapoints were never flushed"
+            await asyncio.sleep(0.05)
+        await http.put(f"{base}/test/crashy/topology", json=[{"id": "p0", "connectedPeerIds": ["p1"]}])
+        await http.put(f"{base}/test/crashy/peer/p0/results", json={"sentTotal": 39})
+        while not (tmp_path / ".peerperf" / "crashy.results.jsonl").exists():
+            assert time.monotonic() < deadline, "acknowledged results were never flushed"
             await asyncio.sleep(0.05)
         for n in range(40, 45):  # acknowledged, perhaps not flushed: these may be lost
             await http.put(f"{base}/test/crashy/peer/p0/metrics", json=metrics_body(n))
@@ -66,7 +71,8 @@ async def test_kill_mid_test_then_restart_and_finish(tmp_path: Path, http: aioht
         proc.send_signal(signal.SIGKILL)
         await proc.wait()
 
-    survived = pd.concat(pd.read_parquet(p) for p in sorted((tmp_path / "crashy.parts").glob("*.parquet")))
+    parts = tmp_path / ".peerperf" / "crashy.parts"
+    survived = pd.concat(pd.read_parquet(p) for p in sorted(parts.glob("*.parquet")))
     assert 40 <= len(survived) <= 45
     assert survived["sentTotal"].tolist() == list(range(len(survived)))  # nothing torn, order kept
 
@@ -83,6 +89,8 @@ async def test_kill_mid_test_then_restart_and_finish(tmp_path: Path, http: aioht
         proc.send_signal(signal.SIGTERM)
         await proc.wait()
     totals = [p["metrics"]["sentTotal"] for p in final["dataPoints"]]
+    assert final["topologyDataPoints"][0]["topology"] == [{"id": "p0", "connectedPeerIds": ["p1"]}]
+    assert final["results"]["p0"]["sentTotal"] == 39
     assert totals == [*range(len(survived)), 99]
     frame = pd.read_parquet(tmp_path / "crashy.parquet")
     assert frame["sentTotal"].tolist() == totals and frame["peerId"].iloc[-1] == "late"

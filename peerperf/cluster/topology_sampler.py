@@ -1,0 +1,55 @@
+"""Samples the lighthouse's view of the mesh during a run and stores it with the test.
+
+Every interval, each layer's `GET /layers/{layer}/topology` (every peer with its
+`connectedPeerIds`, as peers report them in heartbeats) becomes one `topologyDataPoints` entry,
+so the analysis can draw the mesh over time. One entry per layer keeps each body small (the
+original's server refused bodies over 100 kB).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from urllib.parse import quote
+
+import aiohttp
+
+from peerperf.errors import PeerperfError
+from peerperf.results.client import ResultsClient
+
+log = logging.getLogger(__name__)
+
+
+class TopologySampler:
+    """Copies the lighthouse's topology of `layers` into test `test_id` every `interval` s."""
+
+    def __init__(
+        self, lighthouse_url: str, layers: list[str], results: ResultsClient, test_id: str, interval: float
+    ) -> None:
+        self.lighthouse_url = lighthouse_url.rstrip("/")
+        self.layers = layers
+        self.results = results
+        self.test_id = test_id
+        self.interval = interval
+        self.samples = 0
+
+    async def run(self) -> None:
+        """Wait for the test to start, then sample until cancelled; failures are logged, not fatal."""
+        await self.results.wait_started(self.test_id)
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=max(self.interval, 5.0))) as http:
+            while True:
+                for layer in self.layers:
+                    try:
+                        await self._sample(http, layer)
+                    except (aiohttp.ClientError, OSError, TimeoutError, ValueError, PeerperfError) as exc:
+                        log.warning("topology of layer %s not sampled: %s", layer, exc)
+                await asyncio.sleep(self.interval)
+
+    async def _sample(self, http: aiohttp.ClientSession, layer: str) -> None:
+        async with http.get(f"{self.lighthouse_url}/layers/{quote(layer, safe='')}/topology") as resp:
+            if resp.status == 404:
+                return  # no peer in the layer (yet)
+            resp.raise_for_status()
+            topology = await resp.json()
+        await self.results.submit_topology(self.test_id, topology)
+        self.samples += 1

@@ -1,0 +1,119 @@
+"""The working files of one ongoing test, in the results folder's hidden `.peerperf/`.
+
+Datapoints go to Parquet parts, topology snapshots and peers' final results to JSON-lines logs.
+Each keeps what arrived since the last flush in memory; a flush appends it in a worker thread.
+Readers take a snapshot (on the event loop, under the test's lock) that later appends never change.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+from peerperf.results.datapoints import DatapointLog
+from peerperf.results.folder import ResultsFolder
+from peerperf.results.model import DataPoint, PeerResults, TopologyPoint
+from peerperf.results.records import RecordLog
+from peerperf.results.sidecars import write_results, write_topology
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Contents:
+    """A test's records for one read, each produced lazily (datapoints a batch at a time)."""
+
+    datapoints: Iterator[list[DataPoint]]
+    topology: Iterator[TopologyPoint]
+    results: Iterator[PeerResults]
+
+
+class WorkingFiles:
+    """Datapoints, topology snapshots and final results of an ongoing test."""
+
+    def __init__(self, files: ResultsFolder, test_id: str) -> None:
+        self.datapoints = DatapointLog(files.working(test_id, ".parts"))
+        self.topology = RecordLog(files.working(test_id, ".topology.jsonl"))
+        self.results = RecordLog(files.working(test_id, ".results.jsonl"))
+
+    def add_topology(self, point: TopologyPoint) -> None:
+        self.topology.buffer.append(point.to_json())
+
+    def add_results(self, entry: PeerResults) -> None:
+        self.results.buffer.append({"peerId": entry.peer_id, "timestamp": entry.timestamp, "body": entry.body})
+
+    async def flush(self) -> None:
+        """Append what arrived since the last flush, in worker threads; on a disk error what was not
+        written goes back in front of its buffer, so the next flush retries it in order."""
+        await _flush(self.datapoints)
+        await _flush(self.topology)
+        await _flush(self.results)
+
+    def write_buffers(self) -> None:
+        """Append everything buffered (blocking: for the worker thread that finishes the test)."""
+        self.datapoints.write(self.datapoints.take_buffer())
+        self.topology.write(self.topology.take_buffer())
+        self.results.write(self.results.take_buffer())
+
+    def snapshot(self) -> Contents:
+        """Everything received so far, as it is now: flushed files up to their current end, plus buffers."""
+        parts, pending = self.datapoints.part_files(), list(self.datapoints.buffer)
+        topology_end, topology_pending = self.topology.stored_size(), list(self.topology.buffer)
+        results_end, results_pending = self.results.stored_size(), list(self.results.buffer)
+        return Contents(
+            itertools.chain(self.datapoints.iter_stored(parts), [pending]),
+            _topology(itertools.chain(self.topology.iter_stored(topology_end), topology_pending)),
+            _results(itertools.chain(self.results.iter_stored(results_end), results_pending)),
+        )
+
+    def stored(self) -> Contents:
+        """Everything flushed (blocking reads of the results log)."""
+        return Contents(
+            self.datapoints.iter_stored(), _topology(self.topology.iter_stored()), _results(self.results.iter_stored())
+        )
+
+    def write_siblings(self, topology_path: Path, results_path: Path) -> None:
+        """The flushed topology and results as their Parquet files (blocking)."""
+        write_topology(topology_path, _topology(self.topology.iter_stored()))
+        write_results(results_path, _results(self.results.iter_stored()))
+
+    def remove(self) -> None:
+        self.datapoints.remove_parts()
+        self.topology.remove()
+        self.results.remove()
+
+
+class _Buffered(Protocol[T]):
+    buffer: list[T]
+
+    def take_buffer(self) -> list[T]: ...
+
+    def write(self, records: list[T]) -> None: ...
+
+
+async def _flush(log: _Buffered[T]) -> None:
+    records = log.take_buffer()
+    if not records:
+        return
+    try:
+        await asyncio.to_thread(log.write, records)
+    except OSError:
+        log.buffer[:0] = records
+        raise
+
+
+def _topology(records: Iterator[dict[str, Any]]) -> Iterator[TopologyPoint]:
+    for record in records:
+        yield TopologyPoint(record["timestamp"], record["topology"])
+
+
+def _results(records: Iterator[dict[str, Any]]) -> Iterator[PeerResults]:
+    """Each peer's latest results, in the order peers first reported (read when first iterated)."""
+    latest: dict[str, PeerResults] = {}
+    for record in records:
+        latest[record["peerId"]] = PeerResults(record["peerId"], record["timestamp"], record["body"])
+    yield from latest.values()

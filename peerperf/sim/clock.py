@@ -1,0 +1,73 @@
+"""The host's clock against the results service's: one timebase for latency across machines.
+
+Latency is receive time minus send time, read on two machines' clocks. Each host estimates its
+offset to the results service (the run's reference clock) from round trips, keeping the one with
+the shortest round trip (its error is at most half that), and re-measures every window. Our peers
+stamp app messages in the reference timebase and read them back in it, so a latency measured
+between hosts is corrected for their clocks; the offset and its error go beside every datapoint.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from peerperf.errors import PeerperfError
+
+log = logging.getLogger(__name__)
+
+#: Round trips per measurement; the shortest one wins.
+PROBES = 5
+
+
+@dataclass(frozen=True)
+class ClockOffset:
+    #: This host's wall clock minus the reference clock, ms.
+    offset_ms: float
+    #: Half the best round trip: the offset is right within this, ms.
+    error_ms: float
+
+
+async def measure(
+    reference_ms: Callable[[], Awaitable[float]], probes: int = PROBES, local_ms: Callable[[], float] | None = None
+) -> ClockOffset:
+    """Estimate the offset from `probes` round trips to `reference_ms` (NTP's minimum-delay rule)."""
+    now = local_ms or (lambda: time.time() * 1000)
+    best: ClockOffset | None = None
+    for _ in range(probes):
+        sent = now()
+        reference = await reference_ms()
+        received = now()
+        estimate = ClockOffset((sent + received) / 2 - reference, (received - sent) / 2)
+        if best is None or estimate.error_ms < best.error_ms:
+            best = estimate
+    assert best is not None, "probes must be at least 1"
+    return best
+
+
+class HostClock:
+    """The host's current offset to the reference clock (zero until measured, or when it cannot be)."""
+
+    def __init__(self) -> None:
+        self.offset: ClockOffset | None = None
+        self._unavailable = False
+
+    @property
+    def offset_ms(self) -> float:
+        return self.offset.offset_ms if self.offset is not None else 0.0
+
+    def reference_now_ms(self) -> float:
+        """Now, on the reference clock."""
+        return time.time() * 1000 - self.offset_ms
+
+    async def update(self, reference_ms: Callable[[], Awaitable[float]]) -> None:
+        """Measure again; a results server without a clock route leaves the offset unknown, said once."""
+        if self._unavailable:
+            return
+        try:
+            self.offset = await measure(reference_ms)
+        except PeerperfError as exc:
+            log.warning("cannot read the results service's clock (%s): latency across hosts is uncorrected", exc)
+            self._unavailable = True

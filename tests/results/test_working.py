@@ -1,0 +1,30 @@
+"""A flush that hits a disk error keeps its records buffered, in order, for the next flush."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from peerperf.results import ResultsService, ResultsSettings
+from tests.results.conftest import metrics_body
+
+
+async def test_a_failed_flush_loses_nothing(tmp_path: Path) -> None:
+    service = ResultsService(ResultsSettings(location=str(tmp_path)))
+    await service.create("t", started=True)
+    await service.submit("t", "p", metrics_body(1))
+    await service.submit_topology("t", {"n": 1})
+    blocker = tmp_path / ".peerperf" / "t.parts"
+    blocker.write_text("not a folder")  # the parts folder cannot be created: an OSError on flush
+    with pytest.raises(OSError):
+        await service.flush("t")
+    await service.submit("t", "p", metrics_body(2))
+    blocker.unlink()
+    await service.flush("t")
+    await service.finish("t")
+    document = "".join([chunk async for chunk in service.stream_json("t")])
+    finished = json.loads(document)
+    assert [p["metrics"]["sentTotal"] for p in finished["dataPoints"]] == [1, 2]
+    assert [p["topology"] for p in finished["topologyDataPoints"]] == [{"n": 1}]
