@@ -45,7 +45,8 @@ class RunView:
 
     def outcome(self, outcome: RunOutcome, summary: Summary | None) -> None:
         if summary is not None:
-            title = f"test {outcome.test_id}: {summary['peers']} peers, {summary['datapoints']} datapoints"
+            peers, datapoints = summary.get("peers", 0), summary.get("datapoints", 0)
+            title = f"test {outcome.test_id}: {peers} peers, {datapoints} datapoints"
             print_summary(self.console, summary, title)
         for label, path in (("JSON", outcome.json_path), ("Parquet", outcome.parquet_path)):
             if path is not None:
