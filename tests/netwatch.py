@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 
 def _sockets() -> set[str]:
-    out = subprocess.run(["ss", "-tanuH"], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(["ss", "-tanupH"], capture_output=True, text=True, check=True).stdout
     found = set()
     for line in out.splitlines():
         parts = line.split()
@@ -25,7 +25,8 @@ def _sockets() -> set[str]:
         unconnected = peer.endswith(":*")  # listeners and unconnected UDP: only where they bind matters
         if _is_loopback(local) and (unconnected or _is_loopback(peer)):
             continue
-        found.add(f"{parts[0]} {local} -> {peer}")
+        owner = " ".join(parts[6:])  # users:(("name",pid=N,fd=M)): who to blame
+        found.add(f"{parts[0]} {local} -> {peer} {owner}".rstrip())
     return found
 
 
