@@ -24,8 +24,9 @@ from importlib.metadata import version
 from struct import pack
 from typing import Any, cast
 
+from aiortc import RTCDataChannel
 from aiortc import rtcsctptransport as stock
-from aiortc.rtcsctptransport import DataChunk, RTCSctpTransport, SackChunk
+from aiortc.rtcsctptransport import Chunk, DataChunk, ForwardTsnChunk, RTCSctpTransport, SackChunk
 
 log = logging.getLogger(__name__)
 
@@ -105,8 +106,8 @@ class TunedSctpTransport(RTCSctpTransport):
 
     _sack_delay: float
     _cork_depth: int
-    _corked_data: list[Any]
-    _corked_sack: Any
+    _corked_data: list[DataChunk]
+    _corked_sack: SackChunk | None
     _packet_has_data: bool
     _gap_before_packet: bool
     _forward_tsn_seen: bool
@@ -116,6 +117,7 @@ class TunedSctpTransport(RTCSctpTransport):
     _tasks: set[asyncio.Task[None]]
 
     def _adopt(self, sack_delay: float) -> None:
+        """Add the state a stock transport lacks (`tune` swaps the class of an existing transport)."""
         self._sack_delay = sack_delay
         self._cork_depth = 0
         self._corked_data = []
@@ -141,7 +143,7 @@ class TunedSctpTransport(RTCSctpTransport):
         self._packet_has_data = True
         await super()._receive_data_chunk(chunk)
 
-    async def _receive_forward_tsn_chunk(self, chunk: Any) -> None:
+    async def _receive_forward_tsn_chunk(self, chunk: ForwardTsnChunk) -> None:
         self._forward_tsn_seen = True
         await super()._receive_forward_tsn_chunk(chunk)
 
@@ -174,7 +176,7 @@ class TunedSctpTransport(RTCSctpTransport):
         if self._sack_needed:
             self._spawn(self._acknowledge())
 
-    async def _send_chunk(self, chunk: Any) -> None:
+    async def _send_chunk(self, chunk: Chunk) -> None:
         if self._cork_depth and isinstance(chunk, DataChunk):
             self._corked_data.append(chunk)
         elif self._cork_depth and isinstance(chunk, SackChunk):
@@ -197,7 +199,7 @@ class TunedSctpTransport(RTCSctpTransport):
         finally:
             await self._uncork()
 
-    def _data_channel_send(self, channel: Any, data: bytes | str) -> None:
+    def _data_channel_send(self, channel: RTCDataChannel, data: bytes | str) -> None:
         """Queue one message; the queue is flushed once, by one Task, on the next turn of the event loop."""
         pp_id, user_data = _payload(data)
         if self._remote_max_message_size and len(user_data) > self._remote_max_message_size:
@@ -215,7 +217,7 @@ class TunedSctpTransport(RTCSctpTransport):
         self._flush_scheduled = False
         await self._data_channel_flush()
 
-    def _set_state(self, state: Any) -> None:
+    def _set_state(self, state: RTCSctpTransport.State) -> None:
         super()._set_state(state)
         if state == self.State.CLOSED and self._sack_timer is not None:
             self._sack_timer.cancel()

@@ -9,7 +9,10 @@ import pytest
 from aiortc.rtcsctptransport import SCTP_MAX_PACKET_LENGTH, DataChunk, RTCSctpTransport, SackChunk, parse_packet
 
 from peerperf.peer import sctp_tuning
+from peerperf.peer.connection import PeerConnection
+from peerperf.peer.ice import rtc_configuration, use_host_addresses
 from peerperf.peer.sctp_tuning import TunedSctpTransport, drifted_internals, tune
+from peerperf.peer.settings import PeerSettings
 from tests.peer.aiortc_pairs import close_pair, connect_pair, exchange, poll
 
 PAIRS = [(True, False), (False, True), (True, True)]
@@ -112,6 +115,23 @@ async def test_a_duplicate_is_acknowledged_at_once() -> None:
         await close_pair(a, b)
 
 
+async def test_a_gap_is_acknowledged_at_once_and_then_filled() -> None:
+    a, b = await connect_pair(False, True, sack_delay=30.0)
+    try:
+        a.wire.loss = 1.0
+        a.channel.send(b"lost once")
+        await poll(lambda: a.wire.dropped == 1, "the first DATA packet is dropped")
+        a.wire.loss = 0.0
+        a.channel.send(b"after the gap")
+        await poll(lambda: b.wire.sacks() == 1, "the gap is reported")
+        (sack,) = parse_packet(b.wire.sent[0])[3]
+        assert isinstance(sack, SackChunk) and sack.gaps == [(2, 2)]
+        await poll(lambda: len(b.received) == 2, "the retransmission fills the gap", timeout=30)
+        assert b.received == [b"lost once", b"after the gap"]
+    finally:
+        await close_pair(a, b)
+
+
 async def test_a_pending_sack_rides_in_the_next_data_packet() -> None:
     a, b = await connect_pair(False, True, sack_delay=30.0)
     try:
@@ -146,3 +166,23 @@ async def test_one_flush_per_loop_turn() -> None:
         await asyncio.sleep(0)
     finally:
         await close_pair(a, b)
+
+
+@pytest.mark.parametrize("tuning", [True, False], ids=["tuned", "stock"])
+async def test_the_peer_library_follows_the_setting_on_both_ends(tuning: bool) -> None:
+    use_host_addresses(("127.0.0.1",))
+    configuration = rtc_configuration(PeerSettings(sctp_tuning=tuning))
+    got: list[bytes] = []
+    offerer = PeerConnection("b", "s", True, configuration, lambda _src, data: got.append(data), lambda _c: None)
+    answerer = PeerConnection("a", "s", False, configuration, lambda _src, data: got.append(data), lambda _c: None)
+    try:
+        await offerer.accept_answer(await answerer.answer(await offerer.offer()))
+        await asyncio.wait_for(asyncio.gather(offerer.opened.wait(), answerer.opened.wait()), 20)
+        assert isinstance(offerer.pc.sctp, TunedSctpTransport) is tuning
+        assert isinstance(answerer.pc.sctp, TunedSctpTransport) is tuning
+        assert offerer.send(b"to answerer") and answerer.send(b"to offerer")
+        await poll(lambda: len(got) == 2, "a message each way")
+        assert sorted(got) == [b"to answerer", b"to offerer"]
+    finally:
+        await offerer.close()
+        await answerer.close()
