@@ -13,10 +13,12 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
+import peerperf  # noqa: F401  (before ray: loopback-only Ray)
+
+# isort: split
 import ray
 from idle_actor import IdleActor
 
-import peerperf  # noqa: F401  (before ray: loopback-only Ray)
 from peerperf.cluster.peerhost_actor import PeerHostWorker
 from peerperf.cluster.runtime import init_local_ray
 from peerperf.httpserver import serving
