@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiortc import RTCConfiguration, RTCDataChannel, RTCPeerConnection
-from aiortc.rtcsctptransport import DataChunk, RTCSctpTransport, SackChunk, parse_packet
+from aiortc.rtcsctptransport import ForwardTsnChunk, RTCSctpTransport, SackChunk, parse_packet
 
 from peerperf.peer.ice import use_host_addresses
 from peerperf.peer.sctp_tuning import tune
@@ -25,12 +25,18 @@ class Wire:
     dropped: int = 0
     loss: float = 0.0
     rng: random.Random = field(default_factory=lambda: random.Random(11))
+    _kinds: list[list[type]] = field(default_factory=list)
 
-    def data_packets(self) -> int:
-        return sum(1 for p in self.sent if any(isinstance(c, DataChunk) for c in parse_packet(p)[3]))
+    def kinds(self) -> list[list[type]]:
+        """The chunk types of every packet sent so far (parsed once each)."""
+        self._kinds += [[type(c) for c in parse_packet(p)[3]] for p in self.sent[len(self._kinds) :]]
+        return self._kinds
+
+    def forward_tsns(self) -> int:
+        return sum(kinds.count(ForwardTsnChunk) for kinds in self.kinds())
 
     def sacks(self) -> int:
-        return sum(1 for p in self.sent for c in parse_packet(p)[3] if isinstance(c, SackChunk))
+        return sum(kinds.count(SackChunk) for kinds in self.kinds())
 
 
 @dataclass
@@ -66,13 +72,16 @@ def _tap(pc: RTCPeerConnection, wire: Wire) -> None:
     dtls._send_data = tapped  # type: ignore[method-assign]
 
 
-async def connect_pair(tune_offerer: bool, tune_answerer: bool, sack_delay: float | None = None) -> tuple[Side, Side]:
-    """An open, ordered, reliable channel between two peers; each side's SCTP stock or tuned."""
+async def connect_pair(
+    tune_offerer: bool, tune_answerer: bool, sack_delay: float | None = None, **channel_options: Any
+) -> tuple[Side, Side]:
+    """An open channel between two peers (ordered and reliable unless `channel_options` say otherwise);
+    each side's SCTP stock or tuned."""
     use_host_addresses(("127.0.0.1",))
     extra: dict[str, Any] = {} if sack_delay is None else {"sack_delay": sack_delay}
     offerer = RTCPeerConnection(RTCConfiguration(iceServers=[]))
     answerer = RTCPeerConnection(RTCConfiguration(iceServers=[]))
-    channel = offerer.createDataChannel("bench", ordered=True)
+    channel = offerer.createDataChannel("bench", **({"ordered": True} | channel_options))
     if tune_offerer:
         assert tune(sctp_of(offerer), **extra)
     arrived: asyncio.Future[RTCDataChannel] = asyncio.get_running_loop().create_future()
