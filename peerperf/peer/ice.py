@@ -1,4 +1,5 @@
-"""ICE configuration: which addresses become host candidates, and which STUN/TURN servers are used.
+"""Connection configuration: which addresses become host candidates, which STUN/TURN servers are used,
+and whether the SCTP transport is tuned (peerperf/peer/sctp_tuning.py).
 
 aiortc contacts a public STUN server unless told otherwise, and aioice leaves 127.0.0.1 out of its
 host candidates, so on a loopback-only machine two peers find no path. Host addresses are therefore
@@ -10,6 +11,7 @@ peers of one node, which share it).
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 import aioice.ice
 from aiortc import RTCConfiguration, RTCIceServer
@@ -36,10 +38,17 @@ def use_host_addresses(addresses: tuple[str, ...]) -> None:
     _configured = addresses
 
 
-def rtc_configuration(settings: PeerSettings) -> RTCConfiguration:
-    """An RTCConfiguration with exactly the configured servers (none by default)."""
+@dataclass
+class ConnectionConfiguration(RTCConfiguration):
+    """aiortc's configuration plus the choice of SCTP transport, which aiortc has no field for."""
+
+    sctp_tuning: bool = True
+
+
+def rtc_configuration(settings: PeerSettings) -> ConnectionConfiguration:
+    """A configuration with exactly the configured servers (none by default) and the SCTP choice."""
     servers = [
         RTCIceServer(urls=url, username=settings.ice_username, credential=settings.ice_credential)
         for url in settings.ice_servers
     ]
-    return RTCConfiguration(iceServers=servers)
+    return ConnectionConfiguration(iceServers=servers, sctp_tuning=settings.sctp_tuning)

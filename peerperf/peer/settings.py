@@ -69,6 +69,11 @@ class PeerSettings:
         ("127.0.0.1",),
         "addresses offered as ICE host candidates: loopback locally, the node's cluster address on a cluster",
     )
+    sctp_tuning: bool = setting(
+        True,
+        "delayed SACK, chunk bundling and one flush per loop turn on the data channels' SCTP "
+        "(RFC 4960, same wire format; peerperf/peer/sctp_tuning.py); off runs stock aiortc",
+    )
 
     def __post_init__(self) -> None:
         if not 0 < self.target_connections <= self.max_connections:
