@@ -18,7 +18,6 @@ import asyncio
 import json
 import logging
 import random
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -32,6 +31,7 @@ from peerperf.peer.ice import rtc_configuration, use_host_addresses
 from peerperf.peer.sctp_tuning import TunedSctpTransport
 from peerperf.peer.settings import PeerSettings
 from peerperf.protocol.signaling import SessionDescription
+from tests.browser import CHROMIUM_FLAGS, chromium
 from tests.peer.aiortc_pairs import poll
 
 log = logging.getLogger(__name__)
@@ -149,20 +149,14 @@ class Exchange:
 
 
 def start_chromium(url: str, profile: str) -> subprocess.Popen[bytes]:
-    chromium = shutil.which("chromium")
-    assert chromium is not None, "Debian's chromium is not installed"
     flags = [
-        "--headless=new",
-        "--no-sandbox",
+        *CHROMIUM_FLAGS,
         "--allow-loopback-in-peer-connection",
         "--use-fake-ui-for-media-stream",
         "--use-fake-device-for-media-stream",
         f"--user-data-dir={profile}",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--no-first-run",
     ]
-    return subprocess.Popen([chromium, *flags, url], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return subprocess.Popen([chromium(), *flags, url], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
 async def run(loss: float, messages: int) -> dict[str, Any]:

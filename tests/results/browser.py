@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -16,27 +15,7 @@ from typing import Any
 from aiohttp import web
 
 from peerperf.httpserver import serving
-
-CHROMIUM_FLAGS = (
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--no-default-browser-check",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-default-apps",
-    "--disable-domain-reliability",
-    "--disable-features=MediaRouter,OptimizationHints,Translate,DialMediaRouteProvider",
-    "--metrics-recording-only",
-)
-
-
-def chromium() -> str:
-    path = shutil.which("chromium") or shutil.which("chromium-browser")
-    assert path, "Debian's chromium is needed for browser tests (.ci/run installs it)"
-    return path
+from tests.browser import CHROMIUM_FLAGS, chromium
 
 
 @contextlib.asynccontextmanager
