@@ -142,7 +142,8 @@ async def test_loss_on_the_reliable_channel_delivers_everything_later(
         counters = peer.impairment.counters
         share = counters.dropped / counters.sent
         bound = 4 * math.sqrt(0.1 * 0.9 / counters.sent)  # four binomial standard deviations
-        assert counters.sent > count * 0.8 and abs(share - 0.1) <= bound, f"{counters}: dropped {share:.3f}"
+        # The tuned transport sends about 0.7 datagrams per message here (SACKs ride along or wait for a second).
+        assert counters.sent > count * 0.5 and abs(share - 0.1) <= bound, f"{counters}: dropped {share:.3f}"
         assert counters.delayed == 0, "loss alone holds nothing back"
 
 

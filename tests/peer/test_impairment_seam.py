@@ -90,7 +90,8 @@ async def test_every_datagram_of_a_connection_passes_the_wrapper(closing: list[A
         lambda: ia.counters.sent == ib.counters.received and ib.counters.sent == ia.counters.received,
         "both wrappers saw every datagram",
     )
-    assert ia.counters.sent > 40 and ib.counters.sent > 40  # checks, DTLS handshake, SCTP data and SACKs
+    # ICE checks, the DTLS handshake, SCTP set-up and data (the tuned transport bundles the 20 messages).
+    assert ia.counters.sent > 8 and ib.counters.sent > 8
 
 
 async def test_nothing_gets_past_a_link_that_drops_everything(closing: list[Any]) -> None:
@@ -156,7 +157,7 @@ async def test_an_impaired_connection_talks_to_a_stock_aiortc_peer(closing: list
         channels[0].send(b"stock %d" % i)
     await eventually(lambda: len(got) == 50 and len(stock_got) == 50, "50 messages each way", 30)
     assert got == [b"stock %d" % i for i in range(50)] and stock_got == [b"ours %d" % i for i in range(50)]
-    assert impairment.counters.delayed > 0 and impairment.counters.sent > 100
+    assert impairment.counters.delayed > 0 and impairment.counters.sent > 30
 
 
 def _description(pc: RTCPeerConnection) -> SessionDescription:
