@@ -62,6 +62,7 @@ def interval_seconds(frame: pd.DataFrame) -> float:
     """
     if len(frame) < 2:
         return DEFAULT_INTERVAL
+    frame = frame[["testId", "peerId", "window", "timestamp"]]  # never copy the histograms to filter
     frame = frame[frame["window"] < frame.groupby(["testId", "peerId"], observed=True)["window"].transform("max")]
     grouped = frame.groupby(["testId", "peerId"], observed=True)
     timestamps, windows = grouped["timestamp"].agg(["min", "max"]), grouped["window"].agg(["min", "max"])
