@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -165,3 +166,16 @@ async def test_cors_for_browser_clients(gateway: Gateway) -> None:
         assert "content-type" in resp.headers["Access-Control-Allow-Headers"]
     async with gateway.http.get(f"{gateway.base}/test/nope") as resp:
         assert resp.headers["Access-Control-Allow-Origin"] == "*"
+
+
+async def test_a_test_read_while_it_finishes_comes_back_whole(gateway: Gateway) -> None:
+    """A test is marked finished before its file is written: a read in between must still see every datapoint."""
+    await gateway.call("POST", "/test/racing", json={"started": True})
+    for n in range(50):
+        await gateway.call("PUT", f"/test/racing/peer/p{n}/metrics", json=metrics_body(n))
+    finishing = asyncio.create_task(gateway.call("PUT", "/test/racing/finish"))
+    while not (await gateway.service.get("racing")).finished:
+        await asyncio.sleep(0)  # step the loop until the finish has marked the test
+    status, document = await gateway.call("GET", "/test/racing?dataPoints=true")
+    assert status == 200 and len(document["dataPoints"]) == 50
+    assert (await finishing)[0] == 200
