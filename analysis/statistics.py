@@ -56,50 +56,29 @@ class Mean:
 
 
 @dataclass(frozen=True)
-class Percentile:
-    """A percentile of the peers' merged histogram `histogram` (pct 100 is the highest bucket)."""
+class FromHistogram:
+    """A percentile of the peers' merged histogram (`pct` 100: the highest bucket), or its mean (`pct` None)."""
 
     histogram: str
-    pct: float
+    pct: float | None = None
     scale: Scale = Scale.LOG
 
     def evaluate(self, samples: PeerSamples, weights: np.ndarray) -> np.ndarray:
-        merged = _merged(samples, self.histogram, weights)
-        if merged is None:
+        counts = samples.histograms.get(self.histogram)
+        if counts is None or counts.sum() == 0:
             return np.full(len(weights), math.nan)
+        merged = weights @ counts  # (k, buckets): the peers' histograms added under each row of weights
         total = merged.sum(axis=1)
-        cumulative = np.cumsum(merged, axis=1)
-        rank = np.maximum(1, np.ceil(self.pct / 100 * total))
-        index = (cumulative < rank[:, None]).sum(axis=1)
-        values = bucket_values(self.scale)[np.minimum(index, SIZE - 1)]
-        return np.where(total > 0, values, math.nan)
-
-
-@dataclass(frozen=True)
-class HistogramMean:
-    """The mean of the peers' merged histogram (bucket values weighted by counts)."""
-
-    histogram: str
-    scale: Scale = Scale.LOG
-
-    def evaluate(self, samples: PeerSamples, weights: np.ndarray) -> np.ndarray:
-        merged = _merged(samples, self.histogram, weights)
-        if merged is None:
-            return np.full(len(weights), math.nan)
-        total = merged.sum(axis=1)
+        values = bucket_values(self.scale)
         with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(total > 0, (merged @ bucket_values(self.scale)) / total, math.nan)
+            if self.pct is None:
+                return np.where(total > 0, (merged @ values) / total, math.nan)
+            rank = np.maximum(1, np.ceil(self.pct / 100 * total))
+            index = (np.cumsum(merged, axis=1) < rank[:, None]).sum(axis=1)
+            return np.where(total > 0, values[np.minimum(index, SIZE - 1)], math.nan)
 
 
-Statistic = Ratio | Mean | Percentile | HistogramMean
-
-
-def _merged(samples: PeerSamples, histogram: str, weights: np.ndarray) -> np.ndarray | None:
-    """The peers' histograms merged under each row of weights (k x buckets); None when there are none."""
-    counts = samples.histograms.get(histogram)
-    if counts is None or counts.sum() == 0:
-        return None
-    return weights @ counts
+Statistic = Ratio | Mean | FromHistogram
 
 
 def bucket_values(scale: Scale) -> np.ndarray:

@@ -18,7 +18,7 @@ import pandas as pd
 
 from analysis.histograms import bucket_counts, percentiles
 from analysis.peers import LATENCY_COLUMNS, RATES, PeerSamples, counts_table, peer_samples, subset
-from analysis.statistics import HistogramMean, Mean, Percentile, Ratio, Statistic, evaluate
+from analysis.statistics import FromHistogram, Mean, Ratio, Statistic, evaluate
 from analysis.verdict import Verdict, harness_verdict
 from analysis.windows import SteadyState, steady, with_windows
 from peerperf.protocol.histogram import Scale
@@ -139,7 +139,7 @@ def definitions(subtypes: list[str]) -> list[Definition]:
                 Definition(
                     f"latency.{subtype}.{name}",
                     f"latency {subtype} {name}",
-                    Percentile(f"latency.{subtype}", pct),
+                    FromHistogram(f"latency.{subtype}", pct),
                     "ms",
                     "lower",
                     0.05,
@@ -152,8 +152,8 @@ def definitions(subtypes: list[str]) -> list[Definition]:
     ]
     out += [
         Definition("connections", "connections per peer", Mean("connections"), "", "", 0.05),
-        Definition("hops.mean", "hops, mean", HistogramMean("hops", Scale.LINEAR), "hops", "lower", 0.05),
-        Definition("hops.p99", "hops, p99", Percentile("hops", 99, Scale.LINEAR), "hops", "lower", 0.5),
+        Definition("hops.mean", "hops, mean", FromHistogram("hops", None, Scale.LINEAR), "hops", "lower", 0.05),
+        Definition("hops.p99", "hops, p99", FromHistogram("hops", 99, Scale.LINEAR), "hops", "lower", 0.5),
     ]
     return out
 
@@ -226,7 +226,7 @@ def summaries_by(frame: pd.DataFrame, column: str, **options: Any) -> dict[str, 
 
 def _empty(samples: PeerSamples, definition: Definition) -> bool:
     statistic = definition.statistic
-    if isinstance(statistic, Percentile):
+    if isinstance(statistic, FromHistogram):
         counts = samples.histograms.get(statistic.histogram)
         return counts is None or counts.sum() == 0
     return False
