@@ -47,27 +47,50 @@ async def measure(
     return best
 
 
-class HostClock:
-    """The host's current offset to the reference clock (zero until measured, or when it cannot be)."""
+#: An estimate is kept while no better one comes, for at most this long (clocks drift by ppm).
+KEEP_BEST_FOR = 60.0
 
-    def __init__(self) -> None:
+
+class HostClock:
+    """The host's offset to the reference clock: the best recent estimate, applied only when it matters.
+
+    A busy machine stretches round trips, so each window's estimate replaces the kept one only when
+    it is at least as tight (or the kept one is over a minute old); and an offset within its own
+    error is indistinguishable from zero (one machine, one clock), so it is not applied.
+    """
+
+    def __init__(self, now: Callable[[], float] = time.monotonic) -> None:
         self.offset: ClockOffset | None = None
+        self._measured_at = 0.0
+        self._now = now
         self._unavailable = False
 
     @property
     def offset_ms(self) -> float:
-        return self.offset.offset_ms if self.offset is not None else 0.0
+        """The correction applied: the offset, or 0 when it is not told apart from 0."""
+        if self.offset is None or abs(self.offset.offset_ms) <= self.offset.error_ms:
+            return 0.0
+        return self.offset.offset_ms
 
     def reference_now_ms(self) -> float:
         """Now, on the reference clock."""
         return time.time() * 1000 - self.offset_ms
 
-    async def update(self, reference_ms: Callable[[], Awaitable[float]]) -> None:
+    async def update(
+        self,
+        reference_ms: Callable[[], Awaitable[float]],
+        probes: int = PROBES,
+        local_ms: Callable[[], float] | None = None,
+    ) -> None:
         """Measure again; a results server without a clock route leaves the offset unknown, said once."""
         if self._unavailable:
             return
         try:
-            self.offset = await measure(reference_ms)
+            estimate = await measure(reference_ms, probes, local_ms)
         except PeerperfError as exc:
             log.warning("cannot read the results service's clock (%s): latency across hosts is uncorrected", exc)
             self._unavailable = True
+            return
+        stale = self._now() - self._measured_at > KEEP_BEST_FOR
+        if self.offset is None or stale or estimate.error_ms <= self.offset.error_ms:
+            self.offset, self._measured_at = estimate, self._now()

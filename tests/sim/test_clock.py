@@ -6,7 +6,7 @@ import pytest
 
 from peerperf.protocol.messagetypes import unreliable
 from peerperf.protocol.packets import build_packet
-from peerperf.sim.clock import measure
+from peerperf.sim.clock import ClockOffset, HostClock, measure
 from peerperf.sim.payloads import comms_send_time, position_message
 
 
@@ -33,3 +33,28 @@ def test_latency_between_skewed_hosts_is_read_on_the_reference_clock() -> None:
     assert latency == pytest.approx(5.0)
     # Without the correction the skew would be taken for latency (or a negative one).
     assert receiver_now_local - comms_send_time(payload, packet) == pytest.approx(-95.0)
+
+
+async def test_the_host_keeps_its_tightest_recent_estimate_and_ignores_one_within_its_error() -> None:
+    answers = iter([(1000.0, 1020.0, 960.0), (2000.0, 2004.0, 1952.0), (3000.0, 3040.0, 2900.0)])
+    now = [0.0]
+    clock = HostClock(now=lambda: now[0])
+
+    async def update() -> None:
+        sent, received, reference = next(answers)
+        local = iter([sent, received])
+        await clock.update(lambda: _answer(reference), probes=1, local_ms=lambda: next(local))
+
+    await update()  # offset 50 +- 10
+    assert clock.offset_ms == pytest.approx(50.0)
+    await update()  # offset 50 +- 2: tighter, kept
+    assert clock.offset is not None and clock.offset.error_ms == pytest.approx(2.0)
+    now[0] = 10.0
+    await update()  # offset 120 +- 20: looser and the kept one is fresh, ignored
+    assert clock.offset_ms == pytest.approx(50.0)
+    clock.offset = ClockOffset(3.0, 5.0)
+    assert clock.offset_ms == 0.0  # within its own error: indistinguishable from one clock
+
+
+async def _answer(value: float) -> float:
+    return value
