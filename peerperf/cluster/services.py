@@ -8,8 +8,7 @@ import ray
 from aiohttp import web
 
 from peerperf.lighthouse import LighthouseSettings, create_app
-from peerperf.results.model import TestInfo
-from peerperf.results.service import BatchResult, Submission
+from peerperf.results.model import BatchResult, Submission, TestInfo
 
 
 class LighthouseService:

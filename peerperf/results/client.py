@@ -15,8 +15,7 @@ from typing import Any, Protocol
 import aiohttp
 
 from peerperf.errors import RequestError
-from peerperf.results.model import TestInfo
-from peerperf.results.service import BatchResult, Submission
+from peerperf.results.model import BatchResult, Submission, TestInfo
 
 #: Concurrent metric PUTs per batch over HTTP.
 HTTP_CONCURRENCY = 16

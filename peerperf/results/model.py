@@ -87,3 +87,19 @@ class PeerResults:
 
 def not_found(test_id: str) -> RequestError:
     return RequestError(404, "test-not-found", f"no test with id {test_id!r}")
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One datapoint (or one peer's final results) as submitted: the peer and its raw body."""
+
+    peer_id: str
+    metrics: Any
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """What a batch submission did: how many were stored and why the others were refused."""
+
+    accepted: int
+    rejected: list[str] = field(default_factory=list)

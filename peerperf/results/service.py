@@ -18,7 +18,6 @@ import secrets
 import string
 import time
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +26,15 @@ from peerperf.protocol.ids import is_valid_peer_id
 from peerperf.protocol.metrics import unknown_metrics, validate_metrics
 from peerperf.results.document import results_json
 from peerperf.results.folder import ResultsFolder
-from peerperf.results.model import DataPoint, PeerResults, TestInfo, TopologyPoint, not_found
+from peerperf.results.model import (
+    BatchResult,
+    DataPoint,
+    PeerResults,
+    Submission,
+    TestInfo,
+    TopologyPoint,
+    not_found,
+)
 from peerperf.results.settings import ResultsSettings
 from peerperf.results.working import Contents, WorkingFiles
 
@@ -36,22 +43,6 @@ log = logging.getLogger(__name__)
 
 def now_ms() -> int:
     return int(time.time() * 1000)
-
-
-@dataclass(frozen=True)
-class Submission:
-    """One datapoint (or one peer's final results) as submitted: the peer and its raw body."""
-
-    peer_id: str
-    metrics: Any
-
-
-@dataclass(frozen=True)
-class BatchResult:
-    """What a batch submission did: how many were stored and why the others were refused."""
-
-    accepted: int
-    rejected: list[str] = field(default_factory=list)
 
 
 class ResultsService:

@@ -19,7 +19,7 @@ from peerperf.errors import PeerperfError
 from peerperf.peer import Peer, PeerSettings
 from peerperf.peer.impairment_profile import PeerImpairment
 from peerperf.results.client import ResultsClient
-from peerperf.results.service import Submission
+from peerperf.results.model import Submission
 from peerperf.sim.clock import HostClock
 from peerperf.sim.finalresults import final_results
 from peerperf.sim.hostload import HostLoad, LoadSample
