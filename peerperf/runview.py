@@ -86,6 +86,7 @@ def _line(s: RunSnapshot) -> str:
         f"connections {s.connections_mean:.1f} (min {s.connections_min})  "
         f"tick lag p99 {s.tick_lag_p99_ms:.1f} ms  cpu {s.cpu_max:.0f}%  datapoints {s.datapoints}"
         + (f"  ROUTINE ERRORS {s.routine_errors} (see {_logs(s)})" if s.routine_errors else "")
+        + (f"  HARNESS ERRORS {s.harness_errors} (see {_logs(s)})" if s.harness_errors else "")
         + (f"  REJECTED DATAPOINTS {s.rejected}" if s.rejected else "")
         + (f"  PEERS LOST {s.lost}" if s.lost else "")
     )
@@ -107,6 +108,8 @@ def _panel(s: RunSnapshot) -> Table:
     table.add_row("datapoints", str(s.datapoints))
     if s.routine_errors:
         table.add_row("routine errors", f"[red]{s.routine_errors}[/] (see {_logs(s)})")
+    if s.harness_errors:
+        table.add_row("harness errors", f"[red]{s.harness_errors}[/] (see {_logs(s)})")
     if s.rejected:
         table.add_row("datapoints rejected", f"[red]{s.rejected}[/]")
     if s.lost:

@@ -72,6 +72,8 @@ class RunSnapshot:
     lost: int = 0
     #: Where the peer hosts log (routine errors and failures are there).
     log_dir: str = ""
+    #: Unexpected exceptions in the peers' and hosts' background work (the loops went on; see the logs).
+    harness_errors: int = 0
 
 
 @dataclass
@@ -133,6 +135,8 @@ class Orchestrator:
         self._hosts: list[tuple[Any, list[PeerSpec]]] = []
         self._on_cluster = False
         self._last = RunSnapshot("starting", config.peers, 0, 0, 0, 0.0, config.duration)
+        #: Hosts whose progress call failed (said once each).
+        self._unanswered: set[Any] = set()
 
     def interrupt(self) -> int:
         """Ask the run to stop; returns how many times it has been asked."""
@@ -251,10 +255,15 @@ class Orchestrator:
             for layer_id, count in wanted.items():
                 try:
                     async with http.get(f"{lighthouse_url.rstrip('/')}/layers/{layer_id}") as resp:
-                        if resp.status != 200:
+                        if resp.status == 404:
                             continue  # not there yet: created with the lighthouse's capacity
-                        layer = await resp.json()
-                except (aiohttp.ClientError, OSError) as exc:
+                        if resp.status != 200:
+                            raise RunAborted(
+                                f"the lighthouse at {lighthouse_url} answered GET /layers/{layer_id} with "
+                                f"{resp.status}: {(await resp.text())[:200]}"
+                            )
+                        layer = await resp.json(content_type=None)
+                except (aiohttp.ClientError, OSError, ValueError) as exc:
                     raise RunAborted(f"cannot reach the lighthouse at {lighthouse_url}: {exc}") from exc
                 free = int(layer.get("maxUsers", 0)) - int(layer.get("usersCount", 0))
                 if count > free:
@@ -438,6 +447,10 @@ class Orchestrator:
         except TimeoutError:
             return
         # A failed host is reported when its run ends; the live view goes on with the others.
+        for host, answer in zip(hosts, answers, strict=True):
+            if isinstance(answer, BaseException) and host not in self._unanswered:
+                self._unanswered.add(host)
+                log.warning("a peer host did not report its progress (not shown again for it): %r", answer)
         progress: list[HostProgress] = [a for a in answers if isinstance(a, HostProgress)]
         connections = [c for p in progress for c in p.connections]
         self.outcome.rejected = max(self.outcome.rejected, sum(p.rejected for p in progress))
@@ -462,6 +475,7 @@ class Orchestrator:
                 self.outcome.rejected,
                 len(self.outcome.lost),
                 self.outcome.log_dir or "",
+                sum(p.harness_errors for p in progress),
             )
         )
 
@@ -487,10 +501,13 @@ class Orchestrator:
         if self._on_cluster and hosts:
             request_resources(bundles=[])  # let the autoscaler take the peer nodes back
         if hosts:
-            await asyncio.gather(
+            answers = await asyncio.gather(
                 *(asyncio.wait_for(_await(h.shutdown.remote()), SHUTDOWN_TIMEOUT) for h in hosts),
                 return_exceptions=True,
             )
+            failures = [a for a in answers if isinstance(a, BaseException)]
+            if failures:
+                log.warning("%d peer host(s) did not shut down cleanly (killed anyway): %r", len(failures), failures[0])
             for host in hosts:
                 ray.kill(host)
         if services is not None:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 
 from aiohttp import web
 
@@ -42,26 +40,10 @@ async def _background_loops(app: web.Application) -> AsyncIterator[None]:
     async def expire() -> None:
         lighthouse.expire_queued()
 
-    tasks = [
-        asyncio.create_task(_every(settings.liveness_check_interval, drop_dead)),
-        asyncio.create_task(_every(settings.queue_check_interval, expire)),
-    ]
+    lighthouse.supervisor.repeat(settings.liveness_check_interval, drop_dead, "dropping silent clients")
+    lighthouse.supervisor.repeat(settings.queue_check_interval, expire, "expiring queued signaling")
     yield
-    for task in tasks:
-        task.cancel()
-    for task in tasks:
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-
-async def _every(interval: float, action: Callable[[], Awaitable[None]]) -> None:
-    """Run `action` every `interval` s; one failure is logged, not fatal to the loop."""
-    while True:
-        await asyncio.sleep(interval)
-        try:
-            await action()
-        except Exception:
-            log.exception("background task failed")
+    await lighthouse.supervisor.close()
 
 
 async def _close_sockets(app: web.Application) -> None:

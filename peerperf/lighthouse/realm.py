@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from aiohttp import web
 
 from peerperf.protocol.signaling import Frame, FrameType
+from peerperf.supervision import Supervisor
 
 log = logging.getLogger(__name__)
 
@@ -45,12 +46,16 @@ class Client:
             return False
         return True
 
-    async def pump(self, ws: web.WebSocketResponse) -> None:
-        """Write queued frames to `ws` in order until cancelled."""
+    async def pump(self, ws: web.WebSocketResponse, supervisor: Supervisor) -> None:
+        """Write queued frames to `ws` in order until cancelled; a frame that fails is reported, not fatal."""
         while True:
             text = await self.outbox.get()
             try:
                 await ws.send_str(text)
+            except ConnectionError as exc:  # the socket is closing: the handler sees it and unregisters the client
+                log.debug("client %s: frame not sent: %s", self.id, exc)
+            except Exception as exc:
+                supervisor.report(f"writing a frame to client {self.id}", exc)
             finally:
                 self.outbox.task_done()
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import secrets
 
@@ -37,7 +36,7 @@ async def websocket_handler(request: web.Request) -> web.WebSocketResponse:
     except CloseConnection:
         await ws.close()
         return ws
-    pump = asyncio.create_task(client.pump(ws))
+    pump = lighthouse.supervisor.spawn(client.pump(ws, lighthouse.supervisor), f"the writer of client {client.id}")
     try:
         for frame in lighthouse.queue.take(client.id):
             client.send(frame)
@@ -45,9 +44,9 @@ async def websocket_handler(request: web.Request) -> web.WebSocketResponse:
     finally:
         if not ws.closed:
             await client.flush()
-        pump.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await pump
+        if pump is not None:
+            pump.cancel()
+            await asyncio.wait([pump])
         await ws.close()
         if client.ws is ws:
             lighthouse.disconnect(client)
@@ -110,3 +109,6 @@ async def _serve(lighthouse: Lighthouse, client: Client, ws: web.WebSocketRespon
             lighthouse.handle(client, frame)
         except CloseConnection:
             return
+        except Exception as exc:  # a bug, not the client's fault: answered, counted, and the next frame is read
+            lighthouse.supervisor.report(f"handling a {frame.type.value} frame from {client.id}", exc)
+            client.send(error_frame(f"the lighthouse failed to handle this {frame.type.value} frame"))

@@ -201,6 +201,22 @@ FIELDS: tuple[MetricField, ...] = (
             ("datagramsDuplicated", "datagrams delivered twice"),
         )
     ),
+    # Harness errors (issue 13): unexpected exceptions in background work, logged where they happened.
+    MetricField(
+        "harnessErrors",
+        Kind.INTEGER,
+        "unexpected exceptions in the peer's loops and tasks in the window (see the host's log)",
+        "errors",
+        original=False,
+    ),
+    MetricField(
+        "hostHarnessErrors",
+        Kind.INTEGER,
+        "unexpected exceptions in the host's own loops in the window (see the host's log)",
+        "errors",
+        original=False,
+        per_host=True,
+    ),
 )
 BY_NAME = {f.name: f for f in FIELDS}
 #: Keys that must be present: the original crashed without `position`.

@@ -54,7 +54,7 @@ async def _stream_test(request: web.Request, test_id: str) -> web.StreamResponse
 
 @routes.get("/status")
 async def status(request: web.Request) -> web.Response:
-    return web.json_response({"status": "ok"})
+    return web.json_response({"status": "ok", "harnessErrors": request.app[SERVICE].supervisor.errors})
 
 
 @routes.get("/time")
