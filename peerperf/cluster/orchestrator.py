@@ -213,11 +213,11 @@ class Orchestrator:
             lighthouse_url = await lighthouse.start.remote()
         self.outcome.lighthouse_url = lighthouse_url
         if config.results_url:
-            http = HttpResultsClient(config.results_url)
+            http = HttpResultsClient(config.results_url, token=config.results_token)
             self.outcome.results_url = config.results_url
             return _Services(lighthouse_url, http, config.results_url, config.results_url, actors)
         self._show("starting the results service")
-        results_settings = ResultsSettings(location=config.output)
+        results_settings = ResultsSettings(location=config.output, token=config.results_token or "")
         actor = spawn_results_actor(results_settings, scheduling_strategy=here)
         actors.append(actor)
         host = ray.util.get_node_ip_address()
@@ -343,7 +343,15 @@ class Orchestrator:
         chunks = {id(host): chunk for host, chunk in self._hosts}
         runs = {
             asyncio.ensure_future(
-                _await(host.run.remote(services.results_target, outcome.test_id, config.duration, config.start_timeout))
+                _await(
+                    host.run.remote(
+                        services.results_target,
+                        outcome.test_id,
+                        config.duration,
+                        config.start_timeout,
+                        config.results_token,
+                    )
+                )
             ): host
             for host in hosts
         }
@@ -431,7 +439,7 @@ class Orchestrator:
         if self.config.results_url:
             try:
                 outcome.json_path, outcome.parquet_path = await download_test(
-                    self.config.results_url, outcome.test_id, folder
+                    self.config.results_url, outcome.test_id, folder, self.config.results_token
                 )
             except PeerperfError as exc:
                 log.error("the test's results could not be saved locally: %s", exc)

@@ -14,6 +14,7 @@ from aiohttp import web
 
 from peerperf.errors import RequestError
 from peerperf.httpserver import read_json, read_json_object, service_app
+from peerperf.results.auth import token_middleware
 from peerperf.results.service import ResultsService
 
 SERVICE: web.AppKey[ResultsService] = web.AppKey("results", ResultsService)
@@ -23,6 +24,8 @@ routes = web.RouteTableDef()
 def create_app(service: ResultsService, run_flusher: bool = True) -> web.Application:
     """The gateway app; with `run_flusher` it also owns the periodic flush of records to disk."""
     app = service_app(service.settings.max_body_size)
+    if service.settings.token:
+        app.middlewares.append(token_middleware(service.settings.token))
     app[SERVICE] = service
     app.add_routes(routes)
     if run_flusher:

@@ -27,3 +27,6 @@ class ResultsSettings:
         env="MAX_BODY_SIZE",
         unit="bytes",
     )
+    token: str = setting(
+        "", "when set, requests need Authorization: Bearer <token> (GET /status excepted)", env="RESULTS_TOKEN"
+    )
