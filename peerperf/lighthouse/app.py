@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from peerperf import openapi
 from peerperf.httpserver import service_app
 from peerperf.lighthouse.routes import routes
 from peerperf.lighthouse.service import Lighthouse
@@ -22,6 +23,7 @@ def create_app(settings: LighthouseSettings) -> web.Application:
     app[LIGHTHOUSE] = Lighthouse(settings)
     app.router.add_get("/peerjs", websocket_handler)
     app.router.add_routes(routes)
+    app.router.add_routes([openapi.route("peerperf.lighthouse")])
     app.cleanup_ctx.append(_background_loops)
     app.on_shutdown.append(_close_sockets)
     return app

@@ -1,6 +1,6 @@
 """The results API's optional bearer token (`RESULTS_TOKEN`): who may write to or read the tests.
 
-With a token set, every request but `GET /status` and CORS preflights must carry
+With a token set, every request but `GET /status`, `GET /openapi.json` and CORS preflights must carry
 `Authorization: Bearer <token>`; the comparison takes the same time however much of it matches. The
 token is a credential: it is never logged, recorded with a test, or written to a datapoint.
 """
@@ -14,8 +14,8 @@ from aiohttp.typedefs import Handler, Middleware
 
 from peerperf.httpserver import json_error
 
-#: Paths anyone may call: liveness checks.
-OPEN_PATHS = frozenset({"/status"})
+#: Paths anyone may call: the liveness check and the API's description.
+OPEN_PATHS = frozenset({"/status", "/openapi.json"})
 
 
 def bearer_headers(token: str | None) -> dict[str, str]:

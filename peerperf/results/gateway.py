@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from peerperf import openapi
 from peerperf.errors import RequestError
 from peerperf.httpserver import read_json, read_json_object, service_app
 from peerperf.results.auth import token_middleware
@@ -28,6 +29,7 @@ def create_app(service: ResultsService, run_flusher: bool = True) -> web.Applica
         app.middlewares.append(token_middleware(service.settings.token))
     app[SERVICE] = service
     app.add_routes(routes)
+    app.add_routes([openapi.route("peerperf.results")])
     if run_flusher:
         app.cleanup_ctx.append(_flusher)
     return app
