@@ -37,7 +37,7 @@ async def _background_loops(app: web.Application) -> AsyncIterator[None]:
         for client in lighthouse.dead_clients():
             log.info("peer %s sent no HEARTBEAT for %.0f s; dropping it", client.id, settings.alive_timeout)
             lighthouse.disconnect(client)
-            await client.ws.close()
+            await client.close()
 
     async def expire() -> None:
         lighthouse.expire_queued()

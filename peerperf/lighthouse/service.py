@@ -162,7 +162,7 @@ class Lighthouse:
             if not target.send(frame):
                 self.send(client.id, Frame(FrameType.LEAVE, src=frame.dst, dst=client.id))
         elif frame.type not in (FrameType.LEAVE, FrameType.EXPIRE) and not self.queue.add(frame.dst, frame):
-            raise ProtocolError(f"too many frames queued for offline peer {frame.dst}; dropped")
+            raise ProtocolError(f"too many frames queued for offline peer {frame.dst} (or from you); dropped")
 
     # ---- HTTP authorization ----------------------------------------------------------------------
 

@@ -3,41 +3,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any
 
-import aiohttp
 import pytest
 
-from peerperf.httpserver import serving
-from peerperf.lighthouse import LighthouseSettings, create_app
-from peerperf.lighthouse.service import Lighthouse
-from peerperf.lighthouse.signaling import LIGHTHOUSE
-from peerperf.settings import resolve
-from tests.lighthouse.conftest import LighthouseUnderTest
+from tests.lighthouse.conftest import Served
 from tests.peer.conftest import eventually
-
-
-@dataclass
-class Served:
-    http: LighthouseUnderTest
-    lighthouse: Lighthouse
-
-    async def harness_errors(self) -> int:
-        async with self.http.http.get(f"{self.http.base}/status") as resp:
-            count: int = (await resp.json())["harnessErrors"]
-            return count
-
-
-@pytest.fixture
-async def served() -> AsyncIterator[Served]:
-    settings = resolve(
-        LighthouseSettings, environ={}, no_auth=True, host="127.0.0.1", port=0, queue_check_interval=0.05
-    )
-    app = create_app(settings)
-    async with serving(app, "127.0.0.1", 0) as port, aiohttp.ClientSession() as http:
-        yield Served(LighthouseUnderTest(f"http://127.0.0.1:{port}", http), app[LIGHTHOUSE])
 
 
 async def test_a_client_writer_survives_a_frame_it_cannot_write(served: Served) -> None:
