@@ -274,6 +274,11 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, float) and math.isfinite(value)
 
 
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def _is_int64(value: Any) -> bool:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return False
@@ -284,9 +289,9 @@ def _is_int64(value: Any) -> bool:
 
 def _check(kind: Kind, value: Any) -> str | None:
     if kind is Kind.NUMBER and not _is_number(value):
-        return f"expected a finite number (integers within ±2^53), got {str(value)[:40]}"
+        return f"expected a finite number (integers within ±2^53), got {_shown(value)}"
     if kind is Kind.INTEGER and not _is_int64(value):
-        return f"expected a 64-bit integer, got {str(value)[:40]}"
+        return f"expected an integer (64-bit), got {_shown(value)}"
     if kind is Kind.TEXT and not isinstance(value, str):
         return f"expected text, got {value!r}"
     if kind is Kind.TEXT_LIST and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
