@@ -92,7 +92,7 @@ class Supervisor:
     async def close(self) -> None:
         """Cancel every task and wait for them; nothing is spawned afterwards."""
         self._closed = True
-        tasks = list(self._tasks)
+        tasks = [task for task in self._tasks if task is not asyncio.current_task()]  # close() from inside one
         for task in tasks:
             task.cancel()
         if tasks:

@@ -27,7 +27,8 @@ async def test_a_run_with_half_the_peers_delayed_shows_it_grouped_by_impairment(
     )  # fmt: skip
     assert await run.finish() == 0, run.output
     assert "[impairing delay=100ms,loss=1%: 2 peers, none: 2 peers]" in run.output
-    frame = pd.read_parquet(next(tmp_path.glob("*.parquet")))
+    (datapoints,) = [p for p in tmp_path.glob("*.parquet") if p.suffixes == [".parquet"]]  # not its siblings
+    frame = pd.read_parquet(datapoints)
     assert set(frame["impairment"]) == {"", "delay=100ms,loss=1%"}
     assert frame.groupby("impairment")["peerId"].nunique().to_dict() == {"": 2, "delay=100ms,loss=1%": 2}
     impaired = frame[frame["impairment"] != ""]

@@ -72,3 +72,21 @@ async def test_close_cancels_everything_and_refuses_new_work() -> None:
     assert supervisor.spawn(late, "too late") is None
     assert inspect.getcoroutinestate(late) == inspect.CORO_CLOSED  # nothing runs, no "never awaited" warning
     assert supervisor.errors == 0
+
+
+async def test_a_task_may_close_its_own_supervisor() -> None:
+    supervisor = Supervisor("self-closing")
+    other_started = asyncio.Event()
+
+    async def other() -> None:
+        other_started.set()
+        await asyncio.Event().wait()
+
+    async def closer() -> None:
+        await other_started.wait()
+        await supervisor.close()  # e.g. a peer disposed from one of its own tasks
+
+    other_task, closer_task = supervisor.spawn(other(), "other"), supervisor.spawn(closer(), "closer")
+    assert other_task is not None and closer_task is not None
+    await asyncio.wait_for(closer_task, 10)
+    assert other_task.cancelled() and supervisor.errors == 0

@@ -35,7 +35,7 @@ class Finished:
 
     @property
     def parquet(self) -> Path:
-        (path,) = self.folder.glob("*.parquet")
+        (path,) = [p for p in self.folder.glob("*.parquet") if p.suffixes == [".parquet"]]  # not its siblings
         return path
 
 
