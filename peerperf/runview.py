@@ -44,9 +44,11 @@ class RunView:
             self._live = None
 
     def outcome(self, outcome: RunOutcome, summary: Summary | None) -> None:
-        if summary is not None:
+        if summary is not None and summary.metrics:
             title = f"test {outcome.test_id}: {summary['peers']} peers, {summary['datapoints']} datapoints"
             print_summary(self.console, summary, title)
+        elif summary is not None:
+            self.console.print(f"[red]test {outcome.test_id}: its files hold no datapoints[/]", highlight=False)
         for label, path in (("JSON", outcome.json_path), ("Parquet", outcome.parquet_path)):
             if path is not None:
                 self.console.print(f"{label}: {path}", highlight=False)
