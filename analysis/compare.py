@@ -177,8 +177,12 @@ def _is_significant(definition: Definition, base: float, delta: float, interval:
     return (low > 0 or high < 0) and abs(delta) > resolution
 
 
+#: Recorded settings that say where results go or how progress is shown, not what was measured.
+NOT_MEASURED = frozenset({"output", "plain"})
+
+
 def settings_that_differ(metadata: list[dict[str, Any]]) -> dict[str, list[Any]]:
     """Settings whose values are not the same in every run (a setting absent from a run shows as None)."""
     settings = [dict(m.get("settings") or {}) for m in metadata]
-    keys = sorted({k for s in settings for k in s})
+    keys = sorted({k for s in settings for k in s} - NOT_MEASURED)
     return {k: [s.get(k) for s in settings] for k in keys if len({repr(s.get(k)) for s in settings}) > 1}

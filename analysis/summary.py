@@ -30,7 +30,7 @@ COLUMNS = (
     *("arrivedExpired", "deliveredBySubtype", "received", "duplicate", *RATES.values(), *LATENCY_COLUMNS.values()),
     *("hops", "connectSetupMs", "connectionFailures", "connectionRejects", "reconnections", "routineErrors"),
     *("tickLagMs", "tickLagP99", "ticksMissed", "hostCpuPercent", "machineCpuPercent", "machineCpus", "extra"),
-    *("clockOffsetMs", "clockErrorMs"),
+    *("clockOffsetMs", "clockErrorMs", "harnessErrors", "hostHarnessErrors"),
 )
 
 
@@ -270,6 +270,20 @@ def _counts(frame: pd.DataFrame, body: pd.DataFrame, metadata: dict[str, Any]) -
     return {m.name: m for m in out}
 
 
+def _harness_errors(frame: pd.DataFrame) -> int | None:
+    """Unexpected exceptions in the harness: every peer's, plus each host's once per window."""
+    total, found = 0, False
+    if "harnessErrors" in frame:
+        total += int(pd.to_numeric(frame["harnessErrors"], errors="coerce").fillna(0).sum())
+        found = True
+    if "hostHarnessErrors" in frame:
+        keys = [c for c in ("hostId", "window") if c in frame]
+        per_host = frame.drop_duplicates(keys) if keys else frame
+        total += int(pd.to_numeric(per_host["hostHarnessErrors"], errors="coerce").fillna(0).sum())
+        found = True
+    return total if found else None
+
+
 def _setup(frame: pd.DataFrame) -> dict[str, Metric]:
     """Connection set-up and failures over the whole run (set-up happens mostly in the warm-up)."""
     out: dict[str, Metric] = {}
@@ -287,6 +301,11 @@ def _setup(frame: pd.DataFrame) -> dict[str, Metric]:
             out[name] = Metric(
                 name, label, int(pd.to_numeric(frame[column], errors="coerce").fillna(0).sum()), "", "lower"
             )
+    harness = _harness_errors(frame)
+    if harness is not None:
+        out["harness.errors"] = Metric(
+            "harness.errors", "harness errors (unexpected, see the logs)", harness, "", "lower"
+        )
     if "connectionRejects" in frame:
         rejects = counts_table(frame["connectionRejects"]).sum()
         out["connections.rejected"] = Metric(

@@ -34,6 +34,9 @@ class RunConfig:
         "an external results server (peers submit over HTTP); default: start the embedded one",
         env="RESULTS_SERVER_URL",
     )
+    results_token: str | None = setting(
+        None, "bearer token of the results API (the embedded one then requires it too)", env="RESULTS_TOKEN"
+    )
     test_id: str | None = setting(
         None,
         "test to create, or to join when it exists (peers then wait for its start through the results API)",
@@ -92,7 +95,7 @@ class RunConfig:
 
 
 #: Settings never written to results: credentials.
-SECRET_SETTINGS = frozenset({"ice_username", "ice_credential", "auth_secret"})
+SECRET_SETTINGS = frozenset({"ice_username", "ice_credential", "auth_secret", "results_token"})
 
 
 def recorded_settings(config: RunConfig, *more: Any) -> dict[str, Any]:

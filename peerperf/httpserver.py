@@ -36,7 +36,7 @@ BODY_LIMIT: web.AppKey[int] = web.AppKey("body_limit", int)
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
     "Access-Control-Allow-Methods": "GET,HEAD,PUT,PATCH,POST,DELETE,OPTIONS",
-    "Access-Control-Allow-Headers": "content-type,x-peer-token",
+    "Access-Control-Allow-Headers": "authorization,content-type,x-peer-token",
     "Access-Control-Max-Age": "600",
 }
 

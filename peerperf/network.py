@@ -7,9 +7,12 @@ interface address. So the choice must be made before anything imports `ray`, whi
 
 Ray also probes cloud metadata (169.254.169.254) at start-up: its dashboard's usage-stats module
 asks which cloud it runs on before checking whether usage stats are enabled, and there is no switch
-for it. Those probes use `requests`, which honours proxy variables, so loopback mode points
-`http_proxy` at a closed loopback port (loopback hosts exempted): the probe is refused on the
-machine and nothing leaves it. peerperf's own HTTP clients (aiohttp) ignore proxy variables.
+for it. Those probes use `requests`, which honours proxy variables, so in loopback mode the processes
+that start or join Ray get `http_proxy` pointed at a closed loopback port (loopback hosts exempted):
+the probe is refused on the machine and nothing leaves it. That is `confine_ray_process()`, called by
+`peerperf.cluster.runtime` just before it starts or joins Ray (the driver) and passed to Ray's
+workers through the runtime environment; `import peerperf` leaves every proxy variable alone, so a
+program that only uses the protocol or peer library keeps its own HTTP clients working.
 
 Set `PEERPERF_NETWORK=cluster` on the nodes of a real cluster (cluster.yaml does) to use the nodes'
 own addresses; anything else keeps every socket on loopback.
@@ -22,9 +25,10 @@ import os
 NETWORK_ENV = "PEERPERF_NETWORK"
 LOOPBACK = "loopback"
 CLUSTER = "cluster"
-#: What loopback mode sets in the environment of this process and every Ray process it starts.
-LOOPBACK_ENV = {
-    "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",
+#: Ray's own switches, set at `import peerperf` (Ray reads them once, at its import); they touch nothing else.
+RAY_LOOPBACK_ENV = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}
+#: What loopback mode sets in the processes that start or join Ray, and in every Ray process they start.
+PROXY_ENV = {
     # Discard port on loopback: nothing listens, so outbound probes fail at once, locally.
     "http_proxy": "http://127.0.0.1:9",
     "HTTP_PROXY": "http://127.0.0.1:9",
@@ -42,13 +46,21 @@ def mode() -> str:
 
 def ray_environment() -> dict[str, str]:
     """The variables Ray processes started by peerperf must see."""
-    return {**ALWAYS_ENV, **(LOOPBACK_ENV if mode() == LOOPBACK else {})}
+    return {**ALWAYS_ENV, **({**RAY_LOOPBACK_ENV, **PROXY_ENV} if mode() == LOOPBACK else {})}
 
 
 def choose_network() -> None:
-    """Apply the mode to this process's environment (call before `ray` is imported)."""
-    for key, value in ray_environment().items():
+    """Set Ray's own network switches in this process (call before `ray` is imported); nothing else."""
+    switches = {**ALWAYS_ENV, **(RAY_LOOPBACK_ENV if mode() == LOOPBACK else {})}
+    for key, value in switches.items():
         os.environ.setdefault(key, value)
+
+
+def confine_ray_process() -> None:
+    """In loopback mode, point this process's proxy variables at loopback: it is about to start or join
+    Ray, whose start-up probes must not leave the machine (they inherit this environment)."""
+    if mode() == LOOPBACK:
+        os.environ.update(PROXY_ENV)
 
 
 def check_ray_mode() -> None:

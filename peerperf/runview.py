@@ -44,10 +44,11 @@ class RunView:
             self._live = None
 
     def outcome(self, outcome: RunOutcome, summary: Summary | None) -> None:
-        if summary is not None:
-            peers, datapoints = summary.get("peers", 0), summary.get("datapoints", 0)
-            title = f"test {outcome.test_id}: {peers} peers, {datapoints} datapoints"
+        if summary is not None and summary.metrics:
+            title = f"test {outcome.test_id}: {summary['peers']} peers, {summary['datapoints']} datapoints"
             print_summary(self.console, summary, title)
+        elif summary is not None:
+            self.console.print(f"[red]test {outcome.test_id}: its files hold no datapoints[/]", highlight=False)
         for label, path in (("JSON", outcome.json_path), ("Parquet", outcome.parquet_path)):
             if path is not None:
                 self.console.print(f"{label}: {path}", highlight=False)
@@ -87,6 +88,7 @@ def _line(s: RunSnapshot) -> str:
         f"connections {s.connections_mean:.1f} (min {s.connections_min})  "
         f"tick lag p99 {s.tick_lag_p99_ms:.1f} ms  cpu {s.cpu_max:.0f}%  datapoints {s.datapoints}"
         + (f"  ROUTINE ERRORS {s.routine_errors} (see {_logs(s)})" if s.routine_errors else "")
+        + (f"  HARNESS ERRORS {s.harness_errors} (see {_logs(s)})" if s.harness_errors else "")
         + (f"  REJECTED DATAPOINTS {s.rejected}" if s.rejected else "")
         + (f"  PEERS LOST {s.lost}" if s.lost else "")
     )
@@ -108,6 +110,8 @@ def _panel(s: RunSnapshot) -> Table:
     table.add_row("datapoints", str(s.datapoints))
     if s.routine_errors:
         table.add_row("routine errors", f"[red]{s.routine_errors}[/] (see {_logs(s)})")
+    if s.harness_errors:
+        table.add_row("harness errors", f"[red]{s.harness_errors}[/] (see {_logs(s)})")
     if s.rejected:
         table.add_row("datapoints rejected", f"[red]{s.rejected}[/]")
     if s.lost:

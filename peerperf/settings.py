@@ -24,14 +24,26 @@ _FALSE = {"0", "false", "no", "off", ""}
 _UNSET = {"", "off", "none"}
 
 
-def setting(default: Any, help: str, *, env: str | None = None, unit: str | None = None) -> Any:
-    """Declare one parameter; `env` names its environment variable (default `PEERPERF_<NAME>`)."""
-    return dataclasses.field(default=default, metadata={"help": help, "env": env, "unit": unit})
+def setting(
+    default: Any, help: str, *, env: str | None = None, unit: str | None = None, fallback_env: str | None = None
+) -> Any:
+    """Declare one parameter; `env` names its environment variable (default `PEERPERF_<NAME>`).
+
+    `fallback_env` is read when `env` is unset: the original's shared name (`PORT`), kept working.
+    """
+    metadata = {"help": help, "env": env, "unit": unit, "fallback_env": fallback_env}
+    return dataclasses.field(default=default, metadata=metadata)
 
 
 def env_name(f: dataclasses.Field[Any]) -> str:
     """The environment variable read for field `f`."""
     return f.metadata.get("env") or f"PEERPERF_{f.name.upper()}"
+
+
+def env_names(f: dataclasses.Field[Any]) -> list[str]:
+    """The environment variables read for field `f`, first found wins."""
+    fallback = f.metadata.get("fallback_env")
+    return [env_name(f), *([fallback] if fallback else [])]
 
 
 def flag_name(f: dataclasses.Field[Any]) -> str:
@@ -62,7 +74,7 @@ def add_arguments(
         unit = f" ({f.metadata['unit']})" if f.metadata.get("unit") else ""
         default = defaults.get(f.name, f.default)
         shown = ",".join(map(str, default)) if isinstance(default, tuple) else default
-        help_text = f"{f.metadata.get('help', '')}{unit} [env {env_name(f)}; default {shown!s}]"
+        help_text = f"{f.metadata.get('help', '')}{unit} [env {' or '.join(env_names(f))}; default {shown!s}]"
         help_text = help_text.replace("%", "%%")  # argparse %-formats help; a share such as 20% is text
         if hints[f.name] is bool and f.name.startswith("no_"):  # argparse reads --no-x as "x off"
             parser.add_argument(flag_name(f), action="store_const", const=True, default=None, help=help_text)
@@ -92,8 +104,9 @@ def resolve(
             continue
         raw = getattr(args, f.name, None) if args is not None else None
         source = flag_name(f)
-        if raw is None and env_name(f) in environ:
-            raw, source = environ[env_name(f)], env_name(f)
+        found = next((name for name in env_names(f) if name in environ), None) if raw is None else None
+        if found is not None:
+            raw, source = environ[found], found
         if raw is not None:
             values[f.name] = parse_value(hints[f.name], raw, source)
         elif f.name in defaults:

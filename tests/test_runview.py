@@ -46,3 +46,24 @@ def test_routine_errors_are_shown_while_running() -> None:
     view = RunView(plain=True, console=Console(file=out, width=300))
     view.update(RunSnapshot("running", 2, 2, 0, 1, 5.0, 10.0, routine_errors=7))
     assert "ROUTINE ERRORS 7" in out.getvalue()
+
+
+def test_harness_errors_are_shown_while_running() -> None:
+    from peerperf.cluster.orchestrator import RunSnapshot
+
+    out = io.StringIO()
+    view = RunView(plain=True, console=Console(file=out, width=300))
+    view.update(RunSnapshot("running", 2, 2, 0, 1, 5.0, 10.0, harness_errors=3, log_dir="/tmp/logs"))
+    assert "HARNESS ERRORS 3 (see the peer hosts' logs, /tmp/logs/worker-*.err)" in out.getvalue()
+
+
+def test_a_test_without_datapoints_is_said_not_a_crash() -> None:
+    import pandas as pd
+
+    from analysis.summary import summary
+    from peerperf.cluster.orchestrator import RunOutcome
+
+    out = io.StringIO()
+    view = RunView(plain=True, console=Console(file=out, width=300))
+    view.outcome(RunOutcome(test_id="empty", ok=True), summary(pd.DataFrame()))
+    assert "test empty: its files hold no datapoints" in out.getvalue()

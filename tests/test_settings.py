@@ -83,3 +83,23 @@ def test_off_unsets_an_optional_setting() -> None:
 def test_runs_ping_by_default_as_the_original_client() -> None:
     assert parse_run([])[0].peer.ping_interval == 0.009  # its pingInterval=9 ms
     assert parse_run(["--ping-interval", "off"])[0].peer.ping_interval is None
+
+
+def test_one_environment_configures_both_services() -> None:
+    from peerperf.lighthouse import LighthouseSettings
+    from peerperf.results import ResultsSettings
+
+    env = {"LIGHTHOUSE_PORT": "9100", "RESULTS_PORT": "9200", "LIGHTHOUSE_HOST": "::1", "NO_AUTH": "true"}
+    lighthouse, results = resolve(LighthouseSettings, environ=env), resolve(ResultsSettings, environ=env)
+    assert (lighthouse.host, lighthouse.port, results.host, results.port) == ("::1", 9100, "127.0.0.1", 9200)
+
+
+def test_the_originals_port_is_still_read_when_the_prefixed_one_is_unset() -> None:
+    from peerperf.lighthouse import LighthouseSettings
+    from peerperf.results import ResultsSettings
+
+    assert resolve(LighthouseSettings, environ={"PORT": "9001", "NO_AUTH": "true"}).port == 9001
+    assert resolve(ResultsSettings, environ={"PORT": "9905", "RESULTS_PORT": "9906"}).port == 9906
+    parser = argparse.ArgumentParser()
+    add_arguments(parser, ResultsSettings)
+    assert "[env RESULTS_PORT or PORT; default 9904]" in " ".join(parser.format_help().split())

@@ -72,6 +72,8 @@ class RunSnapshot:
     lost: int = 0
     #: Where the peer hosts log (routine errors and failures are there).
     log_dir: str = ""
+    #: Unexpected exceptions in the peers' and hosts' background work (the loops went on; see the logs).
+    harness_errors: int = 0
 
 
 @dataclass
@@ -133,6 +135,8 @@ class Orchestrator:
         self._hosts: list[tuple[Any, list[PeerSpec]]] = []
         self._on_cluster = False
         self._last = RunSnapshot("starting", config.peers, 0, 0, 0, 0.0, config.duration)
+        #: Hosts whose progress call failed (said once each).
+        self._unanswered: set[Any] = set()
 
     def interrupt(self) -> int:
         """Ask the run to stop; returns how many times it has been asked."""
@@ -209,11 +213,11 @@ class Orchestrator:
             lighthouse_url = await lighthouse.start.remote()
         self.outcome.lighthouse_url = lighthouse_url
         if config.results_url:
-            http = HttpResultsClient(config.results_url)
+            http = HttpResultsClient(config.results_url, token=config.results_token)
             self.outcome.results_url = config.results_url
             return _Services(lighthouse_url, http, config.results_url, config.results_url, actors)
         self._show("starting the results service")
-        results_settings = ResultsSettings(location=config.output)
+        results_settings = ResultsSettings(location=config.output, token=config.results_token or "")
         actor = spawn_results_actor(results_settings, scheduling_strategy=here)
         actors.append(actor)
         host = ray.util.get_node_ip_address()
@@ -251,10 +255,15 @@ class Orchestrator:
             for layer_id, count in wanted.items():
                 try:
                     async with http.get(f"{lighthouse_url.rstrip('/')}/layers/{layer_id}") as resp:
-                        if resp.status != 200:
+                        if resp.status == 404:
                             continue  # not there yet: created with the lighthouse's capacity
-                        layer = await resp.json()
-                except (aiohttp.ClientError, OSError) as exc:
+                        if resp.status != 200:
+                            raise RunAborted(
+                                f"the lighthouse at {lighthouse_url} answered GET /layers/{layer_id} with "
+                                f"{resp.status}: {(await resp.text())[:200]}"
+                            )
+                        layer = await resp.json(content_type=None)
+                except (aiohttp.ClientError, OSError, ValueError) as exc:
                     raise RunAborted(f"cannot reach the lighthouse at {lighthouse_url}: {exc}") from exc
                 free = int(layer.get("maxUsers", 0)) - int(layer.get("usersCount", 0))
                 if count > free:
@@ -334,7 +343,15 @@ class Orchestrator:
         chunks = {id(host): chunk for host, chunk in self._hosts}
         runs = {
             asyncio.ensure_future(
-                _await(host.run.remote(services.results_target, outcome.test_id, config.duration, config.start_timeout))
+                _await(
+                    host.run.remote(
+                        services.results_target,
+                        outcome.test_id,
+                        config.duration,
+                        config.start_timeout,
+                        config.results_token,
+                    )
+                )
             ): host
             for host in hosts
         }
@@ -422,7 +439,7 @@ class Orchestrator:
         if self.config.results_url:
             try:
                 outcome.json_path, outcome.parquet_path = await download_test(
-                    self.config.results_url, outcome.test_id, folder
+                    self.config.results_url, outcome.test_id, folder, self.config.results_token
                 )
             except PeerperfError as exc:
                 log.error("the test's results could not be saved locally: %s", exc)
@@ -438,6 +455,10 @@ class Orchestrator:
         except TimeoutError:
             return
         # A failed host is reported when its run ends; the live view goes on with the others.
+        for host, answer in zip(hosts, answers, strict=True):
+            if isinstance(answer, BaseException) and host not in self._unanswered:
+                self._unanswered.add(host)
+                log.warning("a peer host did not report its progress (not shown again for it): %r", answer)
         progress: list[HostProgress] = [a for a in answers if isinstance(a, HostProgress)]
         connections = [c for p in progress for c in p.connections]
         self.outcome.rejected = max(self.outcome.rejected, sum(p.rejected for p in progress))
@@ -462,6 +483,7 @@ class Orchestrator:
                 self.outcome.rejected,
                 len(self.outcome.lost),
                 self.outcome.log_dir or "",
+                sum(p.harness_errors for p in progress),
             )
         )
 
@@ -487,10 +509,13 @@ class Orchestrator:
         if self._on_cluster and hosts:
             request_resources(bundles=[])  # let the autoscaler take the peer nodes back
         if hosts:
-            await asyncio.gather(
+            answers = await asyncio.gather(
                 *(asyncio.wait_for(_await(h.shutdown.remote()), SHUTDOWN_TIMEOUT) for h in hosts),
                 return_exceptions=True,
             )
+            failures = [a for a in answers if isinstance(a, BaseException)]
+            if failures:
+                log.warning("%d peer host(s) did not shut down cleanly (killed anyway): %r", len(failures), failures[0])
             for host in hosts:
                 ray.kill(host)
         if services is not None:

@@ -28,9 +28,11 @@ class PeerHostWorker:
     async def setup(self) -> SetupReport:
         return await self.host.setup()
 
-    async def run(self, results: Any, test_id: str, duration: float, start_timeout: float) -> int:
-        """`results` is the results actor's client, or the URL of an HTTP results server."""
-        client: ResultsClient = HttpResultsClient(results) if isinstance(results, str) else results
+    async def run(
+        self, results: Any, test_id: str, duration: float, start_timeout: float, results_token: str | None = None
+    ) -> int:
+        """`results` is the results actor's client, or the URL of an HTTP results server (and its token)."""
+        client: ResultsClient = HttpResultsClient(results, token=results_token) if isinstance(results, str) else results
         try:
             return await self.host.run(client, test_id, duration, start_timeout)
         finally:

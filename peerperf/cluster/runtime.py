@@ -8,7 +8,7 @@ from typing import Any
 
 import ray
 
-from peerperf.network import check_ray_mode, ray_environment
+from peerperf.network import check_ray_mode, confine_ray_process, ray_environment
 
 log = logging.getLogger(__name__)
 
@@ -20,6 +20,7 @@ def init_local_ray(
     check_ray_mode()
     if ray.is_initialized():
         return dict(ray.get_runtime_context().get())
+    confine_ray_process()
     context = ray.init(
         num_cpus=num_cpus,
         resources=resources,
@@ -47,6 +48,7 @@ def connect(address: str | None, peer_slots: int, num_cpus: int | None = None) -
     check_ray_mode()
     if ray.is_initialized():
         return False
+    confine_ray_process()
     if address or cluster_is_running():
         try:
             ray.init(address=address or "auto", runtime_env={"env_vars": ray_environment()})

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from peerperf import openapi
 from peerperf.httpserver import service_app
 from peerperf.lighthouse.routes import routes
 from peerperf.lighthouse.service import Lighthouse
@@ -24,6 +23,7 @@ def create_app(settings: LighthouseSettings) -> web.Application:
     app[LIGHTHOUSE] = Lighthouse(settings)
     app.router.add_get("/peerjs", websocket_handler)
     app.router.add_routes(routes)
+    app.router.add_routes([openapi.route("peerperf.lighthouse")])
     app.cleanup_ctx.append(_background_loops)
     app.on_shutdown.append(_close_sockets)
     return app
@@ -37,31 +37,15 @@ async def _background_loops(app: web.Application) -> AsyncIterator[None]:
         for client in lighthouse.dead_clients():
             log.info("peer %s sent no HEARTBEAT for %.0f s; dropping it", client.id, settings.alive_timeout)
             lighthouse.disconnect(client)
-            await client.ws.close()
+            await client.close()
 
     async def expire() -> None:
         lighthouse.expire_queued()
 
-    tasks = [
-        asyncio.create_task(_every(settings.liveness_check_interval, drop_dead)),
-        asyncio.create_task(_every(settings.queue_check_interval, expire)),
-    ]
+    lighthouse.supervisor.repeat(settings.liveness_check_interval, drop_dead, "dropping silent clients")
+    lighthouse.supervisor.repeat(settings.queue_check_interval, expire, "expiring queued signaling")
     yield
-    for task in tasks:
-        task.cancel()
-    for task in tasks:
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-
-async def _every(interval: float, action: Callable[[], Awaitable[None]]) -> None:
-    """Run `action` every `interval` s; one failure is logged, not fatal to the loop."""
-    while True:
-        await asyncio.sleep(interval)
-        try:
-            await action()
-        except Exception:
-            log.exception("background task failed")
+    await lighthouse.supervisor.close()
 
 
 async def _close_sockets(app: web.Application) -> None:

@@ -55,6 +55,8 @@ async def status(request: web.Request) -> web.Response:
         "currenTime": int(time.time() * 1000),  # sic: the original's key, kept for compatibility
         "env": {"secure": settings.secure, "commitHash": settings.commit_hash or None},
         "ready": True,
+        # peerperf's own: unexpected errors in the lighthouse's loops and client writers (see its log)
+        "harnessErrors": lighthouse.supervisor.errors,
     }
     if request.query.get("includeLayers") == "true":
         body["layers"] = [_layer_json(lighthouse, layer, True) for layer in lighthouse.layers.all()]

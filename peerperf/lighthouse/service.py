@@ -30,6 +30,7 @@ from peerperf.protocol.signaling import (
     OptimalNetworkPayload,
     error_frame,
 )
+from peerperf.supervision import Supervisor
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,8 @@ class Lighthouse:
         self.peers = PeerRegistry()
         self.layers = Layers(settings.default_layers, settings.max_per_layer, self.send)
         self._next_assigned = 0
+        #: Runs the background loops and each client's writer; unexpected errors are logged and counted.
+        self.supervisor = Supervisor("lighthouse", logger=log)
 
     # ---- delivery ------------------------------------------------------------------------------
 
@@ -159,7 +162,7 @@ class Lighthouse:
             if not target.send(frame):
                 self.send(client.id, Frame(FrameType.LEAVE, src=frame.dst, dst=client.id))
         elif frame.type not in (FrameType.LEAVE, FrameType.EXPIRE) and not self.queue.add(frame.dst, frame):
-            raise ProtocolError(f"too many frames queued for offline peer {frame.dst}; dropped")
+            raise ProtocolError(f"too many frames queued for offline peer {frame.dst} (or from you); dropped")
 
     # ---- HTTP authorization ----------------------------------------------------------------------
 

@@ -56,8 +56,10 @@ BUILTIN_LAYERS = (
 class LighthouseSettings:
     """Configuration of one lighthouse process."""
 
-    host: str = setting("127.0.0.1", "address to listen on", env="HOST")
-    port: int = setting(9000, "HTTP and WebSocket port (0 picks a free one)", env="PORT")
+    host: str = setting("127.0.0.1", "address to listen on", env="LIGHTHOUSE_HOST")
+    port: int = setting(
+        9000, "HTTP and WebSocket port (0 picks a free one)", env="LIGHTHOUSE_PORT", fallback_env="PORT"
+    )
     name: str = setting("peerperf", "name reported by GET /status", env="LIGHTHOUSE_NAME")
     no_auth: bool = setting(False, "accept any VALIDATION payload", env="NO_AUTH")
     secret: str = setting(

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import secrets
 
 from aiohttp import WSMsgType, web
 
 from peerperf.errors import ProtocolError
-from peerperf.lighthouse.realm import Client
+from peerperf.lighthouse.realm import Client, close_socket
 from peerperf.lighthouse.service import CloseConnection, Lighthouse
 from peerperf.protocol.ids import is_valid_peer_id
 from peerperf.protocol.signaling import (
@@ -33,11 +32,11 @@ async def websocket_handler(request: web.Request) -> web.WebSocketResponse:
     ws = web.WebSocketResponse(compress=False, max_msg_size=1 << 20)
     await ws.prepare(request)
     try:
-        client = await _register(lighthouse, ws, request.query)
+        client = await _register(lighthouse, ws, request.query, request.transport)
     except CloseConnection:
         await ws.close()
         return ws
-    pump = asyncio.create_task(client.pump(ws))
+    pump = lighthouse.supervisor.spawn(client.pump(ws, lighthouse.supervisor), f"the writer of client {client.id}")
     try:
         for frame in lighthouse.queue.take(client.id):
             client.send(frame)
@@ -45,16 +44,18 @@ async def websocket_handler(request: web.Request) -> web.WebSocketResponse:
     finally:
         if not ws.closed:
             await client.flush()
-        pump.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await pump
+        if pump is not None:
+            pump.cancel()
+            await asyncio.wait([pump])
         await ws.close()
         if client.ws is ws:
             lighthouse.disconnect(client)
     return ws
 
 
-async def _register(lighthouse: Lighthouse, ws: web.WebSocketResponse, query: object) -> Client:
+async def _register(
+    lighthouse: Lighthouse, ws: web.WebSocketResponse, query: object, transport: asyncio.Transport | None
+) -> Client:
     """Handshake step 1: check key, token and id; send ASSIGNED_ID and OPEN as the original."""
     assert hasattr(query, "get")
     key, token, peer_id = query.get("key"), query.get("token"), query.get("id")
@@ -82,11 +83,12 @@ async def _register(lighthouse: Lighthouse, ws: web.WebSocketResponse, query: ob
     if existing is not None:
         if existing.token != token:
             await refuse(Frame(FrameType.ID_TAKEN, payload=MessagePayload("ID is taken")))
-        old_ws, existing.ws = existing.ws, ws  # same id and token: the peer's new socket, no OPEN
-        await old_ws.close()
+        old_ws, old_transport = existing.ws, existing.transport
+        existing.ws, existing.transport = ws, transport  # same id and token: the peer's new socket, no OPEN
+        await close_socket(old_ws, old_transport)
         log.info("peer %s reattached a new socket", peer_id)
         return existing
-    client = Client(peer_id, token, secrets.token_urlsafe(16), ws)
+    client = Client(peer_id, token, secrets.token_urlsafe(16), ws, transport=transport)
     lighthouse.clients[peer_id] = client
     client.send(Frame(FrameType.OPEN, payload=client.challenge))
     log.info("peer %s registered", peer_id)
@@ -110,3 +112,6 @@ async def _serve(lighthouse: Lighthouse, client: Client, ws: web.WebSocketRespon
             lighthouse.handle(client, frame)
         except CloseConnection:
             return
+        except Exception as exc:  # a bug, not the client's fault: answered, counted, and the next frame is read
+            lighthouse.supervisor.report(f"handling a {frame.type.value} frame from {client.id}", exc)
+            client.send(error_frame(f"the lighthouse failed to handle this {frame.type.value} frame"))

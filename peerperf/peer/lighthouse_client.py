@@ -9,7 +9,6 @@ layer and rooms; after the last failure it reports `reconnection-error` to `on_s
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import hashlib
 import hmac
@@ -31,6 +30,7 @@ from peerperf.protocol.signaling import (
     FrameType,
     HeartbeatPayload,
 )
+from peerperf.supervision import Supervisor
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +60,7 @@ class LighthouseClient:
         on_reconnected: Callable[[], Awaitable[None]],
         on_status: Callable[[str], None],
         delay: SignalingDelay | None = None,
+        supervisor: Supervisor | None = None,
     ) -> None:
         self.url = lighthouse_url
         self.peer_id = peer_id
@@ -73,7 +74,8 @@ class LighthouseClient:
         self._delay = delay
         self._http: aiohttp.ClientSession | None = None
         self._ws: aiohttp.ClientWebSocketResponse | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
+        #: Runs the reader, heartbeats, sends and reconnection (the peer's, so its datapoints count the errors).
+        self._supervisor = supervisor or Supervisor(lambda: f"peer {self.peer_id}")
         self._closing = False
         self.connected = asyncio.Event()
         self.reconnections = 0
@@ -85,7 +87,7 @@ class LighthouseClient:
         if self._http is None:
             self._http = aiohttp.ClientSession(headers={"X-Peer-Token": self.token})
         await self._open()
-        self._spawn(self._heartbeats())
+        self._supervisor.repeat(self._settings.heartbeat_interval, self._beat, "sending a heartbeat")
         assert self.peer_id is not None
         return self.peer_id
 
@@ -111,7 +113,7 @@ class LighthouseClient:
         self.connected.set()
         for frame in early:  # signaling the lighthouse queued for us, delivered before validation
             self._on_frame(frame)
-        self._spawn(self._read(ws))
+        self._supervisor.spawn(self._read(ws), "reading the lighthouse's frames")
 
     async def _handshake(self, ws: aiohttp.ClientWebSocketResponse, early: list[Frame]) -> None:
         while True:
@@ -152,13 +154,20 @@ class LighthouseClient:
                 log.warning("peer %s: lighthouse error: %s", self.peer_id, frame.payload)
                 continue
             if self._delay is not None:
-                self._delay.inbound(len(message.data), functools.partial(self._on_frame, frame))
+                self._delay.inbound(len(message.data), functools.partial(self._deliver, frame))
             else:
-                self._on_frame(frame)
+                self._deliver(frame)
         self.connected.clear()
         if not self._closing:
             log.warning("peer %s: lost the lighthouse; reconnecting", self.peer_id)
-            self._spawn(self._reconnect())
+            self._supervisor.spawn(self._reconnect(), "reconnecting to the lighthouse")
+
+    def _deliver(self, frame: Frame) -> None:
+        """Hand a frame to the peer; one that breaks its handler is reported and the next is read."""
+        try:
+            self._on_frame(frame)
+        except Exception as exc:
+            self._supervisor.report(f"taking a {frame.type.value} frame from the lighthouse", exc)
 
     async def _reconnect(self) -> None:
         backoff = self._settings.backoff
@@ -174,11 +183,9 @@ class LighthouseClient:
                 log.info("peer %s: reconnection attempt %d failed: %s", self.peer_id, attempt, exc)
         self._on_status("reconnection-error")
 
-    async def _heartbeats(self) -> None:
-        while True:
-            await asyncio.sleep(self._settings.heartbeat_interval)
-            if self.connected.is_set():
-                self.send(Frame(FrameType.HEARTBEAT, self.peer_id, payload=self._heartbeat()))
+    def _beat(self) -> None:
+        if self.connected.is_set():
+            self.send(Frame(FrameType.HEARTBEAT, self.peer_id, payload=self._heartbeat()))
 
     def send(self, frame: Frame) -> None:
         """Send a frame if the socket is up; signaling while disconnected is dropped (as the original)."""
@@ -187,12 +194,12 @@ class LighthouseClient:
             return
         text = frame.to_json()
         if self._delay is None:
-            self._spawn(self._send_text(ws, text))
+            self._supervisor.spawn(self._send_text(ws, text), "sending signaling")
             return
 
         def send_later() -> None:
             if not ws.closed:
-                self._spawn(self._send_text(ws, text))
+                self._supervisor.spawn(self._send_text(ws, text), "sending signaling")
 
         self._delay.outbound(len(text), send_later)
 
@@ -202,11 +209,6 @@ class LighthouseClient:
             await ws.send_str(text)
         except (aiohttp.ClientError, ConnectionError, RuntimeError) as exc:
             log.debug("signaling send failed: %s", exc)
-
-    def _spawn(self, coro: Awaitable[None]) -> None:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
 
     # ---- HTTP -----------------------------------------------------------------------------------
 
@@ -235,11 +237,7 @@ class LighthouseClient:
         self._closing = True
         if self._delay is not None:
             self._delay.close()
-        for task in list(self._tasks):
-            task.cancel()
-        for task in list(self._tasks):
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await self._supervisor.close()
         if self._ws is not None:
             await self._ws.close()
         if self._http is not None:

@@ -9,7 +9,6 @@ connection behind.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import secrets
 import string
@@ -17,7 +16,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from peerperf.errors import PeerStateError, ProtocolError, RequestError
+from peerperf.errors import LighthouseUnavailable, PeerStateError, ProtocolError, RequestError
 from peerperf.peer.connection import PeerConnection
 from peerperf.peer.ice import rtc_configuration, use_host_addresses
 from peerperf.peer.impairment import Impairment, SignalingDelay
@@ -46,6 +45,7 @@ from peerperf.protocol.signaling import (
     RejectPayload,
     RejectReason,
 )
+from peerperf.supervision import Supervisor
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +99,11 @@ class Peer:
         self._connections: dict[str, PeerConnection] = {}
         self._rtc = rtc_configuration(self.settings)
         self._frames: asyncio.Queue[Frame] = asyncio.Queue()
-        self._tasks: set[asyncio.Task[None]] = set()
+        #: Runs the peer's loops and tasks (and its lighthouse client's): unexpected errors are logged and counted.
+        self.supervisor = Supervisor(
+            lambda: f"peer {self.client.peer_id}", expected=(RequestError, PeerStateError, LighthouseUnavailable)
+        )
+        self._harness_errors_reported = 0
         self._updating = False
         self._disposed = False
         self.bad_signaling = 0
@@ -116,6 +120,7 @@ class Peer:
             self._rejoin,
             self._on_status,
             self.signaling_delay,
+            self.supervisor,
         )
         self._next_hint_request = time.monotonic() + self.settings.optimize_network_interval
         self.mesh: Mesh | None = None
@@ -143,13 +148,15 @@ class Peer:
             self._send_time,
         )
         self._spawn(self._signaling_worker())
-        self._spawn(self._every(self.settings.expiration_loop_interval, self._housekeeping))
+        self.supervisor.repeat(self.settings.expiration_loop_interval, self._housekeeping, "housekeeping")
         if self.settings.stats_update_interval > 0:
-            self._spawn(self._every(self.settings.stats_update_interval, self.close_stats_window))
+            self.supervisor.repeat(
+                self.settings.stats_update_interval, self.close_stats_window, "closing a stats window"
+            )
         if self.settings.network_update_interval > 0:
-            self._spawn(self._every(self.settings.network_update_interval, self.update_network))
+            self.supervisor.repeat(self.settings.network_update_interval, self.update_network, "updating the network")
         if self.settings.ping_interval is not None:
-            self._spawn(self._ping_loop(self.settings.ping_interval))
+            self.supervisor.repeat(self.settings.ping_interval, self._ping_round, "pinging")
 
     async def set_layer(self, layer: str) -> None:
         """Join `layer`: its members become known peers; connections to another layer are dropped."""
@@ -214,11 +221,7 @@ class Peer:
         if self._disposed:
             return
         self._disposed = True
-        for task in list(self._tasks):
-            task.cancel()
-        for task in list(self._tasks):
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await self.supervisor.close()
         await self._drop_all_connections()
         await self.client.close()
 
@@ -270,6 +273,8 @@ class Peer:
         self.measures.reconnections = self.client.reconnections - self._reconnections_reported
         self._reconnections_reported = self.client.reconnections
         metrics.update(self.measures.take(time.monotonic()))
+        metrics["harnessErrors"] = self.supervisor.errors - self._harness_errors_reported
+        self._harness_errors_reported = self.supervisor.errors
         if self._on_stats is not None:
             self._on_stats(metrics)
         return metrics
@@ -321,6 +326,8 @@ class Peer:
             log.info(
                 "peer %s: connection to %s did not open in %.1f s", self.id, peer_id, self.settings.peer_connect_timeout
             )
+        except Exception as exc:  # one failed offer must not end the network update of the others
+            self.supervisor.report(f"connecting to {peer_id}", exc)
         finally:
             if not connection.connected:
                 await connection.close()
@@ -395,9 +402,9 @@ class Peer:
             except ProtocolError as exc:
                 self.bad_signaling += 1
                 log.warning("peer %s: bad %s from %s: %s", self.id, frame.type.value, frame.src, exc)
-            except Exception:
+            except Exception as exc:
                 self.bad_signaling += 1
-                log.exception("peer %s: failed to handle %s from %s", self.id, frame.type.value, frame.src)
+                self.supervisor.report(f"handling {frame.type.value} from {frame.src}", exc)
 
     async def _handle(self, frame: Frame) -> None:
         if frame.dst != self.id:
@@ -547,36 +554,22 @@ class Peer:
             self.known.remove(peer_id)
             self._spawn(self._disconnect(peer_id))
 
-    async def _ping_loop(self, interval: float) -> None:
-        while True:
-            await asyncio.sleep(interval)
-            if self.mesh is not None:
-                round_ = self.mesh.send_ping()
-                await asyncio.sleep(self.settings.ping_timeout)
-                self.mesh.end_ping(round_)
+    async def _ping_round(self) -> None:
+        if self.mesh is not None:
+            round_ = self.mesh.send_ping()
+            await asyncio.sleep(self.settings.ping_timeout)
+            self.mesh.end_ping(round_)
 
     async def _delayed_update(self, delay: float) -> None:
         await asyncio.sleep(delay)
         await self.update_network()
-
-    async def _every(self, interval: float, action: Callable[[], Any]) -> None:
-        while True:
-            await asyncio.sleep(interval)
-            try:
-                result = action()
-                if asyncio.iscoroutine(result):
-                    await result
-            except (RequestError, PeerStateError) as exc:
-                log.warning("peer %s: %s", self.client.peer_id, exc)
 
     def _spawn(self, coro: Awaitable[Any]) -> None:
         if self._disposed:
             if asyncio.iscoroutine(coro):
                 coro.close()
             return
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self.supervisor.spawn(coro, getattr(coro, "__qualname__", "a background task"))
 
     def _deliver(self, src: str, room: str, payload: Payload, packet: Packet) -> None:
         self._on_message(src, room, payload, packet)

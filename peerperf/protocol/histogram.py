@@ -117,8 +117,8 @@ def check_encoding(value: object) -> str | None:
     """Why `value` is not a valid flat encoding, or None when it is."""
     if not isinstance(value, list) or len(value) % 2:
         return "expected a flat list [index, count, ...] of even length"
-    if not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
-        return "expected integers"
+    if not all(isinstance(v, int) and not isinstance(v, bool) and v <= 2**63 - 1 for v in value):
+        return "expected 64-bit integers"
     indexes, counts = value[0::2], value[1::2]
     if any(i < 0 for i in indexes) or any(c <= 0 for c in counts):
         return "bucket indexes must be >= 0 and counts > 0"

@@ -201,8 +201,28 @@ FIELDS: tuple[MetricField, ...] = (
             ("datagramsDuplicated", "datagrams delivered twice"),
         )
     ),
+    # Harness errors (issue 13): unexpected exceptions in background work, logged where they happened.
+    MetricField(
+        "harnessErrors",
+        Kind.INTEGER,
+        "unexpected exceptions in the peer's loops and tasks in the window (see the host's log)",
+        "errors",
+        original=False,
+    ),
+    MetricField(
+        "hostHarnessErrors",
+        Kind.INTEGER,
+        "unexpected exceptions in the host's own loops in the window (see the host's log)",
+        "errors",
+        original=False,
+        per_host=True,
+    ),
 )
 BY_NAME = {f.name: f for f in FIELDS}
+#: What the Parquet columns hold exactly: int64, and integers in float64 up to 2^53. Larger values are
+#: refused at submission (a 400), not discovered when the buffer is written.
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+EXACT_FLOAT_INTEGER = 2**53
 #: Keys that must be present: the original crashed without `position`.
 REQUIRED = frozenset({"position"})
 
@@ -246,14 +266,32 @@ def unknown_metrics(metrics: dict[str, Any]) -> dict[str, Any]:
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    """A finite float, or an integer a float64 column holds exactly (JSON allows any size)."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return abs(value) <= EXACT_FLOAT_INTEGER
+    return isinstance(value, float) and math.isfinite(value)
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _is_int64(value: Any) -> bool:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    if isinstance(value, float) and not value.is_integer():
+        return False  # also refuses inf and nan
+    return INT64_MIN <= value <= INT64_MAX
 
 
 def _check(kind: Kind, value: Any) -> str | None:
     if kind is Kind.NUMBER and not _is_number(value):
-        return f"expected a finite number, got {value!r}"
-    if kind is Kind.INTEGER and (not _is_number(value) or value != int(value)):
-        return f"expected an integer, got {value!r}"
+        return f"expected a finite number (integers within ±2^53), got {_shown(value)}"
+    if kind is Kind.INTEGER and not _is_int64(value):
+        return f"expected an integer (64-bit), got {_shown(value)}"
     if kind is Kind.TEXT and not isinstance(value, str):
         return f"expected text, got {value!r}"
     if kind is Kind.TEXT_LIST and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
@@ -263,10 +301,11 @@ def _check(kind: Kind, value: Any) -> str | None:
     if kind is Kind.COUNTS and not (
         isinstance(value, dict)
         and all(
-            isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool) and v >= 0 for k, v in value.items()
+            isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= INT64_MAX
+            for k, v in value.items()
         )
     ):
-        return "expected an object of non-negative integer counts"
+        return "expected an object of non-negative 64-bit integer counts"
     if kind is Kind.VECTOR and not (isinstance(value, list) and len(value) in (2, 3) and all(map(_is_number, value))):
         return f"expected [x, y, z] numbers, got {value!r}"
     return None

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 import aiohttp
 
 from peerperf.errors import RequestError
+from peerperf.results.auth import bearer_headers
 from peerperf.results.model import BatchResult, Submission, TestInfo
 
 #: Concurrent metric PUTs per batch over HTTP.
@@ -56,15 +57,18 @@ class ResultsClient(Protocol):
 class HttpResultsClient:
     """The original's results API over HTTP; waiting for the start polls `GET /test/{id}` (its contract)."""
 
-    def __init__(self, base_url: str, poll_interval: float = 0.5, timeout: float = 30.0) -> None:
+    def __init__(
+        self, base_url: str, poll_interval: float = 0.5, timeout: float = 30.0, token: str | None = None
+    ) -> None:
         self.base_url = base_url.rstrip("/")
+        self._headers = bearer_headers(token)
         self.poll_interval = poll_interval
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._session: aiohttp.ClientSession | None = None
 
     def _http(self) -> aiohttp.ClientSession:
         if self._session is None:
-            self._session = aiohttp.ClientSession(timeout=self._timeout)
+            self._session = aiohttp.ClientSession(timeout=self._timeout, headers=self._headers)
         return self._session
 
     async def _call(self, method: str, path: str, body: Any = None, discard: bool = False) -> Any:

@@ -16,6 +16,7 @@ import pyarrow.parquet as pq
 
 from peerperf.errors import ProtocolError, RequestError
 from peerperf.protocol.metrics import validate_metrics
+from peerperf.results.auth import bearer_headers
 from peerperf.results.client import ResultsClient
 from peerperf.results.datapoints import METADATA_KEY, SCHEMA, to_table
 from peerperf.results.folder import ResultsFolder
@@ -38,7 +39,7 @@ async def wait_finished(results: ResultsClient, test_id: str, timeout: float, po
         await asyncio.sleep(poll)
 
 
-async def download_test(base_url: str, test_id: str, folder: Path) -> tuple[Path, Path]:
+async def download_test(base_url: str, test_id: str, folder: Path, token: str | None = None) -> tuple[Path, Path]:
     """Stream `GET /test/{id}?dataPoints=true` to `{folder}/{id}.json`, then write its Parquet files."""
     files = ResultsFolder(folder)
     json_path = files.result(test_id, ".json")
@@ -46,7 +47,7 @@ async def download_test(base_url: str, test_id: str, folder: Path) -> tuple[Path
     url = f"{base_url.rstrip('/')}/test/{test_id}?dataPoints=true"
     timeout = aiohttp.ClientTimeout(total=None, sock_connect=30, sock_read=120)
     try:
-        async with aiohttp.ClientSession(timeout=timeout) as http, http.get(url) as resp:
+        async with aiohttp.ClientSession(timeout=timeout, headers=bearer_headers(token)) as http, http.get(url) as resp:
             if resp.status >= 400:
                 raise RequestError(resp.status, "download-failed", f"GET {url}: HTTP {resp.status}")
             with tmp.open("wb") as out:

@@ -12,8 +12,10 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from peerperf import openapi
 from peerperf.errors import RequestError
 from peerperf.httpserver import read_json, read_json_object, service_app
+from peerperf.results.auth import token_middleware
 from peerperf.results.service import ResultsService
 
 SERVICE: web.AppKey[ResultsService] = web.AppKey("results", ResultsService)
@@ -23,8 +25,11 @@ routes = web.RouteTableDef()
 def create_app(service: ResultsService, run_flusher: bool = True) -> web.Application:
     """The gateway app; with `run_flusher` it also owns the periodic flush of records to disk."""
     app = service_app(service.settings.max_body_size)
+    if service.settings.token:
+        app.middlewares.append(token_middleware(service.settings.token))
     app[SERVICE] = service
     app.add_routes(routes)
+    app.add_routes([openapi.route("peerperf.results")])
     if run_flusher:
         app.cleanup_ctx.append(_flusher)
     return app
@@ -54,7 +59,7 @@ async def _stream_test(request: web.Request, test_id: str) -> web.StreamResponse
 
 @routes.get("/status")
 async def status(request: web.Request) -> web.Response:
-    return web.json_response({"status": "ok"})
+    return web.json_response({"status": "ok", "harnessErrors": request.app[SERVICE].supervisor.errors})
 
 
 @routes.get("/time")

@@ -10,7 +10,6 @@ files, so a crash mid-test loses at most one flush interval.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import os
@@ -37,6 +36,7 @@ from peerperf.results.model import (
 )
 from peerperf.results.settings import ResultsSettings
 from peerperf.results.working import Contents, WorkingFiles
+from peerperf.supervision import Supervisor
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +57,8 @@ class ResultsService:
         self._started: dict[str, asyncio.Event] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._unknown_keys: dict[str, set[str]] = {}
+        #: Runs the flusher; a failed flush is logged and counted (records stay buffered for the next one).
+        self.supervisor = Supervisor("results service", logger=log)
 
     def _save_state(self, info: TestInfo) -> None:
         path = self.files.working(info.id, ".state.json")
@@ -257,15 +259,9 @@ class ResultsService:
     async def run_flusher(self) -> None:
         """Flush every `flush_interval` s until cancelled (then once more)."""
         try:
-            while True:
-                await asyncio.sleep(self.settings.flush_interval)
-                try:
-                    await self.flush_all()
-                except OSError:
-                    log.exception("flushing a test's records failed; they stay buffered for the next flush")
+            await self.supervisor.every(self.settings.flush_interval, self.flush_all, "flushing records to disk")
         finally:
-            with contextlib.suppress(OSError):
-                await self.flush_all()
+            await self.supervisor.call(self.flush_all, "the last flush before stopping")
 
     async def stream_json(self, test_id: str) -> AsyncIterator[str]:
         """The whole test as JSON text chunks, never all in memory."""

@@ -11,8 +11,8 @@ from peerperf.settings import setting
 class ResultsSettings:
     """Configuration of the results service and its HTTP gateway."""
 
-    host: str = setting("127.0.0.1", "address the HTTP gateway listens on", env="HOST")
-    port: int = setting(9904, "HTTP gateway port (0 picks a free one)", env="PORT")
+    host: str = setting("127.0.0.1", "address the HTTP gateway listens on", env="RESULTS_HOST")
+    port: int = setting(9904, "HTTP gateway port (0 picks a free one)", env="RESULTS_PORT", fallback_env="PORT")
     location: str = setting("~/peer-performance-tests", "folder results are written to", env="TEST_RESULTS_LOCATION")
     flush_interval: float = setting(
         1.0,
@@ -26,4 +26,7 @@ class ResultsSettings:
         "larger request bodies are refused with 413 (the original's limit was 100 kB; a datapoint is about 2 kB)",
         env="MAX_BODY_SIZE",
         unit="bytes",
+    )
+    token: str = setting(
+        "", "when set, requests need Authorization: Bearer <token> (GET /status excepted)", env="RESULTS_TOKEN"
     )

@@ -101,7 +101,7 @@ async def _flush(log: _Buffered[T]) -> None:
         return
     try:
         await asyncio.to_thread(log.write, records)
-    except OSError:
+    except Exception:  # put back: the next flush (or the finish) tries again, nothing is lost
         log.buffer[:0] = records
         raise
 

@@ -8,6 +8,7 @@ routines for the duration, submit every peer's datapoint each stats interval) an
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import math
 import random
@@ -27,6 +28,7 @@ from peerperf.sim.payloads import comms_send_time
 from peerperf.sim.routines import load_routine
 from peerperf.sim.simpeer import SimulatedPeer, start_offset
 from peerperf.sim.tickloop import LagWindow, TickLoop
+from peerperf.supervision import Supervisor
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +89,8 @@ class HostProgress:
     datapoints: int
     rejected: int
     routine_errors: int
+    #: Unexpected exceptions in the host's and its peers' background work (logged in the host's log).
+    harness_errors: int = 0
 
 
 @dataclass
@@ -121,6 +125,9 @@ class PeerHost:
         self._grid_start = 0.0
         self._clock = HostClock()
         self._routine_errors_reported: dict[str, int] = {}
+        #: The host's own loops (stats windows, shutdown); refusals by the results service are expected.
+        self.supervisor = Supervisor(f"host {config.host_id}", expected=(PeerperfError,), logger=log)
+        self._harness_errors_reported = 0
 
     async def setup(self) -> SetupReport:
         """Connect every peer, join its layer and room; failures are reported per peer."""
@@ -193,7 +200,8 @@ class PeerHost:
             self._running = False
             ended.set()  # not cancel(): a submission under way completes, so no window is lost
             await stats
-        await self._submit(results, test_id, self._current_window())  # the last, partial window
+        last = self._current_window()  # the last, partial window
+        await self.supervisor.call(functools.partial(self._submit, results, test_id, last), f"submitting window {last}")
         await self._submit_final_results(results, test_id)
         return self.datapoints
 
@@ -226,13 +234,17 @@ class PeerHost:
                 await asyncio.wait_for(ended.wait(), delay)
                 return
             except TimeoutError:
-                await self._submit(results, test_id, number)
+                await self.supervisor.call(
+                    functools.partial(self._submit, results, test_id, number), f"submitting window {number}"
+                )
 
     async def _submit(self, results: ResultsClient, test_id: str, window: int) -> None:
         assert self._loop is not None
         lag = self._loop.lag.window()
         load = self._load.sample()
         host_fields = self._host_fields(window, lag, load)
+        host_fields["hostHarnessErrors"] = self.supervisor.errors - self._harness_errors_reported
+        self._harness_errors_reported = self.supervisor.errors
         batch = []
         originated = received = 0.0
         for sim in self.sims:
@@ -295,9 +307,10 @@ class PeerHost:
             self.datapoints,
             len(self.rejected),
             sum(s.routine_errors for s in self.sims),
+            self.supervisor.errors + sum(s.peer.supervisor.errors for s in self.sims),
         )
 
     async def shutdown(self) -> None:
         """Dispose every peer (no tasks, sockets or connections left)."""
         for sim in self.sims:
-            await sim.peer.dispose()
+            await self.supervisor.call(sim.peer.dispose, f"disposing peer {sim.id}")

@@ -6,6 +6,8 @@ Every field is written, defaults included, as the original's encoder did.
 
 from __future__ import annotations
 
+import functools
+import logging
 import secrets
 import string
 import time
@@ -16,6 +18,8 @@ from google.protobuf.message import DecodeError
 
 from peerperf.protocol.comms import ChatData, CommsMessage, PositionData, ProfileData
 from peerperf.protocol.packets import Packet, Payload
+
+log = logging.getLogger(__name__)
 
 #: Identity rotation. The original sent an all-zero quaternion (reference 7, client bug 2); the
 #: size is the same either way.
@@ -63,7 +67,8 @@ def comms_send_time(payload: Payload, packet: Packet, offset_ms: float = 0.0) ->
     if isinstance(payload, bytes):
         try:
             message = CommsMessage.FromString(payload)
-        except DecodeError:
+        except DecodeError as exc:
+            _undecodable(exc)
             return float(packet.timestamp)
         if message.HasField("time"):
             return message.time + offset_ms
@@ -74,9 +79,24 @@ def decoded_position(payload: bytes) -> tuple[float, float, float] | None:
     """The position in a CommsMessage payload, or None when it carries something else."""
     try:
         message = CommsMessage.FromString(payload)
-    except DecodeError:
+    except DecodeError as exc:
+        _undecodable(exc)
         return None
     if message.WhichOneof("data") != "position_data":
         return None
     p = message.position_data
     return (p.position_x, p.position_y, p.position_z)
+
+
+def _undecodable(exc: DecodeError) -> None:
+    """Say (once per process, then at debug level) that app payloads arrive that are not CommsMessages."""
+    log.debug("an app payload is not a CommsMessage: %s", exc)
+    _warn_once()
+
+
+@functools.cache
+def _warn_once() -> None:
+    log.warning(
+        "app payloads that are not CommsMessages arrive: their latency is measured from the packet's whole-ms "
+        "timestamp and they carry no position (further ones are logged at debug level)"
+    )

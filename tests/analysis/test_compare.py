@@ -25,8 +25,11 @@ def test_a_real_change_is_significant_and_no_change_is_not() -> None:
 
 
 def test_settings_that_differ() -> None:
-    runs = [{"settings": {"target_connections": 2, "peers": 8}}, {"settings": {"target_connections": 4, "peers": 8}}]
-    assert settings_that_differ(runs) == {"target_connections": [2, 4]}
+    runs = [
+        {"settings": {"target_connections": 2, "peers": 8, "output": "/tmp/a"}},
+        {"settings": {"target_connections": 4, "peers": 8, "output": "/tmp/b"}},
+    ]
+    assert settings_that_differ(runs) == {"target_connections": [2, 4]}  # where results went is no difference
 
 
 def test_groups_of_one_run_are_summarised_and_compared() -> None:

@@ -88,3 +88,13 @@ def test_no_datapoints_is_unknown() -> None:
     result = summary(Scenario().frame().iloc[0:0])
     assert result.verdict.status is Status.UNKNOWN
     assert result.get("delivery") is None
+
+
+def test_harness_errors_count_each_peer_and_each_host_window_once() -> None:
+    frame = Scenario().frame()
+    frame["harnessErrors"] = 0
+    frame.loc[frame.index[:3], "harnessErrors"] = 1
+    frame["hostHarnessErrors"] = 0
+    first = frame.index[(frame["window"] == frame["window"].max()) & (frame["hostId"] == frame["hostId"].iloc[0])]
+    frame.loc[first, "hostHarnessErrors"] = 2  # a host field: the same on each of its peers' datapoints
+    assert summary(frame)["harness.errors"] == 3 + 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -12,6 +13,8 @@ import pytest
 
 from peerperf.httpserver import serving
 from peerperf.lighthouse import LighthouseSettings, create_app
+from peerperf.lighthouse.service import Lighthouse
+from peerperf.lighthouse.signaling import LIGHTHOUSE
 from peerperf.settings import resolve
 
 #: Bound on every wait for a frame; a conformant server answers within milliseconds.
@@ -123,3 +126,38 @@ async def start_lighthouse() -> AsyncIterator[StartLighthouse]:
 @pytest.fixture
 async def lighthouse(start_lighthouse: StartLighthouse) -> LighthouseUnderTest:
     return await start_lighthouse()
+
+
+@dataclass
+class Served:
+    http: LighthouseUnderTest
+    lighthouse: Lighthouse
+
+    async def harness_errors(self) -> int:
+        async with self.http.http.get(f"{self.http.base}/status") as resp:
+            count: int = (await resp.json())["harnessErrors"]
+            return count
+
+
+ServeLighthouse = Callable[..., Awaitable[Served]]
+
+
+@pytest.fixture
+async def serve_lighthouse() -> AsyncIterator[ServeLighthouse]:
+    """Like `start_lighthouse`, with the `Lighthouse` object in reach (its clients, queue, error count)."""
+    async with contextlib.AsyncExitStack() as stack:
+        http = await stack.enter_async_context(aiohttp.ClientSession())
+
+        async def serve(**overrides: Any) -> Served:
+            overrides.setdefault("no_auth", True)
+            settings = resolve(LighthouseSettings, environ={}, host="127.0.0.1", port=0, **overrides)
+            app = create_app(settings)
+            port = await stack.enter_async_context(serving(app, "127.0.0.1", 0))
+            return Served(LighthouseUnderTest(f"http://127.0.0.1:{port}", http), app[LIGHTHOUSE])
+
+        yield serve
+
+
+@pytest.fixture
+async def served(serve_lighthouse: ServeLighthouse) -> Served:
+    return await serve_lighthouse(queue_check_interval=0.05)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from peerperf.errors import ProtocolError
@@ -52,3 +54,20 @@ def test_unknown_keys_are_kept_verbatim_after_the_known_ones() -> None:
     assert list(out)[-2:] == ["newKey", "nested"]
     assert out["sent"] == 20 and isinstance(out["sent"], int)  # integers keep their type
     assert unknown_metrics(out) == {"newKey": 20, "nested": {"a": [1.5]}}
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"knownPeersCount": 2**63},
+        {"sent": 2**53 + 1},
+        {"sent": 10**400},  # math.isfinite overflowed on it: a 500 before
+        {"connectSetupMs": [0, 2**63]},
+        {"deliveredBySubtype": {"chat": 2**64}},
+        {"position": [10**400, 0.0, 0.0]},
+    ],
+)
+def test_numbers_parquet_cannot_hold_are_refused_at_submission(extra: dict[str, Any]) -> None:
+    """Accepted, they would fail when the buffer is written, after the client was told they were stored."""
+    with pytest.raises(ProtocolError, match=r"64-bit|2\^53|numbers"):
+        validate_metrics({"position": [0.0, 0.0, 0.0], **extra})

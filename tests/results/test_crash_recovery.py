@@ -24,7 +24,7 @@ async def start_service(folder: Path, flush_interval: float) -> tuple[asyncio.su
     env = {
         **os.environ,
         "PORT": "0",
-        "HOST": "127.0.0.1",
+        "RESULTS_HOST": "127.0.0.1",
         "TEST_RESULTS_LOCATION": str(folder),
         "FLUSH_INTERVAL": str(flush_interval),
     }

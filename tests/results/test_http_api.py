@@ -14,7 +14,7 @@ from tests.results.conftest import Gateway, metrics_body
 
 
 async def test_manual_flow_end_to_end(gateway: Gateway) -> None:
-    assert await gateway.call("GET", "/status") == (200, {"status": "ok"})
+    assert await gateway.call("GET", "/status") == (200, {"status": "ok", "harnessErrors": 0})
     status, created = await gateway.call("POST", "/test")
     assert status == 200 and set(created) == {"id", "metadata"}
     test_id = created["id"]
