@@ -12,6 +12,7 @@ from analysis.assertions import Outcome
 from analysis.summary import Summary
 from analysis.text import print_summary
 from peerperf.cluster.orchestrator import RunOutcome, RunSnapshot
+from peerperf.results.influx.relay import RelayStats
 
 #: Seconds between progress lines when the output is not a terminal.
 PLAIN_EVERY = 5.0
@@ -24,8 +25,13 @@ class RunView:
         self._live: Live | None = None
         self._last_line = 0.0
         self._last_phase = ""
+        self._live_url_shown = False
 
     def update(self, snapshot: RunSnapshot) -> None:
+        if snapshot.live_url and not self._live_url_shown:
+            self._live_url_shown = True
+            hint = f" ({snapshot.live_hint})" if snapshot.live_hint else ""
+            self.console.print(f"live page: {snapshot.live_url}{hint}", highlight=False, markup=False)
         if self.plain:
             now = time.monotonic()
             if snapshot.phase != self._last_phase or now - self._last_line >= PLAIN_EVERY:
@@ -57,6 +63,8 @@ class RunView:
                 self.console.print(f"  {peer_id}: {why}", highlight=False)
         if outcome.rejected:
             self.console.print(f"[red]{outcome.rejected} datapoints were refused by the results service[/]")
+        if outcome.relay is not None:
+            self.console.print(relay_line(outcome.relay), highlight=False)
         if outcome.missing:
             self.console.print(f"[yellow]{len(outcome.missing)} peers missing[/]:")
             for peer_id, why in list(outcome.missing.items())[:20]:
@@ -88,7 +96,20 @@ def _line(s: RunSnapshot) -> str:
         + (f"  ROUTINE ERRORS {s.routine_errors} (see {_logs(s)})" if s.routine_errors else "")
         + (f"  REJECTED DATAPOINTS {s.rejected}" if s.rejected else "")
         + (f"  PEERS LOST {s.lost}" if s.lost else "")
+        + (f"  influx: {_relay_counts(s.relay)}" if s.relay else "")
     )
+
+
+def relay_line(stats: RelayStats) -> str:
+    """The InfluxDB relay in the run summary: never silent about points that did not get there."""
+    colour = "red" if stats.not_relayed else "green"
+    error = f"; last error: {stats.last_error}" if stats.not_relayed and stats.last_error else ""
+    return f"InfluxDB relay to {stats.target}: [{colour}]{_relay_counts(stats)}[/]{error}"
+
+
+def _relay_counts(stats: RelayStats) -> str:
+    text = f"{stats.written} points written, {stats.delayed} delayed, {stats.not_relayed} not relayed"
+    return text + (f" ({stats.pending} pending)" if stats.pending else "")
 
 
 def _panel(s: RunSnapshot) -> Table:
@@ -111,4 +132,9 @@ def _panel(s: RunSnapshot) -> Table:
         table.add_row("datapoints rejected", f"[red]{s.rejected}[/]")
     if s.lost:
         table.add_row("peers lost (host failed)", f"[red]{s.lost}[/]")
+    if s.live_url:
+        table.add_row("live page", s.live_url)
+    if s.relay is not None:
+        style = "red" if s.relay.not_relayed else "green"
+        table.add_row("InfluxDB relay", f"{s.relay.target}: [{style}]{_relay_counts(s.relay)}[/]")
     return table
