@@ -1,4 +1,4 @@
-"""Real InfluxDB 1.x and VictoriaMetrics daemons on loopback, one per test module."""
+"""A real VictoriaMetrics (it speaks InfluxDB's v2 write protocol) on loopback; InfluxDB 1.x is in tests/conftest.py."""
 
 from __future__ import annotations
 
@@ -6,13 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.metricsdb import InfluxD, VictoriaMetrics, influxd, victoria_metrics
-
-
-@pytest.fixture(scope="module")
-def influx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InfluxD]:
-    with influxd(tmp_path_factory.mktemp("influxd")) as daemon:
-        yield daemon
+from tests.metricsdb import VictoriaMetrics, victoria_metrics
 
 
 @pytest.fixture(scope="module")

@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import re
-import subprocess
-import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,40 +14,8 @@ import pytest
 from analysis.load import load_datapoints
 from peerperf.protocol.histogram import Histogram
 from tests.metricsdb import InfluxD, VictoriaMetrics, influxd
-from tests.runcli import RUN_TIMEOUT, Run, results_document
-
-#: Fields compared between InfluxDB and Parquet: numbers, integers and a histogram's count.
-COMPARED = ("sent", "receivedPerSecond", "originatedTotal", "uniqueReceived", "tickLagP99", "window")
-RUN_ARGS = ("--peers", "3", "--duration", "8", "--stats-interval", "1000", "--ping-interval", "off", "--seed", "3")
-
-
-@dataclass(frozen=True)
-class RelayedRun:
-    test_id: str
-    output: str
-    parquet: pd.DataFrame
-
-
-def run_cli(folder: Path, env: dict[str, str]) -> RelayedRun:
-    environ = {**os.environ, "PYTHONUNBUFFERED": "1", **env}
-    environ.pop("RAY_ADDRESS", None)
-    done = subprocess.run(
-        [sys.executable, "-m", "peerperf.run", "--plain", *RUN_ARGS, "--output", str(folder)],
-        env=environ,
-        capture_output=True,
-        text=True,
-        timeout=RUN_TIMEOUT,
-    )
-    output = done.stdout + done.stderr
-    assert done.returncode == 0, output
-    test_id = results_document(folder)["id"]
-    return RelayedRun(test_id, output, load_datapoints(folder / f"{test_id}.parquet"))
-
-
-@pytest.fixture(scope="module")
-def relayed_1x(influx: InfluxD, tmp_path_factory: pytest.TempPathFactory) -> RelayedRun:
-    """One real run relaying through InfluxDB 1.x's `/write?db=comms` (env vars, as a user would)."""
-    return run_cli(tmp_path_factory.mktemp("run-1x"), {"INFLUX_URL": influx.url, "INFLUX_DATABASE": "comms"})
+from tests.relayedrun import COMPARED, RUN_ARGS, RelayedRun, run_cli
+from tests.runcli import Run, results_document
 
 
 def _histogram_count(value: Any) -> int:
