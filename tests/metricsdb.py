@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 START_TIMEOUT = 60.0
+#: The configuration cluster.yaml's head uses: tests start InfluxDB from it, with their own ports and folder.
+INFLUXDB_CONF = Path(__file__).resolve().parent.parent / "deploy" / "influxdb.conf"
 
 
 def free_port() -> int:
@@ -68,7 +70,7 @@ class InfluxD:
         return [
             {**serie.get("tags", {}), **dict(zip(serie["columns"], values, strict=True))}
             for serie in self.query(influxql)
-            for values in serie["values"]
+            for values in serie.get("values", [])
         ]
 
     def stop(self) -> None:
@@ -78,27 +80,15 @@ class InfluxD:
 
 
 @contextlib.contextmanager
-def influxd(folder: Path) -> Iterator[InfluxD]:
+def influxd(folder: Path, create_database: bool = True) -> Iterator[InfluxD]:
     folder.mkdir(parents=True, exist_ok=True)
     http, rpc = free_port(), free_port()
     config = folder / "influxdb.conf"
     config.write_text(
-        f"""reporting-disabled = true
-bind-address = "127.0.0.1:{rpc}"
-[meta]
-  dir = "{folder}/meta"
-[data]
-  dir = "{folder}/data"
-  wal-dir = "{folder}/wal"
-  query-log-enabled = false
-[http]
-  bind-address = "127.0.0.1:{http}"
-  log-enabled = false
-[monitor]
-  store-enabled = false
-[continuous_queries]
-  enabled = false
-"""
+        INFLUXDB_CONF.read_text()
+        .replace('"127.0.0.1:8086"', f'"127.0.0.1:{http}"')
+        .replace('"127.0.0.1:8088"', f'"127.0.0.1:{rpc}"')
+        .replace('"/var/lib/influxdb/', f'"{folder}/')
     )
     log = folder / "influxd.log"
     with log.open("wb") as out:
@@ -106,8 +96,9 @@ bind-address = "127.0.0.1:{rpc}"
     daemon = InfluxD(f"http://127.0.0.1:{http}", proc)
     try:
         _wait_http(f"{daemon.url}/ping", proc, log)
-        data = urllib.parse.urlencode({"q": "CREATE DATABASE comms"}).encode()
-        urllib.request.urlopen(f"{daemon.url}/query", data=data, timeout=10).close()
+        if create_database:
+            data = urllib.parse.urlencode({"q": "CREATE DATABASE comms"}).encode()
+            urllib.request.urlopen(f"{daemon.url}/query", data=data, timeout=10).close()
         yield daemon
     finally:
         daemon.stop()

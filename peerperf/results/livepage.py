@@ -73,7 +73,8 @@ async def events(request: web.Request) -> web.StreamResponse:
         while not closing.is_set():
             await _send(response, "sample", feed.sample(test_id))
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(closing.wait(), PUSH_PERIOD)
+                async with asyncio.timeout(PUSH_PERIOD):
+                    await closing.wait()
     return response
 
 

@@ -131,8 +131,10 @@ class InfluxRelay:
 
     async def _run(self) -> None:
         while True:
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation that races its timeout.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.settings.influx_flush_interval)
+                async with asyncio.timeout(self.settings.influx_flush_interval):
+                    await self._wake.wait()
             self._wake.clear()
             while self._buffer:
                 size = min(len(self._buffer), self.settings.influx_batch_size)
@@ -153,7 +155,7 @@ class InfluxRelay:
                 self._last_error = str(exc)
                 if attempt == self.settings.influx_retries:
                     log.warning(
-                        "InfluxDB relay: %d points not relayed after %d attempts: %s", len(batch), attempt + 1, exc
+                        "InfluxDB relay: %d points not relayed after %d tries: %s", len(batch), attempt + 1, exc
                     )
                     self._dropped += len(batch)
                     return

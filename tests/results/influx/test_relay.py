@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from peerperf.errors import ConfigError
 from peerperf.protocol.metrics import validate_metrics
 from peerperf.results.influx.relay import InfluxRelay
 from peerperf.results.influx.relay_settings import InfluxSettings
+from peerperf.results.influx.writers import V1Writer, WriteFailed
 from peerperf.results.model import DataPoint
 from peerperf.results.service import Submission
 from peerperf.results.settings import ResultsSettings
@@ -94,15 +96,13 @@ async def test_a_write_that_fails_then_succeeds_counts_as_delayed(influx: Influx
         """The real 1.x writer, refusing its first two calls as a restarting server would."""
 
         def __init__(self) -> None:
-            from peerperf.results.influx.writers import V1Writer, WriteFailed
-
-            self.real, self.error = V1Writer(settings), WriteFailed
+            self.real = V1Writer(settings)
 
         async def write(self, lines: list[str]) -> None:
             nonlocal failures
             if failures:
                 failures -= 1
-                raise self.error("503 restarting")
+                raise WriteFailed("503 restarting")
             await self.real.write(lines)
 
         async def close(self) -> None:
@@ -121,7 +121,5 @@ async def test_a_write_that_fails_then_succeeds_counts_as_delayed(influx: Influx
 
 @pytest.mark.parametrize("bad", [{"influx_url": "influx:8086"}, {"influx_batch_size": 0}, {"influx_max_buffer": 1}])
 def test_bad_relay_settings_are_refused_with_a_reason(bad: dict[str, object]) -> None:
-    from peerperf.errors import ConfigError
-
     with pytest.raises(ConfigError, match="--influx"):
         InfluxSettings(**bad)  # type: ignore[arg-type]
