@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import re
+import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
+import aiohttp
 import pytest
 
+from peerperf.config import recorded_settings
 from peerperf.errors import ConfigError
 from peerperf.protocol.metrics import validate_metrics
 from peerperf.results.influx.relay import InfluxRelay
@@ -17,6 +23,7 @@ from peerperf.results.model import DataPoint
 from peerperf.results.service import Submission
 from peerperf.results.settings import ResultsSettings
 from peerperf.results.stack import ResultsStack
+from peerperf.run import parse as parse_run
 from tests.metricsdb import InfluxD, VictoriaMetrics, free_port
 from tests.results.conftest import metrics_body
 
@@ -123,3 +130,50 @@ async def test_a_write_that_fails_then_succeeds_counts_as_delayed(influx: Influx
 def test_bad_relay_settings_are_refused_with_a_reason(bad: dict[str, object]) -> None:
     with pytest.raises(ConfigError, match="--influx"):
         InfluxSettings(**bad)  # type: ignore[arg-type]
+
+
+def test_the_relay_is_off_unless_configured_and_its_token_is_never_recorded() -> None:
+    assert parse_run([])[0].influx.enabled is False
+    config, _, _ = parse_run(["--influx-url", "http://127.0.0.1:8086", "--influx-batch-size", "100"])
+    assert config.influx.enabled and config.influx.influx_batch_size == 100 and config.influx.influx_bucket == "comms"
+    recorded = recorded_settings(replace(config, influx=replace(config.influx, influx_token="s3cret")))
+    assert recorded["influx_url"] == "http://127.0.0.1:8086" and "influx_token" not in recorded
+    assert "s3cret" not in json.dumps(recorded)
+
+
+async def test_the_standalone_results_service_relays_with_its_own_flags(influx: InfluxD, tmp_path: Path) -> None:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "peerperf.results",
+        "--port",
+        "0",
+        "--location",
+        str(tmp_path),
+        "--influx-url",
+        influx.url,
+        "--influx-database",
+        "comms",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    assert proc.stdout is not None
+    try:
+        lines: list[str] = []
+        while not lines or "listening on port" not in lines[-1]:
+            lines.append((await asyncio.wait_for(proc.stdout.readline(), 60)).decode())
+            assert lines[-1], "".join(lines)
+        assert any("InfluxDB relay: " + influx.url in line for line in lines), lines
+        port = re.search(r"port (\d+)", lines[-1])
+        assert port, lines[-1]
+        base = f"http://127.0.0.1:{port[1]}"
+        async with aiohttp.ClientSession() as http:
+            await http.post(f"{base}/test/cli-relay", json={"started": True})
+            async with http.put(f"{base}/test/cli-relay/peer/peer-a/metrics", json=metrics_body(9)) as resp:
+                assert resp.status == 200
+    finally:
+        proc.terminate()
+        await asyncio.wait_for(proc.wait(), 60)
+    assert proc.returncode == 0
+    rows = influx.rows("SELECT sent FROM peer_metrics WHERE test = 'cli-relay'")  # written at shutdown at the latest
+    assert [(row["sent"]) for row in rows] == [9]
