@@ -34,7 +34,7 @@ from peerperf.lighthouse import LighthouseSettings
 from peerperf.results import ResultsSettings
 from peerperf.results.client import HttpResultsClient, ResultsClient
 from peerperf.results.download import download_test, wait_finished
-from peerperf.results.influx.relay import RelayStats
+from peerperf.results.influx.stats import RelayStats
 from peerperf.settings import resolve
 from peerperf.sim.host import HostConfig, HostProgress, PeerSpec, SetupReport
 from peerperf.sim.impairment_profiles import ImpairmentPlan, describe

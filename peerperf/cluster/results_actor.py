@@ -13,12 +13,14 @@ from typing import Any
 import ray
 from aiohttp import web
 
-from peerperf.results.influx.relay import RelayStats
 from peerperf.results.influx.relay_settings import InfluxSettings
+from peerperf.results.influx.stats import RelayStats
 from peerperf.results.model import TestInfo
 from peerperf.results.service import BatchResult, ResultsService, Submission
 from peerperf.results.settings import ResultsSettings
 from peerperf.results.stack import ResultsStack
+
+LOOPBACK = "127.0.0.1"
 
 
 class ResultsActor:
@@ -40,7 +42,10 @@ class ResultsActor:
         self._runner = web.AppRunner(self.stack.app(run_flusher=False), handle_signals=False)
         await self._runner.setup()
         await web.TCPSite(self._runner, gateway_host, gateway_port).start()
-        return int(self._runner.addresses[0][1])
+        port = int(self._runner.addresses[0][1])
+        if gateway_host != LOOPBACK:  # on a cluster: `ray attach -p PORT` forwards to the head's loopback
+            await web.TCPSite(self._runner, LOOPBACK, port).start()
+        return port
 
     async def create_test(self, test_id: str | None = None, started: bool = False) -> TestInfo:
         return await self.service.create(test_id, started)

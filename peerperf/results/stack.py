@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from peerperf.results.gateway import create_app
-from peerperf.results.influx.relay import InfluxRelay, RelayStats
+from peerperf.results.influx.relay import InfluxRelay
 from peerperf.results.influx.relay_settings import InfluxSettings
+from peerperf.results.influx.stats import RelayStats
 from peerperf.results.livefeed import LiveFeed
 from peerperf.results.service import ResultsService
 from peerperf.results.settings import ResultsSettings
