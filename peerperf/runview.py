@@ -6,6 +6,7 @@ import time
 
 from rich.console import Console
 from rich.live import Live
+from rich.markup import escape
 from rich.table import Table
 
 from analysis.assertions import Outcome
@@ -103,8 +104,8 @@ def _line(s: RunSnapshot) -> str:
 def relay_line(stats: RelayStats) -> str:
     """The InfluxDB relay in the run summary: never silent about points that did not get there."""
     colour = "red" if stats.not_relayed else "green"
-    error = f"; last error: {stats.last_error}" if stats.not_relayed and stats.last_error else ""
-    return f"InfluxDB relay to {stats.target}: [{colour}]{_relay_counts(stats)}[/]{error}"
+    error = f"; last error: {escape(stats.last_error)}" if stats.not_relayed and stats.last_error else ""
+    return f"InfluxDB relay to {escape(stats.target)}: [{colour}]{_relay_counts(stats)}[/]{error}"
 
 
 def _relay_counts(stats: RelayStats) -> str:
@@ -136,5 +137,5 @@ def _panel(s: RunSnapshot) -> Table:
         table.add_row("live page", s.live_url)
     if s.relay is not None:
         style = "red" if s.relay.not_relayed else "green"
-        table.add_row("InfluxDB relay", f"{s.relay.target}: [{style}]{_relay_counts(s.relay)}[/]")
+        table.add_row("InfluxDB relay", f"{escape(s.relay.target)}: [{style}]{_relay_counts(s.relay)}[/]")
     return table
