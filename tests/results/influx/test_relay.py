@@ -52,14 +52,17 @@ async def test_the_results_service_relays_accepted_datapoints_and_events_to_infl
         "relay-1x", [Submission(f"peer-{i}", metrics_body(i, room="r 1")) for i in range(20)] + [Submission("p", {})]
     )
     assert result.accepted == 20 and len(result.rejected) == 1  # a refused datapoint is not relayed
+    await service.set_metadata("relay-1x", {"lostPeers": {"peer-3": "host failed", "peer-4": "host failed"}})
     await service.finish("relay-1x")
     stats = await stack.close()
-    assert stats is not None and stats.written == 22 and stats.not_relayed == 0  # 20 datapoints, start, finish
+    assert stats is not None and stats.written == 23 and stats.not_relayed == 0  # 20 datapoints and 3 events
     rows = influx.rows("SELECT sent, knownPeersCount, peer, room FROM peer_metrics WHERE test = 'relay-1x'")
     assert sorted((row["peer"], row["sent"]) for row in rows) == sorted((f"peer-{i}", i) for i in range(20))
     assert {row["room"] for row in rows} == {"r 1"}
-    events = influx.rows("SELECT count FROM run_events WHERE test = 'relay-1x' GROUP BY event")
-    assert sorted(row["event"] for row in events) == ["finish", "start"]
+    events = influx.rows("SELECT count, peers FROM run_events WHERE test = 'relay-1x' GROUP BY event")
+    assert sorted(row["event"] for row in events) == ["finish", "peers_lost", "start"]
+    lost = next(row for row in events if row["event"] == "peers_lost")
+    assert lost["count"] == 2 and lost["peers"] == "peer-3,peer-4"
 
 
 async def test_the_v2_write_api_path_reaches_a_server_that_speaks_it(victoria: VictoriaMetrics) -> None:
