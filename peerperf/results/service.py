@@ -289,16 +289,18 @@ class ResultsService:
 
     async def stream_json(self, test_id: str) -> AsyncIterator[str]:
         """The whole test as JSON text chunks, never all in memory."""
-        info = await self.get(test_id)
+        await self.get(test_id)
         final = self.files.result(test_id, ".json")
-        if info.finished is not None and final.exists():
+        async with self._lock(test_id):  # a consistent snapshot: no flush, and no finish, is half done
+            info = self._tests[test_id]
+            working = self._working.get(test_id)
+            contents = working.snapshot() if working else None
+        if contents is None and final.exists():
             with final.open() as source:
                 while chunk := await asyncio.to_thread(source.read, 1 << 16):
                     yield chunk
             return
-        async with self._lock(test_id):  # a consistent snapshot: no flush is half done
-            working = self._working.get(test_id)
-            contents = working.snapshot() if working else Contents(iter(()), iter(()), iter(()))
+        contents = contents or Contents(iter(()), iter(()), iter(()))
         chunks = results_json(info, contents.datapoints, contents.topology, contents.results)
         while (text := await asyncio.to_thread(_next_chunk, chunks)) is not None:
             yield text
