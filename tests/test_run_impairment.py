@@ -9,7 +9,7 @@ import pandas as pd
 from analysis.compare import compare_groups
 from analysis.load import load
 from analysis.summary import summaries_by
-from tests.runcli import Run
+from tests.runcli import Run, results_document
 
 
 async def test_a_bad_profile_stops_the_run_before_it_starts() -> None:
@@ -27,7 +27,7 @@ async def test_a_run_with_half_the_peers_delayed_shows_it_grouped_by_impairment(
     )  # fmt: skip
     assert await run.finish() == 0, run.output
     assert "[impairing delay=100ms,loss=1%: 2 peers, none: 2 peers]" in run.output
-    frame = pd.read_parquet(next(tmp_path.glob("*.parquet")))
+    frame = pd.read_parquet(tmp_path / f"{results_document(tmp_path)['id']}.parquet")  # not its .topology sibling
     assert set(frame["impairment"]) == {"", "delay=100ms,loss=1%"}
     assert frame.groupby("impairment")["peerId"].nunique().to_dict() == {"": 2, "delay=100ms,loss=1%": 2}
     impaired = frame[frame["impairment"] != ""]
