@@ -57,7 +57,8 @@ def results_files(source: str | Path | Iterable[str | Path]) -> list[Path]:
 
 
 def _is_results_file(path: Path) -> bool:
-    return path.suffix == ".parquet" or (path.suffix == ".json" and path.name.count(".") == 1)
+    """`{id}.parquet` or `{id}.json`, not the `{id}.topology.parquet` / `{id}.results.parquet` siblings."""
+    return path.suffix in (".parquet", ".json") and path.name.count(".") == 1
 
 
 def id_of(path: Path) -> str:
