@@ -18,17 +18,7 @@ import pandas as pd
 import pyarrow.compute as pc
 
 from analysis.histograms import as_arrow, bucket_counts, nested, percentiles
-
-#: Host-wide tick-lag p99 above two 60 Hz periods means routines ran visibly late.
-LATE_TICK_MS = 2 * 1000 / 60
-#: Share of due ticks skipped (each more than a whole period late) that counts as falling behind.
-MISSED_SHARE = 0.02
-#: A host process at or above this share of one core is CPU-bound (one event loop, one core).
-CPU_BOUND_PERCENT = 90.0
-#: Share of host windows that may be CPU-bound before the run counts as saturated.
-CPU_BOUND_SHARE = 0.10
-#: Machine busy share (all cores) above which the machine counts as busy.
-MACHINE_BUSY_PERCENT = 90.0
+from analysis.thresholds import CPU_BOUND_PERCENT, CPU_BOUND_SHARE, LATE_TICK_MS, MACHINE_BUSY_PERCENT, MISSED_SHARE
 
 
 class Status(StrEnum):

@@ -7,6 +7,7 @@ from typing import Any
 
 from peerperf.errors import ConfigError
 from peerperf.peer.settings import PeerSettings
+from peerperf.results.influx.relay_settings import InfluxSettings
 from peerperf.settings import setting
 
 #: Where a run's peers differ from the library's defaults: they ping as the original performance-test
@@ -73,6 +74,8 @@ class RunConfig:
     plain: bool = setting(False, "plain progress lines instead of the live view")
     #: Every peer's library settings (their flags and env vars come from `PeerSettings` itself).
     peer: PeerSettings = field(default_factory=lambda: PeerSettings(**RUN_PEER_DEFAULTS))
+    #: Where the embedded results service relays datapoints (flags and env vars from `InfluxSettings`).
+    influx: InfluxSettings = field(default_factory=InfluxSettings)
 
     def __post_init__(self) -> None:
         problems = []
@@ -95,16 +98,16 @@ class RunConfig:
 
 
 #: Settings never written to results: credentials.
-SECRET_SETTINGS = frozenset({"ice_username", "ice_credential", "auth_secret", "results_token"})
+SECRET_SETTINGS = frozenset({"ice_username", "ice_credential", "auth_secret", "results_token", "influx_token"})
 
 
 def recorded_settings(config: RunConfig, *more: Any) -> dict[str, Any]:
     """Every run and peer setting of `config` (and of the settings objects `more`) as plain JSON values,
     secrets left out, for the test's metadata."""
     out: dict[str, Any] = {}
-    for source in (config, config.peer, *more):
+    for source in (config, config.peer, config.influx, *more):
         for f in fields(source):
-            if f.name == "peer" or f.name in SECRET_SETTINGS:
+            if f.name in ("peer", "influx") or f.name in SECRET_SETTINGS:
                 continue
             value = getattr(source, f.name)
             out[f.name] = list(value) if isinstance(value, tuple) else value

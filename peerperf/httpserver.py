@@ -150,19 +150,25 @@ def run_service(
     name: str,
     description: str | None,
     settings_cls: type[S],
-    build: Callable[[S], web.Application],
+    build: Callable[..., web.Application],
     banner: Callable[[int], str],
     argv: list[str] | None = None,
+    extra_settings: tuple[type, ...] = (),
 ) -> int:
-    """The `python -m peerperf.<service>` entry point: flags from the settings, serve until Ctrl-C."""
+    """The `python -m peerperf.<service>` entry point: flags from the settings, serve until Ctrl-C.
+
+    `build` gets the settings, then one object per class of `extra_settings` (their flags are added too).
+    """
     parser = argparse.ArgumentParser(prog=f"python -m peerperf.{name}", description=description)
     add_arguments(parser, settings_cls)
+    for extra in extra_settings:
+        add_arguments(parser, extra)
     parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING or ERROR")
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format=f"[{name}][%(levelname)s] %(message)s")
     try:
         settings = resolve(settings_cls, args)
-        app = build(settings)
+        app = build(settings, *(resolve(extra, args) for extra in extra_settings))
     except (ConfigError, OSError) as exc:
         print(f"{name}: {exc}", file=sys.stderr)
         return 2

@@ -27,6 +27,7 @@ from peerperf.cluster.orchestrator import Orchestrator, RunOutcome
 from peerperf.config import RUN_MANAGED_PEER_SETTINGS, RUN_PEER_DEFAULTS, RunConfig, recorded_settings
 from peerperf.errors import ConfigError
 from peerperf.peer.settings import PeerSettings
+from peerperf.results.influx.relay_settings import InfluxSettings
 from peerperf.runview import RunView
 from peerperf.settings import add_arguments, resolve
 from peerperf.sim.impairment_profiles import impairment_plan
@@ -58,6 +59,7 @@ def parse(argv: list[str] | None) -> tuple[RunConfig, VerdictOptions, argparse.N
         RUN_MANAGED_PEER_SETTINGS,
         RUN_PEER_DEFAULTS,
     )
+    add_arguments(parser.add_argument_group("InfluxDB relay of the embedded results service"), InfluxSettings)
     verdict = parser.add_argument_group("verdict")
     verdict.add_argument(
         "--assert",
@@ -74,7 +76,7 @@ def parse(argv: list[str] | None) -> tuple[RunConfig, VerdictOptions, argparse.N
     parser.add_argument("--log-level", default="WARNING", help="DEBUG, INFO, WARNING or ERROR")
     args = parser.parse_args(argv)
     peer = resolve(PeerSettings, args, defaults=RUN_PEER_DEFAULTS)
-    config = resolve(RunConfig, args, peer=peer)
+    config = resolve(RunConfig, args, peer=peer, influx=resolve(InfluxSettings, args))
     options = VerdictOptions(
         [parse_threshold(text) for text in args.assertions], args.junit_xml, args.summary_json, args.report
     )

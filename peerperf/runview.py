@@ -6,12 +6,14 @@ import time
 
 from rich.console import Console
 from rich.live import Live
+from rich.markup import escape
 from rich.table import Table
 
 from analysis.assertions import Outcome
 from analysis.summary import Summary
 from analysis.text import print_summary
 from peerperf.cluster.orchestrator import RunOutcome, RunSnapshot
+from peerperf.results.influx.stats import RelayStats
 
 #: Seconds between progress lines when the output is not a terminal.
 PLAIN_EVERY = 5.0
@@ -24,8 +26,13 @@ class RunView:
         self._live: Live | None = None
         self._last_line = 0.0
         self._last_phase = ""
+        self._live_url_shown = False
 
     def update(self, snapshot: RunSnapshot) -> None:
+        if snapshot.live_url and not self._live_url_shown:
+            self._live_url_shown = True
+            hint = f" ({snapshot.live_hint})" if snapshot.live_hint else ""
+            self.console.print(f"live page: {snapshot.live_url}{hint}", highlight=False, markup=False)
         if self.plain:
             now = time.monotonic()
             if snapshot.phase != self._last_phase or now - self._last_line >= PLAIN_EVERY:
@@ -59,6 +66,8 @@ class RunView:
                 self.console.print(f"  {peer_id}: {why}", highlight=False)
         if outcome.rejected:
             self.console.print(f"[red]{outcome.rejected} datapoints were refused by the results service[/]")
+        if outcome.relay is not None:
+            self.console.print(relay_line(outcome.relay), highlight=False)
         if outcome.missing:
             self.console.print(f"[yellow]{len(outcome.missing)} peers missing[/]:")
             for peer_id, why in list(outcome.missing.items())[:20]:
@@ -91,7 +100,20 @@ def _line(s: RunSnapshot) -> str:
         + (f"  HARNESS ERRORS {s.harness_errors} (see {_logs(s)})" if s.harness_errors else "")
         + (f"  REJECTED DATAPOINTS {s.rejected}" if s.rejected else "")
         + (f"  PEERS LOST {s.lost}" if s.lost else "")
+        + (f"  influx: {_relay_counts(s.relay)}" if s.relay else "")
     )
+
+
+def relay_line(stats: RelayStats) -> str:
+    """The InfluxDB relay in the run summary: never silent about points that did not get there."""
+    colour = "red" if stats.not_relayed else "green"
+    error = f"; last error: {escape(stats.last_error)}" if stats.not_relayed and stats.last_error else ""
+    return f"InfluxDB relay to {escape(stats.target)}: [{colour}]{_relay_counts(stats)}[/]{error}"
+
+
+def _relay_counts(stats: RelayStats) -> str:
+    text = f"{stats.written} points written, {stats.delayed} delayed, {stats.not_relayed} not relayed"
+    return text + (f" ({stats.pending} pending)" if stats.pending else "")
 
 
 def _panel(s: RunSnapshot) -> Table:
@@ -116,4 +138,9 @@ def _panel(s: RunSnapshot) -> Table:
         table.add_row("datapoints rejected", f"[red]{s.rejected}[/]")
     if s.lost:
         table.add_row("peers lost (host failed)", f"[red]{s.lost}[/]")
+    if s.live_url:
+        table.add_row("live page", s.live_url)
+    if s.relay is not None:
+        style = "red" if s.relay.not_relayed else "green"
+        table.add_row("InfluxDB relay", f"{escape(s.relay.target)}: [{style}]{_relay_counts(s.relay)}[/]")
     return table

@@ -67,3 +67,20 @@ def test_a_test_without_datapoints_is_said_not_a_crash() -> None:
     view = RunView(plain=True, console=Console(file=out, width=300))
     view.outcome(RunOutcome(test_id="empty", ok=True), summary(pd.DataFrame()))
     assert "test empty: its files hold no datapoints" in out.getvalue()
+
+
+def test_the_live_page_and_the_relay_are_shown_and_lost_points_are_never_silent() -> None:
+    from peerperf.cluster.orchestrator import RunSnapshot
+    from peerperf.results.influx.stats import RelayStats
+
+    relay = RelayStats("http://db:8086/write?db=comms", 90, 4, 7, 3, "ClientConnectorError [Connect call failed]")
+    out = io.StringIO()
+    view = RunView(plain=True, console=Console(file=out, width=300))
+    view.update(RunSnapshot("running", 2, 2, 0, 1, 5.0, 10.0, live_url="http://127.0.0.1:9/", relay=relay))
+    view.update(RunSnapshot("running", 2, 2, 0, 1, 6.0, 10.0, live_url="http://127.0.0.1:9/", relay=relay))
+    view.outcome(RunOutcome(test_id="t", ok=True, relay=relay), None)
+    text = out.getvalue()
+    assert text.count("live page: http://127.0.0.1:9/") == 1  # printed once, at start
+    assert "influx: 90 points written, 4 delayed, 10 not relayed (3 pending)" in text
+    assert "InfluxDB relay to http://db:8086/write?db=comms: 90 points written" in text
+    assert "last error: ClientConnectorError [Connect call failed]" in text  # brackets are text, not markup

@@ -34,6 +34,7 @@ from peerperf.lighthouse import LighthouseSettings
 from peerperf.results import ResultsSettings
 from peerperf.results.client import HttpResultsClient, ResultsClient
 from peerperf.results.download import download_test, wait_finished
+from peerperf.results.influx.stats import RelayStats
 from peerperf.settings import resolve
 from peerperf.sim.host import HostConfig, HostProgress, PeerSpec, SetupReport
 from peerperf.sim.impairment_profiles import ImpairmentPlan, describe
@@ -44,6 +45,8 @@ log = logging.getLogger(__name__)
 
 #: How long shutting down hosts and services may take before they are killed.
 SHUTDOWN_TIMEOUT = 30.0
+#: After the finish, how long the InfluxDB relay may take to write what is pending before the summary.
+RELAY_DRAIN_TIMEOUT = 10.0
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,11 @@ class RunSnapshot:
     log_dir: str = ""
     #: Unexpected exceptions in the peers' and hosts' background work (the loops went on; see the logs).
     harness_errors: int = 0
+    #: The results gateway's live page, and how to reach it from elsewhere (a cluster's port-forward).
+    live_url: str = ""
+    live_hint: str = ""
+    #: What the InfluxDB relay of the embedded results service did so far (None: no relay).
+    relay: RelayStats | None = None
 
 
 @dataclass
@@ -99,6 +107,8 @@ class RunOutcome:
     parquet_path: Path | None = None
     results_url: str | None = None
     lighthouse_url: str | None = None
+    #: The InfluxDB relay's final counts (None: no relay); `not_relayed` points never reached InfluxDB.
+    relay: RelayStats | None = None
 
 
 class RunAborted(PeerperfError):
@@ -112,6 +122,8 @@ class _Services:
     results_target: Any
     results_url: str | None
     actors: list[Any] = field(default_factory=list)
+    #: The embedded results actor (None with an external results server).
+    results_actor: Any = None
 
 
 class Orchestrator:
@@ -218,13 +230,17 @@ class Orchestrator:
             return _Services(lighthouse_url, http, config.results_url, config.results_url, actors)
         self._show("starting the results service")
         results_settings = ResultsSettings(location=config.output, token=config.results_token or "")
-        actor = spawn_results_actor(results_settings, scheduling_strategy=here)
+        actor = spawn_results_actor(results_settings, config.influx, scheduling_strategy=here)
         actors.append(actor)
         host = ray.util.get_node_ip_address()
         port = await actor.start.remote(host, config.results_port)
         client = ActorResultsClient(actor)
         self.outcome.results_url = f"http://{host}:{port}"
-        return _Services(lighthouse_url, client, client, self.outcome.results_url, actors)
+        hint = f"from your machine: ray attach cluster.yaml -p {port}, then http://127.0.0.1:{port}/"
+        self._last = replace(
+            self._last, live_url=f"{self.outcome.results_url}/", live_hint=hint if self._on_cluster else ""
+        )
+        return _Services(lighthouse_url, client, client, self.outcome.results_url, actors, actor)
 
     async def _prepare_test(self, results: ResultsClient) -> None:
         """Create the test, or join an existing one whose start someone else controls."""
@@ -383,7 +399,7 @@ class Orchestrator:
                 outcome.interrupted = True
                 for host in hosts:
                     host.stop.remote()
-            await self._show_running(hosts, started_at)
+            await self._show_running(hosts, started_at, services)
         await _stop_task(sampler)
         await self._record(
             services.results,
@@ -396,6 +412,7 @@ class Orchestrator:
             finish_url = f"{outcome.results_url}/test/{outcome.test_id}/finish"
             self._show(f"waiting for test {outcome.test_id} to be finished: PUT {finish_url}")
             await wait_finished(services.results, outcome.test_id, 0 if outcome.interrupted else config.finish_wait)
+        outcome.relay = await _relay_stats(services, RELAY_DRAIN_TIMEOUT)
         await self._keep_files()
         tolerated = config.on_missing == "proceed"
         outcome.ok = (
@@ -447,7 +464,7 @@ class Orchestrator:
             outcome.json_path = folder / f"{outcome.test_id}.json"
             outcome.parquet_path = folder / f"{outcome.test_id}.parquet"
 
-    async def _show_running(self, hosts: list[Any], started_at: float | None) -> None:
+    async def _show_running(self, hosts: list[Any], started_at: float | None, services: _Services) -> None:
         try:
             answers = await asyncio.wait_for(
                 asyncio.gather(*(_await(h.progress.remote()) for h in hosts), return_exceptions=True), 5.0
@@ -460,6 +477,7 @@ class Orchestrator:
                 self._unanswered.add(host)
                 log.warning("a peer host did not report its progress (not shown again for it): %r", answer)
         progress: list[HostProgress] = [a for a in answers if isinstance(a, HostProgress)]
+        relay = await _relay_stats(services, 0.0)
         connections = [c for p in progress for c in p.connections]
         self.outcome.rejected = max(self.outcome.rejected, sum(p.rejected for p in progress))
         elapsed = time.monotonic() - started_at if started_at is not None else 0.0
@@ -484,6 +502,9 @@ class Orchestrator:
                 len(self.outcome.lost),
                 self.outcome.log_dir or "",
                 sum(p.harness_errors for p in progress),
+                self._last.live_url,
+                self._last.live_hint,
+                relay,
             )
         )
 
@@ -530,6 +551,20 @@ class Orchestrator:
 
 async def _await(ref: Any) -> Any:
     return await ref
+
+
+async def _relay_stats(services: _Services, drain_timeout: float) -> RelayStats | None:
+    """The embedded results service's relay counts (None without a relay or with an external server)."""
+    if services.results_actor is None:
+        return None
+    try:
+        stats: RelayStats | None = await asyncio.wait_for(
+            _await(services.results_actor.relay_stats.remote(drain_timeout)), drain_timeout + 5.0
+        )
+    except (TimeoutError, ray.exceptions.RayError) as exc:
+        log.warning("the InfluxDB relay's counts are not known: %s", exc)
+        return None
+    return stats
 
 
 async def _stop_task(task: asyncio.Task[None] | None) -> None:

@@ -13,17 +13,22 @@ from typing import Any
 import ray
 from aiohttp import web
 
-from peerperf.results.gateway import create_app
+from peerperf.results.influx.relay_settings import InfluxSettings
+from peerperf.results.influx.stats import RelayStats
 from peerperf.results.model import TestInfo
 from peerperf.results.service import BatchResult, ResultsService, Submission
 from peerperf.results.settings import ResultsSettings
+from peerperf.results.stack import ResultsStack
+
+LOOPBACK = "127.0.0.1"
 
 
 class ResultsActor:
     """Plain class behind the actor (usable without Ray); every method is a thin delegate."""
 
-    def __init__(self, settings: ResultsSettings) -> None:
-        self.service = ResultsService(settings)
+    def __init__(self, settings: ResultsSettings, influx: InfluxSettings | None = None) -> None:
+        self.stack = ResultsStack.build(settings, influx)
+        self.service: ResultsService = self.stack.service
         self._runner: web.AppRunner | None = None
         self._flusher: asyncio.Task[None] | None = None
 
@@ -31,12 +36,16 @@ class ResultsActor:
         """Start periodic flushing and, when a host is given, the HTTP gateway; returns its port."""
         if self._flusher is None:
             self._flusher = asyncio.create_task(self.service.run_flusher())
+            self.stack.start()
         if gateway_host is None or self._runner is not None:
             return None
-        self._runner = web.AppRunner(create_app(self.service, run_flusher=False), handle_signals=False)
+        self._runner = web.AppRunner(self.stack.app(run_flusher=False), handle_signals=False)
         await self._runner.setup()
         await web.TCPSite(self._runner, gateway_host, gateway_port).start()
-        return int(self._runner.addresses[0][1])
+        port = int(self._runner.addresses[0][1])
+        if gateway_host != LOOPBACK:  # on a cluster: `ray attach -p PORT` forwards to the head's loopback
+            await web.TCPSite(self._runner, LOOPBACK, port).start()
+        return port
 
     async def create_test(self, test_id: str | None = None, started: bool = False) -> TestInfo:
         return await self.service.create(test_id, started)
@@ -68,6 +77,12 @@ class ResultsActor:
     def server_time_ms(self) -> float:
         return self.service.server_time_ms()
 
+    async def relay_stats(self, drain_timeout: float = 0.0) -> RelayStats | None:
+        """The InfluxDB relay's counts (None when off), after waiting up to `drain_timeout` s for pending points."""
+        if self.stack.relay is None:
+            return None
+        return await self.stack.relay.drain(drain_timeout) if drain_timeout > 0 else self.stack.relay.stats()
+
     async def stop(self) -> None:
         """Flush everything and stop the gateway; call before killing the actor."""
         if self._flusher is not None:
@@ -78,11 +93,12 @@ class ResultsActor:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        await self.stack.close()
 
 
-def spawn_results_actor(settings: ResultsSettings, **options: Any) -> Any:
+def spawn_results_actor(settings: ResultsSettings, influx: InfluxSettings | None = None, **options: Any) -> Any:
     """Create the results actor (async, many concurrent calls); `options` go to `.options()`."""
     remote_cls = ray.remote(ResultsActor)
     defaults: dict[str, Any] = {"num_cpus": 0, "max_concurrency": 1000, "name": None}
     defaults.update(options)
-    return remote_cls.options(**defaults).remote(settings)
+    return remote_cls.options(**defaults).remote(settings, influx)

@@ -1,4 +1,4 @@
-"""`python -m peerperf.results`: the results service and its HTTP gateway, standalone (no Ray)."""
+"""`python -m peerperf.results`: the results service, its HTTP gateway and live page, standalone (no Ray)."""
 
 from __future__ import annotations
 
@@ -7,15 +7,16 @@ import sys
 from aiohttp import web
 
 from peerperf.httpserver import run_service
-from peerperf.results.gateway import create_app
-from peerperf.results.service import ResultsService
+from peerperf.results.influx.relay_settings import InfluxSettings
 from peerperf.results.settings import ResultsSettings
+from peerperf.results.stack import ResultsStack
 
 
-def build(settings: ResultsSettings) -> web.Application:
-    service = ResultsService(settings)
-    print(f"results folder: {service.folder}", flush=True)
-    return create_app(service)
+def build(settings: ResultsSettings, influx: InfluxSettings) -> web.Application:
+    stack = ResultsStack.build(settings, influx)
+    print(f"results folder: {stack.service.folder}", flush=True)
+    print(f"InfluxDB relay: {influx.describe()}", flush=True)
+    return stack.app()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,6 +28,7 @@ def main(argv: list[str] | None = None) -> int:
         build,
         lambda port: f"==> Performance test results server listening on port {port}.",
         argv,
+        extra_settings=(InfluxSettings,),
     )
 
 

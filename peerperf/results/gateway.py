@@ -16,20 +16,25 @@ from peerperf import openapi
 from peerperf.errors import RequestError
 from peerperf.httpserver import read_json, read_json_object, service_app
 from peerperf.results.auth import token_middleware
+from peerperf.results.livefeed import LiveFeed
+from peerperf.results.livepage import add_live_page
 from peerperf.results.service import ResultsService
 
 SERVICE: web.AppKey[ResultsService] = web.AppKey("results", ResultsService)
 routes = web.RouteTableDef()
 
 
-def create_app(service: ResultsService, run_flusher: bool = True) -> web.Application:
-    """The gateway app; with `run_flusher` it also owns the periodic flush of records to disk."""
+def create_app(service: ResultsService, run_flusher: bool = True, feed: LiveFeed | None = None) -> web.Application:
+    """The gateway app; with `run_flusher` it also owns the periodic flush of records to disk, with `feed`
+    (a sink of `service`) it serves the live page at `/`."""
     app = service_app(service.settings.max_body_size)
     if service.settings.token:
         app.middlewares.append(token_middleware(service.settings.token))
     app[SERVICE] = service
     app.add_routes(routes)
     app.add_routes([openapi.route("peerperf.results")])
+    if feed is not None:
+        add_live_page(app, service, feed)
     if run_flusher:
         app.cleanup_ctx.append(_flusher)
     return app

@@ -16,7 +16,7 @@ import os
 import secrets
 import string
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,7 @@ from peerperf.results.model import (
     not_found,
 )
 from peerperf.results.settings import ResultsSettings
+from peerperf.results.sink import ResultsSink
 from peerperf.results.working import Contents, WorkingFiles
 from peerperf.supervision import Supervisor
 
@@ -48,8 +49,10 @@ def now_ms() -> int:
 class ResultsService:
     """All tests in one results folder."""
 
-    def __init__(self, settings: ResultsSettings) -> None:
+    def __init__(self, settings: ResultsSettings, sinks: Sequence[ResultsSink] = ()) -> None:
         self.settings = settings
+        #: Told of every accepted datapoint and run event (the InfluxDB relay, the live page).
+        self.sinks = list(sinks)
         self.folder = Path(settings.location).expanduser()
         self.files = ResultsFolder(self.folder)
         self._tests: dict[str, TestInfo] = {}
@@ -121,6 +124,7 @@ class ResultsService:
             async with self._lock(test_id):
                 info = self._update(TestInfo(test_id, now_ms(), None, self._tests[test_id].metadata))
             log.info("test %s started", test_id)
+            self._event(test_id, "start", info.started or now_ms(), {})
         return info
 
     async def set_metadata(self, test_id: str, metadata: dict[str, Any]) -> TestInfo:
@@ -136,7 +140,11 @@ class ResultsService:
             info = self._tests[test_id]
             if info.finished is not None:
                 raise RequestError(409, "test-already-finished", f"test {test_id} has finished; its files are written")
-            return self._update(TestInfo(test_id, info.started, None, {**info.metadata, **metadata}))
+            info = self._update(TestInfo(test_id, info.started, None, {**info.metadata, **metadata}))
+        lost = metadata.get("lostPeers")
+        if isinstance(lost, dict) and lost:
+            self._event(test_id, "peers_lost", now_ms(), {"count": len(lost), "peers": ",".join(sorted(lost))})
+        return info
 
     async def wait_started(self, test_id: str, timeout: float | None = None) -> TestInfo:
         """Return once the test has started (no polling); `TimeoutError` after `timeout` s."""
@@ -156,6 +164,7 @@ class ResultsService:
             await asyncio.to_thread(self._write_finished, info, working)
             self._save_state(info)
         log.info("test %s finished: %s", test_id, self.files.result(test_id, ".json"))
+        self._event(test_id, "finish", info.finished or now_ms(), {})
         return info
 
     def _write_finished(self, info: TestInfo, working: WorkingFiles) -> None:
@@ -214,6 +223,8 @@ class ResultsService:
 
     async def _append(self, test_id: str, working: WorkingFiles, points: list[DataPoint]) -> None:
         working.datapoints.buffer.extend(points)
+        for sink in self.sinks:
+            sink.datapoints(test_id, points)
         if len(working.datapoints.buffer) >= self.settings.flush_rows:
             await self.flush(test_id)
 
@@ -267,18 +278,16 @@ class ResultsService:
         """The whole test as JSON text chunks, never all in memory."""
         await self.get(test_id)
         final = self.files.result(test_id, ".json")
-        # Under the test's lock: no flush is half done, and a finish under way has written its file
-        # (a finishing test is marked finished before its file exists, and its working files go after).
-        async with self._lock(test_id):
+        async with self._lock(test_id):  # a consistent snapshot: no flush, and no finish, is half done
             info = self._tests[test_id]
-            finished = info.finished is not None and final.exists()
             working = self._working.get(test_id)
-            contents = working.snapshot() if working and not finished else Contents(iter(()), iter(()), iter(()))
-        if finished:
+            contents = working.snapshot() if working else None
+        if contents is None and final.exists():
             with final.open() as source:
                 while chunk := await asyncio.to_thread(source.read, 1 << 16):
                     yield chunk
             return
+        contents = contents or Contents(iter(()), iter(()), iter(()))
         chunks = results_json(info, contents.datapoints, contents.topology, contents.results)
         while (text := await asyncio.to_thread(_next_chunk, chunks)) is not None:
             yield text
@@ -286,6 +295,10 @@ class ResultsService:
     def server_time_ms(self) -> float:
         """This server's wall clock in ms, for clients estimating their clock offset."""
         return time.time() * 1000
+
+    def _event(self, test_id: str, name: str, at_ms: int, fields: dict[str, Any]) -> None:
+        for sink in self.sinks:
+            sink.event(test_id, name, at_ms, fields)
 
     def _lock(self, test_id: str) -> asyncio.Lock:
         return self._locks.setdefault(test_id, asyncio.Lock())

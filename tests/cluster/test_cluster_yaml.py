@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import copy
 import re
+import subprocess
 import sys
+import tomllib
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +18,7 @@ from ray.autoscaler._private.util import prepare_config, validate_config
 from peerperf.cluster.fakecluster import FAKE_HEAD_TYPE, fake_autoscaling_config, load_cluster_config
 from peerperf.cluster.peerhost_actor import PEER_SLOT
 from tests.conftest import REPO_ROOT
+from tests.metricsdb import influxd
 
 CLUSTER_YAML = REPO_ROOT / "cluster.yaml"
 
@@ -91,3 +95,26 @@ def test_the_fake_cluster_keeps_the_real_node_types(cluster: dict[str, Any]) -> 
     assert peer["min_workers"] == 0 and peer["max_workers"] == 3
     assert PEER_SLOT not in fake["available_node_types"][FAKE_HEAD_TYPE]["resources"]
     validate_config(fake)  # complete already (prepare_config would look for the wheel's missing defaults)
+
+
+def _commented_head_commands() -> list[str]:
+    text = (REPO_ROOT / "cluster.yaml").read_text()
+    section = text.split("head_setup_commands: []\n", 1)[1]
+    return [line[len("#  - ") :] for line in section.splitlines() if line.startswith("#  - ")]
+
+
+def test_the_commented_influxdb_commands_are_the_readmes_and_create_the_database(tmp_path: Path) -> None:
+    commands = _commented_head_commands()
+    readme = (REPO_ROOT / "README.md").read_text().split("## Watching a run live", 1)[1].split("\n## ", 1)[0]
+    block = re.search(r"\*\*On a cluster\*\*.*?```bash\n(.*?)```", readme, re.S)
+    assert block and commands == block[1].splitlines()
+    # The config they start InfluxDB with is the one every test InfluxDB runs from: loopback, no reporting.
+    config = tomllib.loads((REPO_ROOT / "deploy" / "influxdb.conf").read_text())
+    assert config["reporting-disabled"] is True
+    assert config["bind-address"].startswith("127.0.0.1:") and config["http"]["bind-address"] == "127.0.0.1:8086"
+    assert "~/peerperf/deploy/influxdb.conf" in commands[1]
+    # The database command works against a real InfluxDB started from that config (without `comms`).
+    with influxd(tmp_path, create_database=False) as daemon:
+        assert not any(row["name"] == "comms" for row in daemon.rows("SHOW DATABASES"))
+        subprocess.run(["bash", "-c", commands[2].replace(":8086", f":{daemon.url.rsplit(':', 1)[1]}")], check=True)
+        assert any(row["name"] == "comms" for row in daemon.rows("SHOW DATABASES"))

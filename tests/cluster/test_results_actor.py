@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 import ray
 
-from peerperf.cluster.results_actor import spawn_results_actor
+from peerperf.cluster.results_actor import ResultsActor, spawn_results_actor
 from peerperf.cluster.services import ActorResultsClient
 from peerperf.results import ResultsSettings, Submission
 from tests.results.conftest import metrics_body
@@ -102,3 +102,15 @@ async def test_actor_errors_reach_the_caller(actor: Any) -> None:
     await actor.create_test.remote("slow")
     with pytest.raises(Exception, match="Timeout"):
         await actor.wait_started.remote("slow", 0.05)
+
+
+async def test_on_a_cluster_address_the_gateway_also_answers_on_loopback_for_port_forwards(tmp_path: Path) -> None:
+    actor = ResultsActor(ResultsSettings(location=str(tmp_path)))
+    port = await actor.start("127.0.0.2", 0)  # stands for the head's cluster address (also loopback here)
+    try:
+        async with aiohttp.ClientSession(raise_for_status=True) as http:
+            for host in ("127.0.0.2", "127.0.0.1"):
+                async with http.get(f"http://{host}:{port}/") as resp:
+                    assert "peerperf" in await resp.text()
+    finally:
+        await actor.stop()

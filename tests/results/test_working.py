@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -28,3 +29,17 @@ async def test_a_failed_flush_loses_nothing(tmp_path: Path) -> None:
     finished = json.loads(document)
     assert [p["metrics"]["sentTotal"] for p in finished["dataPoints"]] == [1, 2]
     assert [p["topology"] for p in finished["topologyDataPoints"]] == [{"n": 1}]
+
+
+async def test_the_whole_test_read_while_it_finishes_has_every_datapoint(tmp_path: Path) -> None:
+    service = ResultsService(ResultsSettings(location=str(tmp_path)))
+    await service.create("racing", started=True)
+    for number in range(40):
+        await service.submit("racing", f"peer-{number}", metrics_body(number))
+
+    async def read() -> dict[str, object]:
+        return dict(json.loads("".join([chunk async for chunk in service.stream_json("racing")])))
+
+    finished, document = await asyncio.gather(service.finish("racing"), read())
+    assert finished.finished is not None
+    assert len(document["dataPoints"]) == 40  # type: ignore[arg-type]

@@ -1,0 +1,146 @@
+"""The live page's figures: a results sink that keeps, per test, what a person watching a run wants to see.
+
+Each peer's latest window (rates, connections, latency histograms), each host's latest health
+figures, and the run's running totals of unique arrivals and losses. `sample()` turns them into one
+point of every chart, at most one per second per test, with the verdict so far; the last hour of
+samples is kept so a page opened mid-run draws the run from the start.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from analysis.thresholds import CPU_BOUND_PERCENT, LATE_TICK_MS
+from peerperf.protocol.histogram import Histogram
+from peerperf.results.model import DataPoint
+
+#: Samples kept per test (one a second).
+HISTORY = 3600
+#: A peer whose latest datapoint is older than this no longer counts as reporting.
+STALE_MS = 10_000
+LATENCY_SUBTYPES = ("position", "profile", "chat")
+
+
+@dataclass
+class _TestFigures:
+    peers: dict[str, tuple[int, dict[str, Any]]] = field(default_factory=dict)
+    hosts: dict[str, tuple[float, float]] = field(default_factory=dict)
+    unique: int = 0
+    missing: int = 0
+    late: int = 0
+    datapoints: int = 0
+    lost: int = 0
+    started: int | None = None
+    finished: int | None = None
+    samples: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=HISTORY))
+
+
+class LiveFeed:
+    """Keeps the figures of every test it was told about; cheap to feed (no I/O)."""
+
+    def __init__(self) -> None:
+        self._tests: dict[str, _TestFigures] = {}
+
+    def _test(self, test_id: str) -> _TestFigures:
+        return self._tests.setdefault(test_id, _TestFigures())
+
+    def datapoints(self, test_id: str, points: Sequence[DataPoint]) -> None:
+        figures = self._test(test_id)
+        for point in points:
+            metrics = point.metrics
+            figures.peers[point.peer_id] = (point.timestamp, metrics)
+            figures.datapoints += 1
+            figures.unique += int(metrics.get("uniqueReceived") or 0)
+            figures.missing += int(metrics.get("missing") or 0)
+            figures.late += int(metrics.get("lateArrivals") or 0)
+            host = metrics.get("hostId")
+            if isinstance(host, str) and host:
+                figures.hosts[host] = (
+                    float(metrics.get("tickLagP99") or 0.0),
+                    float(metrics.get("hostCpuPercent") or 0),
+                )
+
+    def event(self, test_id: str, name: str, at_ms: int, fields: dict[str, Any]) -> None:
+        figures = self._test(test_id)
+        if name == "start":
+            figures.started = at_ms
+        elif name == "finish":
+            figures.finished = at_ms
+        elif name == "peers_lost":
+            figures.lost = int(fields.get("count", 0))
+
+    def tests(self) -> list[str]:
+        """Ids of the tests with figures, newest first."""
+        return list(reversed(self._tests))
+
+    def knows(self, test_id: str) -> bool:
+        return test_id in self._tests
+
+    def history(self, test_id: str) -> list[dict[str, Any]]:
+        return list(self._test(test_id).samples)
+
+    def sample(self, test_id: str, now_ms: int | None = None) -> dict[str, Any]:
+        """The charts' point for now (recorded in the history once per second) with the verdict so far."""
+        figures = self._test(test_id)
+        now_ms = int(time.time() * 1000) if now_ms is None else now_ms
+        fresh = [m for at, m in figures.peers.values() if now_ms - at <= STALE_MS]
+        connections = [float(m.get("connectedPeersCount", len(m.get("connectedPeers") or ()))) for m in fresh]
+        sample: dict[str, Any] = {
+            "t": now_ms // 1000,
+            "originatedPerSecond": sum(float(m.get("originatedPerSecond") or 0) for m in fresh),
+            "receivedPerSecond": sum(float(m.get("receivedPerSecond") or 0) for m in fresh),
+            "arrivedShare": _ratio(figures.unique, figures.unique + figures.missing - figures.late),
+            "connections": sum(connections) / len(connections) if connections else None,
+            "latencyP99": {s: _p99(fresh, f"latency{s.capitalize()}Ms") for s in LATENCY_SUBTYPES},
+            "tickLagP99": {host: lag for host, (lag, _) in sorted(figures.hosts.items())},
+            "cpuPercent": {host: cpu for host, (_, cpu) in sorted(figures.hosts.items())},
+            "peersReporting": len(fresh),
+            "peersLost": figures.lost,
+        }
+        if not figures.samples or figures.samples[-1]["t"] < sample["t"]:
+            figures.samples.append(sample)
+        return {**sample, "status": self.status(test_id), "verdict": self.verdict(test_id)}
+
+    def status(self, test_id: str) -> dict[str, Any]:
+        figures = self._test(test_id)
+        return {"started": figures.started, "finished": figures.finished, "datapoints": figures.datapoints}
+
+    def verdict(self, test_id: str) -> dict[str, Any]:
+        """The harness verdict so far from each host's latest window (the analysis's thresholds), with loss."""
+        figures = self._test(test_id)
+        reasons = [
+            f"{host}: tick lag p99 {lag:.0f} ms > {LATE_TICK_MS:.0f} ms"
+            for host, (lag, _) in figures.hosts.items()
+            if lag > LATE_TICK_MS
+        ] + [
+            f"{host}: CPU {cpu:.0f}% >= {CPU_BOUND_PERCENT:.0f}% of a core"
+            for host, (_, cpu) in figures.hosts.items()
+            if cpu >= CPU_BOUND_PERCENT
+        ]
+        harness = "unknown" if not figures.hosts else ("saturated" if reasons else "healthy")
+        total = figures.unique + figures.missing - figures.late
+        return {
+            "harness": harness,
+            "reasons": reasons,
+            "loss": _ratio(figures.missing - figures.late, total),
+            "arrivedShare": _ratio(figures.unique, total),
+            "peersLost": figures.lost,
+        }
+
+
+def _ratio(part: int, whole: int) -> float | None:
+    return part / whole if whole > 0 else None
+
+
+def _p99(metrics: list[dict[str, Any]], key: str) -> float | None:
+    merged = Histogram()
+    for m in metrics:
+        if m.get(key):
+            merged.merge(Histogram.decode(m[key]))
+    value = merged.percentile(99)
+    return None if math.isnan(value) else value
