@@ -91,17 +91,19 @@ async def bare_mesh(peers: int, tuned: bool) -> tuple[list[Any], list[Any], list
     return connections, channels, delivered
 
 
+def sender(mine: list[Any]) -> Callable[[int], None]:
+    """Sends `n` payloads on each of one peer's channels."""
+
+    def send(n: int) -> None:
+        for channel in mine:
+            for _ in range(n):
+                channel.send(PAYLOAD)
+
+    return send
+
+
 async def measure_bare(peers: int, rate: float, seconds: float, tuned: bool) -> dict[str, Any]:
     connections, channels, delivered = await bare_mesh(peers, tuned)
-
-    def sender(mine: list[Any]) -> Callable[[int], None]:
-        def send(n: int) -> None:
-            for channel in mine:
-                for _ in range(n):
-                    channel.send(PAYLOAD)
-
-        return send
-
     result = await window(seconds, delivered, [paced(seconds + 1.2, rate, sender(mine)) for mine in channels])
     for pc in connections:
         await pc.close()

@@ -13,11 +13,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-from collections.abc import Callable
 from typing import Any
 
 from common import BENCH_DIR, median, print_table, write_json
-from message_cpu import PAYLOAD, bare_mesh, paced, window
+from message_cpu import bare_mesh, paced, sender, window
 
 VARIANTS = ("stock", "tuned")
 
@@ -46,15 +45,6 @@ async def measure(peers: int, rate: float, seconds: float, windows: int) -> list
     for i in range(windows):
         for name in VARIANTS if i % 2 == 0 else reversed(VARIANTS):
             _connections, channels, delivered = meshes[name]
-
-            def sender(mine: list[Any]) -> Callable[[int], None]:
-                def send(n: int) -> None:
-                    for channel in mine:
-                        for _ in range(n):
-                            channel.send(PAYLOAD)
-
-                return send
-
             sent_before, delivered_before = datagrams[name], delivered[0]
             result = await window(seconds, delivered, [paced(seconds + 1.2, rate, sender(m)) for m in channels])
             # Over the whole sending span (warm-up and tail included), not only the CPU window:

@@ -16,6 +16,9 @@ import signal
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+import pandas as pd
 
 from analysis.assertions import Outcome, Threshold, check, write_json, write_junit
 from analysis.assertions import parse as parse_threshold
@@ -101,14 +104,22 @@ async def _run(orchestrator: Orchestrator) -> RunOutcome:
         return orchestrator.outcome
 
 
-def run_summary(config: RunConfig, outcome: RunOutcome) -> Summary | None:
+@dataclass(frozen=True)
+class Finished:
+    """The finished test's datapoints (read once) and their summary."""
+
+    frame: pd.DataFrame
+    summary: Summary
+
+
+def run_summary(settings: dict[str, Any], outcome: RunOutcome) -> Finished | None:
     """The analysis summary of the finished test, with what the run knows about itself."""
     if outcome.parquet_path is None or not outcome.parquet_path.exists():
         return None
     frame = load_datapoints(outcome.parquet_path).assign(testId=outcome.test_id)
-    metadata = {"settings": recorded_settings(config), **read_metadata(outcome.parquet_path)}
+    metadata = {"settings": settings, **read_metadata(outcome.parquet_path)}
     metadata.update(rejectedDatapoints=outcome.rejected, peerIds=metadata.get("peerIds") or outcome.peer_ids)
-    return summary(frame, metadata=metadata)
+    return Finished(frame, summary(frame, metadata=metadata))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -124,25 +135,27 @@ def main(argv: list[str] | None = None) -> int:
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLogger().level))
     view = RunView(plain=config.plain)
-    orchestrator = Orchestrator(config, view.update, impairment, recorded_settings(config, impairment_settings))
+    settings = recorded_settings(config, impairment_settings)
+    orchestrator = Orchestrator(config, view.update, impairment, settings)
     try:
         outcome = asyncio.run(_run(orchestrator))
     finally:
         view.close()
-    result = run_summary(config, outcome)
-    view.outcome(outcome, result)
-    failed = _verdict(view, options, result, outcome)
+    finished = run_summary(settings, outcome)
+    view.outcome(outcome, finished.summary if finished else None)
+    failed = _verdict(view, options, finished, outcome)
     if not outcome.ok:
         return 130 if outcome.interrupted else 1
     return 1 if failed else 0
 
 
-def _verdict(view: RunView, options: VerdictOptions, result: Summary | None, outcome: RunOutcome) -> bool:
+def _verdict(view: RunView, options: VerdictOptions, finished: Finished | None, outcome: RunOutcome) -> bool:
     """Check the thresholds and write the requested files; True when an assertion failed."""
-    if result is None:
+    if finished is None:
         if options.thresholds:
             view.console.print("[red]assertions not checked[/]: the run has no results to summarise")
         return bool(options.thresholds)
+    result = finished.summary
     outcomes: list[Outcome] = check(result, options.thresholds)
     view.assertions(outcomes)
     if options.junit_xml is not None:
@@ -151,9 +164,8 @@ def _verdict(view: RunView, options: VerdictOptions, result: Summary | None, out
     if options.summary_json is not None:
         write_json(options.summary_json, result, outcomes)
         view.console.print(f"summary JSON: {options.summary_json}", highlight=False)
-    if options.report is not None and outcome.parquet_path is not None:
-        frame = load_datapoints(outcome.parquet_path).assign(testId=outcome.test_id)
-        report(frame, result, options.report)
+    if options.report is not None:
+        report(finished.frame, result, options.report)
         view.console.print(f"HTML report: {options.report}", highlight=False)
     return any(not o.passed for o in outcomes)
 

@@ -64,28 +64,29 @@ def comms_send_time(payload: Payload, packet: Packet, offset_ms: float = 0.0) ->
     """When an app message was sent, on this host's wall clock (ms): the CommsMessage's `time` (finer
     than the packet's whole-ms timestamp), stamped on the reference clock, plus this host's `offset_ms`
     to it; payloads of other shapes fall back to the packet's timestamp, as the sender's clock read it."""
-    if isinstance(payload, bytes):
-        try:
-            message = CommsMessage.FromString(payload)
-        except DecodeError as exc:
-            _undecodable(exc)
-            return float(packet.timestamp)
-        if message.HasField("time"):
-            return message.time + offset_ms
+    message = _decoded(payload) if isinstance(payload, bytes) else None
+    if message is not None and message.HasField("time"):
+        return message.time + offset_ms
     return float(packet.timestamp)
 
 
 def decoded_position(payload: bytes) -> tuple[float, float, float] | None:
     """The position in a CommsMessage payload, or None when it carries something else."""
-    try:
-        message = CommsMessage.FromString(payload)
-    except DecodeError as exc:
-        _undecodable(exc)
-        return None
-    if message.WhichOneof("data") != "position_data":
+    message = _decoded(payload)
+    if message is None or message.WhichOneof("data") != "position_data":
         return None
     p = message.position_data
     return (p.position_x, p.position_y, p.position_z)
+
+
+@functools.lru_cache(maxsize=1)
+def _decoded(payload: bytes) -> CommsMessage | None:
+    """A delivered payload decoded once: the mesh reads its send time, the peer its position (read-only)."""
+    try:
+        return CommsMessage.FromString(payload)
+    except DecodeError as exc:
+        _undecodable(exc)
+        return None
 
 
 def _undecodable(exc: DecodeError) -> None:
