@@ -26,7 +26,7 @@ from peerperf.httpserver import serving
 from peerperf.lighthouse import LighthouseSettings, create_app
 from peerperf.peer import PeerSettings
 from peerperf.results.model import TestInfo
-from peerperf.results.service import BatchResult, Submission
+from peerperf.results.results_service import BatchResult, Submission
 from peerperf.sim.host import HostConfig, PeerHost
 from peerperf.sim.population import Population, plan_peers
 from peerperf.sim.routines import parse_mix

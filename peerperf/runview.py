@@ -13,7 +13,7 @@ from analysis.assertions import Outcome
 from analysis.summary import Summary
 from analysis.text import print_summary
 from peerperf.cluster.orchestrator import RunOutcome, RunSnapshot
-from peerperf.results.influx.stats import RelayStats
+from peerperf.results.influx.relay_stats import RelayStats
 
 #: Seconds between progress lines when the output is not a terminal.
 PLAIN_EVERY = 5.0

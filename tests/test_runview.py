@@ -71,7 +71,7 @@ def test_a_test_without_datapoints_is_said_not_a_crash() -> None:
 
 def test_the_live_page_and_the_relay_are_shown_and_lost_points_are_never_silent() -> None:
     from peerperf.cluster.orchestrator import RunSnapshot
-    from peerperf.results.influx.stats import RelayStats
+    from peerperf.results.influx.relay_stats import RelayStats
 
     relay = RelayStats("http://db:8086/write?db=comms", 90, 4, 7, 3, "ClientConnectorError [Connect call failed]")
     out = io.StringIO()

@@ -26,7 +26,7 @@ from typing import Any
 
 import yaml
 
-from peerperf.network import check_ray_mode, ray_environment
+from peerperf.cluster.network_mode import check_ray_mode, ray_environment
 
 log = logging.getLogger(__name__)
 

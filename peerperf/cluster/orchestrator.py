@@ -24,9 +24,9 @@ from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from peerperf import __version__
 from peerperf.cluster import runtime
+from peerperf.cluster.lighthouse_actor import ActorResultsClient, LighthouseService
 from peerperf.cluster.peerhost_actor import PEER_SLOT, spawn_peer_host
 from peerperf.cluster.results_actor import spawn_results_actor
-from peerperf.cluster.services import ActorResultsClient, LighthouseService
 from peerperf.cluster.topology_sampler import TopologySampler
 from peerperf.config import RunConfig, recorded_settings
 from peerperf.errors import ConfigError, PeerperfError
@@ -34,7 +34,7 @@ from peerperf.lighthouse import LighthouseSettings
 from peerperf.results import ResultsSettings
 from peerperf.results.client import HttpResultsClient, ResultsClient
 from peerperf.results.download import download_test, wait_finished
-from peerperf.results.influx.stats import RelayStats
+from peerperf.results.influx.relay_stats import RelayStats
 from peerperf.settings import resolve
 from peerperf.sim.host import HostConfig, HostProgress, PeerSpec, SetupReport
 from peerperf.sim.impairment_profiles import ImpairmentPlan, describe

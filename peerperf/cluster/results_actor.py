@@ -14,9 +14,9 @@ import ray
 from aiohttp import web
 
 from peerperf.results.influx.relay_settings import InfluxSettings
-from peerperf.results.influx.stats import RelayStats
+from peerperf.results.influx.relay_stats import RelayStats
 from peerperf.results.model import TestInfo
-from peerperf.results.service import BatchResult, ResultsService, Submission
+from peerperf.results.results_service import BatchResult, ResultsService, Submission
 from peerperf.results.settings import ResultsSettings
 from peerperf.results.stack import ResultsStack
 

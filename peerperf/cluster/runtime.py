@@ -8,7 +8,7 @@ from typing import Any
 
 import ray
 
-from peerperf.network import check_ray_mode, confine_ray_process, ray_environment
+from peerperf.cluster.network_mode import check_ray_mode, confine_ray_process, ray_environment
 
 log = logging.getLogger(__name__)
 

@@ -9,10 +9,10 @@ from aiohttp import web
 
 from peerperf import openapi
 from peerperf.httpserver import service_app
+from peerperf.lighthouse.lighthouse import Lighthouse
 from peerperf.lighthouse.routes import routes
-from peerperf.lighthouse.service import Lighthouse
 from peerperf.lighthouse.settings import LighthouseSettings
-from peerperf.lighthouse.signaling import LIGHTHOUSE, websocket_handler
+from peerperf.lighthouse.websocket_endpoint import LIGHTHOUSE, websocket_handler
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from peerperf.httpserver import RequestError
-from peerperf.protocol.signaling import NOTIFICATION_SOURCE, Frame, FrameType, MembershipPayload
+from peerperf.protocol.signaling_frames import NOTIFICATION_SOURCE, Frame, FrameType, MembershipPayload
 
 #: Sends `frame` to the connected peer `recipient` (dropped when it is gone).
 Notify = Callable[[str, Frame], object]

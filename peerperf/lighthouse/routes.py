@@ -10,8 +10,8 @@ from aiohttp import web
 
 from peerperf.httpserver import RequestError, read_json_object
 from peerperf.lighthouse.layers import Layer
-from peerperf.lighthouse.service import LIGHTHOUSE_VERSION, Lighthouse
-from peerperf.lighthouse.signaling import LIGHTHOUSE
+from peerperf.lighthouse.lighthouse import LIGHTHOUSE_VERSION, Lighthouse
+from peerperf.lighthouse.websocket_endpoint import LIGHTHOUSE
 
 routes = web.RouteTableDef()
 #: Longest layer or room name accepted in a path.

@@ -19,7 +19,7 @@ from aiortc.sdp import candidate_from_sdp
 
 from peerperf.peer.ice import ConnectionConfiguration
 from peerperf.peer.sctp_tuning import tune
-from peerperf.protocol.signaling import IceCandidate, SessionDescription
+from peerperf.protocol.signaling_frames import IceCandidate, SessionDescription
 
 log = logging.getLogger(__name__)
 

@@ -23,7 +23,7 @@ import aiohttp
 from peerperf.errors import LighthouseUnavailable, ProtocolError, RequestError
 from peerperf.peer.impairment import SignalingDelay
 from peerperf.peer.settings import PeerSettings
-from peerperf.protocol.signaling import (
+from peerperf.protocol.signaling_frames import (
     PEERJS_KEY,
     AssignedIdPayload,
     Frame,

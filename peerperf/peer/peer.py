@@ -32,7 +32,7 @@ from peerperf.protocol.ids import is_valid_peer_id
 from peerperf.protocol.messagetypes import MessageType
 from peerperf.protocol.packets import Packet, Payload
 from peerperf.protocol.positions import parcel_of
-from peerperf.protocol.signaling import (
+from peerperf.protocol.signaling_frames import (
     NOTIFICATION_SOURCE,
     PROTOCOL_VERSION,
     CandidatePayload,

@@ -18,7 +18,7 @@ from peerperf.httpserver import read_json, read_json_object, service_app
 from peerperf.results.auth import token_middleware
 from peerperf.results.livefeed import LiveFeed
 from peerperf.results.livepage import add_live_page
-from peerperf.results.service import ResultsService
+from peerperf.results.results_service import ResultsService
 
 SERVICE: web.AppKey[ResultsService] = web.AppKey("results", ResultsService)
 routes = web.RouteTableDef()

@@ -17,7 +17,7 @@ from pathlib import Path
 from aiohttp import web
 
 from peerperf.results.livefeed import LiveFeed
-from peerperf.results.service import ResultsService
+from peerperf.results.results_service import ResultsService
 
 log = logging.getLogger(__name__)
 

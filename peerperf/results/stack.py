@@ -13,9 +13,9 @@ from aiohttp import web
 from peerperf.results.gateway import create_app
 from peerperf.results.influx.relay import InfluxRelay
 from peerperf.results.influx.relay_settings import InfluxSettings
-from peerperf.results.influx.stats import RelayStats
+from peerperf.results.influx.relay_stats import RelayStats
 from peerperf.results.livefeed import LiveFeed
-from peerperf.results.service import ResultsService
+from peerperf.results.results_service import ResultsService
 from peerperf.results.settings import ResultsSettings
 from peerperf.results.sink import ResultsSink
 

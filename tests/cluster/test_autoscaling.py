@@ -31,7 +31,7 @@ CLUSTER_YAML = REPO_ROOT / "cluster.yaml"
 PEERS_PER_ACTOR = 4
 NODES_SCRIPT = """
 import peerperf, json, sys, ray
-peerperf.network.confine_ray_process()  # a driver joining Ray: its start-up probes stay on loopback
+peerperf.cluster.network_mode.confine_ray_process()  # a driver joining Ray: its start-up probes stay on loopback
 ray.init(address=sys.argv[1], log_to_driver=False)
 print(json.dumps([{"id": n["NodeID"], "alive": n["Alive"], "slots": n["Resources"].get("peer_slot", 0)}
                   for n in ray.nodes()]))

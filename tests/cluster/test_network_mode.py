@@ -10,7 +10,7 @@ from typing import Any
 
 import ray
 
-from peerperf import network
+from peerperf.cluster import network_mode
 from tests.netwatch import loopback_only
 
 
@@ -26,7 +26,7 @@ def test_local_ray_runs_on_loopback(local_ray: dict[str, Any]) -> None:
 
 
 def test_loopback_mode_is_set_before_ray_reads_it() -> None:
-    assert network.mode() == network.LOOPBACK
+    assert network_mode.mode() == network_mode.LOOPBACK
     assert os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] == "0"
     import ray._private.ray_constants as constants
 
@@ -38,22 +38,22 @@ def test_the_driver_and_rays_workers_get_the_loopback_proxy(local_ray: dict[str,
 
     @ray.remote(num_cpus=0)
     def proxies() -> dict[str, str | None]:
-        return {key: os.environ.get(key) for key in network.PROXY_ENV}
+        return {key: os.environ.get(key) for key in network_mode.PROXY_ENV}
 
-    assert ray.get(proxies.remote()) == network.PROXY_ENV  # Ray's cloud probes stay local in workers too
+    assert ray.get(proxies.remote()) == network_mode.PROXY_ENV  # Ray's cloud probes stay local in workers too
 
 
 PROXY_SCRIPT = """
 import json, os
-import peerperf, peerperf.peer, peerperf.protocol.signaling, peerperf.results.client
-print(json.dumps({key: os.environ.get(key) for key in sorted(peerperf.network.PROXY_ENV)}))
+import peerperf, peerperf.peer, peerperf.protocol.signaling_frames, peerperf.results.client
+print(json.dumps({key: os.environ.get(key) for key in sorted(peerperf.cluster.network_mode.PROXY_ENV)}))
 """
 
 
 def test_import_peerperf_leaves_the_proxy_variables_alone() -> None:
     """A program that only wants the protocol or the peer library keeps its own HTTP proxy."""
-    theirs = {key: f"http://proxy.example.invalid:3128/{key}" for key in network.PROXY_ENV}
-    env = {k: v for k, v in os.environ.items() if k not in network.PROXY_ENV} | theirs
+    theirs = {key: f"http://proxy.example.invalid:3128/{key}" for key in network_mode.PROXY_ENV}
+    env = {k: v for k, v in os.environ.items() if k not in network_mode.PROXY_ENV} | theirs
     out = subprocess.run(
         [sys.executable, "-c", PROXY_SCRIPT], env=env, capture_output=True, text=True, timeout=60, check=True
     )

@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 import ray
 
+from peerperf.cluster.lighthouse_actor import ActorResultsClient
 from peerperf.cluster.results_actor import ResultsActor, spawn_results_actor
-from peerperf.cluster.services import ActorResultsClient
 from peerperf.results import ResultsSettings, Submission
 from tests.results.conftest import metrics_body
 

@@ -13,13 +13,13 @@ from hypothesis import strategies as st
 
 from peerperf.errors import ProtocolError
 from peerperf.lighthouse import LighthouseSettings
-from peerperf.lighthouse.realm import Client
-from peerperf.lighthouse.service import CloseConnection, Lighthouse
-from peerperf.protocol import signaling
+from peerperf.lighthouse.connected_client import Client
+from peerperf.lighthouse.lighthouse import CloseConnection, Lighthouse
+from peerperf.protocol import signaling_frames
 from peerperf.protocol.generated.peer_protobuf_pb2 import MessageData, Packet, PayloadEncoding
 from peerperf.protocol.metrics import FIELDS, Kind, validate_metrics
 from peerperf.protocol.packets import decode_packet, decode_payload, encode_payload
-from peerperf.protocol.signaling import Frame, FrameType
+from peerperf.protocol.signaling_frames import Frame, FrameType
 from peerperf.results.datapoints import from_rows, to_table
 from peerperf.results.model import DataPoint
 from tests.fuzz.checks import BUDGET
@@ -58,14 +58,14 @@ raw_frames = st.fixed_dictionaries(
     },
 )
 PAYLOAD_CLASSES = [
-    signaling.HeartbeatPayload,
-    signaling.HandshakePayload,
-    signaling.CandidatePayload,
-    signaling.RejectPayload,
-    signaling.MembershipPayload,
-    signaling.OptimalNetworkPayload,
-    signaling.MessagePayload,
-    signaling.AssignedIdPayload,
+    signaling_frames.HeartbeatPayload,
+    signaling_frames.HandshakePayload,
+    signaling_frames.CandidatePayload,
+    signaling_frames.RejectPayload,
+    signaling_frames.MembershipPayload,
+    signaling_frames.OptimalNetworkPayload,
+    signaling_frames.MessagePayload,
+    signaling_frames.AssignedIdPayload,
 ]
 
 

@@ -13,8 +13,8 @@ import pytest
 
 from peerperf.httpserver import serving
 from peerperf.lighthouse import LighthouseSettings, create_app
-from peerperf.lighthouse.service import Lighthouse
-from peerperf.lighthouse.signaling import LIGHTHOUSE
+from peerperf.lighthouse.lighthouse import Lighthouse
+from peerperf.lighthouse.websocket_endpoint import LIGHTHOUSE
 from peerperf.settings import resolve
 
 #: Bound on every wait for a frame; a conformant server answers within milliseconds.

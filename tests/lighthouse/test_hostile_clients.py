@@ -13,7 +13,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from peerperf.lighthouse import realm
+from peerperf.lighthouse import connected_client
 from tests.lighthouse.conftest import RawPeer, Served, ServeLighthouse
 from tests.lighthouse.test_signaling_relay import marker
 from tests.peer.conftest import eventually
@@ -114,7 +114,7 @@ async def _never_reading_client(port: int, peer_id: str) -> socket.socket:
 async def test_a_client_that_never_reads_is_dropped_with_bounded_memory(
     served: Served, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(realm, "OUTBOX_LIMIT", 200)  # frames one client may have waiting
+    monkeypatch.setattr(connected_client, "OUTBOX_LIMIT", 200)  # frames one client may have waiting
     port = int(served.http.base.rsplit(":", 1)[1])
     slow = await _never_reading_client(port, "slow")
     try:

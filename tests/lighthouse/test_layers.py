@@ -6,7 +6,7 @@ import pytest
 
 from peerperf.httpserver import RequestError
 from peerperf.lighthouse.layers import Layers
-from peerperf.protocol.signaling import Frame
+from peerperf.protocol.signaling_frames import Frame
 
 
 @pytest.fixture

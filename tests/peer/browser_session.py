@@ -30,7 +30,7 @@ from peerperf.peer.connection import PeerConnection
 from peerperf.peer.ice import rtc_configuration, use_host_addresses
 from peerperf.peer.sctp_tuning import TunedSctpTransport
 from peerperf.peer.settings import PeerSettings
-from peerperf.protocol.signaling import SessionDescription
+from peerperf.protocol.signaling_frames import SessionDescription
 from tests.browser import CHROMIUM_FLAGS, chromium
 from tests.peer.aiortc_pairs import poll
 

@@ -26,7 +26,7 @@ from peerperf.peer.impairment import (
     stun_protocols,
 )
 from peerperf.peer.impairment_profile import ImpairmentProfile, LinkSpec, PeerImpairment, parse_profile
-from peerperf.protocol.signaling import SessionDescription
+from peerperf.protocol.signaling_frames import SessionDescription
 from tests.peer.conftest import eventually
 
 #: Counts every datagram both ways and changes nothing.

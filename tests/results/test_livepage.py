@@ -15,7 +15,7 @@ import pytest
 
 from peerperf.httpserver import serving
 from peerperf.results.livepage import STATIC
-from peerperf.results.service import Submission
+from peerperf.results.results_service import Submission
 from peerperf.results.settings import ResultsSettings
 from peerperf.results.stack import ResultsStack
 from tests.results.conftest import metrics_body

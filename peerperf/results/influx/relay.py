@@ -18,7 +18,7 @@ from typing import Any
 
 from peerperf.results.influx.lines import datapoint_point, event_point, to_lines
 from peerperf.results.influx.relay_settings import InfluxSettings
-from peerperf.results.influx.stats import RelayStats
+from peerperf.results.influx.relay_stats import RelayStats
 from peerperf.results.influx.writers import LineWriter, WriteFailed, writer_for
 from peerperf.results.model import DataPoint
 

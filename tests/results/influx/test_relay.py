@@ -20,7 +20,7 @@ from peerperf.results.influx.relay import InfluxRelay
 from peerperf.results.influx.relay_settings import InfluxSettings
 from peerperf.results.influx.writers import V1Writer, WriteFailed
 from peerperf.results.model import DataPoint
-from peerperf.results.service import Submission
+from peerperf.results.results_service import Submission
 from peerperf.results.settings import ResultsSettings
 from peerperf.results.stack import ResultsStack
 from peerperf.run import parse as parse_run

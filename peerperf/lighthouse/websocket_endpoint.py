@@ -9,10 +9,10 @@ import secrets
 from aiohttp import WSMsgType, web
 
 from peerperf.errors import ProtocolError
-from peerperf.lighthouse.realm import Client, close_socket
-from peerperf.lighthouse.service import CloseConnection, Lighthouse
+from peerperf.lighthouse.connected_client import Client, close_socket
+from peerperf.lighthouse.lighthouse import CloseConnection, Lighthouse
 from peerperf.protocol.ids import is_valid_peer_id
-from peerperf.protocol.signaling import (
+from peerperf.protocol.signaling_frames import (
     PEERJS_KEY,
     AssignedIdPayload,
     Frame,

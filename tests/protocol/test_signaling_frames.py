@@ -8,7 +8,7 @@ import pytest
 
 from peerperf.errors import ProtocolError
 from peerperf.protocol.jsoncodec import JsonData
-from peerperf.protocol.signaling import (
+from peerperf.protocol.signaling_frames import (
     AssignedIdPayload,
     CandidatePayload,
     Frame,

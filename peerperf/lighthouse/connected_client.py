@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from peerperf.protocol.signaling import Frame, FrameType
+from peerperf.protocol.signaling_frames import Frame, FrameType
 from peerperf.supervision import Supervisor
 
 log = logging.getLogger(__name__)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from peerperf.protocol.positions import DEFAULT_DISTANCE_INTERVALS, discretized_distance, distance
-from peerperf.protocol.signaling import OptimalConnection
+from peerperf.protocol.signaling_frames import OptimalConnection
 
 #: Most hints one OPTIMAL_NETWORK_RESPONSE carries.
 MAX_HINTS = 100

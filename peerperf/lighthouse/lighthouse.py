@@ -1,7 +1,7 @@
 """The lighthouse's state and rules, independent of how frames and requests arrive.
 
 `Lighthouse` owns the registered clients, the offline queue, the peer registry and the layers, and
-implements what each signaling frame does. The WebSocket handler (`signaling.py`) and the HTTP
+implements what each signaling frame does. The WebSocket handler (`websocket_endpoint.py`) and the HTTP
 routes (`routes.py`) are thin adapters around it.
 """
 
@@ -15,13 +15,13 @@ from typing import Any
 
 from peerperf.errors import ProtocolError
 from peerperf.httpserver import RequestError
+from peerperf.lighthouse.connected_client import Client, OfflineQueue
 from peerperf.lighthouse.layers import Layers
-from peerperf.lighthouse.peers import PeerRegistry
-from peerperf.lighthouse.realm import Client, OfflineQueue
+from peerperf.lighthouse.peer_registry import PeerRegistry
 from peerperf.lighthouse.settings import LighthouseSettings
 from peerperf.protocol.ids import counter_id
 from peerperf.protocol.positions import parcel_of
-from peerperf.protocol.signaling import (
+from peerperf.protocol.signaling_frames import (
     RELAYED_TYPES,
     RESPONSE_SOURCE,
     Frame,
