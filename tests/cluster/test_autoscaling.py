@@ -21,8 +21,8 @@ from typing import Any
 
 import pytest
 
-from peerperf.cluster.fakecluster import FakeCluster, load_cluster_config
 from peerperf.cluster.peerhost_actor import PEER_SLOT
+from tests.cluster.fakecluster import FakeCluster, load_cluster_config
 from tests.conftest import REPO_ROOT
 from tests.netwatch import loopback_only
 from tests.runcli import Run, results_document

@@ -15,8 +15,8 @@ import pytest
 import ray
 from ray.autoscaler._private.util import prepare_config, validate_config
 
-from peerperf.cluster.fakecluster import FAKE_HEAD_TYPE, fake_autoscaling_config, load_cluster_config
 from peerperf.cluster.peerhost_actor import PEER_SLOT
+from tests.cluster.fakecluster import FAKE_HEAD_TYPE, fake_autoscaling_config, load_cluster_config
 from tests.conftest import REPO_ROOT
 from tests.metricsdb import influxd
 
