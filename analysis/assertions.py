@@ -16,10 +16,12 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from analysis.summary import Summary
 from peerperf.errors import ConfigError
+
+if TYPE_CHECKING:  # parsing thresholds (the run CLI's arguments) needs no pandas
+    from analysis.summary import Summary
 
 OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
     ">=": operator.ge,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.live import Live
@@ -10,10 +11,11 @@ from rich.markup import escape
 from rich.table import Table
 
 from analysis.assertions import Outcome
-from analysis.summary import Summary
-from analysis.text import print_summary
-from peerperf.cluster.orchestrator import RunOutcome, RunSnapshot
 from peerperf.results.influx.relay_stats import RelayStats
+
+if TYPE_CHECKING:  # the summary (pandas) is only there at the end
+    from analysis.summary import Summary
+from peerperf.run_state import RunOutcome, RunSnapshot
 
 #: Seconds between progress lines when the output is not a terminal.
 PLAIN_EVERY = 5.0
@@ -52,6 +54,8 @@ class RunView:
 
     def outcome(self, outcome: RunOutcome, summary: Summary | None) -> None:
         if summary is not None and summary.metrics:
+            from analysis.text import print_summary
+
             title = f"test {outcome.test_id}: {summary['peers']} peers, {summary['datapoints']} datapoints"
             print_summary(self.console, summary, title)
         elif summary is not None:

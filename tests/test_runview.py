@@ -8,7 +8,7 @@ import pandas as pd
 from rich.console import Console
 
 from analysis.summary import summary
-from peerperf.cluster.orchestrator import RunOutcome
+from peerperf.run_state import RunOutcome
 from peerperf.runview import RunView
 from tests.analysis.fixtures import Scenario
 
@@ -40,7 +40,7 @@ def test_without_evidence_the_verdict_is_unknown() -> None:
 
 
 def test_routine_errors_are_shown_while_running() -> None:
-    from peerperf.cluster.orchestrator import RunSnapshot
+    from peerperf.run_state import RunSnapshot
 
     out = io.StringIO()
     view = RunView(plain=True, console=Console(file=out, width=300))
@@ -49,7 +49,7 @@ def test_routine_errors_are_shown_while_running() -> None:
 
 
 def test_harness_errors_are_shown_while_running() -> None:
-    from peerperf.cluster.orchestrator import RunSnapshot
+    from peerperf.run_state import RunSnapshot
 
     out = io.StringIO()
     view = RunView(plain=True, console=Console(file=out, width=300))
@@ -61,7 +61,7 @@ def test_a_test_without_datapoints_is_said_not_a_crash() -> None:
     import pandas as pd
 
     from analysis.summary import summary
-    from peerperf.cluster.orchestrator import RunOutcome
+    from peerperf.run_state import RunOutcome
 
     out = io.StringIO()
     view = RunView(plain=True, console=Console(file=out, width=300))
@@ -70,8 +70,8 @@ def test_a_test_without_datapoints_is_said_not_a_crash() -> None:
 
 
 def test_the_live_page_and_the_relay_are_shown_and_lost_points_are_never_silent() -> None:
-    from peerperf.cluster.orchestrator import RunSnapshot
     from peerperf.results.influx.relay_stats import RelayStats
+    from peerperf.run_state import RunSnapshot
 
     relay = RelayStats("http://db:8086/write?db=comms", 90, 4, 7, 3, "ClientConnectorError [Connect call failed]")
     out = io.StringIO()

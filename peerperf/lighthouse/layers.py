@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from peerperf.httpserver import RequestError
+from peerperf.errors import RequestError
 from peerperf.protocol.signaling_frames import NOTIFICATION_SOURCE, Frame, FrameType, MembershipPayload
 
 #: Sends `frame` to the connected peer `recipient` (dropped when it is gone).

@@ -13,8 +13,7 @@ import time
 from hashlib import sha256
 from typing import Any
 
-from peerperf.errors import ProtocolError
-from peerperf.httpserver import RequestError
+from peerperf.errors import ProtocolError, RequestError
 from peerperf.lighthouse.connected_client import Client, OfflineQueue
 from peerperf.lighthouse.layers import Layers
 from peerperf.lighthouse.peer_registry import PeerRegistry

@@ -8,7 +8,8 @@ from typing import Any
 
 from aiohttp import web
 
-from peerperf.httpserver import RequestError, read_json_object
+from peerperf.errors import RequestError
+from peerperf.httpserver import read_json_object
 from peerperf.lighthouse.layers import Layer
 from peerperf.lighthouse.lighthouse import LIGHTHOUSE_VERSION, Lighthouse
 from peerperf.lighthouse.websocket_endpoint import LIGHTHOUSE

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from peerperf.httpserver import RequestError
+from peerperf.errors import RequestError
 from peerperf.lighthouse.layers import Layers
 from peerperf.protocol.signaling_frames import Frame
 

@@ -1,0 +1,71 @@
+"""What a run shows while it goes (`RunSnapshot`) and how it ended (`RunOutcome`): shared by the orchestrator
+and the view, so the view needs nothing of Ray."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from peerperf.results.influx.relay_stats import RelayStats
+
+
+@dataclass(frozen=True)
+class RunSnapshot:
+    """What the live view shows, refreshed about once a second."""
+
+    phase: str
+    peers: int
+    ready: int
+    failed: int
+    nodes: int
+    elapsed: float
+    duration: float
+    originated_per_second: float = 0.0
+    received_per_second: float = 0.0
+    connections_mean: float = 0.0
+    connections_min: int = 0
+    tick_lag_p99_ms: float = 0.0
+    cpu_max: float = 0.0
+    datapoints: int = 0
+    #: Routine calls that raised (the peer goes on, but its traffic is not what the routine meant).
+    routine_errors: int = 0
+    #: Datapoints the results service refused.
+    rejected: int = 0
+    #: Peers whose host failed during the test.
+    lost: int = 0
+    #: Where the peer hosts log (routine errors and failures are there).
+    log_dir: str = ""
+    #: Unexpected exceptions in the peers' and hosts' background work (the loops went on; see the logs).
+    harness_errors: int = 0
+    #: The results gateway's live page, and how to reach it from elsewhere (a cluster's port-forward).
+    live_url: str = ""
+    live_hint: str = ""
+    #: What the InfluxDB relay of the embedded results service did so far (None: no relay).
+    relay: RelayStats | None = None
+
+
+@dataclass
+class RunOutcome:
+    """How the run ended and where its results are."""
+
+    test_id: str = ""
+    ok: bool = False
+    reason: str = ""
+    interrupted: bool = False
+    owned: bool = False
+    missing: dict[str, str] = field(default_factory=dict)
+    #: Peers whose host failed (exception, killed actor) during the test, and why.
+    lost: dict[str, str] = field(default_factory=dict)
+    #: Every peer the run planned, ready or not.
+    peer_ids: list[str] = field(default_factory=list)
+    #: Datapoints the results service refused.
+    rejected: int = 0
+    #: Where the peer hosts' logs are (local Ray's session folder), when known.
+    log_dir: str | None = None
+    datapoints: int = 0
+    json_path: Path | None = None
+    parquet_path: Path | None = None
+    results_url: str | None = None
+    lighthouse_url: str | None = None
+    #: The InfluxDB relay's final counts (None: no relay); `not_relayed` points never reached InfluxDB.
+    relay: RelayStats | None = None
