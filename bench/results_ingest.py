@@ -118,6 +118,8 @@ def bare_server() -> None:
     import uvloop
     from aiohttp import web
 
+    from peerperf.httpserver import serving
+
     async def put(request: web.Request) -> web.Response:
         body = await request.json()
         return web.json_response({"peerId": request.match_info["peer_id"], "keys": len(body)})
@@ -125,11 +127,9 @@ def bare_server() -> None:
     async def serve() -> None:
         app = web.Application()
         app.router.add_put("/test/{test_id}/peer/{peer_id}/metrics", put)
-        runner = web.AppRunner(app)
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
-        print(f"bare handler listening on port {runner.addresses[0][1]}", flush=True)
-        await asyncio.Event().wait()
+        async with serving(app, "127.0.0.1", 0) as port:
+            print(f"bare handler listening on port {port}", flush=True)
+            await asyncio.Event().wait()
 
     uvloop.run(serve())
 

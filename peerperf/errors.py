@@ -1,5 +1,9 @@
 """Exceptions shared across peerperf's layers; each names what went wrong for the user."""
 
+from __future__ import annotations
+
+from typing import Any
+
 
 class PeerperfError(Exception):
     """Base class of every error peerperf raises on purpose."""
@@ -21,6 +25,15 @@ class RequestError(PeerperfError):
         self.http_status = http_status
         self.code = code
         self.message = message
+
+    @classmethod
+    def from_answer(cls, http_status: int, answer: Any, request: str) -> RequestError:
+        """The refusal a service answered to `request` (e.g. "GET /layers/blue"), from its parsed JSON body
+        (`{"status": code, "message": ...}`, or anything else a foreign server sends, or None)."""
+        body = answer if isinstance(answer, dict) else {}
+        code = str(body.get("status", "error"))
+        detail = body.get("message") or (str(answer) if answer is not None and not body else code)
+        return cls(http_status, code, f"{request}: {http_status} {detail}")
 
     def to_json(self) -> dict[str, str]:
         body = {"status": self.code}

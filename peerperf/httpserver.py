@@ -27,7 +27,7 @@ S = TypeVar("S")
 
 log = logging.getLogger(__name__)
 
-__all__ = ["RequestError", "read_json", "read_json_object", "service_app", "serving"]
+__all__ = ["HttpServer", "read_json", "read_json_object", "service_app", "serving"]
 
 #: aiohttp's own default request body limit (the original answered 413 above 100 kB).
 DEFAULT_BODY_LIMIT = 1024**2
@@ -107,18 +107,59 @@ async def read_json_object(request: web.Request) -> dict[str, Any]:
     return body
 
 
+class HttpServer:
+    """One aiohttp app served on one port: `start()`, then `stop()` (graceful for `shutdown_timeout` s, then
+    cut). The one server lifecycle of the standalone services, the Ray actors and the tests (uvicorn's
+    `Server` in miniature)."""
+
+    def __init__(self, app: web.Application, host: str, port: int = 0, shutdown_timeout: float = 5.0) -> None:
+        self.app = app
+        self.host = host
+        #: The port asked for (0: a free one), then the port bound once started.
+        self.port = port
+        self._runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=shutdown_timeout)
+        self._started = False
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    async def start(self) -> int:
+        """Listen on host:port; returns the bound port."""
+        await self._runner.setup()
+        self._started = True
+        try:
+            await web.TCPSite(self._runner, self.host, self.port).start()
+        except BaseException:
+            await self.stop()
+            raise
+        sockets = self._runner.addresses
+        self.port = int(sockets[0][1]) if sockets else self.port
+        return self.port
+
+    async def also_listen(self, host: str) -> None:
+        """Serve the same app on `host` too, on the same port (a cluster head's loopback for port-forwards)."""
+        await web.TCPSite(self._runner, host, self.port).start()
+
+    async def stop(self) -> None:
+        """Stop accepting, let requests in flight finish, then close every connection; idempotent."""
+        if self._started:
+            self._started = False
+            await self._runner.cleanup()
+
+    async def __aenter__(self) -> HttpServer:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
+
 @contextlib.asynccontextmanager
 async def serving(app: web.Application, host: str, port: int, shutdown_timeout: float = 5.0) -> AsyncIterator[int]:
     """Serve `app` on host:port (0 picks a free port) and yield the bound port."""
-    runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=shutdown_timeout)
-    await runner.setup()
-    try:
-        site = web.TCPSite(runner, host, port)
-        await site.start()
-        sockets = runner.addresses
-        yield int(sockets[0][1]) if sockets else port
-    finally:
-        await runner.cleanup()
+    async with HttpServer(app, host, port, shutdown_timeout) as server:
+        yield server.port
 
 
 async def serve_until_signal(

@@ -1,72 +1,28 @@
-"""Embedded services as Ray actors: the lighthouse, and a results client backed by the results actor."""
+"""The embedded lighthouse as a Ray actor, listening on its node's address."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import ray
-from aiohttp import web
 
+from peerperf.httpserver import HttpServer
 from peerperf.lighthouse import LighthouseSettings, create_app
-from peerperf.results.model import BatchResult, Submission, TestInfo
 
 
-class LighthouseService:
-    """The embedded lighthouse on an actor's event loop, listening on the node's address."""
+class LighthouseActor:
+    """The lighthouse on an actor's event loop (plain class; the orchestrator wraps it with `ray.remote`)."""
 
     def __init__(self, settings: LighthouseSettings) -> None:
         self.settings = settings
-        self._runner: web.AppRunner | None = None
+        self._server: HttpServer | None = None
 
     async def start(self) -> str:
         """Start serving; returns the URL peers use (the node's address, the bound port)."""
         host = self.settings.host or ray.util.get_node_ip_address()
-        self._runner = web.AppRunner(create_app(self.settings), handle_signals=False)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, host, self.settings.port).start()
-        return f"http://{host}:{self._runner.addresses[0][1]}"
+        self._server = HttpServer(create_app(self.settings), host, self.settings.port)
+        await self._server.start()
+        return self._server.url
 
     async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-
-class ActorResultsClient:
-    """`ResultsClient` over the results actor (picklable: it holds only the actor handle)."""
-
-    def __init__(self, actor: Any) -> None:
-        self.actor = actor
-
-    async def create_test(self, test_id: str | None = None, started: bool = False) -> TestInfo:
-        return await self.actor.create_test.remote(test_id, started)
-
-    async def start_test(self, test_id: str) -> TestInfo:
-        return await self.actor.start_test.remote(test_id)
-
-    async def finish_test(self, test_id: str) -> TestInfo:
-        return await self.actor.finish_test.remote(test_id)
-
-    async def get_test(self, test_id: str) -> TestInfo:
-        return await self.actor.get_test.remote(test_id)
-
-    async def wait_started(self, test_id: str, timeout: float | None = None) -> TestInfo:
-        return await self.actor.wait_started.remote(test_id, timeout)
-
-    async def submit_batch(self, test_id: str, submissions: list[Submission]) -> BatchResult:
-        return await self.actor.submit_batch.remote(test_id, submissions)
-
-    async def submit_results(self, test_id: str, submissions: list[Submission]) -> BatchResult:
-        return await self.actor.submit_results.remote(test_id, submissions)
-
-    async def submit_topology(self, test_id: str, topology: Any) -> None:
-        await self.actor.submit_topology.remote(test_id, topology)
-
-    async def set_metadata(self, test_id: str, metadata: dict[str, Any]) -> TestInfo:
-        return await self.actor.set_metadata.remote(test_id, metadata)
-
-    async def server_time_ms(self) -> float:
-        return await self.actor.server_time_ms.remote()
-
-    async def close(self) -> None:
-        return None
+        if self._server is not None:
+            await self._server.stop()
+            self._server = None

@@ -24,7 +24,8 @@ from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from peerperf import __version__
 from peerperf.cluster import runtime
-from peerperf.cluster.lighthouse_actor import ActorResultsClient, LighthouseService
+from peerperf.cluster.actor_results_client import ActorResultsClient
+from peerperf.cluster.lighthouse_actor import LighthouseActor
 from peerperf.cluster.peerhost_actor import PEER_SLOT, spawn_peer_host
 from peerperf.cluster.results_actor import spawn_results_actor
 from peerperf.cluster.topology_sampler import TopologySampler
@@ -158,7 +159,7 @@ class Orchestrator:
                 port=config.lighthouse_port,
                 max_per_layer=capacity,
             )
-            lighthouse_actor: Any = ray.remote(LighthouseService)
+            lighthouse_actor: Any = ray.remote(LighthouseActor)
             lighthouse = lighthouse_actor.options(num_cpus=0, scheduling_strategy=here).remote(settings)
             actors.append(lighthouse)
             lighthouse_url = await lighthouse.start.remote()

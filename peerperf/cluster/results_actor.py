@@ -11,8 +11,8 @@ import contextlib
 from typing import Any
 
 import ray
-from aiohttp import web
 
+from peerperf.httpserver import HttpServer
 from peerperf.results.influx.relay_settings import InfluxSettings
 from peerperf.results.influx.relay_stats import RelayStats
 from peerperf.results.model import TestInfo
@@ -29,7 +29,7 @@ class ResultsActor:
     def __init__(self, settings: ResultsSettings, influx: InfluxSettings | None = None) -> None:
         self.stack = ResultsStack.build(settings, influx)
         self.service: ResultsService = self.stack.service
-        self._runner: web.AppRunner | None = None
+        self._gateway: HttpServer | None = None
         self._flusher: asyncio.Task[None] | None = None
 
     async def start(self, gateway_host: str | None = None, gateway_port: int = 0) -> int | None:
@@ -37,14 +37,12 @@ class ResultsActor:
         if self._flusher is None:
             self._flusher = asyncio.create_task(self.service.run_flusher())
             self.stack.start()
-        if gateway_host is None or self._runner is not None:
+        if gateway_host is None or self._gateway is not None:
             return None
-        self._runner = web.AppRunner(self.stack.app(run_flusher=False), handle_signals=False)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, gateway_host, gateway_port).start()
-        port = int(self._runner.addresses[0][1])
+        self._gateway = HttpServer(self.stack.app(run_flusher=False), gateway_host, gateway_port)
+        port = await self._gateway.start()
         if gateway_host != LOOPBACK:  # on a cluster: `ray attach -p PORT` forwards to the head's loopback
-            await web.TCPSite(self._runner, LOOPBACK, port).start()
+            await self._gateway.also_listen(LOOPBACK)
         return port
 
     async def create_test(self, test_id: str | None = None, started: bool = False) -> TestInfo:
@@ -90,9 +88,9 @@ class ResultsActor:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._flusher
             self._flusher = None
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+        if self._gateway is not None:
+            await self._gateway.stop()
+            self._gateway = None
         await self.stack.close()
 
 

@@ -8,7 +8,7 @@ original's server refused bodies over 100 kB).
 
 from __future__ import annotations
 
-import asyncio
+import functools
 import logging
 from urllib.parse import quote
 
@@ -16,8 +16,12 @@ import aiohttp
 
 from peerperf.errors import PeerperfError
 from peerperf.results.client import ResultsClient
+from peerperf.supervision import Supervisor
 
 log = logging.getLogger(__name__)
+
+#: What a sample may run into without it being a harness bug: the lighthouse or results service unreachable.
+SAMPLING_FAILURES = (aiohttp.ClientError, OSError, TimeoutError, ValueError, PeerperfError)
 
 
 class TopologySampler:
@@ -32,18 +36,20 @@ class TopologySampler:
         self.test_id = test_id
         self.interval = interval
         self.samples = 0
+        #: A sample that fails is logged (unexpected failures counted) and the next one is tried.
+        self.supervisor = Supervisor("topology sampler", expected=SAMPLING_FAILURES, logger=log)
 
     async def run(self) -> None:
         """Wait for the test to start, then sample until cancelled; failures are logged, not fatal."""
         await self.results.wait_started(self.test_id)
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=max(self.interval, 5.0))) as http:
-            while True:
-                for layer in self.layers:
-                    try:
-                        await self._sample(http, layer)
-                    except (aiohttp.ClientError, OSError, TimeoutError, ValueError, PeerperfError) as exc:
-                        log.warning("topology of layer %s not sampled: %s", layer, exc)
-                await asyncio.sleep(self.interval)
+            sample_all = functools.partial(self._sample_all, http)
+            await sample_all()
+            await self.supervisor.every(self.interval, sample_all, "sampling the topology")
+
+    async def _sample_all(self, http: aiohttp.ClientSession) -> None:
+        for layer in self.layers:
+            await self.supervisor.call(functools.partial(self._sample, http, layer), f"sampling layer {layer}")
 
     async def _sample(self, http: aiohttp.ClientSession, layer: str) -> None:
         async with http.get(f"{self.lighthouse_url}/layers/{quote(layer, safe='')}/topology") as resp:

@@ -10,14 +10,15 @@ from __future__ import annotations
 import hmac
 import logging
 import time
-from hashlib import sha256
 from typing import Any
 
 from peerperf.errors import ProtocolError, RequestError
-from peerperf.lighthouse.connected_client import Client, OfflineQueue
+from peerperf.lighthouse.connected_client import Client
 from peerperf.lighthouse.layers import Layers
+from peerperf.lighthouse.offline_queue import OfflineQueue
 from peerperf.lighthouse.peer_registry import PeerRegistry
 from peerperf.lighthouse.settings import LighthouseSettings
+from peerperf.protocol.challenge import signature_matches
 from peerperf.protocol.ids import counter_id
 from peerperf.protocol.positions import parcel_of
 from peerperf.protocol.signaling_frames import (
@@ -29,6 +30,7 @@ from peerperf.protocol.signaling_frames import (
     OptimalNetworkPayload,
     error_frame,
 )
+from peerperf.protocol.wallclock import now_ms_int
 from peerperf.supervision import Supervisor
 
 log = logging.getLogger(__name__)
@@ -37,11 +39,6 @@ log = logging.getLogger(__name__)
 LIGHTHOUSE_VERSION = "0.2"
 #: Attempts at finding a free server-assigned id before giving up (the original's maxIdIterations).
 MAX_ID_ITERATIONS = 100_000
-
-
-def challenge_signature(secret: str, challenge: str) -> str:
-    """The VALIDATION payload a peer sends when auth is on: hex HMAC-SHA256 of the challenge."""
-    return hmac.new(secret.encode(), challenge.encode(), sha256).hexdigest()
 
 
 class Lighthouse:
@@ -77,11 +74,7 @@ class Lighthouse:
 
     def validate(self, client: Client, payload: Any) -> bool:
         """Check a VALIDATION payload: anything under NO_AUTH, else the HMAC of the challenge."""
-        if self.settings.no_auth:
-            ok = True
-        else:
-            expected = challenge_signature(self.settings.secret, client.challenge)
-            ok = isinstance(payload, str) and hmac.compare_digest(payload, expected)
+        ok = self.settings.no_auth or signature_matches(self.settings.secret, client.challenge, payload)
         client.authenticated = ok
         return ok
 
@@ -132,7 +125,7 @@ class Lighthouse:
             raise ProtocolError("send VALIDATION before HEARTBEAT; only liveness was recorded")
         beat = HeartbeatPayload.from_json(frame.payload if frame.payload is not None else {})
         info = self.peers.ensure(client.id)
-        info.last_ping_ms = int(time.time() * 1000)
+        info.last_ping_ms = now_ms_int()
         info.connected_peer_ids = beat.connected_peer_ids
         if beat.position is not None:
             if len(beat.position) not in (2, 3):

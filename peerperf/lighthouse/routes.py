@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 from aiohttp import web
@@ -13,6 +12,7 @@ from peerperf.httpserver import read_json_object
 from peerperf.lighthouse.layers import Layer
 from peerperf.lighthouse.lighthouse import LIGHTHOUSE_VERSION, Lighthouse
 from peerperf.lighthouse.websocket_endpoint import LIGHTHOUSE
+from peerperf.protocol.wallclock import now_ms_int
 
 routes = web.RouteTableDef()
 #: Longest layer or room name accepted in a path.
@@ -53,7 +53,7 @@ async def status(request: web.Request) -> web.Response:
     body: dict[str, Any] = {
         "name": settings.name,
         "version": LIGHTHOUSE_VERSION,
-        "currenTime": int(time.time() * 1000),  # sic: the original's key, kept for compatibility
+        "currenTime": now_ms_int(),  # sic: the original's key, kept for compatibility
         "env": {"secure": settings.secure, "commitHash": settings.commit_hash or None},
         "ready": True,
         # peerperf's own: unexpected errors in the lighthouse's loops and client writers (see its log)

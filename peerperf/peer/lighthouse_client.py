@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import hashlib
-import hmac
 import logging
 import random
 from collections.abc import Awaitable, Callable
@@ -23,6 +21,7 @@ import aiohttp
 from peerperf.errors import LighthouseUnavailable, ProtocolError, RequestError
 from peerperf.peer.impairment import SignalingDelay
 from peerperf.peer.settings import PeerSettings
+from peerperf.protocol.challenge import challenge_signature
 from peerperf.protocol.signaling_frames import (
     PEERJS_KEY,
     AssignedIdPayload,
@@ -139,7 +138,7 @@ class LighthouseClient:
         secret = self._settings.auth_secret
         if secret is None or not isinstance(challenge, str):
             return challenge  # the perf test's identity auth handler (NO_AUTH lighthouses)
-        return hmac.new(secret.encode(), challenge.encode(), hashlib.sha256).hexdigest()
+        return challenge_signature(secret, challenge)
 
     async def _read(self, ws: aiohttp.ClientWebSocketResponse) -> None:
         async for message in ws:
@@ -223,11 +222,7 @@ class LighthouseClient:
                 except ValueError:
                     answer = None
                 if resp.status >= 400:
-                    status = answer.get("status", "error") if isinstance(answer, dict) else "error"
-                    message = answer.get("message", "") if isinstance(answer, dict) else ""
-                    raise RequestError(
-                        resp.status, status, f"{method} {path}: {resp.status} {status} {message}".strip()
-                    )
+                    raise RequestError.from_answer(resp.status, answer, f"{method} {path}")
                 return answer
         except (aiohttp.ClientError, OSError) as exc:
             raise LighthouseUnavailable(f"{method} {url} failed: {exc}") from exc

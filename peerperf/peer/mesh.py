@@ -21,6 +21,7 @@ from peerperf.peer.stats import GlobalStats
 from peerperf.protocol.messagetypes import PING, PONG, SUSPEND_RELAY, MessageType
 from peerperf.protocol.packets import Packet, Payload, build_packet, decode_packet, decode_payload, encode_payload
 from peerperf.protocol.packets import packet_key as key_of
+from peerperf.protocol.wallclock import now_ms, now_ms_int
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +104,7 @@ class Mesh:
             src=self.peer_id,
             sequence_id=self._sequence,
             instance_id=self.instance_id,
-            timestamp_ms=int(time.time() * 1000),
+            timestamp_ms=now_ms_int(),
             expire_time=expire_time,
         )
 
@@ -231,7 +232,7 @@ class Mesh:
                     return
                 if first:  # the original may deliver a second copy of the newest unreliable packet
                     self.measures.record_delivery(packet.subtype, packet.hops)
-                    latency = time.time() * 1000 - self._send_time(payload, packet)
+                    latency = now_ms() - self._send_time(payload, packet)
                     self.measures.record_latency(packet.subtype, latency)
                 self._on_message(packet.src, packet.messageData.room, payload, packet)
         elif kind == "pingData":

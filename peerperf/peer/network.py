@@ -12,9 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from peerperf.peer.settings import PeerSettings
-from peerperf.protocol.positions import discretized_distance, distance
-
-Position = tuple[float, ...]
+from peerperf.protocol.positions import Position, discretized_distance, distance
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-import string
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -28,10 +27,10 @@ from peerperf.peer.mesh import Mesh, MessageHandler, SendTime, packet_send_time
 from peerperf.peer.network import Connect, MeshView, band, next_operation
 from peerperf.peer.settings import PeerSettings
 from peerperf.peer.stats import GlobalStats
-from peerperf.protocol.ids import is_valid_peer_id
+from peerperf.protocol.ids import is_valid_peer_id, random_id
 from peerperf.protocol.messagetypes import MessageType
 from peerperf.protocol.packets import Packet, Payload
-from peerperf.protocol.positions import parcel_of
+from peerperf.protocol.positions import Position, parcel_of
 from peerperf.protocol.signaling_frames import (
     NOTIFICATION_SOURCE,
     PROTOCOL_VERSION,
@@ -49,15 +48,13 @@ from peerperf.supervision import Supervisor
 
 log = logging.getLogger(__name__)
 
-Position = tuple[float, ...]
 StatsHandler = Callable[[dict[str, Any]], None]
 #: Most network-policy steps one update runs (each step consumes candidates, so this is a backstop).
 MAX_UPDATE_STEPS = 50
 
 
 def _session_id() -> str:
-    alphabet = string.ascii_letters + string.digits
-    return "".join(secrets.choice(alphabet) for _ in range(16))
+    return random_id(16)
 
 
 class Peer:

@@ -3,6 +3,9 @@
 - `packets`: the peer-to-peer `Packet` (protobuf) and its helpers.
 - `messagetypes`: the reliable / unreliable / ping / pong / suspendRelay presets.
 - `comms`: the application-level `CommsMessage` (protobuf).
-- `signaling`: lighthouse WebSocket frames and their payloads.
-- `ids`: peer id rules.
+- `signaling_frames`: lighthouse WebSocket frames and their payloads.
+- `challenge`: the HMAC answer to the lighthouse's VALIDATION challenge.
+- `ids`: peer id rules and random ids.
+- `positions`: the `Position` type and distances.
+- `wallclock`: `now_ms`, the unit of every timestamp.
 """

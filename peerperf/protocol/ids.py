@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import random
 import re
+import secrets
 import string
 
 #: The peer library's id pattern at snapshot A: alphanumerics, single separators inside.
@@ -12,6 +14,14 @@ MAX_PEER_ID_LENGTH = 128
 #: Alphabet of server-assigned ids. The original's 87-character alphabet includes `/`, `?` and
 #: `#`, which break URL paths; peerperf assigns alphanumeric ids (settable with ID_ALPHABET).
 ASSIGNED_ID_ALPHABET = string.digits + string.ascii_uppercase + string.ascii_lowercase
+#: Letters and digits: random ids (peer ids, session ids, test-id suffixes) are drawn from these.
+ALPHANUMERIC = string.ascii_letters + string.digits
+
+
+def random_id(length: int, rng: random.Random | None = None) -> str:
+    """`length` random letters and digits: from `rng` when given (seeded runs), else from `secrets`."""
+    choice = rng.choice if rng is not None else secrets.choice
+    return "".join(choice(ALPHANUMERIC) for _ in range(length))
 
 
 def is_valid_peer_id(peer_id: str) -> bool:

@@ -81,9 +81,7 @@ class HttpResultsClient:
                     return None
                 answer = await resp.json(content_type=None)
                 if resp.status >= 400:
-                    status = answer.get("status", "error") if isinstance(answer, dict) else "error"
-                    message = answer.get("message", status) if isinstance(answer, dict) else str(answer)
-                    raise RequestError(resp.status, status, f"{method} {path}: {message}")
+                    raise RequestError.from_answer(resp.status, answer, f"{method} {path}")
                 return answer
         except (aiohttp.ClientError, OSError, ValueError) as exc:
             raise RequestError(503, "results-unreachable", f"{method} {self.base_url}{path} failed: {exc}") from exc

@@ -9,7 +9,6 @@ samples is kept so a page opened mid-run draws the run from the start.
 from __future__ import annotations
 
 import math
-import time
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from typing import Any
 
 from analysis.thresholds import CPU_BOUND_PERCENT, LATE_TICK_MS
 from peerperf.protocol.histogram import Histogram
+from peerperf.protocol.wallclock import now_ms_int
 from peerperf.results.model import DataPoint
 
 #: Samples kept per test (one a second).
@@ -87,7 +87,7 @@ class LiveFeed:
     def sample(self, test_id: str, now_ms: int | None = None) -> dict[str, Any]:
         """The charts' point for now (recorded in the history once per second) with the verdict so far."""
         figures = self._test(test_id)
-        now_ms = int(time.time() * 1000) if now_ms is None else now_ms
+        now_ms = now_ms_int() if now_ms is None else now_ms
         fresh = [m for at, m in figures.peers.values() if now_ms - at <= STALE_MS]
         connections = [float(m.get("connectedPeersCount", len(m.get("connectedPeers") or ()))) for m in fresh]
         sample: dict[str, Any] = {

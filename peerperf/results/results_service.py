@@ -13,16 +13,14 @@ import asyncio
 import json
 import logging
 import os
-import secrets
-import string
-import time
 from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from peerperf.errors import ProtocolError, RequestError
-from peerperf.protocol.ids import is_valid_peer_id
+from peerperf.protocol.ids import is_valid_peer_id, random_id
 from peerperf.protocol.metrics import unknown_metrics, validate_metrics
+from peerperf.protocol.wallclock import now_ms, now_ms_int
 from peerperf.results.document import results_json
 from peerperf.results.folder import ResultsFolder
 from peerperf.results.model import (
@@ -40,10 +38,6 @@ from peerperf.results.working import Contents, WorkingFiles
 from peerperf.supervision import Supervisor
 
 log = logging.getLogger(__name__)
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 class ResultsService:
@@ -106,12 +100,11 @@ class ResultsService:
     async def create(self, test_id: str | None = None, started: bool = False) -> TestInfo:
         """A new test (random id when none is given); 409 when the id is taken."""
         if test_id is None:
-            alphabet = string.ascii_letters + string.digits
-            test_id = f"{now_ms()}-{''.join(secrets.choice(alphabet) for _ in range(6))}"
+            test_id = f"{now_ms_int()}-{random_id(6)}"
         self.files.check(test_id)
         if test_id in self._tests or self._load(test_id) is not None:
             raise RequestError(409, "test-already-exists", f"a test with id {test_id!r} exists")
-        info = self._update(TestInfo(test_id, now_ms() if started else None))
+        info = self._update(TestInfo(test_id, now_ms_int() if started else None))
         log.info("test %s created%s", test_id, " and started" if started else "")
         return info
 
@@ -122,9 +115,9 @@ class ResultsService:
             raise RequestError(409, "test-already-finished", f"test {test_id} has finished and cannot restart")
         if info.started is None:
             async with self._lock(test_id):
-                info = self._update(TestInfo(test_id, now_ms(), None, self._tests[test_id].metadata))
+                info = self._update(TestInfo(test_id, now_ms_int(), None, self._tests[test_id].metadata))
             log.info("test %s started", test_id)
-            self._event(test_id, "start", info.started or now_ms(), {})
+            self._event(test_id, "start", info.started or now_ms_int(), {})
         return info
 
     async def set_metadata(self, test_id: str, metadata: dict[str, Any]) -> TestInfo:
@@ -143,7 +136,7 @@ class ResultsService:
             info = self._update(TestInfo(test_id, info.started, None, {**info.metadata, **metadata}))
         lost = metadata.get("lostPeers")
         if isinstance(lost, dict) and lost:
-            self._event(test_id, "peers_lost", now_ms(), {"count": len(lost), "peers": ",".join(sorted(lost))})
+            self._event(test_id, "peers_lost", now_ms_int(), {"count": len(lost), "peers": ",".join(sorted(lost))})
         return info
 
     async def wait_started(self, test_id: str, timeout: float | None = None) -> TestInfo:
@@ -158,13 +151,13 @@ class ResultsService:
         async with self._lock(test_id):
             info = self._tests[test_id]
             info.require_ongoing()
-            info = TestInfo(test_id, info.started, now_ms(), info.metadata)
+            info = TestInfo(test_id, info.started, now_ms_int(), info.metadata)
             self._tests[test_id] = info  # refuse records from here on
             working = self._working.pop(test_id)
             await asyncio.to_thread(self._write_finished, info, working)
             self._save_state(info)
         log.info("test %s finished: %s", test_id, self.files.result(test_id, ".json"))
-        self._event(test_id, "finish", info.finished or now_ms(), {})
+        self._event(test_id, "finish", info.finished or now_ms_int(), {})
         return info
 
     def _write_finished(self, info: TestInfo, working: WorkingFiles) -> None:
@@ -209,7 +202,7 @@ class ResultsService:
     def _datapoint(self, test_id: str, peer_id: str, metrics: Any) -> DataPoint:
         _check_peer_id(peer_id)
         try:
-            point = DataPoint(peer_id, now_ms(), validate_metrics(metrics))
+            point = DataPoint(peer_id, now_ms_int(), validate_metrics(metrics))
         except ProtocolError as exc:
             raise RequestError(400, "invalid-metrics", str(exc)) from None
         seen = self._unknown_keys.setdefault(test_id, set())
@@ -231,7 +224,7 @@ class ResultsService:
     async def submit_topology(self, test_id: str, topology: Any) -> TopologyPoint:
         """Store a topology snapshot of an ongoing test (`topologyDataPoints`)."""
         working = await self._ongoing(test_id)
-        point = TopologyPoint(now_ms(), topology)
+        point = TopologyPoint(now_ms_int(), topology)
         working.add_topology(point)
         return point
 
@@ -294,7 +287,7 @@ class ResultsService:
 
     def server_time_ms(self) -> float:
         """This server's wall clock in ms, for clients estimating their clock offset."""
-        return time.time() * 1000
+        return now_ms()
 
     def _event(self, test_id: str, name: str, at_ms: int, fields: dict[str, Any]) -> None:
         for sink in self.sinks:
@@ -318,4 +311,4 @@ def _peer_results(peer_id: str, body: Any) -> PeerResults:
     _check_peer_id(peer_id)
     if not isinstance(body, dict):
         raise RequestError(400, "invalid-results", "a peer's results must be a JSON object")
-    return PeerResults(peer_id, now_ms(), body)
+    return PeerResults(peer_id, now_ms_int(), body)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol
 
-Position = tuple[float, float, float]
+from peerperf.protocol.positions import Position
 
 
 class RoutinePeer(Protocol):

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from peerperf.errors import PeerperfError
+from peerperf.protocol.wallclock import now_ms
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,7 @@ async def measure(
     reference_ms: Callable[[], Awaitable[float]], probes: int = PROBES, local_ms: Callable[[], float] | None = None
 ) -> ClockOffset:
     """Estimate the offset from `probes` round trips to `reference_ms` (NTP's minimum-delay rule)."""
-    now = local_ms or (lambda: time.time() * 1000)
+    now = local_ms or now_ms
     best: ClockOffset | None = None
     for _ in range(probes):
         sent = now()
@@ -74,7 +75,7 @@ class HostClock:
 
     def reference_now_ms(self) -> float:
         """Now, on the reference clock."""
-        return time.time() * 1000 - self.offset_ms
+        return now_ms() - self.offset_ms
 
     async def update(
         self,

@@ -19,6 +19,7 @@ from typing import Any
 from peerperf.errors import PeerperfError
 from peerperf.peer import Peer, PeerSettings
 from peerperf.peer.impairment_profile import PeerImpairment
+from peerperf.protocol.wallclock import now_ms
 from peerperf.results.client import ResultsClient
 from peerperf.results.model import Submission
 from peerperf.sim.clock import HostClock
@@ -177,7 +178,7 @@ class PeerHost:
         await self._clock.update(results.server_time_ms)
         # Windows close on a grid from the test's start (the results service's clock), the same on every
         # host, so window n of one host spans what window n of every other host spans.
-        started = info.started + self._clock.offset_ms if info.started is not None else time.time() * 1000
+        started = info.started + self._clock.offset_ms if info.started is not None else now_ms()
         self._grid_start = started / 1000
         for sim in self.sims:  # a fresh window at the start: setup traffic is not test traffic
             sim.peer.close_stats_window()

@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import functools
 import logging
-import secrets
-import string
-import time
 import uuid
 from collections.abc import Sequence
 
 from google.protobuf.message import DecodeError
 
 from peerperf.protocol.comms import ChatData, CommsMessage, PositionData, ProfileData
+from peerperf.protocol.ids import random_id
 from peerperf.protocol.packets import Packet, Payload
+from peerperf.protocol.wallclock import now_ms
 
 log = logging.getLogger(__name__)
 
@@ -25,10 +24,6 @@ log = logging.getLogger(__name__)
 #: size is the same either way.
 IDENTITY_ROTATION = (0.0, 0.0, 0.0, 1.0)
 CHAT_TEXT_LENGTH = 40
-
-
-def now_ms() -> float:
-    return float(time.time() * 1000)
 
 
 def position_message(
@@ -54,8 +49,7 @@ def profile_message(user_id: str, profile_version: str = "1", sent_at: float | N
 
 def chat_message(text: str | None = None, sent_at: float | None = None) -> bytes:
     if text is None:
-        alphabet = string.ascii_letters + string.digits
-        text = "".join(secrets.choice(alphabet) for _ in range(CHAT_TEXT_LENGTH))
+        text = random_id(CHAT_TEXT_LENGTH)
     data = ChatData(message_id=str(uuid.uuid4()), text=text)
     return CommsMessage(time=now_ms() if sent_at is None else sent_at, chat_data=data).SerializeToString()
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import math
 import random
-import string
 from dataclasses import dataclass
 
+from peerperf.protocol.ids import random_id
 from peerperf.sim.host import PeerSpec
 from peerperf.sim.routines import RoutineChoice, assign
 
@@ -44,14 +44,13 @@ class Population:
 
 def plan_peers(population: Population, rng: random.Random) -> list[PeerSpec]:
     """One spec per peer, with a stable index (role assignment) and a random self-assigned id."""
-    alphabet = string.ascii_letters + string.digits
     names = assign(population.routines, population.peers)
     ids: set[str] = set()
     specs = []
     for index in range(population.peers):
-        peer_id = "".join(rng.choice(alphabet) for _ in range(population.peer_id_length))
+        peer_id = random_id(population.peer_id_length, rng)
         while peer_id in ids:
-            peer_id = "".join(rng.choice(alphabet) for _ in range(population.peer_id_length))
+            peer_id = random_id(population.peer_id_length, rng)
         ids.add(peer_id)
         position = (rng.uniform(-START_AREA, START_AREA), 0.0, rng.uniform(-START_AREA, START_AREA))
         specs.append(

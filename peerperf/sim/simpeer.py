@@ -11,8 +11,10 @@ from peerperf.peer import Peer
 from peerperf.protocol.messagetypes import reliable as reliable_type
 from peerperf.protocol.messagetypes import unreliable
 from peerperf.protocol.packets import Packet, Payload
-from peerperf.sim.api import Position, Routine
-from peerperf.sim.payloads import chat_message, decoded_position, now_ms, position_message, profile_message
+from peerperf.protocol.positions import Position
+from peerperf.protocol.wallclock import now_ms
+from peerperf.sim.api import Routine
+from peerperf.sim.payloads import chat_message, decoded_position, position_message, profile_message
 from peerperf.sim.periodic import Every
 
 log = logging.getLogger(__name__)

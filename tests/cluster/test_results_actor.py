@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 import ray
 
-from peerperf.cluster.lighthouse_actor import ActorResultsClient
+from peerperf.cluster.actor_results_client import ActorResultsClient
 from peerperf.cluster.results_actor import ResultsActor, spawn_results_actor
 from peerperf.results import ResultsSettings, Submission
 from tests.results.conftest import metrics_body

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from peerperf.errors import ConfigError
-from peerperf.sim.api import Position
+from peerperf.protocol.positions import Position
 from peerperf.sim.payloads import chat_message, position_message, profile_message
 from peerperf.sim.periodic import Every
 from peerperf.sim.routines import RoutineChoice, assign, load_routine, parse_mix
