@@ -8,7 +8,8 @@ from typing import Any
 from peerperf.errors import ConfigError
 from peerperf.peer.settings import PeerSettings
 from peerperf.results.influx.relay_settings import InfluxSettings
-from peerperf.settings import setting
+from peerperf.results.settings import ResultsSettings
+from peerperf.settings import setting, setting_like
 
 #: Where a run's peers differ from the library's defaults: they ping as the original performance-test
 #: client did (pingInterval 9 ms, so a round every ~7.009 s with the 7 s ping timeout); `--ping-interval off`.
@@ -46,9 +47,7 @@ class RunConfig:
     address: str | None = setting(
         None, "Ray address; default: a running cluster if there is one, else a local Ray", env="RAY_ADDRESS"
     )
-    output: str = setting(
-        "~/peer-performance-tests", "results folder of the embedded results service", env="TEST_RESULTS_LOCATION"
-    )
+    output: str = setting_like(ResultsSettings, "location", "results folder of the embedded results service")
     layer: str = setting("blue", "layer every peer joins")
     room: str = setting("room", "room peers join (a prefix with --room-size)")
     room_size: int | None = setting(None, "spread peers over rooms of this many: room-1, room-2, ...")

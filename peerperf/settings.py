@@ -35,6 +35,20 @@ def setting(
     return dataclasses.field(default=default, metadata=metadata)
 
 
+def setting_like(cls: type, name: str, help: str | None = None) -> Any:
+    """The parameter `name` of settings class `cls` in another program (same default, env var and unit),
+    so it stays declared once; `help` may say what it means there."""
+    f = next(f for f in dataclasses.fields(cls) if f.name == name)
+    meta = f.metadata
+    return setting(
+        f.default,
+        help or meta["help"],
+        env=meta.get("env"),
+        unit=meta.get("unit"),
+        fallback_env=meta.get("fallback_env"),
+    )
+
+
 def env_name(f: dataclasses.Field[Any]) -> str:
     """The environment variable read for field `f`."""
     return f.metadata.get("env") or f"PEERPERF_{f.name.upper()}"

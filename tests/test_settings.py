@@ -103,3 +103,14 @@ def test_the_originals_port_is_still_read_when_the_prefixed_one_is_unset() -> No
     parser = argparse.ArgumentParser()
     add_arguments(parser, ResultsSettings)
     assert "[env RESULTS_PORT or PORT; default 9904]" in " ".join(parser.format_help().split())
+
+
+def test_the_results_location_is_declared_once_for_the_run_and_the_service() -> None:
+    from peerperf.config import RunConfig
+    from peerperf.results import ResultsSettings
+
+    env = {"TEST_RESULTS_LOCATION": "/tmp/elsewhere"}
+    assert resolve(RunConfig, environ=env).output == resolve(ResultsSettings, environ=env).location == "/tmp/elsewhere"
+    assert RunConfig().output == ResultsSettings().location
+    run_field = next(f for f in dataclasses.fields(RunConfig) if f.name == "output")
+    assert run_field.metadata["help"] == "results folder of the embedded results service"
