@@ -2,7 +2,9 @@
 
 Start the services (unless external URLs are given), create or join the test, place the peer hosts,
 wait until every peer has joined (a barrier with a deadline that names who is missing), start the
-test, watch progress, finish, and always clean up what was started.
+test, watch progress, finish, and always clean up what was started. Each step lives in its own
+module (`embedded_services`, `run_records`, `layer_capacity`, `placement`, `barrier`, `progress`);
+this one runs them in order.
 """
 
 from __future__ import annotations
@@ -11,59 +13,36 @@ import asyncio
 import logging
 import random
 import time
-from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
-import aiohttp
 import ray
-from ray.autoscaler.sdk import request_resources
-from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from peerperf import __version__
 from peerperf.cluster import runtime
-from peerperf.cluster.actor_results_client import ActorResultsClient
-from peerperf.cluster.lighthouse_actor import LighthouseActor
-from peerperf.cluster.peerhost_actor import PEER_SLOT, spawn_peer_host
-from peerperf.cluster.results_actor import spawn_results_actor
+from peerperf.cluster.actor_calls import awaited
+from peerperf.cluster.barrier import barrier
+from peerperf.cluster.embedded_services import RunServices, relay_stats, start_services, stop_services
+from peerperf.cluster.layer_capacity import check_layer_capacity
+from peerperf.cluster.placement import PlacedHost, spawn_hosts, stop_hosts
+from peerperf.cluster.progress import RunProgress
+from peerperf.cluster.run_aborted import RunAborted
+from peerperf.cluster.run_records import keep_files, prepare_test, record
 from peerperf.cluster.topology_sampler import TopologySampler
 from peerperf.config import RunConfig, recorded_settings
 from peerperf.errors import ConfigError, PeerperfError
-from peerperf.lighthouse import LighthouseSettings
-from peerperf.results import ResultsSettings
-from peerperf.results.client import HttpResultsClient, ResultsClient
-from peerperf.results.download import download_test, wait_finished
-from peerperf.results.influx.relay_stats import RelayStats
+from peerperf.results.download import wait_finished
 from peerperf.run_state import RunOutcome, RunSnapshot
-from peerperf.settings import resolve
-from peerperf.sim.host import HostConfig, HostProgress, PeerSpec, SetupReport
 from peerperf.sim.impairment_profiles import ImpairmentPlan, describe
-from peerperf.sim.population import Population, group, plan_peers
+from peerperf.sim.population import Population, plan_peers
 from peerperf.sim.routines import parse_mix
 
 log = logging.getLogger(__name__)
 
-#: How long shutting down hosts and services may take before they are killed.
-SHUTDOWN_TIMEOUT = 30.0
+__all__ = ["Orchestrator", "RunAborted", "RunOutcome", "RunSnapshot"]
+
 #: After the finish, how long the InfluxDB relay may take to write what is pending before the summary.
 RELAY_DRAIN_TIMEOUT = 10.0
-
-
-class RunAborted(PeerperfError):
-    """The run cannot go on (peers missing at the deadline, capacity, a finished test...)."""
-
-
-@dataclass
-class _Services:
-    lighthouse_url: str
-    results: ResultsClient
-    results_target: Any
-    results_url: str | None
-    actors: list[Any] = field(default_factory=list)
-    #: The embedded results actor (None with an external results server).
-    results_actor: Any = None
 
 
 class Orchestrator:
@@ -80,15 +59,12 @@ class Orchestrator:
         self.impairment = impairment
         #: Every setting of the run, recorded with the test so comparisons can show which ones differ.
         self.settings = settings if settings is not None else recorded_settings(config)
-        self._on_progress = on_progress or (lambda snapshot: None)
+        self.progress = RunProgress(config.peers, config.duration, on_progress)
         self._interrupts = 0
         self._stop = asyncio.Event()
         self.outcome = RunOutcome()
-        self._hosts: list[tuple[Any, list[PeerSpec]]] = []
+        self._hosts: list[PlacedHost] = []
         self._on_cluster = False
-        self._last = RunSnapshot("starting", config.peers, 0, 0, 0, 0.0, config.duration)
-        #: Hosts whose progress call failed (said once each).
-        self._unanswered: set[Any] = set()
 
     def interrupt(self) -> int:
         """Ask the run to stop; returns how many times it has been asked."""
@@ -96,19 +72,18 @@ class Orchestrator:
         self._stop.set()
         return self._interrupts
 
-    # ---- the run ------------------------------------------------------------------------------
-
     async def run(self) -> RunOutcome:
         config = self.config
         routines = parse_mix(config.routine)
         self._show("starting Ray")
         started_ray = runtime.connect(config.address, config.peers)
         self._on_cluster = not started_ray
-        hosts: list[Any] = []
-        services: _Services | None = None
+        services: RunServices | None = None
         try:
-            services = await self._start_services()
-            await self._prepare_test(services.results)
+            services = await start_services(config, self.outcome, self._show, self._on_cluster)
+            if services.live_url:
+                self.progress.show_live_page(services.live_url, services.live_hint)
+            await prepare_test(services.results, config.test_id, self.outcome)
             rng = random.Random(config.seed)
             population = Population(
                 config.peers,
@@ -119,187 +94,39 @@ class Orchestrator:
                 config.peer_id_length,
                 config.layer_size,
             )
-            await self._check_layer_capacity(services.lighthouse_url, population)
+            if config.lighthouse_url:  # the embedded lighthouse is sized for the run
+                await check_layer_capacity(services.lighthouse_url, population)
             specs = plan_peers(population, rng)
             if self.impairment is not None:
                 specs = self.impairment.assign(specs)
                 self._show(f"impairing {describe(specs)}")
             self.outcome.peer_ids = [spec.peer_id for spec in specs]
             self.outcome.log_dir = runtime.logs_dir()
-            await self._record(
-                services.results, {"settings": self.settings, "peerIds": self.outcome.peer_ids, "version": __version__}
+            await record(
+                services.results,
+                self.outcome,
+                {"settings": self.settings, "peerIds": self.outcome.peer_ids, "version": __version__},
             )
-            hosts = self._spawn_hosts(specs, services.lighthouse_url, rng)
-            ready_hosts = await self._barrier()
+            self._hosts = spawn_hosts(config, specs, services.lighthouse_url, rng, self._on_cluster)
+            ready_hosts = await barrier(self._hosts, config, self._stop, self.outcome, self._show)
             await self._run_test(ready_hosts, services)
         except RunAborted as exc:
             self.outcome.reason = str(exc)
         except ConfigError as exc:
             self.outcome.reason = str(exc)
         finally:
-            await self._cleanup(hosts, services)
+            await self._cleanup(services)
             if started_ray:
                 ray.shutdown()
         return self.outcome
 
-    async def _start_services(self) -> _Services:
-        config = self.config
-        here = NodeAffinitySchedulingStrategy(node_id=ray.get_runtime_context().get_node_id(), soft=False)
-        actors: list[Any] = []
-        if config.lighthouse_url:
-            lighthouse_url = config.lighthouse_url
-        else:
-            self._show("starting the lighthouse")
-            capacity = config.max_per_layer or max(100, config.layer_size or config.peers)
-            settings = resolve(
-                LighthouseSettings,
-                environ={},
-                no_auth=True,
-                host="",
-                port=config.lighthouse_port,
-                max_per_layer=capacity,
-            )
-            lighthouse_actor: Any = ray.remote(LighthouseActor)
-            lighthouse = lighthouse_actor.options(num_cpus=0, scheduling_strategy=here).remote(settings)
-            actors.append(lighthouse)
-            lighthouse_url = await lighthouse.start.remote()
-        self.outcome.lighthouse_url = lighthouse_url
-        if config.results_url:
-            http = HttpResultsClient(config.results_url, token=config.results_token)
-            self.outcome.results_url = config.results_url
-            return _Services(lighthouse_url, http, config.results_url, config.results_url, actors)
-        self._show("starting the results service")
-        results_settings = ResultsSettings(location=config.output, token=config.results_token or "")
-        actor = spawn_results_actor(results_settings, config.influx, scheduling_strategy=here)
-        actors.append(actor)
-        host = ray.util.get_node_ip_address()
-        port = await actor.start.remote(host, config.results_port)
-        client = ActorResultsClient(actor)
-        self.outcome.results_url = f"http://{host}:{port}"
-        hint = f"from your machine: ray attach cluster.yaml -p {port}, then http://127.0.0.1:{port}/"
-        self._last = replace(
-            self._last, live_url=f"{self.outcome.results_url}/", live_hint=hint if self._on_cluster else ""
-        )
-        return _Services(lighthouse_url, client, client, self.outcome.results_url, actors, actor)
-
-    async def _prepare_test(self, results: ResultsClient) -> None:
-        """Create the test, or join an existing one whose start someone else controls."""
-        test_id = self.config.test_id
-        if test_id is not None:
-            try:
-                info = await results.get_test(test_id)
-            except PeerperfError as exc:
-                if getattr(exc, "http_status", None) != 404:
-                    raise RunAborted(f"cannot look up test {test_id}: {exc}") from exc
-            else:
-                if info.finished is not None:
-                    raise RunAborted(f"test {test_id} has already finished")
-                self.outcome.test_id, self.outcome.owned = test_id, False
-                return
-        try:
-            info = await results.create_test(test_id)
-        except PeerperfError as exc:
-            raise RunAborted(f"cannot create the test: {exc}") from exc
-        self.outcome.test_id, self.outcome.owned = info.id, True
-
-    async def _check_layer_capacity(self, lighthouse_url: str, population: Population) -> None:
-        """Refuse up front when a layer cannot hold its peers, instead of failing them one by one."""
-        if not self.config.lighthouse_url:
-            return  # the embedded lighthouse is sized for the run
-        wanted = Counter(population.layer_of(index) for index in range(population.peers))
-        async with aiohttp.ClientSession() as http:
-            for layer_id, count in wanted.items():
-                try:
-                    async with http.get(f"{lighthouse_url.rstrip('/')}/layers/{layer_id}") as resp:
-                        if resp.status == 404:
-                            continue  # not there yet: created with the lighthouse's capacity
-                        if resp.status != 200:
-                            raise RunAborted(
-                                f"the lighthouse at {lighthouse_url} answered GET /layers/{layer_id} with "
-                                f"{resp.status}: {(await resp.text())[:200]}"
-                            )
-                        layer = await resp.json(content_type=None)
-                except (aiohttp.ClientError, OSError, ValueError) as exc:
-                    raise RunAborted(f"cannot reach the lighthouse at {lighthouse_url}: {exc}") from exc
-                free = int(layer.get("maxUsers", 0)) - int(layer.get("usersCount", 0))
-                if count > free:
-                    raise RunAborted(
-                        f"layer {layer_id!r} has room for {free} more peers (maxUsers {layer.get('maxUsers')}), but "
-                        f"the run needs {count}; raise the lighthouse's MAX_PER_LAYER, use --layer-size, or use "
-                        f"fewer peers"
-                    )
-
-    def _spawn_hosts(self, specs: list[PeerSpec], lighthouse_url: str, rng: random.Random) -> list[Any]:
-        config = self.config
-        settings = config.peer
-        hosts = []
-        for number, chunk in enumerate(group(specs, config.peers_per_actor)):
-            host_config = HostConfig(
-                f"host-{number:04d}", lighthouse_url, settings, config.stats_interval / 1000, seed=rng.randrange(2**32)
-            )
-            hosts.append((spawn_peer_host(host_config, chunk), chunk))
-        self._hosts = hosts
-        if self._on_cluster:  # ask for every peer node at once: one scale-up, not one per actor
-            request_resources(bundles=[{PEER_SLOT: float(len(chunk))} for _, chunk in hosts])
-        return [h for h, _ in hosts]
-
-    async def _barrier(self) -> list[Any]:
-        """Wait until every peer has joined or the deadline passes; name every missing peer."""
-        config = self.config
-        pending = {asyncio.ensure_future(_await(host.setup.remote())): (host, chunk) for host, chunk in self._hosts}
-        ready_hosts: list[Any] = []
-        missing: dict[str, str] = {}
-        ready_count = 0
-        deadline = time.monotonic() + config.ready_timeout
-        while pending and not self._stop.is_set() and time.monotonic() < deadline:
-            done, _ = await asyncio.wait(pending, timeout=0.5)
-            for future in done:
-                host, chunk = pending.pop(future)
-                try:
-                    report: SetupReport = future.result()
-                except ray.exceptions.RayError as exc:
-                    report = SetupReport("?", "", [], {s.peer_id: f"host failed: {exc}" for s in chunk})
-                if report.ready:
-                    ready_hosts.append(host)
-                ready_count += len(report.ready)
-                missing.update(report.failed)
-            placed = len(self._hosts) - len(pending)
-            self._show(
-                "connecting peers" if placed else "placing peer hosts",
-                ready=ready_count,
-                failed=len(missing),
-                nodes=alive_nodes(),
-            )
-        for future in pending:
-            future.cancel()
-        unplaced = await _unplaced([host for host, _ in pending.values()])
-        for host, chunk in pending.values():
-            why = (
-                f"its host was not placed on any node within {config.ready_timeout:.0f} s (no node with a free "
-                f"{PEER_SLOT}: is the autoscaler able to add peer nodes?)"
-                if host in unplaced
-                else f"placed, but not connected and joined within {config.ready_timeout:.0f} s"
-            )
-            missing.update({s.peer_id: why for s in chunk})
-        self.outcome.missing = missing
-        if self._stop.is_set():
-            self.outcome.interrupted = True
-            raise RunAborted("interrupted while peers were connecting")
-        if missing and config.on_missing == "abort":
-            shown = ", ".join(f"{p[:12]}: {why}" for p, why in list(missing.items())[:10])
-            raise RunAborted(
-                f"{len(missing)} of {config.peers} peers are not ready ({shown}); "
-                f"use --on-missing proceed to run without them"
-            )
-        return ready_hosts
-
-    async def _run_test(self, hosts: list[Any], services: _Services) -> None:
+    async def _run_test(self, hosts: list[Any], services: RunServices) -> None:
         config = self.config
         outcome = self.outcome
         chunks = {id(host): chunk for host, chunk in self._hosts}
         runs = {
             asyncio.ensure_future(
-                _await(
+                awaited(
                     host.run.remote(
                         services.results_target,
                         outcome.test_id,
@@ -339,10 +166,11 @@ class Orchestrator:
                 outcome.interrupted = True
                 for host in hosts:
                     host.stop.remote()
-            await self._show_running(hosts, started_at, services)
+            await self.progress.poll_hosts(hosts, started_at, outcome, await relay_stats(services, 0.0))
         await _stop_task(sampler)
-        await self._record(
+        await record(
             services.results,
+            outcome,
             {"rejectedDatapoints": outcome.rejected, "lostPeers": outcome.lost, "missingPeers": outcome.missing},
         )
         if outcome.owned:
@@ -352,8 +180,8 @@ class Orchestrator:
             finish_url = f"{outcome.results_url}/test/{outcome.test_id}/finish"
             self._show(f"waiting for test {outcome.test_id} to be finished: PUT {finish_url}")
             await wait_finished(services.results, outcome.test_id, 0 if outcome.interrupted else config.finish_wait)
-        outcome.relay = await _relay_stats(services, RELAY_DRAIN_TIMEOUT)
-        await self._keep_files()
+        outcome.relay = await relay_stats(services, RELAY_DRAIN_TIMEOUT)
+        await keep_files(config, outcome)
         tolerated = config.on_missing == "proceed"
         outcome.ok = (
             not outcome.interrupted
@@ -372,16 +200,7 @@ class Orchestrator:
             else:
                 outcome.reason = "some peers were missing"
 
-    async def _record(self, results: ResultsClient, metadata: dict[str, Any]) -> None:
-        """Keep what the run knows about itself with the test (its settings, who took part, what went wrong)."""
-        if not self.outcome.owned:
-            return  # someone else's test: its metadata is theirs
-        try:
-            await results.set_metadata(self.outcome.test_id, metadata)
-        except PeerperfError as exc:  # e.g. the original results server, which has no metadata route
-            log.warning("the results service did not keep the run's metadata: %s", exc)
-
-    def _sample_topology(self, services: _Services) -> asyncio.Task[None] | None:
+    def _sample_topology(self, services: RunServices) -> asyncio.Task[None] | None:
         if self.config.topology_interval <= 0:
             return None
         layers = sorted({spec.layer for _, chunk in self._hosts for spec in chunk})
@@ -390,121 +209,14 @@ class Orchestrator:
         )
         return asyncio.create_task(sampler.run())
 
-    async def _keep_files(self) -> None:
-        """Point the outcome at the test's files; a test kept by an external server is downloaded first."""
-        outcome, folder = self.outcome, Path(self.config.output).expanduser()
-        if self.config.results_url:
-            try:
-                outcome.json_path, outcome.parquet_path = await download_test(
-                    self.config.results_url, outcome.test_id, folder, self.config.results_token
-                )
-            except PeerperfError as exc:
-                log.error("the test's results could not be saved locally: %s", exc)
-        elif (folder / f"{outcome.test_id}.json").exists():
-            outcome.json_path = folder / f"{outcome.test_id}.json"
-            outcome.parquet_path = folder / f"{outcome.test_id}.parquet"
-
-    async def _show_running(self, hosts: list[Any], started_at: float | None, services: _Services) -> None:
-        try:
-            answers = await asyncio.wait_for(
-                asyncio.gather(*(_await(h.progress.remote()) for h in hosts), return_exceptions=True), 5.0
-            )
-        except TimeoutError:
-            return
-        # A failed host is reported when its run ends; the live view goes on with the others.
-        for host, answer in zip(hosts, answers, strict=True):
-            if isinstance(answer, BaseException) and host not in self._unanswered:
-                self._unanswered.add(host)
-                log.warning("a peer host did not report its progress (not shown again for it): %r", answer)
-        progress: list[HostProgress] = [a for a in answers if isinstance(a, HostProgress)]
-        relay = await _relay_stats(services, 0.0)
-        connections = [c for p in progress for c in p.connections]
-        self.outcome.rejected = max(self.outcome.rejected, sum(p.rejected for p in progress))
-        elapsed = time.monotonic() - started_at if started_at is not None else 0.0
-        self._publish(
-            RunSnapshot(
-                "running" if started_at is not None else "waiting for the start signal",
-                self.config.peers,
-                sum(p.ready for p in progress),
-                len(self.outcome.missing),
-                len({p.node_id for p in progress}),
-                elapsed,
-                self.config.duration,
-                sum(p.originated_per_second for p in progress),
-                sum(p.received_per_second for p in progress),
-                sum(connections) / len(connections) if connections else 0.0,
-                min(connections, default=0),
-                max((p.tick_lag_p99_ms for p in progress), default=0.0),
-                max((p.cpu_percent for p in progress), default=0.0),
-                sum(p.datapoints for p in progress),
-                sum(p.routine_errors for p in progress),
-                self.outcome.rejected,
-                len(self.outcome.lost),
-                self.outcome.log_dir or "",
-                sum(p.harness_errors for p in progress),
-                self._last.live_url,
-                self._last.live_hint,
-                relay,
-            )
-        )
-
     def _show(self, phase: str, ready: int | None = None, failed: int | None = None, nodes: int | None = None) -> None:
-        """A new phase; the figures of the last snapshot stay on screen unless given."""
-        last = self._last
-        self._publish(
-            replace(
-                last,
-                phase=phase,
-                ready=last.ready if ready is None else ready,
-                failed=last.failed if failed is None else failed,
-                nodes=last.nodes if nodes is None else nodes,
-            )
-        )
+        self.progress.show(phase, ready, failed, nodes)
 
-    def _publish(self, snapshot: RunSnapshot) -> None:
-        self._last = snapshot
-        self._on_progress(snapshot)
-
-    async def _cleanup(self, hosts: list[Any], services: _Services | None) -> None:
+    async def _cleanup(self, services: RunServices | None) -> None:
         self._show("stopping")
-        if self._on_cluster and hosts:
-            request_resources(bundles=[])  # let the autoscaler take the peer nodes back
-        if hosts:
-            answers = await asyncio.gather(
-                *(asyncio.wait_for(_await(h.shutdown.remote()), SHUTDOWN_TIMEOUT) for h in hosts),
-                return_exceptions=True,
-            )
-            failures = [a for a in answers if isinstance(a, BaseException)]
-            if failures:
-                log.warning("%d peer host(s) did not shut down cleanly (killed anyway): %r", len(failures), failures[0])
-            for host in hosts:
-                ray.kill(host)
+        await stop_hosts([host for host, _ in self._hosts], self._on_cluster)
         if services is not None:
-            await services.results.close()
-            for actor in services.actors:
-                try:
-                    await asyncio.wait_for(_await(actor.stop.remote()), SHUTDOWN_TIMEOUT)
-                except (TimeoutError, ray.exceptions.RayError) as exc:
-                    log.warning("a service did not stop cleanly: %s", exc)
-                ray.kill(actor)
-
-
-async def _await(ref: Any) -> Any:
-    return await ref
-
-
-async def _relay_stats(services: _Services, drain_timeout: float) -> RelayStats | None:
-    """The embedded results service's relay counts (None without a relay or with an external server)."""
-    if services.results_actor is None:
-        return None
-    try:
-        stats: RelayStats | None = await asyncio.wait_for(
-            _await(services.results_actor.relay_stats.remote(drain_timeout)), drain_timeout + 5.0
-        )
-    except (TimeoutError, ray.exceptions.RayError) as exc:
-        log.warning("the InfluxDB relay's counts are not known: %s", exc)
-        return None
-    return stats
+            await stop_services(services)
 
 
 async def _stop_task(task: asyncio.Task[None] | None) -> None:
@@ -518,18 +230,3 @@ async def _stop_task(task: asyncio.Task[None] | None) -> None:
         pass
     except Exception:
         log.exception("a background task of the run failed")
-
-
-def alive_nodes() -> int:
-    return sum(1 for node in ray.nodes() if node.get("Alive"))
-
-
-async def _unplaced(hosts: list[Any], timeout: float = 2.0) -> list[Any]:
-    """Hosts whose actor does not answer: still waiting for a node (a placed host answers at once)."""
-    futures = {asyncio.ensure_future(_await(h.progress.remote())): h for h in hosts}
-    if not futures:
-        return []
-    done, pending = await asyncio.wait(futures, timeout=timeout)
-    for future in pending:
-        future.cancel()
-    return [futures[f] for f in pending] + [futures[f] for f in done if f.exception() is not None]

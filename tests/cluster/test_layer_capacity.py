@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from aiohttp import web
 
-from peerperf.cluster.orchestrator import Orchestrator, RunAborted
-from peerperf.config import RunConfig
+from peerperf.cluster.layer_capacity import check_layer_capacity
+from peerperf.cluster.run_aborted import RunAborted
 from peerperf.httpserver import serving
 from peerperf.sim.population import Population
 from peerperf.sim.routines import parse_mix
@@ -33,13 +33,11 @@ async def lighthouse_answering(status: int, body: object) -> web.Application:
 async def test_a_refusal_stops_the_run_with_what_the_lighthouse_said(status: int, body: object, refusal: str) -> None:
     async with serving(await lighthouse_answering(status, body), "127.0.0.1", 0) as port:
         url = f"http://127.0.0.1:{port}"
-        orchestrator = Orchestrator(RunConfig(peers=2, lighthouse_url=url))
         with pytest.raises(RunAborted, match=refusal):
-            await orchestrator._check_layer_capacity(url, Population(2, parse_mix("default")))
+            await check_layer_capacity(url, Population(2, parse_mix("default")))
 
 
 async def test_a_missing_layer_is_created_later() -> None:
     async with serving(await lighthouse_answering(404, {"status": "layer-not-found"}), "127.0.0.1", 0) as port:
         url = f"http://127.0.0.1:{port}"
-        orchestrator = Orchestrator(RunConfig(peers=2, lighthouse_url=url))
-        await orchestrator._check_layer_capacity(url, Population(2, parse_mix("default")))
+        await check_layer_capacity(url, Population(2, parse_mix("default")))

@@ -1,0 +1,72 @@
+"""Placing the peer hosts on the cluster, and taking them (and their nodes) back."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from typing import Any
+
+import ray
+from ray.autoscaler.sdk import request_resources
+
+from peerperf.cluster.actor_calls import awaited
+from peerperf.cluster.peerhost_actor import PEER_SLOT, spawn_peer_host
+from peerperf.config import RunConfig
+from peerperf.sim.host import HostConfig, PeerSpec
+from peerperf.sim.population import group
+
+log = logging.getLogger(__name__)
+
+#: How long shutting down a peer host may take before it is killed.
+SHUTDOWN_TIMEOUT = 30.0
+
+#: A peer host actor and the peers it runs.
+PlacedHost = tuple[Any, list[PeerSpec]]
+
+
+def spawn_hosts(
+    config: RunConfig, specs: list[PeerSpec], lighthouse_url: str, rng: random.Random, on_cluster: bool
+) -> list[PlacedHost]:
+    """One peer host per `peers_per_actor` peers; on a cluster, ask the autoscaler for all their nodes at once."""
+    hosts = []
+    for number, chunk in enumerate(group(specs, config.peers_per_actor)):
+        host_config = HostConfig(
+            f"host-{number:04d}", lighthouse_url, config.peer, config.stats_interval / 1000, seed=rng.randrange(2**32)
+        )
+        hosts.append((spawn_peer_host(host_config, chunk), chunk))
+    if on_cluster:  # ask for every peer node at once: one scale-up, not one per actor
+        request_resources(bundles=[{PEER_SLOT: float(len(chunk))} for _, chunk in hosts])
+    return hosts
+
+
+def alive_nodes() -> int:
+    return sum(1 for node in ray.nodes() if node.get("Alive"))
+
+
+async def unplaced(hosts: list[Any], timeout: float = 2.0) -> list[Any]:
+    """Hosts whose actor does not answer: still waiting for a node (a placed host answers at once)."""
+    futures = {asyncio.ensure_future(awaited(h.progress.remote())): h for h in hosts}
+    if not futures:
+        return []
+    done, pending = await asyncio.wait(futures, timeout=timeout)
+    for future in pending:
+        future.cancel()
+    return [futures[f] for f in pending] + [futures[f] for f in done if f.exception() is not None]
+
+
+async def stop_hosts(hosts: list[Any], on_cluster: bool) -> None:
+    """Shut every host down (each gets `SHUTDOWN_TIMEOUT`), kill it, and give the peer nodes back."""
+    if on_cluster and hosts:
+        request_resources(bundles=[])  # let the autoscaler take the peer nodes back
+    if not hosts:
+        return
+    answers = await asyncio.gather(
+        *(asyncio.wait_for(awaited(h.shutdown.remote()), SHUTDOWN_TIMEOUT) for h in hosts),
+        return_exceptions=True,
+    )
+    failures = [a for a in answers if isinstance(a, BaseException)]
+    if failures:
+        log.warning("%d peer host(s) did not shut down cleanly (killed anyway): %r", len(failures), failures[0])
+    for host in hosts:
+        ray.kill(host)
