@@ -8,7 +8,7 @@ import signal
 
 from aiohttp import web
 
-from peerperf.httpserver import run_service
+from peerperf.httpserver import ServiceCommand
 from peerperf.lighthouse import LighthouseSettings
 
 
@@ -27,5 +27,5 @@ def test_a_standalone_service_runs_on_uvloop_and_stops_on_sigterm() -> None:
         return app
 
     argv = ["--host", "127.0.0.1", "--port", "0", "--no-auth"]
-    assert run_service("probe", None, LighthouseSettings, build, lambda port: f"listening on {port}", argv) == 0
+    assert ServiceCommand("probe", None, LighthouseSettings, build, "listening on {port}").main(argv) == 0
     assert loops == ["uvloop"]

@@ -4,22 +4,15 @@ from __future__ import annotations
 
 import sys
 
-from peerperf.httpserver import run_service
+from peerperf.httpserver import ServiceCommand
 from peerperf.lighthouse.app import create_app
 from peerperf.lighthouse.settings import LighthouseSettings
 
-
-def main(argv: list[str] | None = None) -> int:
-    # The banner is the original's start line, which its test scripts waited for.
-    return run_service(
-        "lighthouse",
-        __doc__,
-        LighthouseSettings,
-        create_app,
-        lambda port: f"==> Lighthouse listening on port {port}.",
-        argv,
-    )
-
+#: The banner is the original's start line, which its test scripts waited for.
+COMMAND = ServiceCommand(
+    "lighthouse", __doc__, LighthouseSettings, create_app, "==> Lighthouse listening on port {port}."
+)
+main = COMMAND.main
 
 if __name__ == "__main__":
     sys.exit(main())

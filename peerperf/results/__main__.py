@@ -6,7 +6,7 @@ import sys
 
 from aiohttp import web
 
-from peerperf.httpserver import run_service
+from peerperf.httpserver import ServiceCommand
 from peerperf.results.influx.relay_settings import InfluxSettings
 from peerperf.results.settings import ResultsSettings
 from peerperf.results.stack import ResultsStack
@@ -19,18 +19,16 @@ def build(settings: ResultsSettings, influx: InfluxSettings) -> web.Application:
     return stack.app()
 
 
-def main(argv: list[str] | None = None) -> int:
-    # The banner is the original's start line; its scripts waited for "server listening on".
-    return run_service(
-        "results",
-        __doc__,
-        ResultsSettings,
-        build,
-        lambda port: f"==> Performance test results server listening on port {port}.",
-        argv,
-        extra_settings=(InfluxSettings,),
-    )
-
+#: The banner is the original's start line; its scripts waited for "server listening on".
+COMMAND = ServiceCommand(
+    "results",
+    __doc__,
+    ResultsSettings,
+    build,
+    "==> Performance test results server listening on port {port}.",
+    extra_settings=(InfluxSettings,),
+)
+main = COMMAND.main
 
 if __name__ == "__main__":
     sys.exit(main())
