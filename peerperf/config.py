@@ -36,6 +36,9 @@ class RunConfig:
         "an external results server (peers submit over HTTP); default: start the embedded one",
         env="RESULTS_SERVER_URL",
     )
+    lighthouse_port: int = setting(0, "embedded lighthouse port (0: a free one)")
+    results_port: int = setting(0, "embedded results gateway port (0: a free one)")
+    max_per_layer: int | None = setting(None, "embedded lighthouse layer capacity; default: enough for the run")
     results_token: str | None = setting(
         None, "bearer token of the results API (the embedded one then requires it too)", env="RESULTS_TOKEN"
     )
@@ -66,9 +69,6 @@ class RunConfig:
     finish_wait: float = setting(
         60.0, "after joining someone else's test, wait this long for its finish before saving what is there", unit="s"
     )
-    lighthouse_port: int = setting(0, "embedded lighthouse port (0: a free one)")
-    results_port: int = setting(0, "embedded results gateway port (0: a free one)")
-    max_per_layer: int | None = setting(None, "embedded lighthouse layer capacity; default: enough for the run")
     seed: int | None = setting(None, "random seed for ids, positions and start offsets")
     plain: bool = setting(False, "plain progress lines instead of the live view")
     #: Every peer's library settings (their flags and env vars come from `PeerSettings` itself).
