@@ -1,7 +1,8 @@
-"""`python -m analysis`: the analysis commands without the `peerperf` entry point."""
+"""`python -m peerperf.analysis` (or `python -m analysis` in a checkout): the analysis commands without the
+`peerperf` entry point."""
 
 import sys
 
-from analysis.cli import main
+from peerperf.analysis.cli import main
 
 sys.exit(main())

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from peerperf.errors import ConfigError
 
 if TYPE_CHECKING:  # parsing thresholds (the run CLI's arguments) needs no pandas
-    from analysis.summary import Summary
+    from peerperf.analysis.summary import Summary
 
 OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
     ">=": operator.ge,

@@ -15,13 +15,13 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from analysis.assertions import check, write_json, write_junit
-from analysis.assertions import parse as parse_threshold
-from analysis.compare import Comparison, compare, compare_groups
-from analysis.load import id_of, load_datapoints, metadata, results_files
-from analysis.report import compare_report, report
-from analysis.summary import COLUMNS, Summary, summaries_by, summary
-from analysis.text import print_summary
+from peerperf.analysis.assertions import check, write_json, write_junit
+from peerperf.analysis.assertions import parse as parse_threshold
+from peerperf.analysis.compare import Comparison, compare, compare_groups
+from peerperf.analysis.load import id_of, load_datapoints, metadata, results_files
+from peerperf.analysis.report import compare_report, report
+from peerperf.analysis.summary import COLUMNS, Summary, summaries_by, summary
+from peerperf.analysis.text import print_summary
 from peerperf.errors import PeerperfError
 
 

@@ -16,9 +16,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.peers import PeerSamples, peer_samples, subset
-from analysis.summary import Definition, Summary, definitions, summaries_by, summary
-from analysis.windows import steady, with_windows
+from peerperf.analysis.peers import PeerSamples, peer_samples, subset
+from peerperf.analysis.summary import Definition, Summary, definitions, summaries_by, summary
+from peerperf.analysis.windows import steady, with_windows
 
 #: Confidence of the intervals.
 CONFIDENCE = 0.95

@@ -64,7 +64,7 @@ def bucket_counts(column: pd.Series, groups: pd.Series | None = None, rows: np.n
 def nested(body: pd.DataFrame, source: pd.DataFrame | None, name: str) -> tuple[pd.Series, np.ndarray | None] | None:
     """Column `name` for the rows of `body`: its own, or the source's with the positions to read.
 
-    `analysis.windows.steady` leaves Arrow list and map columns out of the rows it selects (copying
+    `peerperf.analysis.windows.steady` leaves Arrow list and map columns out of the rows it selects (copying
     them is the costly part of a big test) and records each row's position in `_row`.
     """
     if name in body:

@@ -22,7 +22,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from analysis.histograms import as_arrow, bucket_counts, nested
+from peerperf.analysis.histograms import as_arrow, bucket_counts, nested
 
 #: Per-second rates averaged per peer, as `throughput.<name>`.
 RATES = {
@@ -54,7 +54,7 @@ class PeerSamples:
 def counts_table(column: pd.Series, positions: np.ndarray | None = None) -> pd.DataFrame:
     """A counts column (JSON objects, or Parquet maps) as one integer column per name.
 
-    Rows as `column`, or only those at `positions` (see `analysis.histograms.nested`).
+    Rows as `column`, or only those at `positions` (see `peerperf.analysis.histograms.nested`).
     """
     table = _counts_table(column)
     return table if positions is None else table.iloc[positions]
@@ -99,7 +99,7 @@ def _column(frame: pd.DataFrame, name: str, default: float = 0.0) -> pd.Series:
 def row_samples(body: pd.DataFrame, source: pd.DataFrame | None = None) -> tuple[pd.DataFrame, list[str]]:
     """Per datapoint: what it counted and what it should have counted; and the app subtypes seen.
 
-    `source` holds the nested columns `body` left out (see `analysis.windows.steady`).
+    `source` holds the nested columns `body` left out (see `peerperf.analysis.windows.steady`).
     """
     frame = body.assign(
         layer=body["layer"].fillna("") if "layer" in body else "",

@@ -18,13 +18,13 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from analysis.compare import Comparison
-from analysis.histograms import bucket_counts, percentiles
-from analysis.peers import LATENCY_COLUMNS, row_samples
-from analysis.summary import Summary
-from analysis.text import HEADLINE, format_value
-from analysis.verdict import Status, host_windows
-from analysis.windows import with_windows
+from peerperf.analysis.compare import Comparison
+from peerperf.analysis.histograms import bucket_counts, percentiles
+from peerperf.analysis.peers import LATENCY_COLUMNS, row_samples
+from peerperf.analysis.summary import Summary
+from peerperf.analysis.text import HEADLINE, format_value
+from peerperf.analysis.verdict import Status, host_windows
+from peerperf.analysis.windows import with_windows
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from analysis.histograms import SIZE
-from analysis.peers import PeerSamples
+from peerperf.analysis.histograms import SIZE
+from peerperf.analysis.peers import PeerSamples
 from peerperf.protocol.histogram import MIN_VALUE, RATIO, Scale
 
 

@@ -1,6 +1,6 @@
 """A run's verdict: delivery, loss, latency, throughput, the mesh, and the harness's own health.
 
-`summary(frame)` reads the steady state (see `analysis.windows`) and returns a `Summary`: every
+`summary(frame)` reads the steady state (see `peerperf.analysis.windows`) and returns a `Summary`: every
 figure under a dotted name (`delivery`, `latency.position.p99`, `harness`), with its unit and the
 direction that is better, plus the harness verdict with its evidence. The run's own summary, the
 assertions, the comparison and the report all read this one object.
@@ -16,11 +16,11 @@ from typing import Any
 
 import pandas as pd
 
-from analysis.histograms import bucket_counts, percentiles
-from analysis.peers import LATENCY_COLUMNS, RATES, PeerSamples, counts_table, peer_samples, subset
-from analysis.statistics import FromHistogram, Mean, Ratio, Statistic, evaluate
-from analysis.verdict import Verdict, harness_verdict
-from analysis.windows import SteadyState, steady, with_windows
+from peerperf.analysis.histograms import bucket_counts, percentiles
+from peerperf.analysis.peers import LATENCY_COLUMNS, RATES, PeerSamples, counts_table, peer_samples, subset
+from peerperf.analysis.statistics import FromHistogram, Mean, Ratio, Statistic, evaluate
+from peerperf.analysis.verdict import Verdict, harness_verdict
+from peerperf.analysis.windows import SteadyState, steady, with_windows
 from peerperf.protocol.histogram import Scale
 
 #: The columns a summary reads (`load(path, columns=COLUMNS)` skips the rest of a big test).
@@ -165,7 +165,7 @@ def summary(
     keep_last: bool = False,
     metadata: dict[str, Any] | None = None,
 ) -> Summary:
-    """Summarise datapoints (one test or several pooled); `metadata` is what `analysis.load.metadata` read."""
+    """Summarise datapoints (one test or several pooled); `metadata` is what `peerperf.analysis.load.metadata` read."""
     metadata = metadata or {}
     if frame.empty:
         return Summary([], {}, harness_verdict(frame), SteadyState(0, keep_last, 0.0, 0), metadata.get("settings", {}))

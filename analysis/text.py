@@ -7,8 +7,8 @@ import math
 from rich.console import Console
 from rich.table import Table
 
-from analysis.summary import Metric, Summary
-from analysis.verdict import Status
+from peerperf.analysis.summary import Metric, Summary
+from peerperf.analysis.verdict import Status
 
 #: Figures shown at the end of a run, in this order (when present); `peerperf summary --all` shows every one.
 HEADLINE = (

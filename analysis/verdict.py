@@ -17,8 +17,14 @@ import numpy as np
 import pandas as pd
 import pyarrow.compute as pc
 
-from analysis.histograms import as_arrow, bucket_counts, nested, percentiles
-from analysis.thresholds import CPU_BOUND_PERCENT, CPU_BOUND_SHARE, LATE_TICK_MS, MACHINE_BUSY_PERCENT, MISSED_SHARE
+from peerperf.analysis.histograms import as_arrow, bucket_counts, nested, percentiles
+from peerperf.analysis.thresholds import (
+    CPU_BOUND_PERCENT,
+    CPU_BOUND_SHARE,
+    LATE_TICK_MS,
+    MACHINE_BUSY_PERCENT,
+    MISSED_SHARE,
+)
 
 
 class Status(StrEnum):
@@ -51,7 +57,7 @@ def _numbers(frame: pd.DataFrame, column: str) -> pd.Series:
 
 
 def harness_verdict(frame: pd.DataFrame, source: pd.DataFrame | None = None) -> Verdict:
-    """The verdict over the datapoints given (usually the steady state; `source`: see `analysis.windows.steady`)."""
+    """The verdict over the datapoints given (usually the steady state; `source`: see `windows.steady`)."""
     hosts = host_windows(frame)
     lags = nested(hosts, source, "tickLagMs")
     if hosts.empty:

@@ -71,12 +71,14 @@ async def bare_mesh(peers: int, tuned: bool) -> tuple[list[Any], list[Any], list
         offerer, answerer = RTCPeerConnection(RTCConfiguration(iceServers=[])), RTCPeerConnection(RTCConfiguration())
         channel = offerer.createDataChannel("bench", ordered=True)
         if tuned:
+            assert offerer.sctp is not None
             tune(offerer.sctp)
         arrived: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         answerer.on("datachannel", arrived.set_result)
         await offerer.setLocalDescription(await offerer.createOffer())
         await answerer.setRemoteDescription(offerer.localDescription)
         if tuned:
+            assert answerer.sctp is not None
             tune(answerer.sctp)
         await answerer.setLocalDescription(await answerer.createAnswer())
         await offerer.setRemoteDescription(answerer.localDescription)
@@ -225,7 +227,7 @@ def main() -> None:
 
 
 def summarise(runs: list[dict[str, Any]], variants: list[str], loops: list[str]) -> list[dict[str, Any]]:
-    rows = []
+    rows: list[dict[str, Any]] = []
     for variant, loop in itertools.product(variants, loops):
         mine = [r for r in runs if r["variant"] == variant and r["loop"] == loop]
         rows.append(

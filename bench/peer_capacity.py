@@ -53,7 +53,7 @@ class CollectingResults:
     async def create_test(self, test_id: str | None = None, started: bool = False) -> TestInfo:
         raise NotImplementedError
 
-    start_test = finish_test = get_test = create_test  # type: ignore[assignment]
+    start_test = finish_test = get_test = create_test
 
     async def close(self) -> None:
         return None
@@ -86,8 +86,8 @@ async def measure(layer: int, seconds: float, peer_settings: PeerSettings) -> Sa
         await host.run(results, "bench", seconds, 10)  # type: ignore[arg-type]
         await host.shutdown()
     steady = results.points[layer * 2 : -layer]  # skip start-up and the partial last window
-    cpu = sum(float(p["hostCpuPercent"]) for p in steady) / len(steady)  # type: ignore[arg-type]
-    received = sum(float(p["receivedPerSecond"]) for p in steady) / len(steady)  # type: ignore[arg-type]
+    cpu = sum(float(p["hostCpuPercent"]) for p in steady) / len(steady)  # type: ignore[arg-type,misc]
+    received = sum(float(p["receivedPerSecond"]) for p in steady) / len(steady)  # type: ignore[arg-type,misc]
     lag = max(float(p["tickLagP99"]) for p in steady)  # type: ignore[arg-type]
     return Sample(layer, cpu, received, lag)
 

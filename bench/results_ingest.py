@@ -82,7 +82,7 @@ async def actor_rounds(args: argparse.Namespace) -> list[dict[str, Any]]:
         try:
             results = spawn_results_actor(ResultsSettings(location=f"{folder}/results", port=0))
             await results.start.remote()
-            noop = ray.remote(NoopResults).options(num_cpus=0).remote()
+            noop: Any = ray.remote(NoopResults).options(num_cpus=0).remote()
             await noop.submit_batch.remote("warm-up", [])  # both actors started before any timing
             batch = [Submission(f"peer-{i:04d}", metrics_body()) for i in range(args.batch_size)]
             total = args.batches * args.batch_size

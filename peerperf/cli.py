@@ -10,8 +10,8 @@ import argparse
 import sys
 
 import peerperf
-from analysis.cli import add_commands
-from analysis.cli import run as run_analysis
+from peerperf.analysis.cli import add_commands
+from peerperf.analysis.cli import run as run_analysis
 
 #: Subcommands that hand the rest of the command line to another program's own parser.
 DELEGATED = ("run", "lighthouse", "results")

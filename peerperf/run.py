@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from analysis.assertions import Outcome, Threshold, check, write_json, write_junit
-from analysis.assertions import parse as parse_threshold
+from peerperf.analysis.assertions import Outcome, Threshold, check, write_json, write_junit
+from peerperf.analysis.assertions import parse as parse_threshold
 from peerperf.cluster.orchestrator import Orchestrator
 from peerperf.config import RUN_MANAGED_PEER_SETTINGS, RUN_PEER_DEFAULTS, RunConfig, recorded_settings
 from peerperf.errors import ConfigError
@@ -35,7 +35,7 @@ from peerperf.sim.routines import parse_mix
 if TYPE_CHECKING:  # pandas and the analysis load only once there are results: `--help` stays quick
     import pandas as pd
 
-    from analysis.summary import Summary
+    from peerperf.analysis.summary import Summary
 
 QUIET_LOGGERS = ("aioice", "aiortc", "aiohttp.access", "peerperf.peer", "peerperf.lighthouse")
 
@@ -114,9 +114,9 @@ class Finished:
 
 def run_summary(settings: dict[str, Any], outcome: RunOutcome) -> Finished | None:
     """The analysis summary of the finished test, with what the run knows about itself."""
-    from analysis.load import load_datapoints
-    from analysis.load import metadata as read_metadata
-    from analysis.summary import summary
+    from peerperf.analysis.load import load_datapoints
+    from peerperf.analysis.load import metadata as read_metadata
+    from peerperf.analysis.summary import summary
 
     if outcome.parquet_path is None or not outcome.parquet_path.exists():
         return None
@@ -169,7 +169,7 @@ def _verdict(view: RunView, options: VerdictOptions, finished: Finished | None, 
         write_json(options.summary_json, result, outcomes)
         view.console.print(f"summary JSON: {options.summary_json}", highlight=False)
     if options.report is not None:
-        from analysis.report import report
+        from peerperf.analysis.report import report
 
         report(finished.frame, result, options.report)
         view.console.print(f"HTML report: {options.report}", highlight=False)

@@ -10,11 +10,11 @@ from rich.live import Live
 from rich.markup import escape
 from rich.table import Table
 
-from analysis.assertions import Outcome
+from peerperf.analysis.assertions import Outcome
 from peerperf.results.influx.relay_stats import RelayStats
 
 if TYPE_CHECKING:  # the summary (pandas) is only there at the end
-    from analysis.summary import Summary
+    from peerperf.analysis.summary import Summary
 from peerperf.run_state import RunOutcome, RunSnapshot
 
 #: Seconds between progress lines when the output is not a terminal.
@@ -54,7 +54,7 @@ class RunView:
 
     def outcome(self, outcome: RunOutcome, summary: Summary | None) -> None:
         if summary is not None and summary.metrics:
-            from analysis.text import print_summary
+            from peerperf.analysis.text import print_summary
 
             title = f"test {outcome.test_id}: {summary['peers']} peers, {summary['datapoints']} datapoints"
             print_summary(self.console, summary, title)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from analysis.compare import compare_groups
-from analysis.load import load
-from analysis.summary import summaries_by
+from peerperf.analysis.compare import compare_groups
+from peerperf.analysis.load import load
+from peerperf.analysis.summary import summaries_by
 from tests.runcli import Run
 
 

@@ -7,7 +7,7 @@ import io
 import pandas as pd
 from rich.console import Console
 
-from analysis.summary import summary
+from peerperf.analysis.summary import summary
 from peerperf.run_state import RunOutcome
 from peerperf.runview import RunView
 from tests.analysis.fixtures import Scenario
@@ -60,7 +60,7 @@ def test_harness_errors_are_shown_while_running() -> None:
 def test_a_test_without_datapoints_is_said_not_a_crash() -> None:
     import pandas as pd
 
-    from analysis.summary import summary
+    from peerperf.analysis.summary import summary
     from peerperf.run_state import RunOutcome
 
     out = io.StringIO()

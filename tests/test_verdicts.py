@@ -19,10 +19,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis.compare import compare
-from analysis.load import load, metadata, results_files
-from analysis.summary import summary
-from analysis.verdict import Status
+from peerperf.analysis.compare import compare
+from peerperf.analysis.load import load, metadata, results_files
+from peerperf.analysis.summary import summary
+from peerperf.analysis.verdict import Status
 from peerperf.peer.settings import PeerSettings
 from tests.netwatch import loopback_only
 

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from analysis.thresholds import CPU_BOUND_PERCENT, LATE_TICK_MS
+from peerperf.analysis.thresholds import CPU_BOUND_PERCENT, LATE_TICK_MS
 from peerperf.protocol.histogram import Histogram
 from peerperf.protocol.wallclock import now_ms_int
 from peerperf.results.model import DataPoint

@@ -1,6 +1,6 @@
 """Selecting routines: built-in names, `module:function` import strings and weighted mixes.
 
-`default` -> `routines.default:routine`; `pkg.mod:fn` imports that function; `default:0.8,idle:0.2`
+`default` -> `peerperf.routines.default:routine`; `pkg.mod:fn` imports that function; `default:0.8,idle:0.2`
 assigns routines to peers by weight (the part after the last `:` is a weight when it is a number).
 """
 
@@ -46,8 +46,8 @@ def parse_mix(spec: str) -> list[RoutineChoice]:
 
 
 def load_routine(name: str) -> Routine:
-    """Import a routine by built-in name (`routines.<name>:routine`) or `module:function`."""
-    module_name, _, attr = name.partition(":") if ":" in name else (f"routines.{name}", ":", "routine")
+    """Import a routine by built-in name (`peerperf.routines.<name>:routine`) or `module:function`."""
+    module_name, _, attr = name.partition(":") if ":" in name else (f"peerperf.routines.{name}", ":", "routine")
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from analysis.compare import compare, compare_groups, settings_that_differ
-from analysis.summary import summaries_by
+from peerperf.analysis.compare import compare, compare_groups, settings_that_differ
+from peerperf.analysis.summary import summaries_by
 from tests.analysis.fixtures import Scenario
 
 

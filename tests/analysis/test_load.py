@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.load import load, results_files
+from peerperf.analysis.load import load, results_files
 
 
 def test_a_folder_reads_each_tests_datapoints_not_its_topology_or_results_siblings(tmp_path: Path) -> None:

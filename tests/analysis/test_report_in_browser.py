@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from analysis.compare import compare
-from analysis.report import compare_report, report
-from analysis.summary import summary
+from peerperf.analysis.compare import compare
+from peerperf.analysis.report import compare_report, report
+from peerperf.analysis.summary import summary
 from tests.analysis.fixtures import Scenario
 from tests.browser import render
 

@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from analysis.summary import summary
-from analysis.verdict import Status
+from peerperf.analysis.summary import summary
+from peerperf.analysis.verdict import Status
 from peerperf.protocol.histogram import Histogram
 from tests.analysis.fixtures import Scenario
 

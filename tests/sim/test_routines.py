@@ -90,9 +90,9 @@ def test_mix_parsing_and_assignment() -> None:
     names = assign(mix, 10)
     assert Counter(names) == {"default": 8, "idle": 2}
     assert Counter(assign(mix, 5)) == {"default": 4, "idle": 1}
-    assert parse_mix("routines.wander:routine") == [RoutineChoice("routines.wander:routine", 1.0)]
-    assert parse_mix("routines.wander:routine:3,idle") == [
-        RoutineChoice("routines.wander:routine", 3.0),
+    assert parse_mix("peerperf.routines.wander:routine") == [RoutineChoice("peerperf.routines.wander:routine", 1.0)]
+    assert parse_mix("peerperf.routines.wander:routine:3,idle") == [
+        RoutineChoice("peerperf.routines.wander:routine", 3.0),
         RoutineChoice("idle", 1.0),
     ]
 
@@ -100,8 +100,8 @@ def test_mix_parsing_and_assignment() -> None:
 @pytest.mark.parametrize(
     "spec,message",
     [
-        ("nope", "cannot import routines.nope"),
-        ("routines.default:missing", "has no function 'missing'"),
+        ("nope", "cannot import peerperf.routines.nope"),
+        ("peerperf.routines.default:missing", "has no function 'missing'"),
         ("default:-1", "weight must be positive"),
         ("", "empty"),
     ],

@@ -1,0 +1,44 @@
+"""What installing peerperf puts into site-packages, and the checkout's import paths."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_the_wheel_holds_routines_and_analysis_inside_peerperf_only(tmp_path: Path) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(tmp_path), str(ROOT)],
+        check=True,
+        capture_output=True,
+        cwd=tmp_path,
+        timeout=600,
+    )
+    (wheel,) = tmp_path.glob("peerperf-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert {name.split("/")[0] for name in names} == {"peerperf", wheel.name.split("-py3")[0] + ".dist-info"}
+    for shipped in ("peerperf/py.typed", "peerperf/routines/default.py", "peerperf/analysis/summary.py"):
+        assert shipped in names
+    sources = {path.name for path in (ROOT / "analysis").glob("*.py")}
+    assert {name.rpartition("/")[2] for name in names if name.startswith("peerperf/analysis/")} == sources
+
+
+def test_the_checkouts_old_import_paths_still_work() -> None:
+    code = "import analysis.summary, routines.default, peerperf.analysis.summary; print(routines.default.routine)"
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    assert "function routine" in out
+
+
+def test_the_run_cli_parses_its_arguments_without_pandas() -> None:
+    code = (
+        "import sys\n"
+        "from peerperf.run import parse\n"
+        "parse(['--peers', '3', '--assert', 'delivery>=0.99'])\n"
+        "print(sorted(m for m in ('pandas', 'matplotlib') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]", out
