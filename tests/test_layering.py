@@ -1,0 +1,129 @@
+"""The layering rules, checked on every import of the package (function-local ones included):
+
+- only `peerperf.peer` imports the WebRTC stack (aiortc, aioice);
+- only `peerperf.cluster` and the run CLI import Ray;
+- `peerperf.protocol` imports no other part of peerperf (but `peerperf.errors`);
+- routines and the analysis import neither `peerperf.peer` nor `peerperf.cluster`;
+- nothing imports the checkout-only names `analysis` and `routines` (installed, they are inside peerperf).
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+#: Where each top package's sources are in the repository (analysis and routines install inside peerperf).
+SOURCES = {
+    "peerperf": ROOT / "peerperf",
+    "peerperf.analysis": ROOT / "analysis",
+    "peerperf.routines": ROOT / "routines",
+}
+#: The run CLI: the one module outside cluster/ that may import Ray.
+RUN_CLI = {"peerperf.run", "peerperf.cli"}
+
+
+def package_modules() -> Iterator[tuple[str, Path]]:
+    """Every module of the installed package, by its installed name (symlinks and generated code skipped)."""
+    for package, folder in SOURCES.items():
+        for path in sorted(folder.rglob("*.py")):
+            relative = path.relative_to(folder)
+            if "generated" in relative.parts or (
+                package == "peerperf" and relative.parts[0] in ("analysis", "routines")
+            ):
+                continue
+            parts = [package, *relative.with_suffix("").parts]
+            if parts[-1] == "__init__":
+                parts.pop()
+            yield ".".join(parts), path
+
+
+def imported_modules(module: str, source: str, is_package: bool = False) -> set[str]:
+    """Every module `source` imports, anywhere in it (functions, conditionals, TYPE_CHECKING blocks)."""
+    names: set[str] = set()
+    package = module if is_package else module.rpartition(".")[0]
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*anchor, *([base] if base else [])])
+            names.add(base)
+            names.update(f"{base}.{alias.name}" for alias in node.names)  # `from peerperf import cluster`
+    return names
+
+
+def _within(name: str, packages: str | tuple[str, ...]) -> bool:
+    """Whether module `name` is one of `packages` or inside one."""
+    return any(name == p or name.startswith(p + ".") for p in ((packages,) if isinstance(packages, str) else packages))
+
+
+def violations(module: str, imports: set[str]) -> list[str]:
+    """The layering rules `module` breaks by importing `imports`."""
+    broken = []
+    for name in sorted(imports):
+        if _within(name, ("analysis", "routines")):
+            broken.append(f"{module} imports {name}: installed, it is peerperf.{name}")
+        elif _within(name, ("aiortc", "aioice")):
+            if not _within(module, "peerperf.peer"):
+                broken.append(f"{module} imports {name}: only peerperf.peer may use the WebRTC stack")
+        elif _within(name, "ray"):
+            if not (_within(module, "peerperf.cluster") or module in RUN_CLI):
+                broken.append(f"{module} imports {name}: only peerperf.cluster and the run CLI may use Ray")
+        elif _within(name, "peerperf") and _within(module, "peerperf.protocol"):
+            if not (_within(name, "peerperf.protocol") or _within(name, "peerperf.errors") or name == "peerperf"):
+                broken.append(f"{module} imports {name}: peerperf.protocol imports no other part of peerperf")
+        elif _within(module, ("peerperf.analysis", "peerperf.routines")) and _within(
+            name, ("peerperf.peer", "peerperf.cluster")
+        ):
+            broken.append(f"{module} imports {name}: routines and the analysis stay apart from peer/ and cluster/")
+    return broken
+
+
+def test_the_package_keeps_its_layering_rules() -> None:
+    modules = list(package_modules())
+    assert len(modules) > 100 and {"peerperf.protocol.packets", "peerperf.analysis.summary"} <= {m for m, _ in modules}
+    broken = [
+        problem
+        for module, path in modules
+        for problem in violations(module, imported_modules(module, path.read_text(), path.name == "__init__.py"))
+    ]
+    assert broken == []
+
+
+@pytest.mark.parametrize(
+    ("module", "source", "rule"),
+    [
+        ("peerperf.sim.host", "def later():\n    import aiortc\n", "only peerperf.peer may use the WebRTC stack"),
+        ("peerperf.results.gateway", "from aioice import ice\n", "only peerperf.peer may use the WebRTC stack"),
+        ("peerperf.runview", "if True:\n    from ray.util import get_node_ip_address\n", "only peerperf.cluster"),
+        ("peerperf.protocol.packets", "def f():\n    from peerperf.peer import settings\n", "imports no other part"),
+        ("peerperf.protocol.packets", "from ..sim import api\n", "imports no other part"),
+        ("peerperf.analysis.summary", "from peerperf import cluster\n", "stay apart from peer/"),
+        ("peerperf.routines.default", "def f():\n    import peerperf.peer.peer\n", "stay apart from peer/"),
+        ("peerperf.run", "def f():\n    from analysis.summary import summary\n", "it is peerperf.analysis"),
+        ("peerperf.routines.busy", "from routines.default import routine\n", "it is peerperf.routines"),
+    ],
+)
+def test_a_planted_violation_is_caught(module: str, source: str, rule: str) -> None:
+    problems = violations(module, imported_modules(module, source))
+    assert problems and all(rule in problem for problem in problems), problems
+
+
+@pytest.mark.parametrize(
+    ("module", "source"),
+    [
+        ("peerperf.peer.connection", "import aiortc\n"),
+        ("peerperf.cluster.placement", "import ray\n"),
+        ("peerperf.run", "import ray\n"),
+        ("peerperf.protocol.packets", "from peerperf.errors import ProtocolError\nfrom . import messagetypes\n"),
+        ("peerperf.analysis.histograms", "from peerperf.protocol.histogram import Scale\n"),
+    ],
+)
+def test_what_the_rules_allow_passes(module: str, source: str) -> None:
+    assert violations(module, imported_modules(module, source)) == []
