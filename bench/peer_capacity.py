@@ -17,7 +17,6 @@ import argparse
 import asyncio
 import logging
 import random
-import time
 from dataclasses import dataclass
 
 import uvloop
@@ -25,6 +24,7 @@ import uvloop
 from peerperf.httpserver import serving
 from peerperf.lighthouse import LighthouseSettings, create_app
 from peerperf.peer import PeerSettings
+from peerperf.protocol.wallclock import now_ms_int
 from peerperf.results.model import TestInfo
 from peerperf.results.results_service import BatchResult, Submission
 from peerperf.sim.host import HostConfig, PeerHost
@@ -44,7 +44,7 @@ class CollectingResults:
         self.points: list[dict[str, object]] = []
 
     async def wait_started(self, test_id: str, timeout: float | None = None) -> TestInfo:
-        return TestInfo(test_id, int(time.time() * 1000))
+        return TestInfo(test_id, now_ms_int())
 
     async def submit_batch(self, test_id: str, submissions: list[Submission]) -> BatchResult:
         self.points.extend(s.metrics for s in submissions)
