@@ -1,4 +1,4 @@
-"""The analysis commands: `peerperf summary | assert | compare | report` (also `python -m analysis`).
+"""The analysis commands: `peerperf summary | assert | compare | report` (also `python -m peerperf.analysis`).
 
 Each reads results files (`{id}.parquet`, the original's `{id}.json`, or a results folder).
 Exit codes: 0 done, 1 an assertion failed, 2 bad arguments or unreadable results.
@@ -173,7 +173,7 @@ def _report(args: argparse.Namespace, console: Console) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m analysis", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m peerperf.analysis", description=__doc__)
     add_commands(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)
     return run(args)
