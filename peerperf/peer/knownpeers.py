@@ -47,7 +47,11 @@ class KnownPeers:
         return self._peers.get(peer_id)
 
     def ensure(self, peer_id: str) -> KnownPeer:
-        return self._peers.setdefault(peer_id, KnownPeer(peer_id))
+        """The known peer `peer_id`, added if new (runs per packet: allocates only for a new peer)."""
+        peer = self._peers.get(peer_id)
+        if peer is None:
+            peer = self._peers[peer_id] = KnownPeer(peer_id)
+        return peer
 
     def remove(self, peer_id: str) -> None:
         self._peers.pop(peer_id, None)

@@ -97,6 +97,8 @@ class Peer:
         self._on_stats = on_stats
         self._on_status = on_status or (lambda status: log.warning("peer status: %s", status))
         self._connections: dict[str, PeerConnection] = {}
+        #: `connected_ids()`, kept between connection opens and closes (the mesh reads it per packet).
+        self._connected_ids: list[str] | None = None
         self._rtc = rtc_configuration(self.settings)
         self._frames: asyncio.Queue[Frame] = asyncio.Queue()
         #: Runs the peer's loops and tasks (and its lighthouse client's): unexpected errors are logged and counted.
@@ -239,7 +241,13 @@ class Peer:
     # ---- Links (what the mesh sends on) ---------------------------------------------------------
 
     def connected_ids(self) -> list[str]:
-        return [peer_id for peer_id, conn in self._connections.items() if conn.connected]
+        """The peers with an open data channel (a shared list: do not modify it)."""
+        if self._connected_ids is None:
+            self._connected_ids = [peer_id for peer_id, conn in self._connections.items() if conn.connected]
+        return self._connected_ids
+
+    def _connections_changed(self, _connection: PeerConnection | None = None) -> None:
+        self._connected_ids = None
 
     def send(self, peer_id: str, data: bytes) -> None:
         connection = self._connections.get(peer_id)
@@ -251,7 +259,7 @@ class Peer:
     def metrics(self) -> dict[str, Any]:
         """The original's submission body (reference section 3) for the last closed window."""
         body = self.stats.as_metrics()
-        body["connectedPeers"] = self.connected_ids()
+        body["connectedPeers"] = list(self.connected_ids())
         body["knownPeersCount"] = len(self.known)
         body["position"] = list(self.position)
         latency = self.known.average_latency()
@@ -345,8 +353,18 @@ class Peer:
         old = self._connections.get(peer_id)
         if old is not None:
             self._spawn(old.close())
-        connection = PeerConnection(peer_id, session_id, initiator, self._rtc, self._data, self._closed, self._opened)
+        connection = PeerConnection(
+            peer_id,
+            session_id,
+            initiator,
+            self._rtc,
+            self._data,
+            self._closed,
+            self._opened,
+            self._connections_changed,
+        )
         self._connections[peer_id] = connection
+        self._connections_changed()
         return connection
 
     def _impair(self, connection: PeerConnection) -> None:
@@ -361,6 +379,7 @@ class Peer:
 
     def _opened(self, connection: PeerConnection) -> None:
         assert connection.opened_at is not None
+        self._connections_changed()
         self.measures.connect_setup.record((connection.opened_at - connection.created) * 1000)
 
     def _closed(self, connection: PeerConnection) -> None:
@@ -368,6 +387,7 @@ class Peer:
             self.measures.connection_failures += 1
         if self._connections.get(connection.remote_id) is connection:
             del self._connections[connection.remote_id]
+            self._connections_changed()
             if self.mesh is not None:
                 self.mesh.connection_lost(connection.remote_id)
             if not self._disposed:
