@@ -21,7 +21,7 @@ from peerperf.peer.connections import Connections
 from peerperf.peer.ice import rtc_configuration, use_host_addresses
 from peerperf.peer.impairment import Impairment, SignalingDelay
 from peerperf.peer.impairment_profile import PeerImpairment
-from peerperf.peer.knownpeers import KnownPeers
+from peerperf.peer.knownpeers import KnownPeers, PositionDecoder
 from peerperf.peer.lighthouse_client import LighthouseClient
 from peerperf.peer.measures import Measures
 from peerperf.peer.membership import Membership
@@ -208,9 +208,15 @@ class Peer:
         return self.mesh.send_message(room, payload, message_type)
 
     def set_peer_position(self, peer_id: str, position: Position) -> None:
-        """Record where another peer is (the perf client does this from position messages)."""
+        """Record where another peer is."""
         if peer_id != self.client.peer_id:
             self.known.update_position(peer_id, position)
+
+    def set_peer_position_message(self, peer_id: str, payload: bytes, decode: PositionDecoder) -> None:
+        """Record another peer's position message (the perf client does this for every one it receives);
+        `decode` reads the position out of it only when the connection policy needs it."""
+        if peer_id != self.client.peer_id:
+            self.known.update_encoded_position(peer_id, payload, decode)
 
     def connected_ids(self) -> list[str]:
         """The peers with an open data channel."""
