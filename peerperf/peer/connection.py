@@ -36,6 +36,7 @@ class PeerConnection:
         on_data: Callable[[str, bytes], None],
         on_closed: Callable[[PeerConnection], None],
         on_opened: Callable[[PeerConnection], None] | None = None,
+        on_closing: Callable[[PeerConnection], None] | None = None,
     ) -> None:
         self.remote_id = remote_id
         self.session_id = session_id
@@ -49,6 +50,7 @@ class PeerConnection:
         self._on_opened = on_opened
         self._on_data = on_data
         self._on_closed = on_closed
+        self._on_closing = on_closing
         self._closed = False
         self._channel: RTCDataChannel | None = None
         self._sctp_tuning = configuration.sctp_tuning
@@ -127,10 +129,13 @@ class PeerConnection:
         return True
 
     async def close(self) -> None:
-        """Close the channel and the connection (idempotent); tells the owner once."""
+        """Close the channel and the connection (idempotent); tells the owner once as it starts
+        (`on_closing`) and once it is closed (`on_closed`)."""
         if self._closed:
             return
         self._closed = True
         self.opened.set()  # wake anyone waiting for the open
+        if self._on_closing is not None:  # `connected` is False from here on
+            self._on_closing(self)
         await self.pc.close()
         self._on_closed(self)

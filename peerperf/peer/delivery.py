@@ -50,15 +50,18 @@ class DeliveryTracker:
 
     def __init__(self, grace: float = 2.0) -> None:
         self.grace = grace
-        self._sources: dict[tuple[str, int], _Source] = {}
+        #: Source -> its instance -> sequence state (nested, so a lookup builds no key).
+        self._sources: dict[str, dict[int, _Source]] = {}
         self.window = DeliveryWindow()
 
     def observe(self, src: str, instance: int, sequence: int, now: float) -> bool:
         """Record an arriving packet; True when it is the first arrival of this id."""
-        key = (src, instance)
-        source = self._sources.get(key)
+        instances = self._sources.get(src)
+        if instances is None:
+            instances = self._sources[src] = {}
+        source = instances.get(instance)
         if source is None:
-            self._sources[key] = _Source(sequence, sequence)
+            instances[instance] = _Source(sequence, sequence)
             self.window.unique += 1
             return True
         if sequence > source.highest:
@@ -87,13 +90,17 @@ class DeliveryTracker:
 
     def close_window(self, now: float) -> DeliveryWindow:
         """Declare ids overdue for longer than the grace period missing; return and reset the window."""
-        for source in self._sources.values():
-            overdue = [i for i, since in source.pending.items() if now - since >= self.grace]
-            for missing_id in overdue:
-                del source.pending[missing_id]
-                source.declared[missing_id] = now
-            self.window.missing += len(overdue)
-            if source.declared:
-                source.declared = {i: t for i, t in source.declared.items() if now - t < LATE_MEMORY}
+        for instances in self._sources.values():
+            for source in instances.values():
+                self._declare_overdue(source, now)
         window, self.window = self.window, DeliveryWindow()
         return window
+
+    def _declare_overdue(self, source: _Source, now: float) -> None:
+        overdue = [i for i, since in source.pending.items() if now - since >= self.grace]
+        for missing_id in overdue:
+            del source.pending[missing_id]
+            source.declared[missing_id] = now
+        self.window.missing += len(overdue)
+        if source.declared:
+            source.declared = {i: t for i, t in source.declared.items() if now - t < LATE_MEMORY}

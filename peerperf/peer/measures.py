@@ -25,6 +25,11 @@ def latency_field(subtype: str) -> str:
     return f"latency{name.capitalize()}Ms"
 
 
+#: `latency_field` of the subtypes with their own histogram (looked up per delivered packet).
+_LATENCY_FIELDS = {subtype: latency_field(subtype) for subtype in LATENCY_SUBTYPES}
+_OTHER_LATENCY = latency_field("other")
+
+
 @dataclass
 class Measures:
     """One peer's delivery, latency, hop and connection measurements for the current window."""
@@ -47,7 +52,7 @@ class Measures:
         self.hops.record(hops)
 
     def record_latency(self, subtype: str, latency_ms: float) -> None:
-        name = latency_field(subtype)
+        name = _LATENCY_FIELDS.get(subtype, _OTHER_LATENCY)
         histogram = self.latency.get(name)
         if histogram is None:
             histogram = self.latency[name] = Histogram()

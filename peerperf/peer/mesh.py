@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -19,14 +19,23 @@ from peerperf.peer.measures import Measures
 from peerperf.peer.settings import PeerSettings
 from peerperf.peer.stats import GlobalStats
 from peerperf.protocol.messagetypes import PING, PONG, SUSPEND_RELAY, MessageType
-from peerperf.protocol.packets import Packet, Payload, build_packet, decode_packet, decode_payload, encode_payload
-from peerperf.protocol.packets import packet_key as key_of
+from peerperf.protocol.packets import (
+    Packet,
+    Payload,
+    build_packet,
+    decode_packet,
+    decode_payload,
+    encode_payload,
+    packet_key,
+)
 from peerperf.protocol.wallclock import now_ms, now_ms_int
 
 log = logging.getLogger(__name__)
 
 #: How long a relay path to a source counts as usable (B's KNOWN_PEER_RELAY_EXPIRE_TIME).
 RELAY_PATH_EXPIRY = 30.0
+#: What an absent relay-suspension table reads as (shared, so a lookup allocates nothing).
+_NOTHING_SUSPENDED: dict[str, float] = {}
 
 #: Called for each packet delivered to a joined room: (src, room, payload, packet).
 MessageHandler = Callable[[str, str, Payload, Packet], None]
@@ -42,7 +51,9 @@ def packet_send_time(payload: Payload, packet: Packet) -> float:
 class Links(Protocol):
     """The data channels a mesh sends on."""
 
-    def connected_ids(self) -> list[str]: ...
+    def connected_ids(self) -> Sequence[str]:
+        """The peers with an open channel (read per packet: implementations keep it ready, not rebuilt)."""
+        ...
 
     def send(self, peer_id: str, data: bytes) -> None: ...
 
@@ -81,6 +92,7 @@ class Mesh:
         self._on_message = on_message
         self.measures = measures or Measures()
         self._send_time = send_time
+        self._default_expiration_ms = settings.message_expiration_time * 1000
         self._sequence = 0
         #: Packet key -> monotonic time its duplicate record expires.
         self._received: dict[str, float] = {}
@@ -91,8 +103,8 @@ class Mesh:
         self._their_suspended: dict[str, dict[str, float]] = {}
         self._pending_suspensions: dict[str, list[str]] = {}
         self._last_suspension_request: dict[str, float] = {}
-        #: Source -> connection -> (hops, when) it was last seen through that connection.
-        self._reachable: dict[str, dict[str, tuple[int, float]]] = {}
+        #: Source -> connection -> when a packet of that source last came through that connection.
+        self._reachable: dict[str, dict[str, float]] = {}
         self.bad_frames = 0
 
     # ---- sending ------------------------------------------------------------------------------
@@ -134,96 +146,116 @@ class Mesh:
         self._pings.pop(round_.ping_id, None)
         return round_.latencies
 
-    def _send(self, packet: Packet, only: list[str] | None = None) -> None:
-        """The original's `sendPacket`: to connected peers not in `receivedBy` (or to `only`)."""
-        if self.peer_id not in packet.receivedBy:
-            packet.receivedBy.append(self.peer_id)
-        already = set(packet.receivedBy)
-        now = time.monotonic()
+    def _send(self, packet: Packet, only: Sequence[str] | None = None) -> None:
+        """The original's `sendPacket`: to connected peers not in `receivedBy` (or to `only`).
+
+        A relayed packet with nobody left to send to is not serialised again.
+        """
+        received_by = packet.receivedBy
+        already = set(received_by)  # one read of the repeated field: `in` on it converts every element
+        if self.peer_id not in already:
+            received_by.append(self.peer_id)
+            already.add(self.peer_id)
         candidates = self._links.connected_ids() if only is None else only
-        targets = [
-            t
-            for t in candidates
-            if t not in already and not (packet.hops > 0 and self._own_suspended.get(t, {}).get(packet.src, 0) > now)
-        ]
-        if packet.optimistic:
-            packet.receivedBy.extend(targets)
-        data = packet.SerializeToString()
         relayed = packet.hops > 0
+        if relayed and self._own_suspended:
+            now, src, suspended = time.monotonic(), packet.src, self._own_suspended
+            targets = [
+                t for t in candidates if t not in already and suspended.get(t, _NOTHING_SUSPENDED).get(src, 0) <= now
+            ]
+        else:
+            targets = [t for t in candidates if t not in already]
+        if relayed and not targets:
+            return
+        if packet.optimistic:
+            received_by.extend(targets)
+        data = packet.SerializeToString()
         if not relayed:
             self._stats.count_originated(len(data), packet.subtype)
             if packet.ttl <= 1:
                 self.measures.originated_one_hop += 1
             elif packet.HasField("messageData"):
                 self.measures.originated[packet.subtype] += 1
-        for target in targets:
-            self._links.send(target, data)
-            self._stats.count_sent(len(data), relayed, packet.subtype)
+        if targets:
+            send = self._links.send
+            for target in targets:
+                send(target, data)
+            self._stats.count_sent(len(data), relayed, packet.subtype, len(targets))
 
     # ---- receiving ----------------------------------------------------------------------------
 
     def receive(self, from_peer: str, data: bytes) -> None:
-        """Process one data-channel frame from `from_peer`; malformed frames are counted and dropped."""
+        """Process one data-channel frame from `from_peer`; malformed frames are counted and dropped.
+
+        Runs for every packet: the fields it needs are read from the protobuf once and passed down.
+        """
         try:
             packet = decode_packet(data)
         except ProtocolError as exc:
             self.bad_frames += 1
             log.warning("peer %s: dropped a frame from %s: %s", self.peer_id, from_peer, exc)
             return
+        src, subtype, timestamp, sequence = packet.src, packet.subtype, packet.timestamp, packet.sequenceId
+        discard_older_than = packet.discardOlderThan
+        expiration_ms = packet.expireTime if packet.expireTime > 0 else self._default_expiration_ms
+        kind = packet.WhichOneof("data")
         now = time.monotonic()
-        first = packet.src != self.peer_id and self.measures.delivery.observe(
-            packet.src, packet.instanceId, packet.sequenceId, now
-        )
-        key = key_of(packet)
-        duplicate = key in self._received
-        source = self._known.ensure(packet.src)
-        self._reachable.setdefault(packet.src, {})[from_peer] = (packet.hops + 1, now)
-        if packet.discardOlderThan != 0:
-            self._received[key] = now + self._expiration_ms(packet) / 1000
-        expired = self._is_expired(packet, source)
-        relevant = packet.WhichOneof("data") != "messageData" or packet.messageData.room in self._rooms()
-        tags = [tag for tag, on in (("duplicate", duplicate), ("expired", expired), ("relevant", relevant)) if on]
-        self._stats.count_received(len(data), tags, packet.subtype)
+        first = src != self.peer_id and self.measures.delivery.observe(src, packet.instanceId, sequence, now)
+        duplicate = False
+        if discard_older_than != 0:  # only these are remembered, so only these can be duplicates
+            key = packet_key(packet)
+            duplicate = key in self._received
+            self._received[key] = now + expiration_ms / 1000
+        source = self._known.ensure(src)
+        paths = self._reachable.get(src)
+        if paths is None:
+            paths = self._reachable[src] = {}
+        paths[from_peer] = now
+        expired = self._is_expired(source, subtype, timestamp, sequence, discard_older_than, expiration_ms)
+        relevant = kind != "messageData" or packet.messageData.room in self._rooms()
+        self._stats.count_received(len(data), subtype, duplicate=duplicate, expired=expired, relevant=relevant)
         if duplicate or expired:
             if expired and first:
                 self.measures.arrived_expired += 1
-            self._request_relay_suspension(packet.src, from_peer)
+            self._request_relay_suspension(src, from_peer)
             return
-        self._record_news(source, packet, now)
+        self._record_news(source, subtype, timestamp, sequence, now)
         packet.hops += 1
         if packet.hops < packet.ttl:
             self._send(packet)
-        self._act_on(packet, from_peer, first)
-
-    def _expiration_ms(self, packet: Packet) -> float:
-        return packet.expireTime if packet.expireTime > 0 else self._settings.message_expiration_time * 1000
-
-    def _is_expired(self, packet: Packet, source: KnownPeer) -> bool:
-        if packet.discardOlderThan >= 0 and packet.subtype:
-            newest = source.subtypes.get(packet.subtype)
-            if (
-                newest is not None
-                and newest.last_timestamp - packet.timestamp > packet.discardOlderThan
-                and newest.last_sequence_id >= packet.sequenceId
-            ):
-                return True
-        return source.timestamp is not None and source.timestamp - packet.timestamp > self._expiration_ms(packet)
+        self._act_on(packet, kind, relevant, from_peer, first)
 
     @staticmethod
-    def _record_news(source: KnownPeer, packet: Packet, now: float) -> None:
-        source.timestamp = max(source.timestamp or 0, packet.timestamp)
-        source.last_updated = now
-        newest = source.subtypes.get(packet.subtype)
-        if newest is None:
-            source.subtypes[packet.subtype] = SubtypeData(packet.timestamp, packet.sequenceId)
-        else:
-            newest.last_timestamp = max(newest.last_timestamp, packet.timestamp)
-            newest.last_sequence_id = max(newest.last_sequence_id, packet.sequenceId)
+    def _is_expired(
+        source: KnownPeer, subtype: str, timestamp: int, sequence: int, discard_older_than: int, expiration_ms: float
+    ) -> bool:
+        if discard_older_than >= 0 and subtype:
+            newest = source.subtypes.get(subtype)
+            if (
+                newest is not None
+                and newest.last_timestamp - timestamp > discard_older_than
+                and newest.last_sequence_id >= sequence
+            ):
+                return True
+        return source.timestamp is not None and source.timestamp - timestamp > expiration_ms
 
-    def _act_on(self, packet: Packet, from_peer: str, first: bool) -> None:
-        kind = packet.WhichOneof("data")
+    @staticmethod
+    def _record_news(source: KnownPeer, subtype: str, timestamp: int, sequence: int, now: float) -> None:
+        if source.timestamp is None or timestamp > source.timestamp:
+            source.timestamp = timestamp
+        source.last_updated = now
+        newest = source.subtypes.get(subtype)
+        if newest is None:
+            source.subtypes[subtype] = SubtypeData(timestamp, sequence)
+        else:
+            if timestamp > newest.last_timestamp:
+                newest.last_timestamp = timestamp
+            if sequence > newest.last_sequence_id:
+                newest.last_sequence_id = sequence
+
+    def _act_on(self, packet: Packet, kind: str | None, relevant: bool, from_peer: str, first: bool) -> None:
         if kind == "messageData":
-            if packet.messageData.room in self._rooms():
+            if relevant:
                 try:
                     payload = decode_payload(packet.messageData)
                 except ProtocolError as exc:
@@ -260,10 +292,10 @@ class Mesh:
         now = time.monotonic()
         pending = self._pending_suspensions.setdefault(via, [])
         if src not in pending:
-            connected = set(self._links.connected_ids())
+            connected = self._links.connected_ids()
             relays = [
                 r
-                for r, (_, seen) in self._reachable.get(src, {}).items()
+                for r, seen in self._reachable.get(src, {}).items()
                 if r in connected
                 and now - seen < RELAY_PATH_EXPIRY
                 and self._their_suspended.get(r, {}).get(src, 0) <= now
@@ -295,7 +327,7 @@ class Mesh:
             for conn in list(table):
                 table[conn] = {s: until for s, until in table[conn].items() if until > now}
         for src in list(self._reachable):
-            paths = {c: v for c, v in self._reachable[src].items() if now - v[1] < RELAY_PATH_EXPIRY}
+            paths = {c: seen for c, seen in self._reachable[src].items() if now - seen < RELAY_PATH_EXPIRY}
             if paths:
                 self._reachable[src] = paths
             else:
@@ -315,4 +347,4 @@ class Mesh:
 
     def relay_suspended(self, via: str, src: str) -> bool:
         """Whether `via` asked us not to relay `src`'s packets to it right now."""
-        return self._own_suspended.get(via, {}).get(src, 0) > time.monotonic()
+        return self._own_suspended.get(via, _NOTHING_SUSPENDED).get(src, 0) > time.monotonic()

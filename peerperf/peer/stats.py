@@ -2,24 +2,32 @@
 
 `sent`, `received`, `relayed` and `all` always exist; `duplicate`, `expired` and `relevant` appear
 on first use. Every count adds one packet and its encoded size. Each window, the window values are
-the accumulators, per-second rates divide by the real elapsed window length, and the accumulators
-reset. A category's first window (at construction, or the first after it appears) has no rate.
+the totals' growth since the last window, per-second rates divide by the real elapsed window length.
+A category's first window (at construction, or the first after it appears) has no rate.
+
+Counting runs once or more per packet, so it allocates nothing: totals are plain integers, per-subtype
+counts a list per subtype made on first use, and a packet sent on several connections is counted
+once with its number of copies.
 """
 
 from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from peerperf.protocol.metrics import CATEGORIES
 
 Clock = Callable[[], float]
 
+#: Every category a packet can be counted in, in the order of the per-subtype count lists.
+COUNTED = ("sent", "received", "relayed", "all", "originated", "relevant", "duplicate", "expired")
+SENT, RECEIVED, RELAYED, ALL, ORIGINATED, RELEVANT, DUPLICATE, EXPIRED = range(len(COUNTED))
 
-@dataclass
+
+@dataclass(slots=True)
 class Stats:
     """Counters of one category."""
 
@@ -29,29 +37,28 @@ class Stats:
     period_bytes: int = 0
     packets_per_second: float = 0.0
     bytes_per_second: float = 0.0
-    _acc_packets: int = 0
-    _acc_bytes: int = 0
+    _closed_packets: int = 0
+    _closed_bytes: int = 0
     _last_period: float | None = None
 
-    def count(self, size: int) -> None:
-        self.total_packets += 1
-        self.total_bytes += size
-        self._acc_packets += 1
-        self._acc_bytes += size
+    def count(self, size: int, copies: int = 1) -> None:
+        self.total_packets += copies
+        self.total_bytes += size * copies
 
     @property
     def average_packet_size(self) -> float:
         return self.total_bytes / self.total_packets if self.total_packets else 0.0
 
     def close_period(self, now: float) -> None:
-        """End a window at `now` (seconds): publish window values and rates, reset accumulators."""
-        self.period_packets, self.period_bytes = self._acc_packets, self._acc_bytes
+        """End a window at `now` (seconds): publish the window's values and rates."""
+        self.period_packets = self.total_packets - self._closed_packets
+        self.period_bytes = self.total_bytes - self._closed_bytes
         if self._last_period is not None and now > self._last_period:
             elapsed = now - self._last_period
-            self.packets_per_second = self._acc_packets / elapsed
-            self.bytes_per_second = self._acc_bytes / elapsed
+            self.packets_per_second = self.period_packets / elapsed
+            self.bytes_per_second = self.period_bytes / elapsed
         self._last_period = now
-        self._acc_packets = self._acc_bytes = 0
+        self._closed_packets, self._closed_bytes = self.total_packets, self.total_bytes
 
     def as_metrics(self, name: str) -> dict[str, float]:
         """The seven keys of this category in the original's submission body."""
@@ -66,37 +73,80 @@ class Stats:
         }
 
 
-@dataclass
 class GlobalStats:
     """All categories of one peer, windowed every `period` seconds by the owner's loop."""
 
-    clock: Clock = time.monotonic
-    categories: dict[str, Stats] = field(default_factory=dict)
-    #: Packets per category and subtype (the original's per-subtype stats), e.g. `[("received", "chat")]`.
-    subtypes: Counter[tuple[str, str]] = field(default_factory=Counter)
-
-    def __post_init__(self) -> None:
-        for name in ("sent", "received", "relayed", "all", "originated"):
-            self.categories[name] = Stats()
+    def __init__(self, clock: Clock = time.monotonic) -> None:
+        self.clock = clock
+        self._sent, self._received, self._relayed, self._all, self._originated = (Stats() for _ in range(5))
+        self.categories: dict[str, Stats] = {
+            "sent": self._sent,
+            "received": self._received,
+            "relayed": self._relayed,
+            "all": self._all,
+            "originated": self._originated,
+        }
+        #: Subtype -> packets per category, indexed as `COUNTED` (the original's per-subtype stats).
+        self._by_subtype: dict[str, list[int]] = {}
         self.close_period()  # the original's tick at construction: no rates yet
 
-    def count_sent(self, size: int, relayed: bool, subtype: str = "") -> None:
-        self._count("relayed" if relayed else "sent", size, subtype)
-        self._count("all", size, subtype)
+    def count_sent(self, size: int, relayed: bool, subtype: str = "", copies: int = 1) -> None:
+        """One packet of `size` bytes sent on `copies` connections."""
+        (self._relayed if relayed else self._sent).count(size, copies)
+        self._all.count(size, copies)
+        counts = self._subtype(subtype)
+        counts[RELAYED if relayed else SENT] += copies
+        counts[ALL] += copies
 
     def count_originated(self, size: int, subtype: str = "") -> None:
         """A packet this peer created (counted once, however many connections it goes out on)."""
-        self._count("originated", size, subtype)
+        self._originated.count(size)
+        self._subtype(subtype)[ORIGINATED] += 1
 
-    def count_received(self, size: int, tags: Iterable[str], subtype: str = "") -> None:
-        self._count("received", size, subtype)
-        self._count("all", size, subtype)
-        for tag in tags:
-            self._count(tag, size, subtype)
+    def count_received(
+        self, size: int, subtype: str = "", *, duplicate: bool = False, expired: bool = False, relevant: bool = False
+    ) -> None:
+        self._received.count(size)
+        self._all.count(size)
+        counts = self._subtype(subtype)
+        counts[RECEIVED] += 1
+        counts[ALL] += 1
+        if duplicate:
+            self._tag(DUPLICATE).count(size)
+            counts[DUPLICATE] += 1
+        if expired:
+            self._tag(EXPIRED).count(size)
+            counts[EXPIRED] += 1
+        if relevant:
+            self._tag(RELEVANT).count(size)
+            counts[RELEVANT] += 1
 
-    def _count(self, category: str, size: int, subtype: str) -> None:
-        self.categories.setdefault(category, Stats()).count(size)
-        self.subtypes[category, subtype] += 1
+    def _subtype(self, subtype: str) -> list[int]:
+        counts = self._by_subtype.get(subtype)
+        if counts is None:
+            counts = self._by_subtype[subtype] = [0] * len(COUNTED)
+        return counts
+
+    def _tag(self, index: int) -> Stats:
+        """A category that appears on first use (its first window has no rate)."""
+        name = COUNTED[index]
+        stats = self.categories.get(name)
+        if stats is None:
+            stats = self.categories[name] = Stats()
+        return stats
+
+    def subtype_count(self, category: str, subtype: str) -> int:
+        """Packets of `subtype` counted in `category` so far."""
+        counts = self._by_subtype.get(subtype)
+        return counts[COUNTED.index(category)] if counts is not None else 0
+
+    @property
+    def subtypes(self) -> Counter[tuple[str, str]]:
+        """Packets per category and subtype, e.g. `[("received", "chat")]` (a snapshot)."""
+        snapshot: Counter[tuple[str, str]] = Counter()
+        for subtype, counts in self._by_subtype.items():
+            snapshot.update({(name, subtype): n for name, n in zip(COUNTED, counts, strict=True) if n})
+        return snapshot
 
     def close_period(self) -> None:
         now = self.clock()
@@ -112,7 +162,7 @@ class GlobalStats:
 
     def originated_metrics(self) -> dict[str, Any]:
         """peerperf's `originated` counts: packets created here, whatever the connection count."""
-        stats = self.categories.get("originated") or Stats()
+        stats = self._originated
         return {
             "originated": stats.period_packets,
             "originatedTotal": stats.total_packets,

@@ -64,21 +64,27 @@ def build_packet(
     )
 
 
+#: The encodings as plain ints: the generated enum wrapper's attribute lookup is slow, and these run per packet.
+_BYTES, _STRING, _JSON = PayloadEncoding.BYTES, PayloadEncoding.STRING, PayloadEncoding.JSON
+_BINARY = (bytes, bytearray, memoryview)
+
+
 def encode_payload(payload: Payload) -> tuple[bytes, PayloadEncoding]:
     """Bytes and encoding as the original chose them: bytes as-is, str as UTF-8, else JSON."""
-    if isinstance(payload, bytes | bytearray | memoryview):
-        return bytes(payload), PayloadEncoding.BYTES
+    if isinstance(payload, _BINARY):
+        return bytes(payload), _BYTES
     if isinstance(payload, str):
-        return payload.encode(), PayloadEncoding.STRING
-    return json.dumps(payload, separators=(",", ":")).encode(), PayloadEncoding.JSON
+        return payload.encode(), _STRING
+    return json.dumps(payload, separators=(",", ":")).encode(), _JSON
 
 
 def decode_payload(data: MessageData) -> Payload:
     """The application payload of `data`, decoded per its `encoding`."""
+    encoding = data.encoding
     try:
-        if data.encoding == PayloadEncoding.STRING:
+        if encoding == _STRING:
             return data.payload.decode()
-        if data.encoding == PayloadEncoding.JSON:
+        if encoding == _JSON:
             return json.loads(data.payload)
     except (UnicodeDecodeError, ValueError) as exc:
         raise ProtocolError(f"payload does not match its encoding: {exc}") from None

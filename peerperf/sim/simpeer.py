@@ -111,9 +111,7 @@ class SimulatedPeer:
     def on_message(self, src: str, room: str, payload: Payload, packet: Packet) -> None:
         """As the original client: positions received drive whom this peer connects to."""
         if packet.subtype == "position" and isinstance(payload, bytes):
-            position = decoded_position(payload)
-            if position is not None:
-                self._peer.set_peer_position(src, position)
+            self._peer.set_peer_position_message(src, payload, decoded_position)
 
 
 def start_offset(rng: random.Random, max_offset: float = 3.0) -> float:

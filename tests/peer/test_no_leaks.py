@@ -43,11 +43,11 @@ async def test_dispose_leaves_no_tasks_fds_or_connections(impaired: bool) -> Non
             await peer.join_room("room")
         await eventually(lambda: all(len(p.connected_ids()) == 3 for p in peers), "a full mesh of four")
         peers[0].send_message("room", b"x", reliable("chat"))
-        connections = [c for p in peers for c in p._connections.values()]
+        connections = [c for p in peers for c in p.connections]
         assert len(open_fds()) > len(fds_before)  # the test can see what it would leak
         for peer in peers:
             await peer.dispose()
-        assert all(p._connections == {} for p in peers)
+        assert all(len(p.connections) == 0 for p in peers)
         assert all(
             c.pc.connectionState == "closed" and c.pc.sctp is not None and c.pc.sctp.transport.state == "closed"
             for c in connections

@@ -74,7 +74,7 @@ async def test_a_connection_that_never_opens_is_cleaned_up(
     assert offer["payload"]["sdp"]["type"] == "offer" and "a=candidate" in offer["payload"]["sdp"]["sdp"]
     assert "127.0.0.1" in offer["payload"]["sdp"]["sdp"]
     await eventually(
-        lambda: "ghost" not in a._connections,
+        lambda: "ghost" not in a.connections,
         "the unopened connection is destroyed",
         timeout=FAST.peer_connect_timeout + 5,
     )
@@ -123,7 +123,7 @@ async def test_bad_signaling_and_data_frames_are_counted_not_fatal(
     await raw.send({"type": "CANDIDATE", "dst": "alice", "payload": {"nope": 1}})
     await eventually(lambda: a.bad_signaling == 4, "alice counts four bad signaling frames")
     for junk in (b"\xff\xfe\xfd", b"", json.dumps({"not": "protobuf"}).encode()):
-        b._connections["alice"].send(junk)
+        b.connections.send("alice", junk)
     await eventually(lambda: a.mesh is not None and a.mesh.bad_frames == 3, "alice counts three bad frames")
     b.send_message("room", b"still fine", reliable("chat"))
     await eventually(lambda: bool(inbox_a.received), "alice still receives good packets")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from peerperf.peer import Peer
+from peerperf.peer.connections import Connections
 from peerperf.protocol.messagetypes import reliable, unreliable
 from tests.lighthouse.conftest import StartLighthouse
 from tests.peer import reference_wire
@@ -19,18 +19,18 @@ async def test_sent_packets_decode_with_the_reference_field_table(
     await make_peer(lighthouse, "bob")
     await eventually(lambda: a.connected_ids() == ["bob"], "alice connects to bob")
     frames: list[bytes] = []
-    original_send = Peer.send
+    original_send = Connections.send
 
-    def capture(self: Peer, peer_id: str, data: bytes) -> None:
+    def capture(self: Connections, peer_id: str, data: bytes) -> None:
         frames.append(data)
         original_send(self, peer_id, data)
 
-    Peer.send = capture  # type: ignore[method-assign]
+    Connections.send = capture  # type: ignore[method-assign]
     try:
         a.send_message("room", b"\x01\x02", reliable("chat"))
         a.send_message("room", "text", unreliable("position"))
     finally:
-        Peer.send = original_send  # type: ignore[method-assign]
+        Connections.send = original_send  # type: ignore[method-assign]
     chat, pos = (reference_wire.decode(f) for f in frames)
     assert chat["src"] == "alice" and chat["subtype"] == "chat" and chat["sequenceId"] == 1
     assert chat["discardOlderThan"] == -1 and chat["expireTime"] == 20000 and chat["ttl"] == 10
@@ -67,6 +67,6 @@ async def test_packets_built_from_the_field_table_are_accepted(
             "messageData": {"room": "room", "payload": b'{"hi":1}', "encoding": 2},
         }
     )
-    a._connections["bob"].send(raw)  # over the real data channel, as an original peer would send it
+    a.connections.send("bob", raw)  # over the real data channel, as an original peer would send it
     await eventually(lambda: bool(inbox.received), "bob delivers the hand-built packet")
     assert dict(inbox.received) == {("carol", "room", "chat"): [{"hi": 1}]}
