@@ -28,7 +28,7 @@ from peerperf.sim.host import HostConfig
 from peerperf.sim.population import Population, plan_peers
 from peerperf.sim.routines import parse_mix
 
-HEAVY_MODULES = ("pyarrow", "pandas", "numpy", "aiortc", "av")
+HEAVY_MODULES = ("pyarrow", "pandas", "numpy", "pydantic", "aiortc", "av")
 
 
 def uss_mb(pid: int) -> float:
@@ -48,7 +48,7 @@ class MeasuredPeerHost(PeerHostWorker):
         return type(asyncio.get_running_loop()).__module__
 
     async def heavy_imports(self) -> list[str]:
-        return [name for name in HEAVY_MODULES if name in sys.modules]
+        return [name for name in HEAVY_MODULES if sys.modules.get(name) is not None]  # None: kept out
 
     async def channels_open(self) -> list[int]:
         return [len(sim.peer.connected_ids()) for sim in self.host.sims]
