@@ -9,8 +9,10 @@ its first deserialization (Ray imports the actor's class first, then deserialize
 
 from __future__ import annotations
 
+import importlib.abc
 import logging
 import sys
+from typing import Any
 
 import ray
 
@@ -25,11 +27,23 @@ def in_ray_worker() -> bool:
     return bool(ray.is_initialized() and ray.get_runtime_context().worker.mode == ray.WORKER_MODE)
 
 
+class _KeptOut(importlib.abc.MetaPathFinder):
+    """Refuses `NOT_NEEDED` with an error that says why (Ray catches it and skips the serializer)."""
+
+    def find_spec(self, fullname: str, path: Any, target: Any = None) -> None:
+        if fullname.partition(".")[0] in NOT_NEEDED:
+            raise ModuleNotFoundError(
+                f"{fullname} is kept out of peer-host workers (peerperf.cluster.lean_worker): "
+                "import it lazily in code the peer host does not run",
+                name=fullname,
+            )
+        return None
+
+
 def skip_unused_serializers() -> None:
     """In a Ray worker that has not loaded them yet, make `NOT_NEEDED` unimportable (a no-op elsewhere)."""
-    if not in_ray_worker():
+    if not in_ray_worker() or any(name in sys.modules for name in NOT_NEEDED):
         return
-    for name in NOT_NEEDED:
-        if name not in sys.modules:
-            sys.modules[name] = None  # type: ignore[assignment]  # its import raises ModuleNotFoundError
-            log.debug("%s kept out of this worker", name)
+    if not any(isinstance(finder, _KeptOut) for finder in sys.meta_path):
+        sys.meta_path.insert(0, _KeptOut())
+        log.debug("%s kept out of this worker", ", ".join(NOT_NEEDED))
