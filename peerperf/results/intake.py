@@ -10,6 +10,7 @@ and edge cases are answered exactly as before; the fast path only ever accepts w
 
 from __future__ import annotations
 
+import json
 import sys
 from typing import Annotated, Any
 
@@ -96,5 +97,10 @@ def parse_object(raw: bytes) -> dict[str, Any] | None:
 
 
 def encode_json(value: Any) -> bytes:
-    """Compact JSON of a response (msgspec: several times faster than `json.dumps` on a datapoint)."""
-    return msgspec.json.encode(value)
+    """Compact JSON of a response (msgspec: several times faster than `json.dumps` on a datapoint).
+
+    Text `json` read but UTF-8 cannot hold (a lone surrogate, `"\\ud800"`) is written escaped by `json`."""
+    try:
+        return msgspec.json.encode(value)
+    except UnicodeEncodeError:
+        return json.dumps(value).encode()

@@ -130,6 +130,8 @@ async def test_the_gateway_answers_fast_and_slow_bodies_alike(gateway: Gateway) 
             "message": "invalid metrics: sent: expected a finite number (integers within ±2^53), got nan",
         },
     )
+    status, echoed = await gateway.call("PUT", url, data=fast.replace('"sent": 2', '"odd": "\\ud800"'), headers=JSON)
+    assert status == 200 and echoed["metrics"]["odd"] == "\ud800"  # json reads a lone surrogate; so does the answer
     assert await gateway.call("PUT", url, data="[1]", headers=JSON) == (
         400,
         {"status": "bad-request", "message": "body must be a JSON object"},
