@@ -30,6 +30,14 @@ def as_arrow(column: pd.Series) -> pa.Array:
     return pa.array(values)
 
 
+def arrow_chunks(column: pd.Series) -> list[pa.Array]:
+    """A list or map column as the Arrow arrays that hold it, without combining them (that copies every list)."""
+    if isinstance(column.dtype, pd.ArrowDtype):
+        array = column.array._pa_array
+        return list(array.chunks) if isinstance(array, pa.ChunkedArray) else [array]
+    return [as_arrow(column)]
+
+
 def bucket_counts(column: pd.Series, groups: pd.Series | None = None, rows: np.ndarray | None = None) -> np.ndarray:
     """Merged bucket counts: shape (SIZE,) without groups, (n_groups, SIZE) with integer codes `groups`.
 
@@ -40,25 +48,34 @@ def bucket_counts(column: pd.Series, groups: pd.Series | None = None, rows: np.n
     if groups is not None:
         codes = groups.to_numpy(dtype=np.int64)
     n_groups = 1 if groups is None else (int(codes.max()) + 1 if len(codes) else 0)
-    out = np.zeros((max(n_groups, 1), SIZE), dtype=np.int64)
-    array = as_arrow(column)
-    if len(array) == 0 or pa.types.is_null(array.type):
-        return out[0] if groups is None else out[:n_groups]
-    if rows is not None:
-        owner_of_row = np.full(len(array), -1, dtype=np.int64)
+    if rows is not None:  # rows not read count in one extra group, dropped at the end: no filtering copies
+        owner_of_row = np.full(len(column), max(n_groups, 1), dtype=np.int64)
         owner_of_row[rows] = codes
         codes = owner_of_row
-    lengths = pc.fill_null(pc.list_value_length(array), 0).to_numpy(zero_copy_only=False)
-    flat = pc.list_flatten(array).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
-    key = np.repeat(codes * SIZE, lengths // 2)
-    key += np.minimum(flat[0::2], SIZE - 1)
-    count = flat[1::2]
-    if rows is not None:
-        wanted = key >= 0
-        key, count = key[wanted], count[wanted]
-    merged = np.bincount(key, weights=count, minlength=max(n_groups, 1) * SIZE)
-    out = merged.reshape(max(n_groups, 1), SIZE).astype(np.int64)
+    size = (max(n_groups, 1) + 1) * SIZE
+    merged = np.zeros(size)
+    start = 0
+    for chunk in arrow_chunks(column):
+        part, start = codes[start : start + len(chunk)], start + len(chunk)
+        if len(chunk) == 0 or pa.types.is_null(chunk.type):
+            continue
+        lengths, flat = _lists(chunk)
+        key = np.repeat(part * SIZE, lengths // 2)
+        key += np.minimum(flat[0::2], SIZE - 1)
+        merged += np.bincount(key, weights=flat[1::2], minlength=size)
+    out = merged[: max(n_groups, 1) * SIZE].reshape(max(n_groups, 1), SIZE).astype(np.int64)
     return out[0] if groups is None else out[:n_groups]
+
+
+def _lists(array: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Each list's length and every list's values end to end, read in place from the Arrow buffers
+    (`list_flatten` would copy them) unless null lists need skipping."""
+    if array.null_count:
+        lengths = pc.fill_null(pc.list_value_length(array), 0).to_numpy(zero_copy_only=False)
+        return lengths, pc.list_flatten(array).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+    offsets = array.offsets.to_numpy()
+    values = array.values.slice(offsets[0], offsets[-1] - offsets[0])
+    return np.diff(offsets), values.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
 
 
 def nested(body: pd.DataFrame, source: pd.DataFrame | None, name: str) -> tuple[pd.Series, np.ndarray | None] | None:

@@ -18,6 +18,9 @@ import pyarrow.parquet as pq
 
 from peerperf.errors import PeerperfError
 
+#: Text columns read as categories (Arrow dictionaries): a million rows of ids would otherwise be a
+#: million Python strings each, factorised again later (`analysis.windows.KEYS`).
+TEXT_KEYS = ("peerId", "hostId", "nodeId", "layer", "room")
 #: Key of the run's metadata in a Parquet file's schema metadata.
 METADATA_KEY = b"peerperf.metadata"
 
@@ -74,7 +77,9 @@ def load_datapoints(path: str | Path, columns: Iterable[str] | None = None) -> p
             if columns is not None:
                 present = set(pq.read_schema(path).names)
                 wanted = [c for c in dict.fromkeys(columns) if c in present]
-            return pq.read_table(path, columns=wanted).to_pandas(types_mapper=_keep_nested_in_arrow)
+            present_text = [c for c in TEXT_KEYS if c in (wanted or pq.read_schema(path).names)]
+            table = pq.read_table(path, columns=wanted, read_dictionary=present_text)
+            return table.to_pandas(types_mapper=_keep_nested_in_arrow)
         document = json.loads(path.read_text())
         rows = [{"peerId": p["peerId"], "timestamp": p["timestamp"], **p["metrics"]} for p in document["dataPoints"]]
     except (OSError, ValueError, KeyError, TypeError) as exc:

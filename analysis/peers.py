@@ -105,13 +105,12 @@ def row_samples(body: pd.DataFrame, source: pd.DataFrame | None = None) -> tuple
         layer=body["layer"].fillna("") if "layer" in body else "",
         room=body["room"].fillna("") if "room" in body else "",
     )
-    layer_window = ["testId", "layer", "window"]
+    layer_window = _Groups(frame, ["testId", "layer", "window"])
     flooded = _column(frame, "originated") - _column(frame, "originatedOneHop")
     one_hop = _column(frame, "originatedOneHop")
-    members = frame.groupby(layer_window, observed=True)["peerId"].transform("nunique")
-    others = (members - 1).where(members > 1)
-    flooded_total = flooded.groupby([frame[k] for k in layer_window], observed=True).transform("sum")
-    one_hop_total = one_hop.groupby([frame[k] for k in layer_window], observed=True).transform("sum")
+    members = layer_window.distinct(frame["peerId"])
+    others = pd.Series(np.where(members > 1, members - 1, np.nan), index=frame.index)
+    flooded_total, one_hop_total = layer_window.total(flooded), layer_window.total(one_hop)
     expected_layer = ((flooded_total - flooded) + (one_hop_total - one_hop) / others).fillna(0)
 
     unique = _column(frame, "uniqueReceived")
@@ -141,16 +140,42 @@ def row_samples(body: pd.DataFrame, source: pd.DataFrame | None = None) -> tuple
         originated = counts_table(*sent_by).set_axis(frame.index)
         delivered = counts_table(*got_by).set_axis(frame.index)
         subtypes = sorted(set(originated.columns) | set(delivered.columns))
-        room_window = [frame[k] for k in ("testId", "layer", "room", "window")]
+        room_window = _Groups(frame, ["testId", "layer", "room", "window"])
         for subtype in subtypes:
             sent = originated[subtype] if subtype in originated else pd.Series(0, index=frame.index)
             got = delivered[subtype] if subtype in delivered else pd.Series(0, index=frame.index)
             per_row[f"delivered.{subtype}"] = got
-            per_row[f"expected.{subtype}"] = sent.groupby(room_window, observed=True).transform("sum") - sent
+            per_row[f"expected.{subtype}"] = room_window.total(sent) - sent
 
     per_row["window"] = frame["window"]
     per_row["timestamp"] = frame["timestamp"]
     return per_row, subtypes
+
+
+class _Groups:
+    """The groups of `keys` as one integer code per row, found once and reused by every per-group total
+    (a pandas groupby would factorise the keys again for each)."""
+
+    def __init__(self, frame: pd.DataFrame, keys: list[str]) -> None:
+        self.index = frame.index
+        self.codes = frame.groupby(keys, observed=True, sort=False, dropna=False).ngroup().to_numpy()
+        self.count = int(self.codes.max()) + 1 if len(self.codes) else 0
+
+    def total(self, values: pd.Series) -> pd.Series:
+        """Each row's group total (`groupby(keys).transform("sum")`), integers staying integers."""
+        sums = np.bincount(self.codes, weights=values.to_numpy(dtype=float), minlength=self.count)[self.codes]
+        integral = pd.api.types.is_integer_dtype(values.dtype)
+        return pd.Series(sums.astype(np.int64) if integral else sums, index=self.index)
+
+    def distinct(self, column: pd.Series) -> np.ndarray:
+        """Each row's number of distinct non-null values of `column` in its group (`transform("nunique")`)."""
+        values = (
+            column.cat.codes.to_numpy() if isinstance(column.dtype, pd.CategoricalDtype) else pd.factorize(column)[0]
+        )
+        present = values >= 0
+        pairs = pd.unique(self.codes[present].astype(np.int64) * (int(values.max()) + 1) + values[present])
+        per_group = np.bincount(pairs // (int(values.max()) + 1), minlength=self.count)
+        return per_group[self.codes]
 
 
 def peer_samples(body: pd.DataFrame, source: pd.DataFrame | None = None) -> PeerSamples:
@@ -167,7 +192,7 @@ def peer_samples(body: pd.DataFrame, source: pd.DataFrame | None = None) -> Peer
         table[f"rate.{name}"] = grouped[f"rate.{name}"].mean()
     table = table.reset_index()
 
-    codes = body.groupby(keys, sort=True, observed=True).ngroup()
+    codes = grouped.ngroup()  # per_row has body's rows, in order
     histograms = {}
     for name, column in [*((f"latency.{s}", c) for s, c in LATENCY_COLUMNS.items()), ("hops", "hops")]:
         found = nested(body, source, column)

@@ -278,8 +278,9 @@ def _harness_errors(frame: pd.DataFrame) -> int | None:
         found = True
     if "hostHarnessErrors" in frame:
         keys = [c for c in ("hostId", "window") if c in frame]
-        per_host = frame.drop_duplicates(keys) if keys else frame
-        total += int(pd.to_numeric(per_host["hostHarnessErrors"], errors="coerce").fillna(0).sum())
+        errors = frame["hostHarnessErrors"]
+        per_host = errors[~frame.duplicated(keys).to_numpy()] if keys else errors  # never copy the other columns
+        total += int(pd.to_numeric(per_host, errors="coerce").fillna(0).sum())
         found = True
     return total if found else None
 

@@ -47,12 +47,21 @@ KEYS = ("testId", "peerId", "hostId", "nodeId", "layer", "room")
 def with_windows(frame: pd.DataFrame) -> pd.DataFrame:
     """`frame` with a `window` number on every row, a `testId` column if it had none, keys as categories."""
     out = frame if "testId" in frame else frame.assign(testId="")
-    out = out.assign(**{k: out[k].astype("category") for k in KEYS if k in out and out[k].dtype != "category"})
+    out = out.assign(**{k: _sorted_category(out[k]) for k in KEYS if k in out})
     if "window" not in out or out["window"].isna().any():
         rank = out.sort_values("timestamp").groupby(["testId", "peerId"]).cumcount() + 1
         numbered = rank.reindex(out.index)
         out = out.assign(window=out["window"].fillna(numbered) if "window" in out else numbered)
     return out.assign(window=out["window"].astype("int64"))
+
+
+def _sorted_category(column: pd.Series) -> pd.Series:
+    """`column` as a category with its values in sorted order (groups come out in the same order
+    whether the column was text or was read as a category in the file's order)."""
+    if column.dtype != "category":
+        return column.astype("category")
+    categories = column.cat.categories
+    return column if categories.is_monotonic_increasing else column.cat.reorder_categories(categories.sort_values())
 
 
 def interval_seconds(frame: pd.DataFrame) -> float:

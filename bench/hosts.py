@@ -28,7 +28,7 @@ from peerperf.sim.host import HostConfig
 from peerperf.sim.population import Population, plan_peers
 from peerperf.sim.routines import parse_mix
 
-HEAVY_MODULES = ("pyarrow", "pandas", "numpy", "aiortc", "av")
+HEAVY_MODULES = ("pyarrow", "pandas", "numpy", "pydantic", "aiortc", "av")
 
 
 def uss_mb(pid: int) -> float:

@@ -173,11 +173,14 @@ def http_rounds(args: argparse.Namespace) -> list[dict[str, Any]]:
             )
             with urllib.request.urlopen(request) as response:
                 test_id = json.load(response)["id"]
+            targets = (
+                ("bare aiohttp handler", bare, f"http://127.0.0.1:{bare_port}/test/t/peer/p1/metrics"),
+                ("results gateway", results, f"http://127.0.0.1:{results_port}/test/{test_id}/peer/p1/metrics"),
+            )
+            for _name, _process, url in targets:  # warm-up: imports done on first use (Parquet writing) are not timed
+                wrk(url, body, 1, args.connections, folder)
             for _round in range(args.rounds):
-                for name, process, url in (
-                    ("bare aiohttp handler", bare, f"http://127.0.0.1:{bare_port}/test/t/peer/p1/metrics"),
-                    ("results gateway", results, f"http://127.0.0.1:{results_port}/test/{test_id}/peer/p1/metrics"),
-                ):
+                for name, process, url in targets:
                     cpu = cpu_seconds(process.pid)
                     run = wrk(url, body, args.seconds, args.connections, folder)
                     run["server_cpu_ms_per_request"] = (cpu_seconds(process.pid) - cpu) * 1000 / max(1, run["requests"])
@@ -212,22 +215,28 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=50, help="wrk connections")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--json", default=str(BENCH_DIR / "results" / "results_ingest.json"))
+    parser.add_argument("--only", choices=("actor", "http"), help="run one of the two comparisons")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         bare_server()
         return
-    actor_runs = asyncio.run(actor_rounds(args))
-    actor = summarise(actor_runs, "sink", "datapoints_per_second", "no-op actor")
-    print_table(
-        f"Batched datapoints into an actor, {args.batches} x {args.batch_size}, {args.inflight} in flight, "
-        f"median of {args.rounds} interleaved rounds (baseline: no-op actor)",
-        ["sink", "datapoints/s", "x baseline"],
-        [[r["sink"], r["datapoints_per_second"], r["ratio"]] for r in actor],
-    )
+    actor: list[dict[str, Any]] = []
+    actor_runs: list[dict[str, Any]] = []
+    if args.only != "http":
+        actor_runs = asyncio.run(actor_rounds(args))
+        actor = summarise(actor_runs, "sink", "datapoints_per_second", "no-op actor")
+        print_table(
+            f"Batched datapoints into an actor, {args.batches} x {args.batch_size}, {args.inflight} in flight, "
+            f"median of {args.rounds} interleaved rounds (baseline: no-op actor)",
+            ["sink", "datapoints/s", "x baseline"],
+            [[r["sink"], r["datapoints_per_second"], r["ratio"]] for r in actor],
+        )
     http: list[dict[str, Any]] = []
     http_runs: list[dict[str, Any]] = []
-    if shutil.which("wrk"):
+    if args.only == "actor":
+        pass
+    elif shutil.which("wrk"):
         http_runs = http_rounds(args)
         http = summarise(http_runs, "server", "requests_per_second", "bare aiohttp handler")
         print_table(
@@ -239,7 +248,7 @@ def main() -> None:
     else:
         print("\nwrk is not installed: HTTP figures skipped (apt-get install wrk)")
     parameters = {
-        k: getattr(args, k) for k in ("batches", "batch_size", "inflight", "seconds", "connections", "rounds")
+        k: getattr(args, k) for k in ("batches", "batch_size", "inflight", "seconds", "connections", "rounds", "only")
     }
     results = {"actor": actor, "http": http, "actor_runs": actor_runs, "http_runs": http_runs}
     write_json(args.json, "results_ingest", parameters, results)

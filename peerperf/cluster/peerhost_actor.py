@@ -7,8 +7,11 @@ from typing import Any
 
 import ray
 
+from peerperf.cluster.lean_worker import skip_unused_serializers
 from peerperf.results.client import HttpResultsClient, ResultsClient
 from peerperf.sim.host import HostConfig, HostProgress, PeerHost, PeerSpec, SetupReport
+
+skip_unused_serializers()  # before Ray deserializes this actor's arguments (see lean_worker)
 
 #: Custom resource a peer host asks for, one per simulated peer; cluster nodes advertise capacity.
 PEER_SLOT = "peer_slot"

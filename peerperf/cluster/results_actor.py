@@ -2,23 +2,27 @@
 
 Peers inside the cluster submit one batch per host per interval and wait for the start signal
 through actor calls; anyone else uses the HTTP gateway. Both reach the same `ResultsService`.
+
+Every process that holds a handle of this actor imports this module (Ray loads the class to learn
+its methods), peer hosts included: the service, and pyarrow with it, is imported by the actor only.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ray
 
 from peerperf.httpserver import HttpServer
 from peerperf.results.influx.relay_settings import InfluxSettings
 from peerperf.results.influx.relay_stats import RelayStats
-from peerperf.results.model import TestInfo
-from peerperf.results.results_service import BatchResult, ResultsService, Submission
+from peerperf.results.model import BatchResult, Submission, TestInfo
 from peerperf.results.settings import ResultsSettings
-from peerperf.results.stack import ResultsStack
+
+if TYPE_CHECKING:
+    from peerperf.results.results_service import ResultsService
 
 LOOPBACK = "127.0.0.1"
 
@@ -27,6 +31,8 @@ class ResultsActor:
     """Plain class behind the actor (usable without Ray); every method is a thin delegate."""
 
     def __init__(self, settings: ResultsSettings, influx: InfluxSettings | None = None) -> None:
+        from peerperf.results.stack import ResultsStack  # here, not at the top: see the module's docstring
+
         self.stack = ResultsStack.build(settings, influx)
         self.service: ResultsService = self.stack.service
         self._gateway: HttpServer | None = None

@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from peerperf.protocol.metrics import FIELDS, Kind, unknown_metrics
+from peerperf.results.intake import KNOWN
 from peerperf.results.model import DataPoint
 
 _ARROW_TYPES = {
@@ -55,9 +56,12 @@ def to_table(points: list[DataPoint]) -> pa.Table:
     columns: dict[str, list[Any]] = {"peerId": [p.peer_id for p in points], "timestamp": [p.timestamp for p in points]}
     for name in _METRIC_NAMES:
         columns[name] = [p.metrics.get(name) for p in points]
-    extras = (unknown_metrics(p.metrics) for p in points)
-    columns[EXTRA] = [json.dumps(extra, separators=(",", ":")) if extra else None for extra in extras]
+    columns[EXTRA] = [_extra_json(p.metrics) if p.metrics.keys() - KNOWN else None for p in points]
     return pa.Table.from_pydict(columns, schema=SCHEMA)
+
+
+def _extra_json(metrics: dict[str, Any]) -> str:
+    return json.dumps(unknown_metrics(metrics), separators=(",", ":"))
 
 
 def from_rows(rows: list[dict[str, Any]]) -> Iterator[DataPoint]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 
 from aiohttp import web
@@ -16,6 +17,7 @@ from peerperf import openapi
 from peerperf.errors import RequestError
 from peerperf.httpserver import read_json, read_json_object, service_app
 from peerperf.results.auth import token_middleware
+from peerperf.results.intake import encode_json, parse_object
 from peerperf.results.livefeed import LiveFeed
 from peerperf.results.livepage import add_live_page
 from peerperf.results.results_service import ResultsService
@@ -28,6 +30,7 @@ def create_app(service: ResultsService, run_flusher: bool = True, feed: LiveFeed
     """The gateway app; with `run_flusher` it also owns the periodic flush of records to disk, with `feed`
     (a sink of `service`) it serves the live page at `/`."""
     app = service_app(service.settings.max_body_size)
+    logging.getLogger("aiohttp.access").setLevel(logging.INFO if service.settings.access_log else logging.WARNING)
     if service.settings.token:
         app.middlewares.append(token_middleware(service.settings.token))
     app[SERVICE] = service
@@ -60,6 +63,15 @@ async def _stream_test(request: web.Request, test_id: str) -> web.StreamResponse
         await response.write(chunk.encode())
     await response.write_eof()
     return response
+
+
+# Registered first: aiohttp tries the routes under /test in registration order, and this one gets nearly every request.
+@routes.put("/test/{test_id}/peer/{peer_id}/metrics")
+async def put_metrics(request: web.Request) -> web.Response:
+    """The hot route: parsed, validated and answered by msgspec; any body it refuses is read as before."""
+    body = parse_object(await request.read()) or await read_json_object(request)
+    point = await request.app[SERVICE].submit(request.match_info["test_id"], request.match_info["peer_id"], body)
+    return web.Response(body=encode_json(point.to_json()), content_type="application/json")
 
 
 @routes.get("/status")
@@ -114,13 +126,6 @@ async def get_test(request: web.Request) -> web.StreamResponse:
     if request.query.get("dataPoints") != "true":
         return web.json_response(info.to_json())
     return await _stream_test(request, test_id)
-
-
-@routes.put("/test/{test_id}/peer/{peer_id}/metrics")
-async def put_metrics(request: web.Request) -> web.Response:
-    body = await read_json_object(request)
-    point = await request.app[SERVICE].submit(request.match_info["test_id"], request.match_info["peer_id"], body)
-    return web.json_response(point.to_json())
 
 
 @routes.put("/test/{test_id}/peer/{peer_id}/results")

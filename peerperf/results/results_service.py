@@ -19,10 +19,10 @@ from typing import Any
 
 from peerperf.errors import ProtocolError, RequestError
 from peerperf.protocol.ids import is_valid_peer_id, random_id
-from peerperf.protocol.metrics import unknown_metrics, validate_metrics
 from peerperf.protocol.wallclock import now_ms, now_ms_int
 from peerperf.results.document import results_json
 from peerperf.results.folder import ResultsFolder
+from peerperf.results.intake import KNOWN, normalise
 from peerperf.results.model import (
     BatchResult,
     DataPoint,
@@ -202,11 +202,11 @@ class ResultsService:
     def _datapoint(self, test_id: str, peer_id: str, metrics: Any) -> DataPoint:
         _check_peer_id(peer_id)
         try:
-            point = DataPoint(peer_id, now_ms_int(), validate_metrics(metrics))
+            point = DataPoint(peer_id, now_ms_int(), normalise(metrics))
         except ProtocolError as exc:
             raise RequestError(400, "invalid-metrics", str(exc)) from None
         seen = self._unknown_keys.setdefault(test_id, set())
-        new = set(unknown_metrics(point.metrics)) - seen
+        new = point.metrics.keys() - KNOWN - seen
         if new:
             seen.update(new)
             log.warning(
