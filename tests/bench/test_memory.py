@@ -13,3 +13,4 @@ def test_memory_figures_are_measured_on_real_actors(tmp_path: Path) -> None:
     assert run["idle_worker_mb"] > 1 and run["peer_host_actor_mb"] > run["idle_worker_mb"]
     assert run["loop"] == "uvloop", "Ray runs async actors on uvloop once it is installed"
     assert "aiortc" in run["heavy_imports"]
+    assert not {"pyarrow", "numpy", "pydantic"} & set(run["heavy_imports"]), "kept out of peer hosts (lean_worker)"
