@@ -12,7 +12,20 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_the_wheel_holds_routines_and_analysis_inside_peerperf_only(tmp_path: Path) -> None:
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(tmp_path), str(ROOT)],
+        # Offline: this venv's setuptools builds it (no isolated build env fetched from an index).
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "-q",
+            "--no-deps",
+            "--no-index",
+            "--no-build-isolation",
+            "-w",
+            str(tmp_path),
+            str(ROOT),
+        ],
         check=True,
         capture_output=True,
         cwd=tmp_path,
