@@ -403,7 +403,12 @@ class Orchestrator:
         await _stop_task(sampler)
         await self._record(
             services.results,
-            {"rejectedDatapoints": outcome.rejected, "lostPeers": outcome.lost, "missingPeers": outcome.missing},
+            {
+                "acceptedDatapoints": outcome.datapoints,  # what the hosts were told was stored
+                "rejectedDatapoints": outcome.rejected,
+                "lostPeers": outcome.lost,
+                "missingPeers": outcome.missing,
+            },
         )
         if outcome.owned:
             self._show("finishing the test")
