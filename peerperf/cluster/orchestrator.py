@@ -8,6 +8,7 @@ test, watch progress, finish, and always clean up what was started.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import random
 import time
@@ -24,7 +25,8 @@ from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from peerperf import __version__
 from peerperf.cluster import runtime
-from peerperf.cluster.peerhost_actor import PEER_SLOT, spawn_peer_host
+from peerperf.cluster.host_restarts import HostRestarts
+from peerperf.cluster.peerhost_actor import PEER_SLOT
 from peerperf.cluster.results_actor import spawn_results_actor
 from peerperf.cluster.services import ActorResultsClient, LighthouseService
 from peerperf.cluster.topology_sampler import TopologySampler
@@ -145,6 +147,7 @@ class Orchestrator:
         self._stop = asyncio.Event()
         self.outcome = RunOutcome()
         self._hosts: list[tuple[Any, list[PeerSpec]]] = []
+        self._restarts = HostRestarts(config.restart_hosts)
         self._on_cluster = False
         self._last = RunSnapshot("starting", config.peers, 0, 0, 0, 0.0, config.duration)
         #: Hosts whose progress call failed (said once each).
@@ -297,7 +300,7 @@ class Orchestrator:
             host_config = HostConfig(
                 f"host-{number:04d}", lighthouse_url, settings, config.stats_interval / 1000, seed=rng.randrange(2**32)
             )
-            hosts.append((spawn_peer_host(host_config, chunk), chunk))
+            hosts.append((self._restarts.spawn(host_config, chunk), chunk))
         self._hosts = hosts
         if self._on_cluster:  # ask for every peer node at once: one scale-up, not one per actor
             request_resources(bundles=[{PEER_SLOT: float(len(chunk))} for _, chunk in hosts])
@@ -388,6 +391,12 @@ class Orchestrator:
                     outcome.datapoints += future.result()
                 except (ray.exceptions.RayError, PeerperfError, TimeoutError) as exc:
                     lost = chunks.get(id(runs[future]), [])
+                    if started_at is not None and self._can_restart(runs[future], started_at):
+                        run_rest = functools.partial(self._run_rest, services, started_at)
+                        comeback = asyncio.ensure_future(self._restarts.come_back(runs[future], lost, hosts, run_rest))
+                        runs[comeback] = runs[future]
+                        pending.add(comeback)
+                        continue
                     where = f" (its log: {outcome.log_dir})" if outcome.log_dir else ""
                     log.error("a peer host with %d peers failed%s: %s", len(lost), where, exc)
                     reason = f"its host failed during the test: {str(exc).splitlines()[0][:200]}"
@@ -401,9 +410,11 @@ class Orchestrator:
                     host.stop.remote()
             await self._show_running(hosts, started_at, services)
         await _stop_task(sampler)
+        outcome.lost.update(self._restarts.not_back)
         await self._record(
             services.results,
             {
+                "restartedPeers": self._restarts.renamed,
                 "acceptedDatapoints": outcome.datapoints,  # what the hosts were told was stored
                 "rejectedDatapoints": outcome.rejected,
                 "lostPeers": outcome.lost,
@@ -436,6 +447,25 @@ class Orchestrator:
                 )
             else:
                 outcome.reason = "some peers were missing"
+
+    def _can_restart(self, host: Any, started_at: float) -> bool:
+        """Whether to bring a failed host back (`--restart-hosts`): allowed, and the test has time left."""
+        left = self.config.duration - (time.monotonic() - started_at)
+        return (
+            not self._stop.is_set()
+            and left > 2 * self.config.stats_interval / 1000
+            and self._restarts.can_restart(host)
+        )
+
+    async def _run_rest(self, services: _Services, started_at: float, host: Any) -> int:
+        """Run a restarted host for what is left of the test."""
+        left = self.config.duration - (time.monotonic() - started_at)
+        config, outcome = self.config, self.outcome
+        return int(
+            await host.run.remote(
+                services.results_target, outcome.test_id, left, config.start_timeout, config.results_token
+            )
+        )
 
     async def _record(self, results: ResultsClient, metadata: dict[str, Any]) -> None:
         """Keep what the run knows about itself with the test (its settings, who took part, what went wrong)."""
