@@ -58,11 +58,13 @@ def run_child(script: str, args: list[str], timeout: float = 300) -> dict[str, A
     return result
 
 
-def start_service(command: list[str], log: Path, timeout: float = 60) -> tuple[subprocess.Popen[bytes], int]:
-    """Start a server whose output goes to `log` (never a pipe nobody reads) and wait for its
-    "listening on port N" line; its process and port."""
+def start_service(
+    command: list[str], log: Path, timeout: float = 60, env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[bytes], int]:
+    """Start a server (with `env` added to this environment) whose output goes to `log` (never a pipe
+    nobody reads) and wait for its "listening on port N" line; its process and port."""
     with log.open("wb") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
     deadline = time.monotonic() + timeout
     while not (found := re.search(r"listening on port (\d+)", log.read_text(errors="replace"))):
         if process.poll() is not None or time.monotonic() > deadline:

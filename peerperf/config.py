@@ -61,6 +61,9 @@ class RunConfig:
     )
     ready_timeout: float = setting(120.0, "how long peers may take to connect and join", unit="s")
     on_missing: str = setting("abort", "when peers are not ready by the deadline: abort or proceed")
+    restart_hosts: int = setting(
+        0, "replace a peer host that fails mid-test up to this many times; its peers rejoin as new instances (0: off)"
+    )
     start_timeout: float = setting(600.0, "how long peers wait for the start signal", unit="s")
     peer_id_length: int = setting(42, "length of random peer ids (42 mimics an ETH address)", env="PEER_ID_LENGTH")
     topology_interval: float = setting(
@@ -90,6 +93,8 @@ class RunConfig:
             problems.append("--room-size must be at least 1")
         if self.layer_size is not None and self.layer_size < 1:
             problems.append("--layer-size must be at least 1")
+        if self.restart_hosts < 0:
+            problems.append("--restart-hosts must not be negative")
         if self.on_missing not in ("abort", "proceed"):
             problems.append("--on-missing must be abort or proceed")
         if problems:

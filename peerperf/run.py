@@ -25,6 +25,7 @@ from peerperf.config import RUN_MANAGED_PEER_SETTINGS, RUN_PEER_DEFAULTS, RunCon
 from peerperf.errors import ConfigError
 from peerperf.peer.settings import PeerSettings
 from peerperf.results.influx.relay_settings import InfluxSettings
+from peerperf.results.storage import check_writable
 from peerperf.run_state import RunOutcome
 from peerperf.runview import RunView
 from peerperf.settings import add_arguments, resolve
@@ -132,6 +133,8 @@ def main(argv: list[str] | None = None) -> int:
         parse_mix(config.routine)
         impairment_settings = resolve(ImpairmentSettings, args)
         impairment = impairment_plan(impairment_settings)
+        if config.results_url is None:  # the embedded service writes here: a full disk is refused now
+            check_writable(Path(config.output).expanduser())
     except ConfigError as exc:
         print(f"peerperf.run: {exc}", file=sys.stderr)
         return 2

@@ -47,5 +47,8 @@ class ActorResultsClient:
     async def server_time_ms(self) -> float:
         return await self.actor.server_time_ms.remote()
 
+    async def drain(self) -> BatchResult:
+        return BatchResult(0)  # an actor call either lands or fails: nothing is ever queued
+
     async def close(self) -> None:
         return None

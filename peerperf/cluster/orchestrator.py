@@ -10,6 +10,7 @@ this one runs them in order.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import random
 import time
@@ -23,6 +24,7 @@ from peerperf.cluster import runtime
 from peerperf.cluster.actor_calls import awaited
 from peerperf.cluster.barrier import barrier
 from peerperf.cluster.embedded_services import RunServices, relay_stats, start_services, stop_services
+from peerperf.cluster.host_restarts import HostRestarts
 from peerperf.cluster.layer_capacity import check_layer_capacity
 from peerperf.cluster.placement import PlacedHost, spawn_hosts, stop_hosts
 from peerperf.cluster.progress import RunProgress
@@ -64,6 +66,7 @@ class Orchestrator:
         self._stop = asyncio.Event()
         self.outcome = RunOutcome()
         self._hosts: list[PlacedHost] = []
+        self._restarts = HostRestarts(config.restart_hosts)
         self._on_cluster = False
 
     def interrupt(self) -> int:
@@ -107,7 +110,9 @@ class Orchestrator:
                 self.outcome,
                 {"settings": self.settings, "peerIds": self.outcome.peer_ids, "version": __version__},
             )
-            self._hosts = spawn_hosts(config, specs, services.lighthouse_url, rng, self._on_cluster)
+            self._hosts = spawn_hosts(
+                config, specs, services.lighthouse_url, rng, self._on_cluster, spawn=self._restarts.spawn
+            )
             ready_hosts = await barrier(self._hosts, config, self._stop, self.outcome, self._show)
             await self._run_test(ready_hosts, services)
         except RunAborted as exc:
@@ -155,6 +160,12 @@ class Orchestrator:
                     outcome.datapoints += future.result()
                 except (ray.exceptions.RayError, PeerperfError, TimeoutError) as exc:
                     lost = chunks.get(id(runs[future]), [])
+                    if started_at is not None and self._can_restart(runs[future], started_at):
+                        run_rest = functools.partial(self._run_rest, services, started_at)
+                        comeback = asyncio.ensure_future(self._restarts.come_back(runs[future], lost, hosts, run_rest))
+                        runs[comeback] = runs[future]
+                        pending.add(comeback)
+                        continue
                     where = f" (its log: {outcome.log_dir})" if outcome.log_dir else ""
                     log.error("a peer host with %d peers failed%s: %s", len(lost), where, exc)
                     reason = f"its host failed during the test: {str(exc).splitlines()[0][:200]}"
@@ -168,10 +179,17 @@ class Orchestrator:
                     host.stop.remote()
             await self.progress.poll_hosts(hosts, started_at, outcome, await relay_stats(services, 0.0))
         await _stop_task(sampler)
+        outcome.lost.update(self._restarts.not_back)
         await record(
             services.results,
             outcome,
-            {"rejectedDatapoints": outcome.rejected, "lostPeers": outcome.lost, "missingPeers": outcome.missing},
+            {
+                "restartedPeers": self._restarts.renamed,
+                "acceptedDatapoints": outcome.datapoints,  # what the hosts were told was stored
+                "rejectedDatapoints": outcome.rejected,
+                "lostPeers": outcome.lost,
+                "missingPeers": outcome.missing,
+            },
         )
         if outcome.owned:
             self._show("finishing the test")
@@ -200,6 +218,27 @@ class Orchestrator:
             else:
                 outcome.reason = "some peers were missing"
 
+    def _can_restart(self, host: Any, started_at: float) -> bool:
+        """Whether to bring a failed host back (`--restart-hosts`): allowed, and the test has time left."""
+        left = self.config.duration - (time.monotonic() - started_at)
+        return (
+            not self._stop.is_set()
+            and left > 2 * self.config.stats_interval / 1000
+            and self._restarts.can_restart(host)
+        )
+
+    async def _run_rest(self, services: RunServices, started_at: float, host: Any) -> int:
+        """Run a restarted host for what is left of the test."""
+        left = self.config.duration - (time.monotonic() - started_at)
+        config, outcome = self.config, self.outcome
+        return int(
+            await awaited(
+                host.run.remote(
+                    services.results_target, outcome.test_id, left, config.start_timeout, config.results_token
+                )
+            )
+        )
+
     def _sample_topology(self, services: RunServices) -> asyncio.Task[None] | None:
         if self.config.topology_interval <= 0:
             return None
@@ -214,7 +253,7 @@ class Orchestrator:
 
     async def _cleanup(self, services: RunServices | None) -> None:
         self._show("stopping")
-        await stop_hosts([host for host, _ in self._hosts], self._on_cluster)
+        await stop_hosts([host for host, _ in self._hosts] + self._restarts.replacements, self._on_cluster)
         if services is not None:
             await stop_services(services)
 

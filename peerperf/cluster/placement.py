@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from collections.abc import Callable
 from typing import Any
 
 import ray
@@ -26,7 +27,12 @@ PlacedHost = tuple[Any, list[PeerSpec]]
 
 
 def spawn_hosts(
-    config: RunConfig, specs: list[PeerSpec], lighthouse_url: str, rng: random.Random, on_cluster: bool
+    config: RunConfig,
+    specs: list[PeerSpec],
+    lighthouse_url: str,
+    rng: random.Random,
+    on_cluster: bool,
+    spawn: Callable[[HostConfig, list[PeerSpec]], Any] = spawn_peer_host,
 ) -> list[PlacedHost]:
     """One peer host per `peers_per_actor` peers; on a cluster, ask the autoscaler for all their nodes at once."""
     hosts = []
@@ -34,7 +40,7 @@ def spawn_hosts(
         host_config = HostConfig(
             f"host-{number:04d}", lighthouse_url, config.peer, config.stats_interval / 1000, seed=rng.randrange(2**32)
         )
-        hosts.append((spawn_peer_host(host_config, chunk), chunk))
+        hosts.append((spawn(host_config, chunk), chunk))
     if on_cluster:  # ask for every peer node at once: one scale-up, not one per actor
         request_resources(bundles=[{PEER_SLOT: float(len(chunk))} for _, chunk in hosts])
     return hosts

@@ -2,14 +2,14 @@
 
 `ResultsClient` is what the simulation needs. `HttpResultsClient` speaks the original's HTTP API, so
 any compatible results server works (`--results-url`); inside Ray the actor client in
-`peerperf.cluster` calls the results actor directly.
+`peerperf.cluster` calls the results actor directly. Over HTTP, peers' records that find the service
+away wait in a bounded `Outbox` and are retried with a growing pause (a restarted service gets them).
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
 from typing import Any, Protocol
 
 import aiohttp
@@ -17,6 +17,7 @@ import aiohttp
 from peerperf.errors import RequestError
 from peerperf.results.auth import bearer_headers
 from peerperf.results.model import BatchResult, Submission, TestInfo
+from peerperf.results.outbox import Outbox, Pending, RetryPolicy
 
 #: Concurrent metric PUTs per batch over HTTP.
 HTTP_CONCURRENCY = 16
@@ -43,6 +44,10 @@ class ResultsClient(Protocol):
 
     async def submit_topology(self, test_id: str, topology: Any) -> None: ...
 
+    async def drain(self) -> BatchResult:
+        """Deliver what earlier submissions left queued (bounded wait); `accepted` counts them."""
+        ...
+
     async def set_metadata(self, test_id: str, metadata: dict[str, Any]) -> TestInfo:
         """Merge keys into the test's metadata (until it finishes)."""
         ...
@@ -58,13 +63,19 @@ class HttpResultsClient:
     """The original's results API over HTTP; waiting for the start polls `GET /test/{id}` (its contract)."""
 
     def __init__(
-        self, base_url: str, poll_interval: float = 0.5, timeout: float = 30.0, token: str | None = None
+        self,
+        base_url: str,
+        poll_interval: float = 0.5,
+        timeout: float = 30.0,
+        token: str | None = None,
+        retry: RetryPolicy | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._headers = bearer_headers(token)
         self.poll_interval = poll_interval
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._session: aiohttp.ClientSession | None = None
+        self.outbox = Outbox(self._put_each, retry or RetryPolicy())
 
     def _http(self) -> aiohttp.ClientSession:
         if self._session is None:
@@ -112,27 +123,33 @@ class HttpResultsClient:
             await asyncio.sleep(self.poll_interval)
 
     async def submit_batch(self, test_id: str, submissions: list[Submission]) -> BatchResult:
-        """One `PUT /test/{id}/peer/{peerId}/metrics` per datapoint, as the original clients did."""
-        return await self._put_each(submissions, lambda s: f"/test/{test_id}/peer/{s.peer_id}/metrics")
+        """One `PUT /test/{id}/peer/{peerId}/metrics` per datapoint, as the original clients did.
+
+        Never waits out an outage: what the service cannot take now is queued for a later call.
+        """
+        records = [Pending(f"/test/{test_id}/peer/{s.peer_id}/metrics", s) for s in submissions]
+        return await self.outbox.deliver(records, HTTP_CONCURRENCY)
 
     async def submit_results(self, test_id: str, submissions: list[Submission]) -> BatchResult:
-        """One `PUT /test/{id}/peer/{peerId}/results` per peer."""
-        return await self._put_each(submissions, lambda s: f"/test/{test_id}/peer/{s.peer_id}/results")
+        """One `PUT /test/{id}/peer/{peerId}/results` per peer (queued like datapoints while the service is away)."""
+        records = [Pending(f"/test/{test_id}/peer/{s.peer_id}/results", s) for s in submissions]
+        return await self.outbox.deliver(records, HTTP_CONCURRENCY)
 
-    async def _put_each(self, submissions: list[Submission], path: Callable[[Submission], str]) -> BatchResult:
+    async def drain(self) -> BatchResult:
+        return await self.outbox.drain(HTTP_CONCURRENCY)
+
+    async def _put_each(self, records: list[Pending]) -> list[RequestError | None]:
         gate = asyncio.Semaphore(HTTP_CONCURRENCY)
 
-        async def put(submission: Submission) -> str | None:
+        async def put(record: Pending) -> RequestError | None:
             async with gate:
                 try:
-                    await self._call("PUT", path(submission), submission.metrics)
+                    await self._call("PUT", record.path, record.submission.metrics)
                     return None
                 except RequestError as exc:
-                    return f"{submission.peer_id!r}: {exc}"
+                    return exc
 
-        problems = await asyncio.gather(*(put(s) for s in submissions))
-        rejected = [p for p in problems if p is not None]
-        return BatchResult(len(submissions) - len(rejected), rejected)
+        return list(await asyncio.gather(*(put(r) for r in records)))
 
     async def submit_topology(self, test_id: str, topology: Any) -> None:
         await self._call("PUT", f"/test/{test_id}/topology", topology)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from peerperf.errors import RequestError
 from peerperf.protocol.ids import is_valid_test_id
+from peerperf.results.storage import check_writable
 
 #: The hidden subfolder of working state (lifecycle, unmerged Parquet parts, logs of an ongoing test).
 WORK_DIR = ".peerperf"
@@ -18,7 +19,7 @@ class ResultsFolder:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.work = root / WORK_DIR
-        self.work.mkdir(parents=True, exist_ok=True)
+        check_writable(self.work)  # a full or read-only folder is refused here, before any test
 
     def check(self, test_id: str) -> str:
         """`test_id` when it cannot leave the folder, else 400 `invalid-test-id`."""

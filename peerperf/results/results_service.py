@@ -34,6 +34,7 @@ from peerperf.results.model import (
 )
 from peerperf.results.settings import ResultsSettings
 from peerperf.results.sink import ResultsSink
+from peerperf.results.storage import is_storage_error, remove_partial_files, storage_error
 from peerperf.results.working import Contents, WorkingFiles
 from peerperf.supervision import Supervisor
 
@@ -149,12 +150,19 @@ class ResultsService:
         """Finish an ongoing test and write its result files."""
         await self.get(test_id)
         async with self._lock(test_id):
-            info = self._tests[test_id]
-            info.require_ongoing()
-            info = TestInfo(test_id, info.started, now_ms_int(), info.metadata)
+            ongoing = self._tests[test_id]
+            ongoing.require_ongoing()
+            info = TestInfo(test_id, ongoing.started, now_ms_int(), ongoing.metadata)
             self._tests[test_id] = info  # refuse records from here on
-            working = self._working.pop(test_id)
-            await asyncio.to_thread(self._write_finished, info, working)
+            try:
+                await asyncio.to_thread(self._write_finished, info, self._working[test_id])
+            except OSError as exc:  # e.g. disk full: still ongoing, records kept, finish can be retried
+                self._tests[test_id] = ongoing
+                remove_partial_files(self.folder, test_id)
+                if not is_storage_error(exc):
+                    raise
+                raise storage_error(self.folder, exc, "the test stays ongoing, nothing is lost") from exc
+            del self._working[test_id]
             self._save_state(info)
         log.info("test %s finished: %s", test_id, self.files.result(test_id, ".json"))
         self._event(test_id, "finish", info.finished or now_ms_int(), {})

@@ -19,6 +19,7 @@ from peerperf.results.folder import ResultsFolder
 from peerperf.results.model import DataPoint, PeerResults, TopologyPoint
 from peerperf.results.records import RecordLog
 from peerperf.results.sidecars import write_results, write_topology
+from peerperf.results.storage import is_storage_error, storage_error
 
 T = TypeVar("T")
 
@@ -36,6 +37,7 @@ class WorkingFiles:
     """Datapoints, topology snapshots and final results of an ongoing test."""
 
     def __init__(self, files: ResultsFolder, test_id: str) -> None:
+        self.folder = files.root
         self.datapoints = DatapointLog(files.working(test_id, ".parts"))
         self.topology = RecordLog(files.working(test_id, ".topology.jsonl"))
         self.results = RecordLog(files.working(test_id, ".results.jsonl"))
@@ -48,16 +50,26 @@ class WorkingFiles:
 
     async def flush(self) -> None:
         """Append what arrived since the last flush, in worker threads; on a disk error what was not
-        written goes back in front of its buffer, so the next flush retries it in order."""
-        await _flush(self.datapoints)
-        await _flush(self.topology)
-        await _flush(self.results)
+        written goes back in front of its buffer, so the next flush retries it in order (507 when the
+        folder is full or read-only)."""
+        try:
+            await _flush(self.datapoints)
+            await _flush(self.topology)
+            await _flush(self.results)
+        except OSError as exc:
+            if not is_storage_error(exc):
+                raise
+            raise storage_error(self.folder, exc, f"{self.buffered()} records kept in memory") from exc
 
     def write_buffers(self) -> None:
         """Append everything buffered (blocking: for the worker thread that finishes the test)."""
-        self.datapoints.write(self.datapoints.take_buffer())
-        self.topology.write(self.topology.take_buffer())
-        self.results.write(self.results.take_buffer())
+        _write_or_put_back(self.datapoints)
+        _write_or_put_back(self.topology)
+        _write_or_put_back(self.results)
+
+    def buffered(self) -> int:
+        """Records received but not on disk yet."""
+        return len(self.datapoints.buffer) + len(self.topology.buffer) + len(self.results.buffer)
 
     def snapshot(self) -> Contents:
         """Everything received so far, as it is now: flushed files up to their current end, plus buffers."""
@@ -96,12 +108,25 @@ class _Buffered(Protocol[T]):
 
 
 async def _flush(log: _Buffered[T]) -> None:
+    """Take the buffer on the event loop, append it in a worker thread; put it back if that fails."""
     records = log.take_buffer()
     if not records:
         return
     try:
         await asyncio.to_thread(log.write, records)
-    except Exception:  # put back: the next flush (or the finish) tries again, nothing is lost
+    except BaseException:  # put back: the next flush (or the finish) tries again, nothing is lost
+        log.buffer[:0] = records
+        raise
+
+
+def _write_or_put_back(log: _Buffered[T]) -> None:
+    """`_flush` for the finishing worker thread (nothing else touches the test's buffers then)."""
+    records = log.take_buffer()
+    if not records:
+        return
+    try:
+        log.write(records)
+    except BaseException:
         log.buffer[:0] = records
         raise
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from peerperf.errors import PeerperfError
 from peerperf.protocol.wallclock import now_ms
+from peerperf.results.outbox import TRANSIENT_STATUSES
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +90,9 @@ class HostClock:
         try:
             estimate = await measure(reference_ms, probes, local_ms)
         except PeerperfError as exc:
+            if getattr(exc, "http_status", None) in TRANSIENT_STATUSES:  # away for now: the last estimate stands
+                log.warning("cannot read the results service's clock now (%s): trying again next window", exc)
+                return
             log.warning("cannot read the results service's clock (%s): latency across hosts is uncorrected", exc)
             self._unavailable = True
             return

@@ -21,7 +21,7 @@ from peerperf.peer import Peer, PeerSettings
 from peerperf.peer.impairment_profile import PeerImpairment
 from peerperf.protocol.wallclock import now_ms
 from peerperf.results.client import ResultsClient
-from peerperf.results.model import Submission
+from peerperf.results.model import BatchResult, Submission
 from peerperf.sim.clock import HostClock
 from peerperf.sim.finalresults import final_results
 from peerperf.sim.hostload import HostLoad, LoadSample
@@ -203,13 +203,14 @@ class PeerHost:
             await stats
         last = self._current_window()  # the last, partial window
         await self.supervisor.call(functools.partial(self._submit, results, test_id, last), f"submitting window {last}")
+        self._count(await results.drain())  # what a results outage left queued
         await self._submit_final_results(results, test_id)
         return self.datapoints
 
     async def _submit_final_results(self, results: ResultsClient, test_id: str) -> None:
         batch = [Submission(sim.id, final_results(sim.peer)) for sim in self.sims]
         try:
-            refused = (await results.submit_results(test_id, batch)).rejected
+            refused = (await results.submit_results(test_id, batch)).rejected + (await results.drain()).rejected
         except PeerperfError as exc:
             refused = [str(exc)]
         if refused:
@@ -265,9 +266,12 @@ class PeerHost:
             log.error("host %s: a batch of %d datapoints was refused: %s", self.config.host_id, len(batch), exc)
             self.rejected.append(str(exc))
             return
+        self._count(result)
+        await self._clock.update(results.server_time_ms)  # for the next window, after this one is in
+
+    def _count(self, result: BatchResult) -> None:
         self.datapoints += result.accepted
         self.rejected.extend(result.rejected)
-        await self._clock.update(results.server_time_ms)  # for the next window, after this one is in
 
     def _host_fields(self, window: int, lag: LagWindow, load: LoadSample) -> dict[str, Any]:
         """The host's own evidence, the same on each of its peers' datapoints of this window."""
