@@ -35,7 +35,9 @@ CHROMIUM_FLAGS = (
     "--disable-sync",
     "--disable-default-apps",
     "--disable-domain-reliability",
-    "--disable-features=MediaRouter,OptimizationHints,Translate,DialMediaRouteProvider",
+    # DnsOverHttps: no secure-DNS probes to a public resolver by IP (which host rules cannot map).
+    "--disable-features=MediaRouter,OptimizationHints,Translate,DialMediaRouteProvider,DnsOverHttps",
+    "--disable-quic",
     "--metrics-recording-only",
     # No name lookups at all: every host name resolves to "not found" without asking a DNS server.
     "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
