@@ -74,6 +74,9 @@ class CollectingResults:
     async def server_time_ms(self) -> float:
         return now_ms()
 
+    async def drain(self) -> BatchResult:
+        return BatchResult(0)  # nothing is ever queued: every datapoint is kept as it comes
+
     async def close(self) -> None:
         return None
 

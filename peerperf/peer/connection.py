@@ -15,13 +15,19 @@ import time
 from collections.abc import Callable
 
 from aiortc import RTCDataChannel, RTCPeerConnection, RTCSessionDescription
+from aiortc.exceptions import InvalidStateError
 from aiortc.sdp import candidate_from_sdp
 
+from peerperf.errors import PeerperfError
 from peerperf.peer.ice import ConnectionConfiguration
 from peerperf.peer.sctp_tuning import tune
 from peerperf.protocol.signaling_frames import IceCandidate, SessionDescription
 
 log = logging.getLogger(__name__)
+
+
+class ClosedWhileNegotiating(PeerperfError):
+    """The connection was closed (replaced by a newer offer, or its peer left) during offer/answer."""
 
 
 class PeerConnection:
@@ -103,13 +109,24 @@ class PeerConnection:
             tune(self.pc.sctp)
 
     async def answer(self, offer: SessionDescription) -> SessionDescription:
-        await self.pc.setRemoteDescription(RTCSessionDescription(offer.sdp, offer.type))
-        self._tune_sctp()
-        await self.pc.setLocalDescription(await self.pc.createAnswer())
+        """The answer to `offer`; `ClosedWhileNegotiating` when the connection was closed meanwhile."""
+        try:
+            await self.pc.setRemoteDescription(RTCSessionDescription(offer.sdp, offer.type))
+            self._tune_sctp()
+            await self.pc.setLocalDescription(await self.pc.createAnswer())
+        except InvalidStateError as exc:
+            if self._closed:
+                raise ClosedWhileNegotiating(f"connection to {self.remote_id} closed while answering") from exc
+            raise
         return SessionDescription(self.pc.localDescription.type, self.pc.localDescription.sdp)
 
     async def accept_answer(self, answer: SessionDescription) -> None:
-        await self.pc.setRemoteDescription(RTCSessionDescription(answer.sdp, answer.type))
+        """Take the remote answer; nothing to do when the connection was closed while it travelled."""
+        try:
+            await self.pc.setRemoteDescription(RTCSessionDescription(answer.sdp, answer.type))
+        except InvalidStateError:
+            if not self._closed:
+                raise
 
     async def add_candidate(self, candidate: IceCandidate) -> None:
         """Add a trickled candidate (browser peers); an empty candidate marks the end."""

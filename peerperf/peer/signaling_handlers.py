@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from peerperf.errors import ProtocolError
-from peerperf.peer.connection import PeerConnection
+from peerperf.peer.connection import ClosedWhileNegotiating, PeerConnection
 from peerperf.peer.connections import Connections
 from peerperf.peer.knownpeers import KnownPeers
 from peerperf.peer.lighthouse_client import LighthouseClient
@@ -182,7 +182,11 @@ class SignalingHandlers:
             return
         self._known.ensure(src)
         connection = self._connections.open(src, payload.session_id, initiator=False)
-        answer = await connection.answer(payload.sdp)
+        try:
+            answer = await connection.answer(payload.sdp)
+        except ClosedWhileNegotiating as exc:
+            log.debug("%s", exc)  # replaced by a newer offer, or its peer left: nothing to answer
+            return
         self._connections.impair(connection)
         self._signal(FrameType.ANSWER, src, self._handshake(connection, answer))
         if len(self._connections.connected_ids()) >= self._settings.max_connections:
