@@ -7,10 +7,8 @@ local Ray, aiortc on loopback. The outage shows in the datapoints (`reconnection
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import signal
-import sys
 import time
 from pathlib import Path
 
@@ -18,6 +16,7 @@ import aiohttp
 import pandas as pd
 
 from tests.runcli import Run, results_document
+from tests.serviceprocess import start_service_process
 
 DEADLINE = 30.0
 #: How long the lighthouse stays dead (the outage itself, not a wait for something).
@@ -28,16 +27,8 @@ PEERS = 4
 
 
 async def start_lighthouse(port: int = 0) -> tuple[asyncio.subprocess.Process, int]:
-    env = {**os.environ, "NO_AUTH": "true", "LIGHTHOUSE_HOST": "127.0.0.1", "LIGHTHOUSE_PORT": str(port)}
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "peerperf.lighthouse", env=env, stdout=asyncio.subprocess.PIPE
-    )
-    assert proc.stdout is not None
-    while True:
-        line = (await asyncio.wait_for(proc.stdout.readline(), DEADLINE)).decode()
-        assert line, "the lighthouse exited before listening"
-        if match := re.search(r"listening on port (\d+)", line):
-            return proc, int(match.group(1))
+    env = {"NO_AUTH": "true", "LIGHTHOUSE_HOST": "127.0.0.1", "LIGHTHOUSE_PORT": str(port)}
+    return await start_service_process("peerperf.lighthouse", env)
 
 
 async def users_in_layers(base: str) -> set[str]:

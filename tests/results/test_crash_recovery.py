@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import re
 import signal
-import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -16,27 +13,20 @@ import pandas as pd
 import pytest
 
 from tests.results.conftest import metrics_body
+from tests.serviceprocess import start_service_process
 
 DEADLINE = 20.0
 
 
 async def start_service(folder: Path, flush_interval: float) -> tuple[asyncio.subprocess.Process, str]:
     env = {
-        **os.environ,
         "PORT": "0",
         "RESULTS_HOST": "127.0.0.1",
         "TEST_RESULTS_LOCATION": str(folder),
         "FLUSH_INTERVAL": str(flush_interval),
     }
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "peerperf.results", env=env, stdout=asyncio.subprocess.PIPE
-    )
-    assert proc.stdout is not None
-    while True:
-        line = (await asyncio.wait_for(proc.stdout.readline(), DEADLINE)).decode()
-        assert line, "the results service exited before listening"
-        if match := re.search(r"listening on port (\d+)", line):
-            return proc, f"http://127.0.0.1:{match.group(1)}"
+    proc, port = await start_service_process("peerperf.results", env)
+    return proc, f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture

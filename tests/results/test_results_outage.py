@@ -10,10 +10,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import os
-import re
 import signal
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -24,6 +21,7 @@ from peerperf.errors import RequestError
 from peerperf.results.model import Submission
 from peerperf.results.outbox import Outbox, Pending, RetryPolicy
 from tests.runcli import Run
+from tests.serviceprocess import start_service_process
 
 DEADLINE = 30.0
 #: How long the results service stays dead in the end-to-end test (the outage itself, not a wait).
@@ -153,22 +151,13 @@ async def test_drain_delivers_once_the_service_is_back() -> None:
 async def start_service(folder: Path, port: int = 0) -> tuple[asyncio.subprocess.Process, int]:
     """`python -m peerperf.results` in its own process; every acknowledged datapoint is on disk (FLUSH_ROWS=1)."""
     env = {
-        **os.environ,
         "RESULTS_PORT": str(port),
         "RESULTS_HOST": "127.0.0.1",
         "TEST_RESULTS_LOCATION": str(folder),
         "FLUSH_ROWS": "1",
         "FLUSH_INTERVAL": "0.2",
     }
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "peerperf.results", env=env, stdout=asyncio.subprocess.PIPE
-    )
-    assert proc.stdout is not None
-    while True:
-        line = (await asyncio.wait_for(proc.stdout.readline(), DEADLINE)).decode()
-        assert line, "the results service exited before listening"
-        if match := re.search(r"listening on port (\d+)", line):
-            return proc, int(match.group(1))
+    return await start_service_process("peerperf.results", env)
 
 
 def stored_datapoints(folder: Path) -> int:
