@@ -15,7 +15,6 @@ import time
 from collections.abc import Callable
 
 from aiortc import RTCDataChannel, RTCPeerConnection, RTCSessionDescription
-from aiortc.exceptions import InvalidStateError
 from aiortc.sdp import candidate_from_sdp
 
 from peerperf.errors import PeerperfError
@@ -58,6 +57,9 @@ class PeerConnection:
         self._on_closed = on_closed
         self._on_closing = on_closing
         self._closed = False
+        #: Held by each offer/answer step: a close waits for it, since a step still gathering ICE
+        #: candidates would bind sockets after the close and nothing would ever close them.
+        self._negotiating = asyncio.Lock()
         self._channel: RTCDataChannel | None = None
         self._sctp_tuning = configuration.sctp_tuning
         self.pc = RTCPeerConnection(configuration)
@@ -100,8 +102,14 @@ class PeerConnection:
 
     async def offer(self) -> SessionDescription:
         """Create the offer (complete SDP: candidates are gathered before this returns)."""
-        await self.pc.setLocalDescription(await self.pc.createOffer())
-        return SessionDescription(self.pc.localDescription.type, self.pc.localDescription.sdp)
+        async with self._negotiating:
+            self._check_open("offering")
+            await self.pc.setLocalDescription(await self.pc.createOffer())
+            return SessionDescription(self.pc.localDescription.type, self.pc.localDescription.sdp)
+
+    def _check_open(self, step: str) -> None:
+        if self._closed:
+            raise ClosedWhileNegotiating(f"connection to {self.remote_id} closed before {step}")
 
     def _tune_sctp(self) -> None:
         """Swap in the tuned SCTP transport: the transport exists now and its association has not started."""
@@ -109,24 +117,19 @@ class PeerConnection:
             tune(self.pc.sctp)
 
     async def answer(self, offer: SessionDescription) -> SessionDescription:
-        """The answer to `offer`; `ClosedWhileNegotiating` when the connection was closed meanwhile."""
-        try:
+        """The answer to `offer`; `ClosedWhileNegotiating` when the connection was closed first."""
+        async with self._negotiating:
+            self._check_open("answering")
             await self.pc.setRemoteDescription(RTCSessionDescription(offer.sdp, offer.type))
             self._tune_sctp()
             await self.pc.setLocalDescription(await self.pc.createAnswer())
-        except InvalidStateError as exc:
-            if self._closed:
-                raise ClosedWhileNegotiating(f"connection to {self.remote_id} closed while answering") from exc
-            raise
-        return SessionDescription(self.pc.localDescription.type, self.pc.localDescription.sdp)
+            return SessionDescription(self.pc.localDescription.type, self.pc.localDescription.sdp)
 
     async def accept_answer(self, answer: SessionDescription) -> None:
         """Take the remote answer; nothing to do when the connection was closed while it travelled."""
-        try:
-            await self.pc.setRemoteDescription(RTCSessionDescription(answer.sdp, answer.type))
-        except InvalidStateError:
+        async with self._negotiating:
             if not self._closed:
-                raise
+                await self.pc.setRemoteDescription(RTCSessionDescription(answer.sdp, answer.type))
 
     async def add_candidate(self, candidate: IceCandidate) -> None:
         """Add a trickled candidate (browser peers); an empty candidate marks the end."""
@@ -154,5 +157,6 @@ class PeerConnection:
         self.opened.set()  # wake anyone waiting for the open
         if self._on_closing is not None:  # `connected` is False from here on
             self._on_closing(self)
-        await self.pc.close()
+        async with self._negotiating:
+            await self.pc.close()
         self._on_closed(self)
