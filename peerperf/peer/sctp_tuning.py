@@ -27,6 +27,7 @@ from typing import Any, cast
 from aiortc import RTCDataChannel
 from aiortc import rtcsctptransport as stock
 from aiortc.rtcsctptransport import Chunk, DataChunk, ForwardTsnChunk, RTCSctpTransport, SackChunk
+from OpenSSL.SSL import Error as SslError
 
 log = logging.getLogger(__name__)
 
@@ -262,7 +263,13 @@ class TunedSctpTransport(RTCSctpTransport):
         if task.cancelled() or task.exception() is None:
             return
         error = task.exception()
-        if isinstance(error, ConnectionError):  # the DTLS transport closed under a pending send
+        if closed_under_send(error):
             log.debug("SCTP send after the transport closed: %s", error)
         else:
             log.error("SCTP background send failed", exc_info=error)
+
+
+def closed_under_send(error: BaseException | None) -> bool:
+    """The DTLS transport closed under a pending send (a delayed SACK or flush firing as the connection
+    ends): aiortc raises ConnectionError once it knows; just before, OpenSSL says "protocol is shutdown"."""
+    return isinstance(error, ConnectionError) or (isinstance(error, SslError) and "protocol is shutdown" in str(error))

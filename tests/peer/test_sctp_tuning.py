@@ -7,6 +7,7 @@ import asyncio
 
 import pytest
 from aiortc.rtcsctptransport import SCTP_MAX_PACKET_LENGTH, DataChunk, RTCSctpTransport, SackChunk, parse_packet
+from OpenSSL.SSL import Error as SslError
 
 from peerperf.peer import sctp_tuning
 from peerperf.peer.connection import PeerConnection
@@ -215,3 +216,13 @@ async def test_the_peer_library_follows_the_setting_on_both_ends(tuning: bool) -
     finally:
         await offerer.close()
         await answerer.close()
+
+
+def test_a_send_that_meets_a_closing_dtls_transport_is_expected_and_anything_else_is_not() -> None:
+    """A delayed SACK firing as a connection ends meets OpenSSL's "protocol is shutdown" (then aiortc's
+    ConnectionError): logged quietly, while any other failure of a background send is an error."""
+    assert sctp_tuning.closed_under_send(SslError([("SSL routines", "", "protocol is shutdown")]))
+    assert sctp_tuning.closed_under_send(ConnectionError("Cannot send encrypted data, not connected"))
+    assert not sctp_tuning.closed_under_send(SslError([("SSL routines", "", "bad record mac")]))
+    assert not sctp_tuning.closed_under_send(ValueError("a bug"))
+    assert not sctp_tuning.closed_under_send(None)
