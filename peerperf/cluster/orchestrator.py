@@ -129,20 +129,7 @@ class Orchestrator:
         config = self.config
         outcome = self.outcome
         chunks = {id(host): chunk for host, chunk in self._hosts}
-        runs = {
-            asyncio.ensure_future(
-                awaited(
-                    host.run.remote(
-                        services.results_target,
-                        outcome.test_id,
-                        config.duration,
-                        config.start_timeout,
-                        config.results_token,
-                    )
-                )
-            ): host
-            for host in hosts
-        }
+        runs = {asyncio.ensure_future(self._run_host(host, services, config.duration)): host for host in hosts}
         sampler = self._sample_topology(services)
         if outcome.owned:
             await services.results.start_test(outcome.test_id)
@@ -229,12 +216,15 @@ class Orchestrator:
 
     async def _run_rest(self, services: RunServices, started_at: float, host: Any) -> int:
         """Run a restarted host for what is left of the test."""
-        left = self.config.duration - (time.monotonic() - started_at)
-        config, outcome = self.config, self.outcome
+        return await self._run_host(host, services, self.config.duration - (time.monotonic() - started_at))
+
+    async def _run_host(self, host: Any, services: RunServices, duration: float) -> int:
+        """A host's part of the test: its peers run `duration` s; returns the datapoints it submitted."""
+        config = self.config
         return int(
             await awaited(
                 host.run.remote(
-                    services.results_target, outcome.test_id, left, config.start_timeout, config.results_token
+                    services.results_target, self.outcome.test_id, duration, config.start_timeout, config.results_token
                 )
             )
         )
