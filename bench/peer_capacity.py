@@ -89,6 +89,8 @@ class Sample:
     cpu_percent: float
     received_per_peer: float
     tick_lag_p99: float
+    #: Share of other peers' packets declared missing by sequence numbers, over the steady windows.
+    loss: float = 0.0
 
     @property
     def cpu_per_peer(self) -> float:
@@ -104,10 +106,11 @@ class Sample:
         return self.cpu_percent / (self.layer * self.received_per_peer) if self.received_per_peer else float("nan")
 
 
-async def measure(layer: int, seconds: float, stats_interval: float, peer_settings: PeerSettings) -> Sample:
+async def measure(population: Population, seconds: float, stats_interval: float, peer_settings: PeerSettings) -> Sample:
+    """Run `population` in this process against an embedded lighthouse; the steady windows' figures."""
+    layer = population.peers
     settings = LighthouseSettings(no_auth=True, port=0, max_per_layer=max(100, layer))
     async with serving(create_app(settings), "127.0.0.1", 0) as port:
-        population = Population(layer, parse_mix("scaled_routine:routine"))
         specs = plan_peers(population, random.Random(layer))
         config = HostConfig(
             "bench",
@@ -128,14 +131,17 @@ async def measure(layer: int, seconds: float, stats_interval: float, peer_settin
     cpu = sum(float(p["hostCpuPercent"]) for p in steady) / len(steady)  # type: ignore[arg-type,misc]
     received = sum(float(p["receivedPerSecond"]) for p in steady) / len(steady)  # type: ignore[arg-type,misc]
     lag = max(float(p["tickLagP99"]) for p in steady)  # type: ignore[arg-type]
-    return Sample(layer, cpu, received, lag)
+    missing = sum(int(p["missing"]) - int(p["lateArrivals"]) for p in steady)  # type: ignore[call-overload]
+    arrived = sum(int(p["uniqueReceived"]) for p in steady)  # type: ignore[call-overload]
+    return Sample(layer, cpu, received, lag, missing / (arrived + missing) if arrived + missing else 0.0)
 
 
 def child(args: argparse.Namespace) -> None:
     logging.basicConfig(level=logging.ERROR)
     scaled_routine.RATE_SCALE = args.rate_scale
     settings = PeerSettings(sctp_tuning=args.sctp == "tuned")
-    work = measure(args.layer, args.seconds, args.stats_interval, settings)
+    population = Population(args.layer, parse_mix("scaled_routine:routine"))
+    work = measure(population, args.seconds, args.stats_interval, settings)
     sample = uvloop.run(work) if args.loop == "uvloop" else asyncio.run(work)
     emit(asdict(sample))
 
