@@ -127,6 +127,12 @@ class DatapointLog:
             for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_rows):
                 yield list(from_rows(batch.to_pylist()))
 
+    def stored_windows(self) -> Iterator[tuple[str, object]]:
+        """(peer id, window) of every flushed datapoint (blocking I/O; only two columns are read)."""
+        for path in self.part_files():
+            table = pq.read_table(path, columns=["peerId", "window"])
+            yield from zip(table.column("peerId").to_pylist(), table.column("window").to_pylist(), strict=True)
+
     def merge_into(self, target: Path, metadata: dict[str, Any]) -> int:
         """Merge every part into one Parquet file at `target` (atomically), the test's metadata in its
         schema; returns the row count."""

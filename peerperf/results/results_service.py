@@ -193,7 +193,7 @@ class ResultsService:
         working = await self._ongoing(test_id)
         point = self._datapoint(test_id, peer_id, metrics)
         await self._append(test_id, working, [point])
-        return point
+        return point  # a resent copy is answered as the first was: the sender missed that answer
 
     async def submit_batch(self, test_id: str, submissions: list[Submission]) -> BatchResult:
         """Store a host's batch for one interval; refused entries are reported, not fatal."""
@@ -223,6 +223,19 @@ class ResultsService:
         return point
 
     async def _append(self, test_id: str, working: WorkingFiles, points: list[DataPoint]) -> None:
+        """Buffer the points not held already (a copy counts as accepted: it was, the first time)."""
+        fresh: list[DataPoint] = []
+        copies: list[DataPoint] = []
+        for point in points:
+            (fresh if working.seen.first_arrival(point.peer_id, point.metrics.get("window")) else copies).append(point)
+        if copies:
+            log.warning(
+                "test %s: %d datapoint(s) arrived again (a resend after a lost answer), stored once; peers %s",
+                test_id,
+                len(copies),
+                sorted({p.peer_id for p in copies})[:3],
+            )
+            points = fresh
         working.datapoints.buffer.extend(points)
         for sink in self.sinks:
             sink.datapoints(test_id, points)

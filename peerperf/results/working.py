@@ -18,6 +18,7 @@ from peerperf.results.datapoints import DatapointLog
 from peerperf.results.folder import ResultsFolder
 from peerperf.results.model import DataPoint, PeerResults, TopologyPoint
 from peerperf.results.records import RecordLog
+from peerperf.results.seen_windows import SeenWindows
 from peerperf.results.sidecars import write_results, write_topology
 from peerperf.results.storage import is_storage_error, storage_error
 
@@ -39,6 +40,9 @@ class WorkingFiles:
     def __init__(self, files: ResultsFolder, test_id: str) -> None:
         self.folder = files.root
         self.datapoints = DatapointLog(files.working(test_id, ".parts"))
+        #: Windows already held, so a resent datapoint is stored once (a restarted service reads its parts).
+        self.seen = SeenWindows()
+        self.seen.record(self.datapoints.stored_windows())
         self.topology = RecordLog(files.working(test_id, ".topology.jsonl"))
         self.results = RecordLog(files.working(test_id, ".results.jsonl"))
 

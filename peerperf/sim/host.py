@@ -124,6 +124,8 @@ class PeerHost:
         self.datapoints = 0
         self.rejected: list[str] = []
         self._grid_start = 0.0
+        #: The last window submitted: a timer firing a hair early must not send the same window twice.
+        self._last_window = 0
         self._clock = HostClock()
         self._routine_errors_reported: dict[str, int] = {}
         #: The host's own loops (stats windows, shutdown); refusals by the results service are expected.
@@ -201,7 +203,7 @@ class PeerHost:
             self._running = False
             ended.set()  # not cancel(): a submission under way completes, so no window is lost
             await stats
-        last = self._current_window()  # the last, partial window
+        last = self._next_window()  # the last, partial window
         await self.supervisor.call(functools.partial(self._submit, results, test_id, last), f"submitting window {last}")
         self._count(await results.drain())  # what a results outage left queued
         await self._submit_final_results(results, test_id)
@@ -224,13 +226,14 @@ class PeerHost:
         for sim in self.sims:
             sim.tick(now, delta)
 
-    def _current_window(self) -> int:
+    def _next_window(self) -> int:
         """The number of the window being filled now: n covers grid start + [n - 1, n) intervals."""
-        return math.floor((time.time() - self._grid_start) / self.config.stats_interval) + 1
+        now = math.floor((time.time() - self._grid_start) / self.config.stats_interval) + 1
+        return max(now, self._last_window + 1)
 
     async def _submit_every_interval(self, results: ResultsClient, test_id: str, ended: asyncio.Event) -> None:
         while True:
-            number = self._current_window()
+            number = self._next_window()
             delay = max(0.0, self._grid_start + number * self.config.stats_interval - time.time())
             try:
                 await asyncio.wait_for(ended.wait(), delay)
@@ -242,6 +245,7 @@ class PeerHost:
 
     async def _submit(self, results: ResultsClient, test_id: str, window: int) -> None:
         assert self._loop is not None
+        self._last_window = window
         lag = self._loop.lag.window()
         load = self._load.sample()
         host_fields = self._host_fields(window, lag, load)
