@@ -21,8 +21,8 @@ from peerperf.results.model import BatchResult, Submission
 
 log = logging.getLogger(__name__)
 
-#: HTTP statuses that mean "the service is away or overloaded, try again", not "this record is bad".
-TRANSIENT_STATUSES = frozenset({408, 429, 502, 503, 504})
+#: HTTP statuses that mean "the service is away, overloaded or out of disk, try again", not "this record is bad".
+TRANSIENT_STATUSES = frozenset({408, 429, 502, 503, 504, 507})
 
 
 @dataclass(frozen=True)

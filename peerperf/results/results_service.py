@@ -224,6 +224,14 @@ class ResultsService:
 
     async def _append(self, test_id: str, working: WorkingFiles, points: list[DataPoint]) -> None:
         """Buffer the points not held already (a copy counts as accepted: it was, the first time)."""
+        waiting = len(working.datapoints.buffer)
+        if waiting >= self.settings.max_buffered_rows:  # the disk takes nothing: memory must not grow forever
+            raise RequestError(
+                507,
+                "insufficient-storage",
+                f"the results folder {self.folder} takes no writes and {waiting} datapoints of test {test_id} "
+                "already wait in memory: this submission was not stored, send it again later",
+            )
         fresh: list[DataPoint] = []
         copies: list[DataPoint] = []
         for point in points:
@@ -240,7 +248,11 @@ class ResultsService:
         for sink in self.sinks:
             sink.datapoints(test_id, points)
         if len(working.datapoints.buffer) >= self.settings.flush_rows:
-            await self.flush(test_id)
+            try:
+                await self.flush(test_id)
+            except RequestError as exc:  # stored in memory all the same: the flusher reports the disk
+                if exc.http_status != 507:
+                    raise
 
     async def submit_topology(self, test_id: str, topology: Any) -> TopologyPoint:
         """Store a topology snapshot of an ongoing test (`topologyDataPoints`)."""

@@ -21,6 +21,11 @@ class ResultsSettings:
         unit="s",
     )
     flush_rows: int = setting(5000, "flush early when this many datapoints are buffered", env="FLUSH_ROWS")
+    max_buffered_rows: int = setting(
+        200_000,
+        "while writes fail, at most this many datapoints wait in memory; beyond, submissions get 507 (hosts retry)",
+        env="MAX_BUFFERED_ROWS",
+    )
     max_body_size: int = setting(
         1024**2,
         "larger request bodies are refused with 413 (the original's limit was 100 kB; a datapoint is about 2 kB)",

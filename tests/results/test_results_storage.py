@@ -43,7 +43,7 @@ def disk(tmp_path: Path) -> Iterator[Path]:
 def fill(disk: Path) -> Path:
     """Write a filler file until the disk has no byte left; returns it (delete it to free the space)."""
     filler = disk / "filler"
-    with filler.open("wb") as out:
+    with filler.open("wb", buffering=0) as out:
         try:
             while True:
                 out.write(b"\0" * 65536)
@@ -52,7 +52,7 @@ def fill(disk: Path) -> Path:
             assert exc.errno == errno.ENOSPC
     while True:  # the last partial chunk
         try:
-            with filler.open("ab") as out:
+            with filler.open("ab", buffering=0) as out:
                 out.write(b"\0")
         except OSError as exc:
             assert exc.errno == errno.ENOSPC
@@ -130,3 +130,35 @@ async def test_the_disk_filling_mid_test_is_loud_and_loses_nothing(disk: Path) -
         assert status == 200
     frame = pd.read_parquet(disk / "full.parquet")
     assert frame["sentTotal"].tolist() == list(range(40))
+
+
+async def test_while_the_disk_is_full_memory_is_bounded_and_what_is_refused_can_be_sent_again(disk: Path) -> None:
+    settings = ResultsSettings(location=str(disk), flush_interval=0.05, flush_rows=5, max_buffered_rows=30)
+    service = ResultsService(settings)
+    async with serving(create_app(service), "127.0.0.1", 0) as port, aiohttp.ClientSession() as http:
+        base = f"http://127.0.0.1:{port}"
+
+        async def put(n: int) -> int:
+            body = metrics_body(n, window=n)
+            async with http.put(f"{base}/test/capped/peer/p0/metrics", json=body) as resp:
+                return resp.status
+
+        async with http.post(f"{base}/test/capped", json={"started": True}) as resp:
+            assert resp.status == 200
+        filler = fill(disk)
+        statuses = [await put(n) for n in range(45)]
+        # Kept in memory up to the cap (an early flush failing does not fail the submission), then refused.
+        assert statuses == [200] * 30 + [507] * 15
+        async with http.put(f"{base}/test/capped/peer/p0/metrics", json=metrics_body(99, window=99)) as resp:
+            body = await resp.json()
+        assert resp.status == 507 and body["status"] == "insufficient-storage" and "not stored" in body["message"]
+        filler.unlink()
+        deadline = time.monotonic() + DEADLINE
+        while await put(30) != 200:  # the flusher empties the buffer once there is room
+            assert time.monotonic() < deadline, "the buffered datapoints were never written"
+            await asyncio.sleep(0.05)
+        assert [await put(n) for n in range(31, 45)] == [200] * 14
+        assert [await put(n) for n in range(45)] == [200] * 45  # copies of what is stored: accepted, not stored
+        async with http.put(f"{base}/test/capped/finish") as resp:
+            assert resp.status == 200
+    assert sorted(pd.read_parquet(disk / "capped.parquet")["sentTotal"]) == list(range(45))
