@@ -162,7 +162,8 @@ def rounds(args: argparse.Namespace) -> tuple[list[dict[str, Any]], list[dict[st
             for target in targets:  # warm-up: imports done on first use (Parquet writing), the JIT
                 wrk(target.url, text, 1, args.connections, folder)
             for number in range(args.rounds):
-                for target in targets[number % 3 :] + targets[: number % 3]:  # each server takes each slot in turn
+                first = number % len(targets)  # each server takes each slot in turn
+                for target in targets[first:] + targets[:first]:
                     cpu = cpu_seconds(target.process.pid)
                     run = wrk(target.url, text, args.seconds, args.connections, folder)
                     cpu = cpu_seconds(target.process.pid) - cpu
