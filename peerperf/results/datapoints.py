@@ -42,6 +42,7 @@ SCHEMA = pa.schema(
 #: Schema metadata key of the test's metadata (JSON) in `{id}.parquet`.
 METADATA_KEY = b"peerperf.metadata"
 _METRIC_NAMES = [f.name for f in FIELDS]
+_METRICS_STRUCT = pa.struct([SCHEMA.field(name) for name in _METRIC_NAMES])
 #: Map columns come back from Arrow as (key, value) pairs; JSON wants objects.
 _COUNTS_NAMES = frozenset(f.name for f in FIELDS if f.kind is Kind.COUNTS)
 #: Metrics stored as float64 whose integral values are given back as integers, as JSON writers do.
@@ -52,12 +53,19 @@ _EXACT_INTEGERS = 2**53
 
 
 def to_table(points: list[DataPoint]) -> pa.Table:
-    """Datapoints as an Arrow table with the shared schema (missing metrics are null)."""
-    columns: dict[str, list[Any]] = {"peerId": [p.peer_id for p in points], "timestamp": [p.timestamp for p in points]}
-    for name in _METRIC_NAMES:
-        columns[name] = [p.metrics.get(name) for p in points]
-    columns[EXTRA] = [_extra_json(p.metrics) if p.metrics.keys() - KNOWN else None for p in points]
-    return pa.Table.from_pydict(columns, schema=SCHEMA)
+    """Datapoints as an Arrow table with the shared schema (missing metrics are null).
+
+    The metrics dicts become one struct array, split into columns by Arrow: transposing rows into
+    columns in Python took about half the time (of a flush, in a thread that holds the GIL)."""
+    metrics = pa.array([p.metrics for p in points], type=_METRICS_STRUCT)  # keys it does not name are skipped
+    extra = [None if KNOWN.issuperset(p.metrics) else _extra_json(p.metrics) for p in points]
+    columns = [
+        pa.array([p.peer_id for p in points], pa.string()),
+        pa.array([p.timestamp for p in points], pa.int64()),
+        *metrics.flatten(),
+        pa.array(extra, pa.string()),
+    ]
+    return pa.Table.from_arrays(columns, schema=SCHEMA)
 
 
 def _extra_json(metrics: dict[str, Any]) -> str:

@@ -79,9 +79,8 @@ def normalise(body: Any) -> dict[str, Any]:
     for name in _HISTOGRAMS:
         if name in metrics and check_encoding(metrics[name]) is not None:
             return validate_metrics(body)
-    unknown = body.keys() - KNOWN
-    if unknown:
-        metrics.update((key, body[key]) for key in body if key in unknown)  # in the order sent
+    if not KNOWN.issuperset(body):
+        metrics.update((key, value) for key, value in body.items() if key not in KNOWN)  # in the order sent
     return metrics
 
 

@@ -213,14 +213,19 @@ class ResultsService:
             point = DataPoint(peer_id, now_ms_int(), normalise(metrics))
         except ProtocolError as exc:
             raise RequestError(400, "invalid-metrics", str(exc)) from None
+        if not KNOWN.issuperset(point.metrics):  # cheaper than a set difference for the usual body
+            self._warn_unknown_keys(test_id, peer_id, point.metrics.keys() - KNOWN)
+        return point
+
+    def _warn_unknown_keys(self, test_id: str, peer_id: str, unknown: set[str]) -> None:
+        """Once per test and key: a client sending keys the schema lacks is worth knowing about, not per datapoint."""
         seen = self._unknown_keys.setdefault(test_id, set())
-        new = point.metrics.keys() - KNOWN - seen
+        new = unknown - seen
         if new:
             seen.update(new)
             log.warning(
                 "test %s: peer %s sent metric keys peerperf does not know, kept: %s", test_id, peer_id, sorted(new)
             )
-        return point
 
     async def _append(self, test_id: str, working: WorkingFiles, points: list[DataPoint]) -> None:
         """Buffer the points not held already (a copy counts as accepted: it was, the first time)."""

@@ -151,3 +151,28 @@ async def test_requests_are_logged_one_by_one_only_when_asked(
     ):
         assert response.status == 200
     assert any(r.name == "aiohttp.access" and r.levelno >= logging.INFO for r in caplog.records) == access_log
+
+
+async def test_keys_the_schema_lacks_are_warned_about_once_per_test_and_key(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    service = ResultsService(ResultsSettings(location=str(tmp_path)))
+    caplog.set_level(logging.WARNING, logger="peerperf.results.results_service")
+    for test_id in ("a", "b"):
+        await service.create(test_id, started=True)
+    bodies = [
+        metrics_body(),
+        metrics_body(newCounter=1),
+        metrics_body(newCounter=2),
+        metrics_body(other=[1], newCounter=3),
+    ]
+    for body in bodies:
+        point = await service.submit("a", "p", body)
+        assert point.metrics == body  # kept, whatever the warnings
+    await service.submit("b", "p", metrics_body(newCounter=4))
+    warnings = [r.getMessage() for r in caplog.records if "does not know" in r.getMessage()]
+    assert warnings == [
+        "test a: peer p sent metric keys peerperf does not know, kept: ['newCounter']",
+        "test a: peer p sent metric keys peerperf does not know, kept: ['other']",
+        "test b: peer p sent metric keys peerperf does not know, kept: ['newCounter']",
+    ]
