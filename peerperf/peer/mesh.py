@@ -151,7 +151,7 @@ class Mesh:
         A relayed packet with nobody left to send to is not serialised again.
         """
         received_by = packet.receivedBy
-        already = set(received_by)  # one read of the repeated field: `in` on it converts every element
+        already = set(received_by[:])  # one read of the repeated field (a slice is its cheapest copy)
         if self.peer_id not in already:
             received_by.append(self.peer_id)
             already.add(self.peer_id)
