@@ -12,7 +12,10 @@ second in every variant:
 
 Each variant runs in its own process, on the asyncio or the uvloop event loop; variants are
 interleaved round by round, and each is reported as process CPU per delivered message, with ratios
-against bare stock aiortc on the asyncio loop measured in the same run (the issue's baseline).
+against bare stock aiortc on the asyncio loop measured in the same run (the issue's baseline): the
+ratio of the medians, and each round's own ratio (against the baseline of that round) with their
+median and range, since one round on a shared machine can land anywhere. The 1-minute load average
+is recorded before every run.
 
     python bench/message_cpu.py [--peers 5] [--rate 25] [--seconds 8] [--rounds 2] [--loops asyncio,uvloop]
 """
@@ -23,6 +26,7 @@ import argparse
 import asyncio
 import itertools
 import logging
+import os
 import subprocess
 import sys
 import tempfile
@@ -200,13 +204,15 @@ def main() -> None:
     lighthouse, url = start_lighthouse(folder.name)
     runs: list[dict[str, Any]] = []
     try:
-        for _round in range(args.rounds):
+        for round_ in range(args.rounds):
             for variant in args.variants.split(","):
                 for loop in args.loops.split(","):
+                    load = os.getloadavg()[0]
                     common_args = ["--peers", str(args.peers), "--rate", str(args.rate), "--seconds", str(args.seconds)]
                     run = run_child(
                         "message_cpu.py", [*common_args, "--variant", variant, "--loop", loop, "--lighthouse", url]
                     )
+                    run["round"], run["load_average"] = round_, load
                     run["us_per_message"] = run["cpu_seconds"] / max(1, run["delivered"]) * 1e6
                     run["delivered_per_second"] = run["delivered"] / run["wall_seconds"]
                     runs.append(run)
@@ -219,28 +225,41 @@ def main() -> None:
     print_table(
         f"CPU per delivered message, {args.peers} peers fully meshed, {expected:.0f} msg/s offered, "
         f"median of {args.rounds} interleaved rounds (baseline: bare stock aiortc, asyncio loop)",
-        ["variant", "loop", "delivered/s", "us/message", "x baseline"],
-        [[s["variant"], s["loop"], s["delivered_per_second"], s["us_per_message"], s["ratio"]] for s in summary],
+        ["variant", "loop", "delivered/s", "us/message", "x baseline", "rounds: median", "min", "max"],
+        [
+            [
+                *(s[key] for key in ("variant", "loop", "delivered_per_second", "us_per_message", "ratio")),
+                *(s["round_ratio_median"], min(s["round_ratios"]), max(s["round_ratios"])),
+            ]
+            for s in summary
+        ],
     )
+    loads = [r["load_average"] for r in runs]
+    print(f"load average (1 min) before the runs: {min(loads):.1f}-{max(loads):.1f}")
     parameters = {k: getattr(args, k) for k in ("peers", "rate", "seconds", "rounds", "loops", "variants")}
     write_json(args.json, "message_cpu", parameters, {"summary": summary, "runs": runs})
 
 
 def summarise(runs: list[dict[str, Any]], variants: list[str], loops: list[str]) -> list[dict[str, Any]]:
+    baseline = ("stock", "asyncio") if "stock" in variants and "asyncio" in loops else (variants[0], loops[0])
+    base_by_round = {r["round"]: r["us_per_message"] for r in runs if (r["variant"], r["loop"]) == baseline}
+    base = median(list(base_by_round.values()))
     rows: list[dict[str, Any]] = []
     for variant, loop in itertools.product(variants, loops):
         mine = [r for r in runs if r["variant"] == variant and r["loop"] == loop]
+        us_per_message = median([r["us_per_message"] for r in mine])
+        round_ratios = [r["us_per_message"] / base_by_round[r["round"]] for r in mine]
         rows.append(
             {
                 "variant": variant,
                 "loop": loop,
-                "us_per_message": median([r["us_per_message"] for r in mine]),
+                "us_per_message": us_per_message,
                 "delivered_per_second": median([r["delivered_per_second"] for r in mine]),
+                "ratio": us_per_message / base,
+                "round_ratios": round_ratios,
+                "round_ratio_median": median(round_ratios),
             }
         )
-    base = next((r for r in rows if r["variant"] == "stock" and r["loop"] == "asyncio"), rows[0])
-    for row in rows:
-        row["ratio"] = row["us_per_message"] / base["us_per_message"]
     return rows
 
 

@@ -18,6 +18,7 @@ from aiortc import RTCDataChannel, RTCPeerConnection, RTCSessionDescription
 from aiortc.sdp import candidate_from_sdp
 
 from peerperf.errors import PeerperfError
+from peerperf.peer.channel_messages import deliver_messages
 from peerperf.peer.ice import ConnectionConfiguration
 from peerperf.peer.sctp_tuning import tune
 from peerperf.protocol.signaling_frames import IceCandidate, SessionDescription
@@ -80,7 +81,7 @@ class PeerConnection:
             return
         self._channel = channel
         channel.on("open", self._open)
-        channel.on("message", self._message)
+        deliver_messages(channel, self._message)
         channel.on("close", lambda: asyncio.ensure_future(self.close()))
         if channel.readyState == "open":
             self._open()

@@ -46,12 +46,10 @@ class Measures:
     connection_failures: int = 0
     reconnections: int = 0
 
-    def record_delivery(self, subtype: str, hops: int) -> None:
-        """An app message handed to the application: its subtype and the hops it travelled."""
+    def record_arrival(self, subtype: str, hops: int, latency_ms: float) -> None:
+        """An app message handed to the application: its subtype, the hops it travelled and its latency."""
         self.delivered[subtype] += 1
         self.hops.record(hops)
-
-    def record_latency(self, subtype: str, latency_ms: float) -> None:
         name = _LATENCY_FIELDS.get(subtype, _OTHER_LATENCY)
         histogram = self.latency.get(name)
         if histogram is None:

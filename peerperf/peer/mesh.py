@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from peerperf.errors import PeerStateError, ProtocolError
-from peerperf.peer.knownpeers import KnownPeer, KnownPeers, SubtypeData
+from peerperf.peer.knownpeers import KnownPeers, SubtypeData
 from peerperf.peer.measures import Measures
 from peerperf.peer.settings import PeerSettings
 from peerperf.peer.stats import GlobalStats
@@ -26,7 +26,6 @@ from peerperf.protocol.packets import (
     decode_packet,
     decode_payload,
     encode_payload,
-    packet_key,
 )
 from peerperf.protocol.wallclock import now_ms, now_ms_int
 
@@ -94,8 +93,8 @@ class Mesh:
         self._send_time = send_time
         self._default_expiration_ms = settings.message_expiration_time * 1000
         self._sequence = 0
-        #: Packet key -> monotonic time its duplicate record expires.
-        self._received: dict[str, float] = {}
+        #: Packet key (src, instanceId, sequenceId) -> monotonic time its duplicate record expires.
+        self._received: dict[tuple[str, int, int], float] = {}
         self._pings: dict[int, PingRound] = {}
         #: Connection -> source -> until: do not relay that source's packets to that connection.
         self._own_suspended: dict[str, dict[str, float]] = {}
@@ -152,7 +151,7 @@ class Mesh:
         A relayed packet with nobody left to send to is not serialised again.
         """
         received_by = packet.receivedBy
-        already = set(received_by)  # one read of the repeated field: `in` on it converts every element
+        already = set(received_by[:])  # one read of the repeated field (a slice is its cheapest copy)
         if self.peer_id not in already:
             received_by.append(self.peer_id)
             already.add(self.peer_id)
@@ -187,7 +186,8 @@ class Mesh:
     def receive(self, from_peer: str, data: bytes) -> None:
         """Process one data-channel frame from `from_peer`; malformed frames are counted and dropped.
 
-        Runs for every packet: the fields it needs are read from the protobuf once and passed down.
+        Runs for every packet: the fields it needs are read from the protobuf once and passed down,
+        and the per-packet bookkeeping is done inline (each call costs more than the work it does).
         """
         try:
             packet = decode_packet(data)
@@ -197,54 +197,41 @@ class Mesh:
             return
         src, subtype, timestamp, sequence = packet.src, packet.subtype, packet.timestamp, packet.sequenceId
         discard_older_than = packet.discardOlderThan
-        expiration_ms = packet.expireTime if packet.expireTime > 0 else self._default_expiration_ms
+        expire_time = packet.expireTime
+        expiration_ms = expire_time if expire_time > 0 else self._default_expiration_ms
         kind = packet.WhichOneof("data")
         now = time.monotonic()
         first = src != self.peer_id and self.measures.delivery.observe(src, packet.instanceId, sequence, now)
         duplicate = False
         if discard_older_than != 0:  # only these are remembered, so only these can be duplicates
-            key = packet_key(packet)
-            duplicate = key in self._received
-            self._received[key] = now + expiration_ms / 1000
+            key = (src, packet.instanceId, sequence)  # the original's `src_instanceId_sequenceId`
+            received = self._received
+            duplicate = key in received
+            received[key] = now + expiration_ms / 1000
         source = self._known.ensure(src)
         paths = self._reachable.get(src)
         if paths is None:
             paths = self._reachable[src] = {}
         paths[from_peer] = now
-        expired = self._is_expired(source, subtype, timestamp, sequence, discard_older_than, expiration_ms)
+        newest = source.subtypes.get(subtype)
+        expired = (
+            discard_older_than >= 0
+            and subtype != ""
+            and newest is not None
+            and newest.last_timestamp - timestamp > discard_older_than
+            and newest.last_sequence_id >= sequence
+        ) or (source.timestamp is not None and source.timestamp - timestamp > expiration_ms)
         relevant = kind != "messageData" or packet.messageData.room in self._rooms()
-        self._stats.count_received(len(data), subtype, duplicate=duplicate, expired=expired, relevant=relevant)
+        self._stats.count_received(len(data), subtype, duplicate, expired, relevant)
         if duplicate or expired:
             if expired and first:
                 self.measures.arrived_expired += 1
             self._request_relay_suspension(src, from_peer)
             return
-        self._record_news(source, subtype, timestamp, sequence, now)
-        packet.hops += 1
-        if packet.hops < packet.ttl:
-            self._send(packet)
-        self._act_on(packet, kind, relevant, from_peer, first)
-
-    @staticmethod
-    def _is_expired(
-        source: KnownPeer, subtype: str, timestamp: int, sequence: int, discard_older_than: int, expiration_ms: float
-    ) -> bool:
-        if discard_older_than >= 0 and subtype:
-            newest = source.subtypes.get(subtype)
-            if (
-                newest is not None
-                and newest.last_timestamp - timestamp > discard_older_than
-                and newest.last_sequence_id >= sequence
-            ):
-                return True
-        return source.timestamp is not None and source.timestamp - timestamp > expiration_ms
-
-    @staticmethod
-    def _record_news(source: KnownPeer, subtype: str, timestamp: int, sequence: int, now: float) -> None:
+        # the news: the newest timestamp and sequence seen from this source, per subtype
         if source.timestamp is None or timestamp > source.timestamp:
             source.timestamp = timestamp
         source.last_updated = now
-        newest = source.subtypes.get(subtype)
         if newest is None:
             source.subtypes[subtype] = SubtypeData(timestamp, sequence)
         else:
@@ -252,22 +239,32 @@ class Mesh:
                 newest.last_timestamp = timestamp
             if sequence > newest.last_sequence_id:
                 newest.last_sequence_id = sequence
-
-    def _act_on(self, packet: Packet, kind: str | None, relevant: bool, from_peer: str, first: bool) -> None:
+        hops = packet.hops + 1
+        packet.hops = hops
+        if hops < packet.ttl:
+            self._send(packet)
         if kind == "messageData":
             if relevant:
-                try:
-                    payload = decode_payload(packet.messageData)
-                except ProtocolError as exc:
-                    self.bad_frames += 1
-                    log.warning("peer %s: undecodable payload from %s: %s", self.peer_id, packet.src, exc)
-                    return
-                if first:  # the original may deliver a second copy of the newest unreliable packet
-                    self.measures.record_delivery(packet.subtype, packet.hops)
-                    latency = now_ms() - self._send_time(payload, packet)
-                    self.measures.record_latency(packet.subtype, latency)
-                self._on_message(packet.src, packet.messageData.room, payload, packet)
-        elif kind == "pingData":
+                self._deliver(packet, src, subtype, hops, first)
+        elif kind is not None:
+            self._act_on(packet, kind, from_peer)
+
+    def _deliver(self, packet: Packet, src: str, subtype: str, hops: int, first: bool) -> None:
+        """Hand an app message of a joined room to the application."""
+        data = packet.messageData
+        try:
+            payload = decode_payload(data)
+        except ProtocolError as exc:
+            self.bad_frames += 1
+            log.warning("peer %s: undecodable payload from %s: %s", self.peer_id, src, exc)
+            return
+        if first:  # the original may deliver a second copy of the newest unreliable packet
+            self.measures.record_arrival(subtype, hops, now_ms() - self._send_time(payload, packet))
+        self._on_message(src, data.room, payload, packet)
+
+    def _act_on(self, packet: Packet, kind: str, from_peer: str) -> None:
+        """The mesh's own packets: pings, pongs and relay suspensions."""
+        if kind == "pingData":
             pong = self.new_packet(PONG, expire_time=int(self._settings.ping_timeout * 1000))
             pong.pongData.pingId = packet.pingData.pingId
             self._send(pong)

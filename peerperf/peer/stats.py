@@ -104,11 +104,17 @@ class GlobalStats:
         self._subtype(subtype)[ORIGINATED] += 1
 
     def count_received(
-        self, size: int, subtype: str = "", *, duplicate: bool = False, expired: bool = False, relevant: bool = False
+        self, size: int, subtype: str = "", duplicate: bool = False, expired: bool = False, relevant: bool = False
     ) -> None:
-        self._received.count(size)
-        self._all.count(size)
-        counts = self._subtype(subtype)
+        """One packet received (positional flags: this runs for every packet)."""
+        received, all_ = self._received, self._all
+        received.total_packets += 1
+        received.total_bytes += size
+        all_.total_packets += 1
+        all_.total_bytes += size
+        counts = self._by_subtype.get(subtype)
+        if counts is None:
+            counts = self._subtype(subtype)
         counts[RECEIVED] += 1
         counts[ALL] += 1
         if duplicate:

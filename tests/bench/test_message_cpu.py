@@ -20,4 +20,6 @@ def test_every_variant_delivers_and_gets_a_ratio(tmp_path: Path) -> None:
         assert run["delivered"] > 0, run
         assert run["cpu_seconds"] > 0 and math.isfinite(run["us_per_message"]), run
     baseline = next(row for row in summary if row["variant"] == "stock" and row["loop"] == "asyncio")
-    assert baseline["ratio"] == 1.0
+    assert baseline["ratio"] == 1.0 and baseline["round_ratios"] == [1.0]
+    for row in summary:
+        assert len(row["round_ratios"]) == 1 and row["round_ratio_median"] == row["round_ratios"][0], row

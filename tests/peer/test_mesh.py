@@ -123,6 +123,21 @@ def test_ttl_bounds_hops_and_relays_count_as_relayed() -> None:
     assert net.nodes["n0"].count("sent") == 1
 
 
+def test_deliveries_are_measured_once_per_packet_with_their_hops_subtype_and_latency() -> None:
+    net = triangle()  # c hears a's packets directly and again through b: the copy is no second delivery
+    net.nodes["a"].mesh.send_message("room", b"hi", reliable("chat"))
+    net.nodes["a"].mesh.send_message("room", b"at", reliable("position"))
+    net.nodes["a"].mesh.send_message("room", b"??", reliable("custom"))
+    net.run()
+    taken = net.nodes["c"].mesh.measures.take(time.monotonic())
+    assert taken["deliveredBySubtype"] == {"chat": 1, "position": 1, "custom": 1}
+    assert taken["uniqueReceived"] == 3 and taken["arrivedExpired"] == 0
+    assert taken["hops"] == [1, 3]  # linear buckets: three deliveries after one hop
+    for field_name in ("latencyChatMs", "latencyPositionMs", "latencyOtherMs"):
+        assert sum(taken[field_name][1::2]) == 1, field_name
+    assert taken["latencyProfileMs"] == []
+
+
 def test_packets_for_unjoined_rooms_are_relayed_not_delivered() -> None:
     net = line("a", "x", "c")
     net.nodes["x"].rooms = {"elsewhere"}
