@@ -5,8 +5,9 @@ Why two phases: starting a Ray worker costs a core-second or two, and on a node 
 them the cores stay saturated until the last one is up. Peers joined as soon as their own host
 answered would open their connections on that saturated node: handshakes miss the peer connection
 timeout, and a peer asks for new connection hints only every `optimize_network_interval` (30 s).
-Joined together once every host is up, they connect on an idle machine (50 one-peer hosts on 2
-cores: the last channel open 70 s after the last join when joined one by one; bench/time_to_ready.py).
+Joined together once every host is up, they connect on an idle machine (in one run of 50 one-peer
+hosts on 2 cores joined one by one, the last channel opened 70 s after the last join; see
+bench/time_to_ready.py --compare-join).
 Hosts that answer much later (a node still being added) do not hold the others back: after
 `JOIN_QUIET` seconds without a host starting, the started ones join, and later ones join as they come.
 """
