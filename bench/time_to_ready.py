@@ -10,12 +10,11 @@ split into phases, the moment the last actor reached it: "answering" (its worker
 actor answered a call; as-started only), "joined" (its peers in their rooms), "ready" (channels
 open); and the CPU time an actor's worker had used by then (what starting it cost, median actor).
 
-`--startup-concurrency` compares how many worker processes the raylet may start at once: "peerperf"
-is what `init_local_ray` sets (`WORKER_STARTUP_CONCURRENCY`), "ray" Ray's own default (the CPU
-count), a number sets `worker_maximum_startup_concurrency` to it; each value gets a fresh local Ray
-per round, values interleaved.
+`--startup-concurrency` compares how many worker processes the raylet may start at once: "ray" is
+Ray's own default (the CPU count), a number sets `worker_maximum_startup_concurrency` to it; each
+value gets a fresh local Ray per round, values interleaved.
 
-    python bench/time_to_ready.py [--peers 6] [--rounds 2] [--startup-concurrency ray,peerperf] [--compare-join]
+    python bench/time_to_ready.py [--peers 6] [--rounds 2] [--startup-concurrency ray,16] [--compare-join]
 """
 
 from __future__ import annotations
@@ -31,9 +30,11 @@ from common import BENCH_DIR, median, print_table, write_json
 from hosts import ray_and_lighthouse, spawn_host, spawn_idle, stop, until_channels_open
 
 from peerperf.cluster.barrier import barrier
-from peerperf.cluster.runtime import STARTUP_CONCURRENCY_ENV
 from peerperf.config import RunConfig
 from peerperf.run_state import RunOutcome
+
+#: Ray's switch for how many worker processes a raylet starts at once (read by the raylet at start).
+STARTUP_CONCURRENCY_ENV = "RAY_worker_maximum_startup_concurrency"
 
 
 def cpu_seconds(pid: int) -> float:
@@ -106,10 +107,10 @@ async def measure(peers: int, rounds: int, concurrencies: list[str], joins: list
     runs: list[dict[str, Any]] = []
     for round_ in range(rounds):
         for concurrency in concurrencies:
-            if concurrency == "peerperf":
-                os.environ.pop(STARTUP_CONCURRENCY_ENV, None)  # init_local_ray sets its default
+            if concurrency == "ray":
+                os.environ.pop(STARTUP_CONCURRENCY_ENV, None)
             else:
-                os.environ[STARTUP_CONCURRENCY_ENV] = str(os.cpu_count() if concurrency == "ray" else int(concurrency))
+                os.environ[STARTUP_CONCURRENCY_ENV] = str(int(concurrency))
             for run in await one_round(peers, round_, joins):
                 runs.append({**run, "startup_concurrency": concurrency, "round": round_})
     return runs
@@ -121,9 +122,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument(
         "--startup-concurrency",
-        default="peerperf",
-        help="comma-separated: 'peerperf' (its local Ray's setting), 'ray' (Ray's default: the CPU count), "
-        "or how many workers the raylet may start at once",
+        default="ray",
+        help="comma-separated: 'ray' (Ray's default: the CPU count) or how many workers the raylet may start at once",
     )
     parser.add_argument(
         "--compare-join",
@@ -134,8 +134,8 @@ def main() -> None:
     args = parser.parse_args()
     concurrencies = [value.strip() for value in args.startup_concurrency.split(",") if value.strip()]
     for value in concurrencies:
-        if value not in ("peerperf", "ray") and not value.isdigit():
-            parser.error(f"--startup-concurrency: {value!r} is neither 'peerperf', 'ray' nor a number")
+        if value != "ray" and not value.isdigit():
+            parser.error(f"--startup-concurrency: {value!r} is neither 'ray' nor a number")
     joins = ["barrier", "as-started"] if args.compare_join else ["barrier"]
     runs = asyncio.run(measure(args.peers, args.rounds, concurrencies, joins))
     rows = []

@@ -12,14 +12,6 @@ from peerperf.cluster.network_mode import check_ray_mode, confine_ray_process, r
 
 log = logging.getLogger(__name__)
 
-#: Ray's switch for how many worker processes a raylet starts at once (read by the raylet at start).
-STARTUP_CONCURRENCY_ENV = "RAY_worker_maximum_startup_concurrency"
-#: What a local Ray gets unless the environment says otherwise. Ray's default is the CPU count (2 on
-#: a small machine), and starting a worker is partly waiting (registration round trips), so one
-#: actor per peer started two at a time leaves the cores idle: 50 one-peer hosts on 2 cores were
-#: ready in 42 s instead of 60, 50 bare actors started in 30 s instead of 36 (bench/time_to_ready.py).
-WORKER_STARTUP_CONCURRENCY = 16
-
 
 def init_local_ray(
     num_cpus: int | None = None, resources: dict[str, float] | None = None, temp_dir: str | None = None, **kwargs: Any
@@ -29,7 +21,6 @@ def init_local_ray(
     if ray.is_initialized():
         return dict(ray.get_runtime_context().get())
     confine_ray_process()
-    os.environ.setdefault(STARTUP_CONCURRENCY_ENV, str(WORKER_STARTUP_CONCURRENCY))  # the raylet inherits it
     context = ray.init(
         num_cpus=num_cpus,
         resources=resources,
