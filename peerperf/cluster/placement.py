@@ -50,17 +50,6 @@ def alive_nodes() -> int:
     return sum(1 for node in ray.nodes() if node.get("Alive"))
 
 
-async def unplaced(hosts: list[Any], timeout: float = 2.0) -> list[Any]:
-    """Hosts whose actor does not answer: still waiting for a node (a placed host answers at once)."""
-    futures = {asyncio.ensure_future(awaited(h.progress.remote())): h for h in hosts}
-    if not futures:
-        return []
-    done, pending = await asyncio.wait(futures, timeout=timeout)
-    for future in pending:
-        future.cancel()
-    return [futures[f] for f in pending] + [futures[f] for f in done if f.exception() is not None]
-
-
 async def stop_hosts(hosts: list[Any], on_cluster: bool) -> None:
     """Shut every host down (each gets `SHUTDOWN_TIMEOUT`), kill it, and give the peer nodes back."""
     if on_cluster and hosts:

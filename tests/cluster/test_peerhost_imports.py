@@ -18,6 +18,7 @@ from peerperf.peer import PeerSettings
 from peerperf.sim.host import HostConfig
 from peerperf.sim.population import Population, plan_peers
 from peerperf.sim.routines import parse_mix
+from tests.cluster.processes import descendants_named
 
 #: Shared libraries each unwanted package maps into a process that imported it.
 UNWANTED_LIBRARIES = ("/pyarrow/", "/numpy/", "/pandas/", "/pydantic_core/")
@@ -43,28 +44,6 @@ def test_outside_a_ray_worker_nothing_is_kept_out() -> None:
     assert pyarrow.__name__ == "pyarrow"
 
 
-def _descendants_named(root: int, marker: str) -> list[int]:
-    """Processes below `root` whose command line contains `marker` (Ray names actor processes `ray::Class`)."""
-    parents: dict[int, int] = {}
-    commands: dict[int, str] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-                commands[int(entry.name)] = (entry / "cmdline").read_bytes().decode(errors="replace")
-            except OSError:
-                continue  # gone meanwhile
-
-    def below_root(pid: int) -> bool:
-        while pid > 1:
-            pid = parents.get(pid, 0)
-            if pid == root:
-                return True
-        return False
-
-    return [pid for pid, command in commands.items() if marker in command and below_root(pid)]
-
-
 @pytest.mark.usefixtures("local_ray")
 def test_a_real_peer_host_actor_maps_no_arrow_numpy_or_pydantic() -> None:
     """Ray's serializer add-ons would import pyarrow (and numpy) and pydantic in every worker;
@@ -75,7 +54,7 @@ def test_a_real_peer_host_actor_maps_no_arrow_numpy_or_pydantic() -> None:
     try:
         progress = ray.get(actor.progress.remote(), timeout=120)
         assert progress is not None
-        (pid,) = _descendants_named(os.getpid(), "ray::PeerHostWorker")
+        (pid,) = descendants_named(os.getpid(), "ray::PeerHostWorker")
         maps = Path(f"/proc/{pid}/maps").read_text()
         assert "/av/" in maps  # the probe sees what the actor did load: aiortc's PyAV
         loaded = [library for library in UNWANTED_LIBRARIES if library in maps]
