@@ -4,7 +4,8 @@ Peers inside the cluster submit one batch per host per interval and wait for the
 through actor calls; anyone else uses the HTTP gateway. Both reach the same `ResultsService`.
 
 Every process that holds a handle of this actor imports this module (Ray loads the class to learn
-its methods), peer hosts included: the service, and pyarrow with it, is imported by the actor only.
+its methods), peer hosts included: the service (and pyarrow with it) and aiohttp's server are imported
+by the actor only.
 """
 
 from __future__ import annotations
@@ -15,13 +16,13 @@ from typing import TYPE_CHECKING, Any
 
 import ray
 
-from peerperf.httpserver import HttpServer
 from peerperf.results.influx.relay_settings import InfluxSettings
 from peerperf.results.influx.relay_stats import RelayStats
 from peerperf.results.model import BatchResult, Submission, TestInfo
 from peerperf.results.settings import ResultsSettings
 
 if TYPE_CHECKING:
+    from peerperf.httpserver import HttpServer
     from peerperf.results.results_service import ResultsService
 
 LOOPBACK = "127.0.0.1"
@@ -45,6 +46,8 @@ class ResultsActor:
             self.stack.start()
         if gateway_host is None or self._gateway is not None:
             return None
+        from peerperf.httpserver import HttpServer  # here: peer hosts load this module, not aiohttp's server
+
         self._gateway = HttpServer(self.stack.app(run_flusher=False), gateway_host, gateway_port)
         port = await self._gateway.start()
         if gateway_host != LOOPBACK:  # on a cluster: `ray attach -p PORT` forwards to the head's loopback

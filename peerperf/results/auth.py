@@ -2,7 +2,8 @@
 
 With a token set, every request but `GET /status`, `GET /openapi.json` and CORS preflights must carry
 `Authorization: Bearer <token>`; the comparison takes the same time however much of it matches. The
-token is a credential: it is never logged, recorded with a test, or written to a datapoint.
+token is a credential: it is never logged, recorded with a test, or written to a datapoint. The
+client's side is `peerperf.results.client.bearer_headers` (peer hosts must not load aiohttp's server).
 """
 
 from __future__ import annotations
@@ -16,11 +17,6 @@ from peerperf.httpserver import json_error
 
 #: Paths anyone may call: the liveness check and the API's description.
 OPEN_PATHS = frozenset({"/status", "/openapi.json"})
-
-
-def bearer_headers(token: str | None) -> dict[str, str]:
-    """The header a client sends with `token` (none without one)."""
-    return {"Authorization": f"Bearer {token}"} if token else {}
 
 
 def token_middleware(token: str) -> Middleware:

@@ -15,12 +15,16 @@ from typing import Any, Protocol
 import aiohttp
 
 from peerperf.errors import RequestError
-from peerperf.results.auth import bearer_headers
 from peerperf.results.model import BatchResult, Submission, TestInfo
 from peerperf.results.outbox import Outbox, Pending, RetryPolicy
 
 #: Concurrent metric PUTs per batch over HTTP.
 HTTP_CONCURRENCY = 16
+
+
+def bearer_headers(token: str | None) -> dict[str, str]:
+    """The header a client sends with the results service's token (none without one)."""
+    return {"Authorization": f"Bearer {token}"} if token else {}
 
 
 class ResultsClient(Protocol):

@@ -16,8 +16,7 @@ import pyarrow.parquet as pq
 
 from peerperf.errors import ProtocolError, RequestError
 from peerperf.protocol.metrics import validate_metrics
-from peerperf.results.auth import bearer_headers
-from peerperf.results.client import ResultsClient
+from peerperf.results.client import ResultsClient, bearer_headers
 from peerperf.results.datapoints import METADATA_KEY, SCHEMA, to_table
 from peerperf.results.folder import ResultsFolder
 from peerperf.results.model import DataPoint, PeerResults, TestInfo, TopologyPoint

@@ -1,4 +1,5 @@
-"""A peer host process loads what it uses: not pyarrow, numpy, pandas or pydantic (about 20 MB of USS each actor)."""
+"""A peer host process loads what it uses: not pyarrow, numpy, pandas or pydantic (about 20 MB of USS each actor),
+nor aiohttp's server."""
 
 from __future__ import annotations
 
@@ -29,7 +30,9 @@ def test_the_peer_host_and_its_results_client_import_no_dataframe_stack() -> Non
         "import peerperf, sys\n"
         "import peerperf.cluster.peerhost_actor, peerperf.cluster.actor_results_client, peerperf.routines.default\n"
         "import peerperf.cluster.results_actor\n"  # Ray loads the class of every actor handle a host is given
-        "print(sorted(m for m in ('pyarrow', 'numpy', 'pandas', 'pydantic') if m in sys.modules))"
+        "import peerperf.results.client\n"  # HTTP mode's client: no aiohttp server (about 1.3 MB)
+        "unwanted = ('pyarrow', 'numpy', 'pandas', 'pydantic', 'aiohttp.web', 'peerperf.httpserver')\n"
+        "print(sorted(m for m in unwanted if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]", out
