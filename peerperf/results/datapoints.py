@@ -109,11 +109,6 @@ class DatapointLog:
             return []
         return sorted(self.parts_dir.glob("part-*.parquet"))
 
-    def take_buffer(self) -> list[DataPoint]:
-        """Detach the buffered datapoints for a flush (done on the event loop, written in a thread)."""
-        points, self.buffer = self.buffer, []
-        return points
-
     def write(self, points: list[DataPoint]) -> None:
         self.write_part(points)
 

@@ -34,10 +34,6 @@ class RecordLog:
             with self.path.open("r+b") as out:
                 out.truncate(keep)
 
-    def take_buffer(self) -> list[dict[str, Any]]:
-        records, self.buffer = self.buffer, []
-        return records
-
     def write(self, records: list[dict[str, Any]]) -> None:
         """Append `records` (blocking, meant for a worker thread)."""
         if not records:

@@ -54,8 +54,8 @@ class WorkingFiles:
 
     async def flush(self) -> None:
         """Append what arrived since the last flush, in worker threads; on a disk error what was not
-        written goes back in front of its buffer, so the next flush retries it in order (507 when the
-        folder is full or read-only)."""
+        written stays in its buffer, so the next flush retries it in order (507 when the folder is full
+        or read-only)."""
         try:
             await _flush(self.datapoints)
             await _flush(self.topology)
@@ -67,9 +67,9 @@ class WorkingFiles:
 
     def write_buffers(self) -> None:
         """Append everything buffered (blocking: for the worker thread that finishes the test)."""
-        _write_or_put_back(self.datapoints)
-        _write_or_put_back(self.topology)
-        _write_or_put_back(self.results)
+        _write_buffer(self.datapoints)
+        _write_buffer(self.topology)
+        _write_buffer(self.results)
 
     def buffered(self) -> int:
         """Records received but not on disk yet."""
@@ -106,33 +106,25 @@ class WorkingFiles:
 class _Buffered(Protocol[T]):
     buffer: list[T]
 
-    def take_buffer(self) -> list[T]: ...
-
     def write(self, records: list[T]) -> None: ...
 
 
 async def _flush(log: _Buffered[T]) -> None:
-    """Take the buffer on the event loop, append it in a worker thread; put it back if that fails."""
-    records = log.take_buffer()
-    if not records:
-        return
-    try:
+    """Append the buffer in a worker thread, then drop what was written from its front: records that
+    arrive meanwhile queue behind, and a failed write leaves everything buffered for the next try (the
+    buffer's length is always what waits, which the intake's memory bound counts)."""
+    records = list(log.buffer)
+    if records:
         await asyncio.to_thread(log.write, records)
-    except BaseException:  # put back: the next flush (or the finish) tries again, nothing is lost
-        log.buffer[:0] = records
-        raise
+        del log.buffer[: len(records)]
 
 
-def _write_or_put_back(log: _Buffered[T]) -> None:
+def _write_buffer(log: _Buffered[T]) -> None:
     """`_flush` for the finishing worker thread (nothing else touches the test's buffers then)."""
-    records = log.take_buffer()
-    if not records:
-        return
-    try:
+    records = list(log.buffer)
+    if records:
         log.write(records)
-    except BaseException:
-        log.buffer[:0] = records
-        raise
+        del log.buffer[: len(records)]
 
 
 def _topology(records: Iterator[dict[str, Any]]) -> Iterator[TopologyPoint]:
