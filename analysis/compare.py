@@ -4,7 +4,8 @@ For each figure computed from per-peer samples, both runs are resampled by peer 
 replacement) and the figure recomputed, `resamples` times; the 95 % interval of the differences
 says how sure the change is. A difference is *significant* when its interval excludes zero and it
 is larger than the figure's resolution (histogram buckets are 4.4 % wide; a delivery change below
-0.1 % is noise for a load test), so two runs with the same settings do not differ by accident.
+0.5 % is what the stats windows' edges do between repeats), so two runs with the same settings do not
+differ by accident.
 """
 
 from __future__ import annotations

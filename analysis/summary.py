@@ -114,8 +114,10 @@ def _plain(value: float | int | str) -> float | int | str | None:
 def definitions(subtypes: list[str]) -> list[Definition]:
     """The per-peer figures, in the order a person reads them."""
     out = [
+        # 0.5 %: the stats windows' edges move a delivery ratio by a few tenths of a percent between two
+        # runs of the same settings (a repeat differed by 0.13 %); loss by sequence gaps is the exact one.
         Definition(
-            "delivery", "delivery ratio (layer, every packet)", Ratio("unique", "expected"), "", "higher", 0.001
+            "delivery", "delivery ratio (layer, every packet)", Ratio("unique", "expected"), "", "higher", 0.005
         ),
         *(
             Definition(
@@ -124,7 +126,7 @@ def definitions(subtypes: list[str]) -> list[Definition]:
                 Ratio(f"delivered.{s}", f"expected.{s}"),
                 "",
                 "higher",
-                0.001,
+                0.005,
             )
             for s in subtypes
         ),
