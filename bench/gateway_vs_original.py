@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from common import BENCH_DIR, median, print_table, start_service, write_json
+from common import BENCH_DIR, cpu_seconds, median, print_table, start_service, write_json
 from results_ingest import metrics_body
 
 ORIGINAL_SERVER = BENCH_DIR / "original_results_server" / "server.js"
@@ -77,12 +77,6 @@ def missing_tools() -> list[str]:
     if not all(Path(NODE_PATH, module).is_dir() for module in ("express", "cors", "morgan")):
         missing.append("node-express node-cors node-morgan")
     return missing
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process, all its threads."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def request(url: str, method: str, body: bytes) -> tuple[int, Any]:

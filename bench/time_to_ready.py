@@ -23,10 +23,9 @@ import argparse
 import asyncio
 import os
 import time
-from pathlib import Path
 from typing import Any
 
-from common import BENCH_DIR, median, print_table, write_json
+from common import BENCH_DIR, cpu_seconds, median, print_table, write_json
 from hosts import ray_and_lighthouse, spawn_host, spawn_idle, stop, until_channels_open
 
 from peerperf.cluster.barrier import barrier
@@ -35,12 +34,6 @@ from peerperf.run_state import RunOutcome
 
 #: Ray's switch for how many worker processes a raylet starts at once (read by the raylet at start).
 STARTUP_CONCURRENCY_ENV = "RAY_worker_maximum_startup_concurrency"
-
-
-def cpu_seconds(pid: int) -> float:
-    """CPU time (user + system) a process has used so far: what starting an actor cost its worker."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def ready(hosts: list[Any], peers: int, start: float, join: str) -> dict[str, Any]:
