@@ -47,7 +47,7 @@ _CONSOLE = re.compile(r":CONSOLE(?:\(\d+\)|:\d+)\] (.*)")
 
 def chromium() -> str:
     path = shutil.which("chromium") or shutil.which("chromium-browser")
-    assert path, "Debian's chromium is needed for browser tests (.ci/run installs it)"
+    assert path, "Debian's chromium is needed for browser tests (scripts/test installs it)"
     return path
 
 

@@ -10,9 +10,37 @@ import pytest
 
 import peerperf  # noqa: F401  (first: fixes Ray's network mode to loopback before any test imports ray)
 from tests.metricsdb import InfluxD, influxd
+from tests.prerequisites import MARKERS, Tool, missing, missing_by_marker, skip_reason, summary_line
 from tests.relayedrun import RelayedRun, run_cli
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+#: Fixtures that start a tool, and the marker a test using them must carry (checked at collection).
+FIXTURE_MARKERS = {"influx": "influx", "victoria": "influx", "relayed_1x": "influx"}
+_MISSING = pytest.StashKey[list[Tool]]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for marker, description in MARKERS.items():
+        config.addinivalue_line("markers", f"{marker}: {description}")
+    config.stash[_MISSING] = missing()
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return summary_line(config.stash[_MISSING])
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip, with the reason, every test whose marker's tool is missing; refuse a test that uses a tool unmarked."""
+    tools: list[Tool] = config.stash[_MISSING]
+    absent = missing_by_marker(tools)
+    for item in items:
+        for fixture in sorted(set(getattr(item, "fixturenames", ())) & FIXTURE_MARKERS.keys()):
+            if item.get_closest_marker(FIXTURE_MARKERS[fixture]) is None:
+                marker = FIXTURE_MARKERS[fixture]
+                raise pytest.UsageError(f"{item.nodeid} uses `{fixture}` without @pytest.mark.{marker}")
+        for marker, names in absent.items():
+            if item.get_closest_marker(marker) is not None:
+                item.add_marker(pytest.mark.skip(reason=skip_reason(marker, names)))
 
 
 def shared_dir() -> Path:
@@ -20,15 +48,14 @@ def shared_dir() -> Path:
     return Path(os.environ.get("PEERPERF_SHARED_DIR", REPO_ROOT.parent / "shared"))
 
 
+#: The original system's golden vectors, copied verbatim from `shared/docs/reference/golden-vectors.json`
+#: (data: tests/protocol/test_golden_vectors.py checks the copy still equals it when `shared/` is there).
+GOLDEN_VECTORS = REPO_ROOT / "tests" / "protocol" / "golden_vectors.json"
+
+
 @pytest.fixture(scope="session")
 def golden_vectors_path() -> Path:
-    path = shared_dir() / "docs" / "reference" / "golden-vectors.json"
-    if not path.exists():
-        pytest.skip(
-            f"{path} is absent: the golden vectors come from the original system and are "
-            "not copied into the project; set PEERPERF_SHARED_DIR to the shared/ folder"
-        )
-    return path
+    return GOLDEN_VECTORS
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,7 @@
 """Real metrics databases on loopback for the relay tests: Debian's InfluxDB 1.x and VictoriaMetrics.
 
 Each daemon runs from a temp folder on free 127.0.0.1 ports and is killed afterwards; InfluxDB's usage
-reporting is off (`reporting-disabled`: it would phone home). `.ci/run` apt-installs both packages.
+reporting is off (`reporting-disabled`: it would phone home). `scripts/test` apt-installs both packages.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ def free_port() -> int:
 
 def _binary(name: str) -> str:
     path = shutil.which(name)
-    assert path, f"{name} is needed for the InfluxDB relay tests (.ci/run apt-installs it)"
+    assert path, f"{name} is needed for the InfluxDB relay tests (scripts/test apt-installs it)"
     return path
 
 

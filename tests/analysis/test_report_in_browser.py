@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from peerperf.analysis.compare import compare
 from peerperf.analysis.report import compare_report, report
 from peerperf.analysis.summary import summary
 from tests.analysis.fixtures import Scenario
 from tests.browser import render
+
+pytestmark = pytest.mark.browser
 
 
 def test_the_report_renders_its_plots_without_console_errors(tmp_path: Path) -> None:

@@ -5,7 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.bench.conftest import run_bench
+
+pytestmark = [pytest.mark.nodejs, pytest.mark.wrk]
 
 SERVERS = ["bare aiohttp handler", "results gateway", "original express server"]
 

@@ -103,6 +103,7 @@ def _commented_head_commands() -> list[str]:
     return [line[len("#  - ") :] for line in section.splitlines() if line.startswith("#  - ")]
 
 
+@pytest.mark.influx
 def test_the_commented_influxdb_commands_are_the_readmes_and_create_the_database(tmp_path: Path) -> None:
     commands = _commented_head_commands()
     readme = (REPO_ROOT / "README.md").read_text().split("## Watching a run live", 1)[1].split("\n## ", 1)[0]

@@ -80,6 +80,7 @@ def grafana_query(query: str, test_id: str) -> str:
     )
 
 
+@pytest.mark.influx
 @pytest.mark.parametrize(("dashboard", "panel", "query"), _targets())
 def test_every_panel_query_returns_data_from_a_real_run(
     relayed_1x: RelayedRun, influx: InfluxD, dashboard: str, panel: str, query: str
@@ -90,6 +91,7 @@ def test_every_panel_query_returns_data_from_a_real_run(
     assert all(s.get("tags", {}).get("test") == relayed_1x.test_id for s in series)
 
 
+@pytest.mark.influx
 def test_the_test_variable_lists_the_run(relayed_1x: RelayedRun, influx: InfluxD) -> None:
     query = _dashboards()["peerperf-runs.json"]["templating"]["list"][0]["query"]
     assert relayed_1x.test_id in {row["value"] for row in influx.rows(query)}

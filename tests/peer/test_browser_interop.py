@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
 import sys
 
 import pytest
@@ -17,9 +16,7 @@ import pytest
 from tests.conftest import REPO_ROOT
 
 MESSAGES = 3000
-pytestmark = pytest.mark.skipif(
-    shutil.which("chromium") is None, reason="Debian's chromium is absent (.ci/run installs it)"
-)
+pytestmark = [pytest.mark.browser, pytest.mark.root]  # Chromium in a network namespace of its own
 
 
 async def run_isolated(loss: float) -> dict[str, object]:

@@ -12,6 +12,7 @@ from google.protobuf.message import Message
 
 from peerperf.protocol.comms import CommsMessage
 from peerperf.protocol.packets import Packet, decode_packet
+from tests.conftest import shared_dir
 
 BYTES_FIELDS = {"payload"}
 
@@ -109,3 +110,11 @@ def test_comms_payload_sizes_match_the_reference(vectors: dict[str, Any]) -> Non
     """Reference section 3: position 46 B, profile 58 B, chat 91 B (the default routine's sizes)."""
     sizes = {v["name"]: len(build(CommsMessage, v["fields"]).SerializeToString()) for v in vectors["comms"]}
     assert sizes == {"position": 46, "profile": 58, "chat": 91}
+
+
+def test_the_copy_is_the_reference_file_when_the_reference_is_beside_the_checkout(golden_vectors_path: Path) -> None:
+    """The vectors are data copied into tests/; `shared/` is only consulted to catch the two drifting apart."""
+    reference = shared_dir() / "docs" / "reference" / "golden-vectors.json"
+    if not reference.exists():
+        pytest.skip(f"{reference} is absent (the copy in tests/ is what the other tests read)")
+    assert golden_vectors_path.read_bytes() == reference.read_bytes()

@@ -6,9 +6,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.netwatch import loopback_only
 from tests.results.browser import page_reporting
 from tests.results.conftest import Gateway, metrics_body
+
+pytestmark = pytest.mark.browser
 
 PAGE = """<!doctype html><script>
 const api = %(api)s;

@@ -7,8 +7,12 @@ import re
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.browser import devtools
 from tests.runcli import Run
+
+pytestmark = pytest.mark.browser
 
 CHARTS = ("packets", "arrived", "latency", "connections", "ticklag", "cpu", "peers")
 POINTS = "Object.fromEntries([...document.querySelectorAll('.chart')].map(c => [c.id, +c.dataset.points]))"

@@ -39,6 +39,7 @@ async def _until(condition: object, timeout: float = 30.0) -> None:
         await asyncio.sleep(0.05)
 
 
+@pytest.mark.influx
 async def test_the_results_service_relays_accepted_datapoints_and_events_to_influxdb_1x(
     influx: InfluxD, tmp_path: Path
 ) -> None:
@@ -65,6 +66,7 @@ async def test_the_results_service_relays_accepted_datapoints_and_events_to_infl
     assert lost["count"] == 2 and lost["peers"] == "peer-3,peer-4"
 
 
+@pytest.mark.influx
 async def test_the_v2_write_api_path_reaches_a_server_that_speaks_it(victoria: VictoriaMetrics) -> None:
     relay = InfluxRelay(InfluxSettings(influx_url=victoria.url, influx_bucket="comms", influx_batch_size=4))
     relay.start()
@@ -99,6 +101,7 @@ async def test_an_unreachable_influxdb_costs_the_test_nothing_and_every_lost_poi
     assert "ClientConnectorError" in stats.last_error or "Connect" in stats.last_error
 
 
+@pytest.mark.influx
 async def test_a_write_that_fails_then_succeeds_counts_as_delayed(influx: InfluxD) -> None:
     failures = 2
 
@@ -144,6 +147,7 @@ def test_the_relay_is_off_unless_configured_and_its_token_is_never_recorded() ->
     assert "s3cret" not in json.dumps(recorded)
 
 
+@pytest.mark.influx
 async def test_the_standalone_results_service_relays_with_its_own_flags(influx: InfluxD, tmp_path: Path) -> None:
     proc = await asyncio.create_subprocess_exec(
         sys.executable,

@@ -17,6 +17,8 @@ from tests.metricsdb import InfluxD, VictoriaMetrics, influxd
 from tests.relayedrun import COMPARED, RUN_ARGS, RelayedRun, run_cli
 from tests.runcli import Run, results_document
 
+pytestmark = pytest.mark.influx
+
 
 def _histogram_count(value: Any) -> int:
     if value is None or (not isinstance(value, list) and pd.isna(value)):
