@@ -8,7 +8,7 @@ import contextlib
 import json
 from typing import Any, cast
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from peerperf.errors import ProtocolError
@@ -22,17 +22,7 @@ from peerperf.protocol.packets import decode_packet, decode_payload, encode_payl
 from peerperf.protocol.signaling_frames import Frame, FrameType
 from peerperf.results.datapoints import from_rows, to_table
 from peerperf.results.model import DataPoint
-from tests.fuzz.checks import BUDGET
-
-
-def examples(budget: str, share: float = 1.0) -> Any:
-    return settings(
-        max_examples=int(BUDGET[budget] * share),
-        deadline=None,
-        database=None,
-        suppress_health_check=list(HealthCheck),
-    )
-
+from tests.fuzz.checks import fuzzed
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
@@ -69,14 +59,14 @@ PAYLOAD_CLASSES = [
 ]
 
 
-@examples("signaling frames", 0.25)
+@fuzzed("signaling frames", 0.25)
 @given(frame_type=frame_types, src=st.none() | ids, dst=st.none() | ids, payload=json_values)
 def test_frames_round_trip(frame_type: FrameType, src: str | None, dst: str | None, payload: Any) -> None:
     frame = Frame(frame_type, src, dst, payload)
     assert Frame.from_json(frame.to_json()) == frame
 
 
-@examples("signaling frames", 0.35)
+@fuzzed("signaling frames", 0.35)
 @given(
     text=st.text(max_size=200) | st.binary(max_size=200) | raw_frames.map(json.dumps),
     cls=st.sampled_from(PAYLOAD_CLASSES),
@@ -97,7 +87,7 @@ class _OpenSocket:
     closed = False
 
 
-@examples("signaling frames", 0.4)
+@fuzzed("signaling frames", 0.4)
 @given(frames=st.lists(raw_frames, min_size=1, max_size=4))
 def test_the_lighthouse_answers_any_frame_without_failing(frames: list[dict[str, Any]]) -> None:
     """What the `/peerjs` handler calls per frame: an ERROR frame back for bad input, never an exception."""
@@ -138,7 +128,7 @@ packets = st.builds(
 app_payloads = st.binary(max_size=300) | st.text(max_size=100) | json_values
 
 
-@examples("protobuf packets", 0.4)
+@fuzzed("protobuf packets", 0.4)
 @given(packet=packets, payload=app_payloads)
 def test_packets_round_trip(packet: Packet, payload: Any) -> None:
     data, encoding = encode_payload(payload)
@@ -150,7 +140,7 @@ def test_packets_round_trip(packet: Packet, payload: Any) -> None:
     )
 
 
-@examples("protobuf packets", 0.6)
+@fuzzed("protobuf packets", 0.6)
 @given(
     frame=st.binary(max_size=400)
     | packets.map(lambda p: p.SerializeToString()).flatmap(
@@ -193,7 +183,7 @@ metrics_bodies = st.fixed_dictionaries(
 )
 
 
-@examples("metrics bodies")
+@fuzzed("metrics bodies")
 @given(body=metrics_bodies | json_values)
 def test_a_metrics_body_is_stored_whole_or_refused_clearly(body: Any) -> None:
     """Whatever validation accepts becomes a Parquet row and comes back equal; the rest is a ProtocolError."""
