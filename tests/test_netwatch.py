@@ -40,11 +40,11 @@ def test_a_socket_aimed_off_loopback_is_caught_and_its_owner_named() -> None:
         loopback_only() as seen,
         socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp,
     ):
-        udp.connect(("192.0.2.1", 9))  # TEST-NET-1: never routed anywhere, and connect() sends no datagram
+        udp.connect(("203.0.113.1", 9))  # TEST-NET-3 (documentation only); connect() sends no datagram
         deadline = time.monotonic() + 5
         while not seen and time.monotonic() < deadline:  # bounded poll: the watch samples every 50 ms
             time.sleep(0.05)
-    assert "192.0.2.1:9" in str(failure.value) and f"pid={os.getpid()}" in str(failure.value)
+    assert "203.0.113.1:9" in str(failure.value) and f"pid={os.getpid()}" in str(failure.value)
 
 
 def test_loopback_traffic_passes() -> None:
