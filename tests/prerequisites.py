@@ -44,7 +44,7 @@ def _node_modules(*names: str) -> Callable[[str | None], bool]:
 #: The markers and what each needs. A marker's tests are skipped when any of its tools is missing.
 MARKERS = {
     "browser": "drives Debian's headless Chromium",
-    "influx": "starts real InfluxDB 1.x and VictoriaMetrics daemons on loopback",
+    "influx": "starts real InfluxDB 1.x and VictoriaMetrics daemons on loopback (and runs curl against them)",
     "nodejs": "runs Node.js with Debian's express, cors and morgan",
     "wrk": "drives the wrk HTTP load generator",
     "root": "needs root: network namespaces (unshare, ip) and mounts",
@@ -53,6 +53,7 @@ TOOLS = (
     Tool("chromium", "browser", _program("chromium"), ("chromium",)),
     Tool("influxd", "influx", _program("influxd"), ("influxdb",)),
     Tool("victoria-metrics", "influx", _program("victoria-metrics"), ("victoria-metrics",)),
+    Tool("curl", "influx", _program("curl"), ("curl",)),  # cluster.yaml's InfluxDB commands, run as written
     Tool("node", "nodejs", _program("node"), ("nodejs",)),
     Tool(
         f"express, cors and morgan in {NODE_MODULES}",

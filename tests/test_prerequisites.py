@@ -65,7 +65,7 @@ def bare(tmp_path_factory: pytest.TempPathFactory) -> Session:
 def test_the_session_says_up_front_what_is_missing_and_how_to_deselect_it(bare: Session) -> None:
     header = next(line for line in bare.output.splitlines() if line.startswith("prerequisites:"))
     assert header == summary_line(missing(path=""))
-    for program in ("chromium", "influxd", "victoria-metrics", "node", "wrk", "ip", "unshare", "mount"):
+    for program in ("chromium", "influxd", "victoria-metrics", "curl", "node", "wrk", "ip", "unshare", "mount"):
         assert f" {program}," in header or f" {program}:" in header, program
     assert "-m 'not browser and not influx and not nodejs and not wrk and not root'" in header
 
@@ -91,7 +91,8 @@ def test_a_test_without_a_marker_still_runs(bare: Session) -> None:
 def test_each_marker_is_declared_and_each_tool_installable_or_a_privilege() -> None:
     assert {tool.marker for tool in TOOLS} == set(MARKERS)
     assert all(tool.packages or tool.name == "root privileges" for tool in TOOLS)
-    assert {"chromium", "influxdb", "victoria-metrics", "nodejs", "wrk", "iproute2"} <= set(packages(missing(path="")))
+    expected = {"chromium", "influxdb", "victoria-metrics", "curl", "nodejs", "wrk", "iproute2"}
+    assert expected <= set(packages(missing(path="")))
 
 
 def test_a_test_using_a_tool_fixture_without_its_marker_is_refused(tmp_path: Path) -> None:
