@@ -35,12 +35,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     absent = missing_by_marker(tools)
     for item in items:
         for fixture in sorted(set(getattr(item, "fixturenames", ())) & FIXTURE_MARKERS.keys()):
-            if item.get_closest_marker(FIXTURE_MARKERS[fixture]) is None:
-                marker = FIXTURE_MARKERS[fixture]
-                raise pytest.UsageError(f"{item.nodeid} uses `{fixture}` without @pytest.mark.{marker}")
-        for marker, names in absent.items():
+            needed = FIXTURE_MARKERS[fixture]
+            if item.get_closest_marker(needed) is None:
+                raise pytest.UsageError(f"{item.nodeid} uses `{fixture}` without @pytest.mark.{needed}")
+        for marker, missing_tools in absent.items():
             if item.get_closest_marker(marker) is not None:
-                item.add_marker(pytest.mark.skip(reason=skip_reason(marker, names)))
+                item.add_marker(pytest.mark.skip(reason=skip_reason(marker, missing_tools)))
 
 
 def shared_dir() -> Path:
