@@ -100,9 +100,10 @@ def summary_line(tools: list[Tool]) -> str:
     markers = missing_by_marker(tools)
     names = ", ".join(tool.name for tool in tools)
     deselect = " and ".join(f"not {marker}" for marker in markers)
+    install = f"scripts/test installs {' '.join(wanted)}; " if (wanted := packages(tools)) else ""
     return (
         f"prerequisites: missing {names}: tests marked {', '.join(markers)} are skipped "
-        f"(scripts/test installs them; -m '{deselect}' deselects them)"
+        f"({install}-m '{deselect}' deselects them)"
     )
 
 
