@@ -245,6 +245,7 @@ def _counts(frame: pd.DataFrame, body: pd.DataFrame, metadata: dict[str, Any]) -
     span = (body["timestamp"].max() - body["timestamp"].min()) / 1000 if len(body) else 0.0
     out = [
         Metric("peers", "peers reporting", len(seen)),
+        *([Metric("layers", "peers reporting, by layer", describe_layers(frame))] if "layer" in frame else []),
         Metric("datapoints", "datapoints", len(frame)),
         Metric("duration", "steady state measured", round(float(span), 1), "s"),
         Metric("peers.dropped_out", "peers that stopped reporting early", len(dropped), "", "lower"),
@@ -270,6 +271,19 @@ def _counts(frame: pd.DataFrame, body: pd.DataFrame, metadata: dict[str, Any]) -
             Metric("datapoints.rejected", "datapoints refused", int(metadata["rejectedDatapoints"]), "", "lower")
         )
     return {m.name: m for m in out}
+
+
+def describe_layers(frame: pd.DataFrame) -> str:
+    """'1 layer of 8', '20 layers of 50', '3 layers of 50 (the last 20)': peers reporting in each layer.
+
+    A run fills its layers in turn, so sizes are told largest first, and anything else in full."""
+    sizes = sorted(frame.groupby("layer", observed=True)["peerId"].nunique(), reverse=True)
+    if not sizes:
+        return "none"
+    text = f"{len(sizes)} layer{'s' if len(sizes) > 1 else ''} of {sizes[0]}"
+    if all(size == sizes[0] for size in sizes[:-1]):
+        return text + (f" (the last {sizes[-1]})" if sizes[-1] != sizes[0] else "")
+    return f"{len(sizes)} layers of {', '.join(map(str, sizes))}"
 
 
 def _harness_errors(frame: pd.DataFrame) -> int | None:

@@ -13,6 +13,7 @@ from peerperf.analysis.verdict import Status
 #: Figures shown at the end of a run, in this order (when present); `peerperf summary --all` shows every one.
 HEADLINE = (
     "peers",
+    "layers",
     "duration",
     "delivery",
     "delivery.position",

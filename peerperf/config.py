@@ -6,6 +6,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from peerperf.errors import ConfigError
+from peerperf.lighthouse.settings import LighthouseSettings
 from peerperf.peer.settings import PeerSettings
 from peerperf.results.influx.relay_settings import InfluxSettings
 from peerperf.results.settings import ResultsSettings
@@ -38,7 +39,11 @@ class RunConfig:
     )
     lighthouse_port: int = setting(0, "embedded lighthouse port (0: a free one)")
     results_port: int = setting(0, "embedded results gateway port (0: a free one)")
-    max_per_layer: int | None = setting(None, "embedded lighthouse layer capacity; default: enough for the run")
+    #: The embedded lighthouse's capacity: the original's, declared once in `LighthouseSettings` (the env
+    #: var stays the run's own, so a shell set up for a standalone lighthouse does not resize the run's).
+    max_per_layer: int = setting(
+        LighthouseSettings.max_per_layer, "peers one layer of the embedded lighthouse holds (its capacity)"
+    )
     results_token: str | None = setting(
         None, "bearer token of the results API (the embedded one then requires it too)", env="RESULTS_TOKEN"
     )
@@ -56,8 +61,9 @@ class RunConfig:
     room_size: int | None = setting(None, "spread peers over rooms of this many: room-1, room-2, ...")
     layer_size: int | None = setting(
         None,
-        "spread peers over layers of this many: blue-1, blue-2, ... (every "
-        "packet floods its whole layer, so layer size sets each peer's load)",
+        "peers per layer: a run with more peers spreads them over blue-1, blue-2, ... as the network sends users "
+        "to other layers (every packet floods its whole layer, so layer size sets each peer's load); "
+        "default: the lighthouse's layer capacity",
     )
     ready_timeout: float = setting(120.0, "how long peers may take to connect and join", unit="s")
     on_missing: str = setting("abort", "when peers are not ready by the deadline: abort or proceed")
@@ -93,6 +99,14 @@ class RunConfig:
             problems.append("--room-size must be at least 1")
         if self.layer_size is not None and self.layer_size < 1:
             problems.append("--layer-size must be at least 1")
+        if self.max_per_layer < 1:
+            problems.append("--max-per-layer must be at least 1")
+        elif self.lighthouse_url is None and self.layer_size is not None and self.layer_size > self.max_per_layer:
+            problems.append(
+                f"--layer-size {self.layer_size} is above the embedded lighthouse's layer capacity "
+                f"{self.max_per_layer}: it would refuse peer {self.max_per_layer + 1} of every layer; use "
+                f"--layer-size {self.max_per_layer} or less, or raise --max-per-layer"
+            )
         if self.restart_hosts < 0:
             problems.append("--restart-hosts must not be negative")
         if self.on_missing not in ("abort", "proceed"):

@@ -151,6 +151,9 @@ def main(argv: list[str] | None = None) -> int:
     finished = run_summary(settings, outcome)
     view.outcome(outcome, finished.summary if finished else None)
     failed = _verdict(view, options, finished, outcome)
+    if outcome.bad_arguments:
+        print(f"peerperf.run: {outcome.reason}", file=sys.stderr)
+        return 2
     if not outcome.ok:
         return 130 if outcome.interrupted else 1
     return 1 if failed else 0

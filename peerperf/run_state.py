@@ -42,6 +42,8 @@ class RunSnapshot:
     live_hint: str = ""
     #: What the InfluxDB relay of the embedded results service did so far (None: no relay).
     relay: RelayStats | None = None
+    #: How the peers are spread over layers: "20 layers of 50".
+    layers: str = ""
 
 
 @dataclass
@@ -51,6 +53,8 @@ class RunOutcome:
     test_id: str = ""
     ok: bool = False
     reason: str = ""
+    #: The run did not start because of its arguments (exit code 2), found only once it asked the lighthouse.
+    bad_arguments: bool = False
     interrupted: bool = False
     owned: bool = False
     missing: dict[str, str] = field(default_factory=dict)

@@ -92,11 +92,13 @@ def _logs(s: RunSnapshot) -> str:
 
 
 def _line(s: RunSnapshot) -> str:
+    layers = f" in {s.layers}" if s.layers else ""
     if s.phase != "running":
         nodes = f" on {s.nodes} node(s)" if s.nodes else ""
-        return f"[{s.phase}] peers ready {s.ready}/{s.peers}{nodes}" + (f", failed {s.failed}" if s.failed else "")
+        failed = f", failed {s.failed}" if s.failed else ""
+        return f"[{s.phase}] peers ready {s.ready}/{s.peers}{layers}{nodes}{failed}"
     return (
-        f"[running] {s.elapsed:5.0f}/{s.duration:.0f} s  peers {s.ready}/{s.peers} on {s.nodes} node(s)  "
+        f"[running] {s.elapsed:5.0f}/{s.duration:.0f} s  peers {s.ready}/{s.peers}{layers} on {s.nodes} node(s)  "
         f"originated {s.originated_per_second:.0f}/s  received {s.received_per_second:.0f}/s  "
         f"connections {s.connections_mean:.1f} (min {s.connections_min})  "
         f"tick lag p99 {s.tick_lag_p99_ms:.1f} ms  cpu {s.cpu_max:.0f}%  datapoints {s.datapoints}"
@@ -126,6 +128,8 @@ def _panel(s: RunSnapshot) -> Table:
     table.add_column()
     remaining = max(0.0, s.duration - s.elapsed)
     table.add_row("peers ready", f"{s.ready}/{s.peers}" + (f"  ({s.failed} failed)" if s.failed else ""))
+    if s.layers:
+        table.add_row("layers", s.layers)
     table.add_row("nodes", str(s.nodes))
     table.add_row("elapsed / remaining", f"{s.elapsed:.0f} s / {remaining:.0f} s")
     table.add_row("originated / received", f"{s.originated_per_second:.0f} / {s.received_per_second:.0f} packets/s")

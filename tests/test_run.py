@@ -157,14 +157,31 @@ async def test_ctrl_c_finishes_the_test_cleanly(tmp_path: Path) -> None:
     assert "interrupted" in run.output
 
 
-async def test_layer_capacity_is_a_clear_error(tmp_path: Path) -> None:
+async def test_a_layer_size_above_the_lighthouses_capacity_stops_before_anything_starts(tmp_path: Path) -> None:
     settings = resolve(LighthouseSettings, environ={}, no_auth=True, max_per_layer=2, port=0)
     async with serving(lighthouse_app(settings), "127.0.0.1", 0) as port:
-        run = await Run.start(
-            "--peers", "3", "--duration", "5", "--lighthouse-url", f"http://127.0.0.1:{port}", "--output", str(tmp_path)
-        )
-        assert await run.finish() == 1
-    assert "has room for 2 more peers" in run.output and "needs 3" in run.output
+        url = f"http://127.0.0.1:{port}"
+        run = await Run.start("--peers", "3", "--layer-size", "3", "--lighthouse-url", url, "--output", str(tmp_path))
+        assert await run.finish() == 2
+    assert "--layer-size 3 is above the layer capacity" in run.output and f"(2, {url}/layers)" in run.output
+    assert "starting Ray" not in run.output and not list(tmp_path.iterdir())
+
+
+async def test_more_peers_than_a_layer_holds_fill_layers_in_turn(tmp_path: Path) -> None:
+    run = await Run.start(
+        *("--peers", "12", "--max-per-layer", "6", "--peers-per-actor", "6", "--duration", "6"),
+        *("--ping-interval", "off", "--stats-interval", "1000", "--output", str(tmp_path), "--seed", "4"),
+    )
+    assert "in 2 layers of 6" in await run.until("peers ready")  # the live view says how they are spread
+    assert await run.finish() == 0, run.output
+    document = results_document(tmp_path)
+    layers: dict[str, set[str]] = {}
+    for point in document["dataPoints"]:
+        layers.setdefault(point["metrics"]["layer"], set()).add(point["peerId"])
+    assert {name: len(peers) for name, peers in layers.items()} == {"blue-1": 6, "blue-2": 6}
+    for point in document["dataPoints"]:  # a layer's mesh stays inside it: nobody connects across layers
+        assert set(point["metrics"]["connectedPeers"]) <= layers[point["metrics"]["layer"]]
+    assert re.search(r"by layer\W+2 layers of 6", run.output), run.output  # and so does the summary
 
 
 async def test_peers_that_cannot_join_are_named(tmp_path: Path) -> None:

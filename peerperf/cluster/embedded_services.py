@@ -55,14 +55,13 @@ async def start_services(
         lighthouse_url = config.lighthouse_url
     else:
         show("starting the lighthouse")
-        capacity = config.max_per_layer or max(100, config.layer_size or config.peers)
         settings = resolve(
             LighthouseSettings,
             environ={},
             no_auth=True,
             host="",
             port=config.lighthouse_port,
-            max_per_layer=capacity,
+            max_per_layer=config.max_per_layer,
         )
         lighthouse_actor: Any = ray.remote(LighthouseActor)
         lighthouse = lighthouse_actor.options(num_cpus=0, scheduling_strategy=here).remote(settings)

@@ -25,7 +25,7 @@ from peerperf.cluster.actor_calls import awaited
 from peerperf.cluster.barrier import barrier
 from peerperf.cluster.embedded_services import RunServices, relay_stats, start_services, stop_services
 from peerperf.cluster.host_restarts import HostRestarts
-from peerperf.cluster.layer_capacity import check_layer_capacity
+from peerperf.cluster.layer_capacity import plan_layers
 from peerperf.cluster.placement import PlacedHost, spawn_hosts, stop_hosts
 from peerperf.cluster.progress import RunProgress
 from peerperf.cluster.run_aborted import RunAborted
@@ -36,7 +36,7 @@ from peerperf.errors import ConfigError, PeerperfError
 from peerperf.results.download import wait_finished
 from peerperf.run_state import RunOutcome, RunSnapshot
 from peerperf.sim.impairment_profiles import ImpairmentPlan, describe
-from peerperf.sim.population import Population, plan_peers
+from peerperf.sim.population import plan_peers
 from peerperf.sim.routines import parse_mix
 
 log = logging.getLogger(__name__)
@@ -77,7 +77,16 @@ class Orchestrator:
 
     async def run(self) -> RunOutcome:
         config = self.config
-        routines = parse_mix(config.routine)
+        try:  # before anything starts: a layer size the lighthouse would refuse is the user's to fix
+            layers = await plan_layers(config, parse_mix(config.routine))
+        except ConfigError as exc:
+            self.outcome.reason, self.outcome.bad_arguments = str(exc), True
+            return self.outcome
+        except RunAborted as exc:
+            self.outcome.reason = str(exc)
+            return self.outcome
+        population = layers.population
+        self.progress.show_layers(population.describe_layers())
         self._show("starting Ray")
         started_ray = runtime.connect(config.address, config.peers)
         self._on_cluster = not started_ray
@@ -88,17 +97,6 @@ class Orchestrator:
                 self.progress.show_live_page(services.live_url, services.live_hint)
             await prepare_test(services.results, config.test_id, self.outcome)
             rng = random.Random(config.seed)
-            population = Population(
-                config.peers,
-                routines,
-                config.layer,
-                config.room,
-                config.room_size,
-                config.peer_id_length,
-                config.layer_size,
-            )
-            if config.lighthouse_url:  # the embedded lighthouse is sized for the run
-                await check_layer_capacity(services.lighthouse_url, population)
             specs = plan_peers(population, rng)
             if self.impairment is not None:
                 specs = self.impairment.assign(specs)
@@ -108,7 +106,12 @@ class Orchestrator:
             await record(
                 services.results,
                 self.outcome,
-                {"settings": self.settings, "peerIds": self.outcome.peer_ids, "version": __version__},
+                {
+                    "settings": self.settings,
+                    "peerIds": self.outcome.peer_ids,
+                    "version": __version__,
+                    "layers": {"sizes": population.layer_sizes(), "capacity": layers.capacity, "source": layers.source},
+                },
             )
             self._hosts = spawn_hosts(
                 config, specs, services.lighthouse_url, rng, self._on_cluster, spawn=self._restarts.spawn

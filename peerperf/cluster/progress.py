@@ -39,6 +39,10 @@ class RunProgress:
             )
         )
 
+    def show_layers(self, layers: str) -> None:
+        """How the peers are spread over layers (shown from the next snapshot on)."""
+        self.last = replace(self.last, layers=layers)
+
     def show_live_page(self, url: str, hint: str) -> None:
         """Where the results gateway's live page is (shown from the next snapshot on)."""
         self.last = replace(self.last, live_url=url, live_hint=hint)
@@ -90,5 +94,6 @@ class RunProgress:
                 self.last.live_url,
                 self.last.live_hint,
                 relay,
+                self.last.layers,
             )
         )

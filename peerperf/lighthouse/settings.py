@@ -65,7 +65,9 @@ class LighthouseSettings:
     secret: str = setting(
         "", "HMAC-SHA256 key peers sign the challenge with (needed unless NO_AUTH)", env="LIGHTHOUSE_SECRET"
     )
-    max_per_layer: int = setting(100, "peers one layer holds", env="MAX_PER_LAYER")
+    max_per_layer: int = setting(
+        50, "peers one layer holds; the 51st is refused (the original's default)", env="MAX_PER_LAYER"
+    )
     default_layers: tuple[str, ...] = setting(BUILTIN_LAYERS, "pre-created layers, never deleted", env="DEFAULT_LAYERS")
     secure: bool = setting(False, "only echoed in GET /status env.secure", env="SECURE")
     commit_hash: str = setting("", "echoed in GET /status env.commitHash", env="COMMIT_HASH")

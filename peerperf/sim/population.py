@@ -23,13 +23,27 @@ class Population:
     #: Spread peers over rooms of this many; None puts everyone in `room`.
     room_size: int | None = None
     peer_id_length: int = 42
-    #: Spread peers over layers of this many; None puts everyone in `layer`.
+    #: Peers per layer: more peers than this fill `layer-1`, `layer-2`, ... in turn (the last may hold fewer),
+    #: as a full layer sends users to another; None (or enough room) puts everyone in `layer`.
     layer_size: int | None = None
 
     def layer_of(self, index: int) -> str:
-        if self.layer_size is None:
+        if self.layer_size is None or self.peers <= self.layer_size:
             return self.layer
         return f"{self.layer}-{index // self.layer_size + 1}"
+
+    def layer_sizes(self) -> list[int]:
+        """How many peers each layer holds, in layer order."""
+        if self.layer_size is None or self.peers <= self.layer_size:
+            return [self.peers]
+        full, rest = divmod(self.peers, self.layer_size)
+        return [self.layer_size] * full + ([rest] if rest else [])
+
+    def describe_layers(self) -> str:
+        """'1 layer of 8', '20 layers of 50', '3 layers of 50 (the last 20)': what the live view and summary say."""
+        sizes = self.layer_sizes()
+        text = f"{len(sizes)} layer{'s' if len(sizes) > 1 else ''} of {sizes[0]}"
+        return text + (f" (the last {sizes[-1]})" if sizes[-1] != sizes[0] else "")
 
     def room_of(self, index: int) -> str:
         if self.room_size is None:

@@ -25,7 +25,7 @@ async def test_layer_join_notifies_existing_members_only(lighthouse: LighthouseU
         "payload": {"userId": "b", "peerId": "b", "id": "b", "layerId": "blue"},
     }
     async with lighthouse.http.get(f"{lighthouse.base}/layers/blue") as resp:
-        assert await resp.json() == {"name": "blue", "usersCount": 2, "maxUsers": 100}
+        assert await resp.json() == {"name": "blue", "usersCount": 2, "maxUsers": 50}
 
 
 async def test_rooms_join_list_and_leave(lighthouse: LighthouseUnderTest) -> None:

@@ -1,0 +1,22 @@
+"""Smoke test of bench/largest_run.py: two tiny whole runs through `python -m peerperf.run`, each read back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.bench.conftest import run_bench
+
+
+def test_each_size_is_a_whole_run_with_its_verdict(tmp_path: Path) -> None:
+    document = run_bench(
+        "largest_run.py", tmp_path, *("--peers", "2,3", "--hosts", "1", "--duration", "6", "--keep-going"), timeout=400
+    )
+    sizes = document["results"]["sizes"]
+    assert [(row["peers"], row["layers"]) for row in sizes] == [(2, "1 layer of 2"), (3, "1 layer of 3")]
+    for row in sizes:
+        assert row["exit_code"] in (0, 3) and row["status"] in ("healthy", "saturated", "unknown"), row
+        assert row["cores_per_peer"] > 0 and row["received_per_peer"] > 0, row  # the peers heard each other
+        assert row["healthy"] == (row["status"] == "healthy" and row["loss"] == 0), row
+    assert sizes[0]["cores_per_peer_vs_smallest"] == 1.0
+    healthy = [row["peers"] for row in sizes if row["healthy"]]
+    assert document["results"]["largest_healthy"] == (max(healthy) if healthy else None)
