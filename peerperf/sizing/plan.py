@@ -44,6 +44,8 @@ class Plan:
     vcpus: int | None
     #: Whether CPU per peer comes from beyond the layers and packet rates the calibration measured.
     extrapolated: bool
+    #: The largest layer size the calibration measured healthy.
+    largest_measured: int
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -124,6 +126,7 @@ def make_plan(request: PlanRequest, calibration: Calibration, packets: PacketPre
         nodes,
         nodes * request.node_cpus if nodes is not None else None,
         extrapolated,
+        largest,
         notes,
     )
 
@@ -144,7 +147,11 @@ def render(plan: Plan) -> str:
         f"(a host at {plan.host_cores:.0%} of a core)",
     ]
     if plan.nodes is None:
-        lines.append("peers per node: none: this layer size cannot run healthy on any node")
+        lines.append(
+            f"peers per node: 0; nodes: none; vCPUs: none: layers of {r.layer_size} cannot run healthy on any node "
+            f"(the calibration ran layers up to {plan.largest_measured} healthy: `peerperf plan --peers {r.peers} "
+            f"--layer-size {plan.largest_measured}`)"
+        )
     else:
         assert plan.vcpus is not None
         lines += [

@@ -76,7 +76,7 @@ class _CountingPeer:
         return self._timers.setdefault(key or f"every:{period}", Every(period)).due
 
 
-def routine_rate(spec: str, seconds: float = 60.0) -> RoutineRate:
+def routine_rate(spec: str, seconds: float = 600.0) -> RoutineRate:
     """Messages per second originated by the routine (or weighted mix) `spec`."""
     choices = parse_mix(spec)
     total = sum(c.weight for c in choices)

@@ -52,7 +52,8 @@ def test_a_layer_no_event_loop_can_carry_has_no_nodes_and_no_peer_slot() -> None
     assert any("more than the one core" in n for n in plan.notes)
     assert any("lower bounds" in n for n in plan.notes)
     text = render(plan)
-    assert "cannot run healthy on any node" in text and text.endswith("cluster.yaml: no peer_slot fits")
+    assert "nodes: none; vCPUs: none: layers of 50 cannot run healthy on any node" in text
+    assert "`peerperf plan --peers 1000 --layer-size 8`" in text and text.endswith("cluster.yaml: no peer_slot fits")
     assert "at least 3,000,000 received" in text
 
 
