@@ -63,6 +63,11 @@ class Calibration:
         return sorted({m.layer_size for m in self.layers if m.healthy and m.layers == 1})
 
     @property
+    def busiest_healthy_host(self) -> float | None:
+        """Cores used by the busiest process the calibration measured healthy."""
+        return max((m.cpu_percent / 100 for m in self.layers if m.healthy), default=None)
+
+    @property
     def largest_healthy(self) -> int | None:
         sizes = self.healthy_sizes
         return sizes[-1] if sizes else None
@@ -80,6 +85,7 @@ class Calibration:
             "seconds": self.seconds,
             "layers": [m.to_json() for m in self.layers],
             "largest_healthy_layer": self.largest_healthy,
+            "busiest_healthy_host_cores": self.busiest_healthy_host,
             "fit": {
                 "model": "host cores = per_process + peers x (per_peer + per_packet x packets received per peer/s)",
                 **fit.model.__dict__,

@@ -4,7 +4,7 @@ Packets per peer come from the simulation at the requested layer size (`packet_p
 from the calibration's cost model. A node of `node_cpus` is assumed to cost per core what the
 calibration machine did (calibrate on one node of the type you launch), and its peers may use
 `utilisation` of every core. Each peer host (one event loop, so at most one core) gets as many peers
-as keep it under `utilisation` of a core.
+as keep it no busier than the busiest host the calibration measured healthy.
 """
 
 from __future__ import annotations
@@ -15,6 +15,10 @@ from typing import Any
 
 from peerperf.sizing.calibration import Calibration
 from peerperf.sizing.packet_prediction import PacketPrediction
+
+#: How closely the simulation predicts packets per peer (bench/plan_validation.py checks 10 %): a prediction this
+#: much above the most the calibration measured is still within what it measured.
+PACKETS_RESOLUTION = 0.10
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,8 @@ class Plan:
     extrapolated: bool
     #: The largest layer size the calibration measured healthy.
     largest_measured: int
+    #: Cores one host may use: the busiest host the calibration measured healthy (or the utilisation, if lower).
+    host_budget: float
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -65,6 +71,7 @@ class Plan:
             "calibration": {"source": self.calibration_source, "machine": self.calibration_machine},
             "peers_per_actor": self.peers_per_actor,
             "host_cores": self.host_cores,
+            "host_budget": self.host_budget,
             "cores_per_peer": self.cores_per_peer,
             "peers_per_node": self.peers_per_node,
             "nodes": self.nodes,
@@ -80,7 +87,9 @@ def make_plan(request: PlanRequest, calibration: Calibration, packets: PacketPre
     """Size a run of `request` from the predicted packets and the calibration's cost model."""
     model = calibration.fit.model
     received = packets.received
-    budget = request.utilisation  # of one core, for one host's event loop
+    # One host's event loop: no busier than the busiest host the calibration saw healthy (bursts of copies make
+    # ticks late well before a host's mean reaches a core), nor than the utilisation.
+    budget = min(request.utilisation, calibration.busiest_healthy_host or request.utilisation)
     per_peer = model.per_peer + model.per_packet * received
     fits = math.floor((budget - model.per_process) / per_peer) if per_peer > 0 else request.peers
     peers_per_actor = max(1, min(fits, request.peers))
@@ -106,7 +115,7 @@ def make_plan(request: PlanRequest, calibration: Calibration, packets: PacketPre
         notes.append(f"one peer needs {cores_per_peer:,.2f} cores, more than a node of {request.node_cpus} offers")
     largest = calibration.largest_healthy or 0
     measured_received = max((m.received for m in calibration.layers if m.healthy), default=0.0)
-    extrapolated = request.layer_size > largest or received > measured_received
+    extrapolated = request.layer_size > largest or received > measured_received * (1 + PACKETS_RESOLUTION)
     if extrapolated:
         notes.append(
             f"CPU is extrapolated from the fit: the calibration measured healthy layers up to {largest} peers "
@@ -127,6 +136,7 @@ def make_plan(request: PlanRequest, calibration: Calibration, packets: PacketPre
         nodes * request.node_cpus if nodes is not None else None,
         extrapolated,
         largest,
+        budget,
         notes,
     )
 
@@ -144,7 +154,7 @@ def render(plan: Plan) -> str:
         f"{p.connections:.1f} connections per peer",
         f"  basis: {p.basis}",
         f"CPU per peer: {at_least}{plan.cores_per_peer:,.3f} cores with {plan.peers_per_actor} peer(s) per actor "
-        f"(a host at {plan.host_cores:.0%} of a core)",
+        f"(a host at {_host(plan.host_cores)}; the busiest host calibrated healthy ran at {plan.host_budget:.0%})",
     ]
     if plan.nodes is None:
         lines.append(
@@ -166,3 +176,7 @@ def render(plan: Plan) -> str:
         else "cluster.yaml: no peer_slot fits"
     )
     return "\n".join(lines)
+
+
+def _host(cores: float) -> str:
+    return f"{cores:.0%} of a core" if cores <= 1 else f"{cores:,.2f} cores"

@@ -59,8 +59,6 @@ class VirtualLayer:
     def new_session(self) -> int:
         return next(self._sessions)
 
-    # ---- data channels -----------------------------------------------------------------------------
-
     def send_frame(self, src: str, dst: str, data: bytes) -> None:
         delay = self.network.hop_delay + self.network.hop_jitter * self._rng.random()
         self.queue.after(delay, self._arrive, src, dst, data)
@@ -78,8 +76,6 @@ class VirtualLayer:
     def drop_frames(self) -> int:
         """Lose every frame under way (after a flood was cut at the budget)."""
         return self.queue.drop(self._arrive)
-
-    # ---- signaling through the lighthouse ----------------------------------------------------------
 
     def offer(self, src: VirtualPeer, dst: str, session: int) -> None:
         self.queue.after(self.network.signaling_delay, self.peers[dst].offered, src.id, session, src.position)
@@ -105,8 +101,6 @@ class VirtualLayer:
 
     def closed(self, src: VirtualPeer, dst: str, session: int) -> None:
         self.queue.after(self.network.hop_delay, self.peers[dst].remote_closed, src.id, session)
-
-    # ---- membership, heartbeats and hints ----------------------------------------------------------
 
     def join(self, peer: VirtualPeer) -> None:
         """`peer` joins the layer and its room: it learns the members, they are notified of it."""

@@ -86,8 +86,6 @@ class VirtualPeer:
             clock=self._queue.mesh_clock(),
         )
 
-    # ---- membership (what the lighthouse answers and notifies) ---------------------------------
-
     def join(self, members: dict[str, Position | None], room_members: set[str]) -> None:
         """Joined the layer (its members then, with the positions the lighthouse knows) and a room."""
         for peer_id, position in members.items():
@@ -112,8 +110,6 @@ class VirtualPeer:
             if peer_id != self.id:
                 self.known.update_position(peer_id, position)
         self.spawn_update()
-
-    # ---- the connection policy -------------------------------------------------------------------
 
     def spawn_update(self, delay: float = 0.0) -> None:
         """`update_network()` as a background task: it does nothing while an update runs."""
@@ -158,8 +154,6 @@ class VirtualPeer:
         return MeshView(
             self.position, self.connections.connected_ids(), candidates, positions, frozenset(self.room_mates)
         )
-
-    # ---- offers and answers ----------------------------------------------------------------------
 
     def _connect_to(self, peer_id: str, settled: Callable[[str], None]) -> None:
         """Offer a connection; `settled` once it opened, was closed (refused) or timed out."""
@@ -233,8 +227,6 @@ class VirtualPeer:
         if lost:
             self.mesh.connection_lost(connection.remote_id)
             self.spawn_update()
-
-    # ---- packets -----------------------------------------------------------------------------------
 
     def _delivered(self, src: str, room: str, payload: Payload, packet: Packet) -> None:
         if self._on_message is not None:

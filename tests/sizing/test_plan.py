@@ -28,16 +28,24 @@ def with_cost(cost: CostModel) -> Calibration:
 COST = CostModel(per_process=0.02, per_peer=0.005, per_packet=150e-6)
 
 
-def test_hosts_and_nodes_are_filled_to_the_utilisation() -> None:
-    plan = make_plan(PlanRequest(1000, 8, 16, 0.6), with_cost(COST), packets(125.0))
+def test_hosts_stay_as_busy_as_the_calibration_saw_healthy_and_nodes_fill_to_the_utilisation() -> None:
+    cal = with_cost(COST)
+    busiest = cal.busiest_healthy_host
+    assert busiest == pytest.approx(0.21)  # the fixture's layer of 8: 0.02 + 8 x (0.005 + 125 x 150 us)
+    plan = make_plan(PlanRequest(1000, 8, 16, 0.6), cal, packets(125.0))
     per_peer = COST.per_peer + COST.per_packet * 125.0  # 0.02375 cores
-    assert plan.peers_per_actor == math.floor((0.6 - 0.02) / per_peer) == 24
-    assert plan.host_cores == pytest.approx(0.02 + 24 * per_peer) and plan.host_cores <= 0.6
-    assert plan.cores_per_peer == pytest.approx(plan.host_cores / 24)
+    assert plan.host_budget == busiest and plan.peers_per_actor == math.floor((busiest - 0.02) / per_peer) == 8
+    assert plan.host_cores == pytest.approx(0.02 + 8 * per_peer) and plan.host_cores <= busiest
+    assert plan.cores_per_peer == pytest.approx(plan.host_cores / 8)
     assert plan.peers_per_node == math.floor(16 * 0.6 / plan.cores_per_peer)
     assert plan.nodes == math.ceil(1000 / plan.peers_per_node) and plan.vcpus == plan.nodes * 16
     assert plan.peer_slot == plan.peers_per_node and plan.layers == 125
     assert not plan.extrapolated and not plan.notes  # layer 8 and 125 packets/s were measured healthy
+
+
+def test_a_lower_utilisation_caps_the_host_too() -> None:
+    plan = make_plan(PlanRequest(1000, 8, 16, 0.1), with_cost(COST), packets(125.0))
+    assert plan.host_budget == 0.1 and plan.peers_per_actor == 3 and plan.host_cores <= 0.1
 
 
 def test_a_layer_beyond_the_calibration_is_said_to_be_extrapolated() -> None:
