@@ -144,7 +144,7 @@ def make_plan(request: PlanRequest, calibration: Calibration, packets: PacketPre
 def render(plan: Plan) -> str:
     """The plan as a person reads it, ending with the line for cluster.yaml."""
     r, p = plan.request, plan.packets
-    at_least = "at least " if p.lower_bound else ""
+    at_least, at_most = ("at least ", "at most ") if p.lower_bound else ("", "")
     lines = [
         f"plan: {r.peers:,} peers in {plan.layers} layer(s) of {r.layer_size}, nodes of {r.node_cpus} vCPUs at "
         f"{r.utilisation:.0%} of each core",
@@ -165,7 +165,7 @@ def render(plan: Plan) -> str:
     else:
         assert plan.vcpus is not None
         lines += [
-            f"peers per node: {plan.peers_per_node:,}; nodes: {at_least}{plan.nodes:,}; "
+            f"peers per node: {at_most}{plan.peers_per_node:,}; nodes: {at_least}{plan.nodes:,}; "
             f"vCPUs: {at_least}{plan.vcpus:,}",
             f"run with: --peers {r.peers} --layer-size {r.layer_size} --peers-per-actor {plan.peers_per_actor}",
         ]
