@@ -53,7 +53,10 @@ async def warn_if_overloaded(
     """Before the peers start: warn, in the progress view and the log, when a node gets more peers than the
     calibration says it holds healthy at the run's layer size (on a cluster: the peer nodes up so far)."""
     layer_size = min(population.layer_size or population.peers, population.peers)
-    for peers, cpus in _node_shapes(config, on_cluster):
+    shapes = _node_shapes(config, on_cluster)
+    if not shapes:
+        log.info("placement not checked: no peer node is up yet (the autoscaler adds them for this run)")
+    for peers, cpus in shapes:
         load = NodeLoad(peers, cpus, layer_size, config.peers_per_actor, config.routine, config.peer)
         warning = await asyncio.to_thread(placement_warning, load)
         if warning:

@@ -1,9 +1,10 @@
 """`peerperf calibrate`: measure what peers cost on this machine, layer size by layer size, and fit it.
 
-Each layer size runs as a real packed layer in a fresh process (`packed_run`), smallest first; the
-sizes stop growing at the first unhealthy one (a larger layer only costs more) unless asked to keep
-going. The healthy layers are fitted (`cost_model`), and everything goes into a calibration file
-with the machine, versions and date.
+Each layer size runs as a real packed layer in a fresh process (`packed_run`), smallest first, alone
+and then as several layers side by side (more packets per process, the same per peer); the sizes
+stop growing at the first one unhealthy alone (a larger layer only costs more) unless asked to keep
+going. The healthy measurements are fitted (`cost_model`), and everything goes into a calibration
+file with the machine, versions and date.
 """
 
 from __future__ import annotations
