@@ -23,7 +23,6 @@ from peerperf.sim.routines import load_routine, parse_mix
 from peerperf.sizing.virtual_layer import BudgetExceeded, NetworkModel, VirtualLayer
 from peerperf.sizing.virtual_peer import VirtualPeer
 from peerperf.sizing.virtual_routine import VirtualRoutinePeer
-from peerperf.sizing.virtual_time import EPOCH_MS
 
 #: The routine's tick rate (the hosts' tick loop).
 TICK_HZ = 60.0
@@ -218,6 +217,3 @@ def _simulate(settings: SimulationSettings) -> SimulationResult:
 
 def _mean_connections(peers: list[VirtualPeer]) -> float:
     return sum(len(p.connections.connected_ids()) for p in peers) / len(peers)
-
-
-__all__ = ["EPOCH_MS", "NetworkModel", "PeerRates", "SimulationResult", "SimulationSettings", "simulate"]
