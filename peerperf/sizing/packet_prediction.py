@@ -22,8 +22,9 @@ class Budget:
     """How much simulation a prediction may spend (frames handed to meshes)."""
 
     whole_layer: int = 3_000_000
-    floods: int = 3
-    per_flood: int = 400_000
+    #: Floods from this many sources, each cut at `per_flood` frames (a layer of 100 then takes about 25 s).
+    floods: int = 2
+    per_flood: int = 300_000
 
 
 @dataclass(frozen=True)
