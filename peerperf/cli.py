@@ -1,7 +1,8 @@
 """The `peerperf` command: one entry point for running tests, the services, and the analysis.
 
 `peerperf run ...` is `python -m peerperf.run ...`, `peerperf lighthouse` and `peerperf results`
-start the standalone services, and `summary`, `assert`, `compare`, `report` read results files.
+start the standalone services, `calibrate` and `plan` size a run from measurements, and `summary`,
+`assert`, `compare`, `report` read results files.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from peerperf.analysis.cli import add_commands
 from peerperf.analysis.cli import run as run_analysis
 
 #: Subcommands that hand the rest of the command line to another program's own parser.
-DELEGATED = ("run", "lighthouse", "results")
+DELEGATED = ("run", "lighthouse", "results", "calibrate", "plan")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -28,6 +29,8 @@ def main(argv: list[str] | None = None) -> int:
         ("run", "run a whole test (see `peerperf run --help`)"),
         ("lighthouse", "start a standalone lighthouse"),
         ("results", "start a standalone results service"),
+        ("calibrate", "measure what peers cost on this machine, write a calibration file"),
+        ("plan", "size a run from a calibration: CPU per peer, nodes, vCPUs, peer_slot"),
     ):
         commands.add_parser(name, help=help_text, add_help=False)
     add_commands(commands)
@@ -40,6 +43,10 @@ def _delegate(command: str, rest: list[str]) -> int:
         from peerperf.run import main as run_main
 
         return run_main(rest)
+    if command in ("calibrate", "plan"):
+        from peerperf.sizing.commands import calibrate_main, plan_main
+
+        return (calibrate_main if command == "calibrate" else plan_main)(rest)
     if command == "lighthouse":
         from peerperf.lighthouse.__main__ import main as lighthouse_main
 

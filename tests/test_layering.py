@@ -4,6 +4,8 @@
 - only `peerperf.cluster` and the run CLI import Ray;
 - `peerperf.protocol` imports no other part of peerperf (but `peerperf.errors`);
 - routines and the analysis import neither `peerperf.peer` nor `peerperf.cluster`;
+- `peerperf.sizing` (calibrate, plan) sits below `peerperf.cluster`: it imports the peer library, sim/ and the
+  analysis, never cluster/; nothing beneath it (peer/, sim/, protocol/, the services, the analysis) imports it;
 - nothing imports the checkout-only names `analysis` and `routines` (installed, they are inside peerperf).
 """
 
@@ -24,6 +26,16 @@ SOURCES = {
 }
 #: The run CLI: the one module outside cluster/ that may import Ray.
 RUN_CLI = {"peerperf.run", "peerperf.cli"}
+#: What `peerperf.sizing` is built on: none of these may import it.
+BENEATH_SIZING = (
+    "peerperf.peer",
+    "peerperf.sim",
+    "peerperf.protocol",
+    "peerperf.lighthouse",
+    "peerperf.results",
+    "peerperf.analysis",
+    "peerperf.routines",
+)
 
 
 def package_modules() -> Iterator[tuple[str, Path]]:
@@ -82,6 +94,10 @@ def violations(module: str, imports: set[str]) -> list[str]:
             name, ("peerperf.peer", "peerperf.cluster")
         ):
             broken.append(f"{module} imports {name}: routines and the analysis stay apart from peer/ and cluster/")
+        elif _within(module, "peerperf.sizing") and _within(name, "peerperf.cluster"):
+            broken.append(f"{module} imports {name}: peerperf.sizing sits below cluster/")
+        elif _within(name, "peerperf.sizing") and _within(module, BENEATH_SIZING):
+            broken.append(f"{module} imports {name}: peerperf.sizing is built on it, not the other way")
     return broken
 
 
@@ -108,6 +124,9 @@ def test_the_package_keeps_its_layering_rules() -> None:
         ("peerperf.routines.default", "def f():\n    import peerperf.peer.peer\n", "stay apart from peer/"),
         ("peerperf.run", "def f():\n    from analysis.summary import summary\n", "it is peerperf.analysis"),
         ("peerperf.routines.busy", "from routines.default import routine\n", "it is peerperf.routines"),
+        ("peerperf.sizing.plan", "from peerperf.cluster.placement import spawn_hosts\n", "sits below cluster/"),
+        ("peerperf.peer.mesh", "def f():\n    from peerperf.sizing import plan\n", "is built on it"),
+        ("peerperf.sim.host", "import peerperf.sizing.calibration\n", "is built on it"),
     ],
 )
 def test_a_planted_violation_is_caught(module: str, source: str, rule: str) -> None:
@@ -123,6 +142,9 @@ def test_a_planted_violation_is_caught(module: str, source: str, rule: str) -> N
         ("peerperf.run", "import ray\n"),
         ("peerperf.protocol.packets", "from peerperf.errors import ProtocolError\nfrom . import messagetypes\n"),
         ("peerperf.analysis.histograms", "from peerperf.protocol.histogram import Scale\n"),
+        ("peerperf.sizing.virtual_peer", "from peerperf.peer.mesh import Mesh\nfrom peerperf.sim import api\n"),
+        ("peerperf.cluster.placement", "from peerperf.sizing.placement_check import placement_warning\n"),
+        ("peerperf.cli", "from peerperf.sizing.commands import plan_main\n"),
     ],
 )
 def test_what_the_rules_allow_passes(module: str, source: str) -> None:

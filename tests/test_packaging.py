@@ -34,7 +34,12 @@ def test_the_wheel_holds_routines_and_analysis_inside_peerperf_only(tmp_path: Pa
     (wheel,) = tmp_path.glob("peerperf-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     assert {name.split("/")[0] for name in names} == {"peerperf", wheel.name.split("-py3")[0] + ".dist-info"}
-    for shipped in ("peerperf/py.typed", "peerperf/routines/default.py", "peerperf/analysis/summary.py"):
+    for shipped in (
+        "peerperf/py.typed",
+        "peerperf/routines/default.py",
+        "peerperf/analysis/summary.py",
+        "peerperf/sizing/data/default_calibration.json",  # what `peerperf plan` uses without --calibration
+    ):
         assert shipped in names
     sources = {path.name for path in (ROOT / "analysis").glob("*.py")}
     assert {name.rpartition("/")[2] for name in names if name.startswith("peerperf/analysis/")} == sources

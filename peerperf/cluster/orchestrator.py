@@ -26,7 +26,7 @@ from peerperf.cluster.barrier import barrier
 from peerperf.cluster.embedded_services import RunServices, relay_stats, start_services, stop_services
 from peerperf.cluster.host_restarts import HostRestarts
 from peerperf.cluster.layer_capacity import plan_layers
-from peerperf.cluster.placement import PlacedHost, spawn_hosts, stop_hosts
+from peerperf.cluster.placement import PlacedHost, spawn_hosts, stop_hosts, warn_if_overloaded
 from peerperf.cluster.progress import RunProgress
 from peerperf.cluster.run_aborted import RunAborted
 from peerperf.cluster.run_records import keep_files, prepare_test, record
@@ -97,6 +97,7 @@ class Orchestrator:
                 self.progress.show_live_page(services.live_url, services.live_hint)
             await prepare_test(services.results, config.test_id, self.outcome)
             rng = random.Random(config.seed)
+            await warn_if_overloaded(config, population, self._on_cluster, self._show)
             specs = plan_peers(population, rng)
             if self.impairment is not None:
                 specs = self.impairment.assign(specs)

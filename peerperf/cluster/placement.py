@@ -15,7 +15,8 @@ from peerperf.cluster.actor_calls import awaited
 from peerperf.cluster.peerhost_actor import PEER_SLOT, spawn_peer_host
 from peerperf.config import RunConfig
 from peerperf.sim.host import HostConfig, PeerSpec
-from peerperf.sim.population import group
+from peerperf.sim.population import Population, group
+from peerperf.sizing.placement_check import NodeLoad, local_cpus, placement_warning
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,35 @@ def spawn_hosts(
     if on_cluster:  # ask for every peer node at once: one scale-up, not one per actor
         request_resources(bundles=[{PEER_SLOT: float(len(chunk))} for _, chunk in hosts])
     return hosts
+
+
+async def warn_if_overloaded(
+    config: RunConfig, population: Population, on_cluster: bool, show: Callable[[str], None]
+) -> None:
+    """Before the peers start: warn, in the progress view and the log, when a node gets more peers than the
+    calibration says it holds healthy at the run's layer size (on a cluster: the peer nodes up so far)."""
+    layer_size = min(population.layer_size or population.peers, population.peers)
+    shapes = _node_shapes(config, on_cluster)
+    if not shapes:
+        log.info("placement not checked: no peer node is up yet (the autoscaler adds them for this run)")
+    for peers, cpus in shapes:
+        load = NodeLoad(peers, cpus, layer_size, config.peers_per_actor, config.routine, config.peer)
+        warning = await asyncio.to_thread(placement_warning, load)
+        if warning:
+            log.warning("placement: %s", warning)
+            show(f"warning: {warning}")
+
+
+def _node_shapes(config: RunConfig, on_cluster: bool) -> list[tuple[int, int]]:
+    """(peers, CPUs) of each kind of node the run's peers land on: this machine, or the peer nodes."""
+    if not on_cluster:
+        return [(config.peers, local_cpus())]
+    shapes = {
+        (int(node["Resources"][PEER_SLOT]), int(node["Resources"].get("CPU", 1)))
+        for node in ray.nodes()
+        if node.get("Alive") and PEER_SLOT in node.get("Resources", {})
+    }
+    return [(min(slot, config.peers), cpus) for slot, cpus in sorted(shapes)]
 
 
 def alive_nodes() -> int:

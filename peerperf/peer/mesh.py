@@ -27,7 +27,7 @@ from peerperf.protocol.packets import (
     decode_payload,
     encode_payload,
 )
-from peerperf.protocol.wallclock import now_ms, now_ms_int
+from peerperf.protocol.wallclock import now_ms
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +45,20 @@ SendTime = Callable[[Payload, Packet], float]
 
 def packet_send_time(payload: Payload, packet: Packet) -> float:
     return float(packet.timestamp)
+
+
+@dataclass(frozen=True)
+class MeshClock:
+    """Where a mesh reads the time, so a simulation can run the same relay rules in virtual time."""
+
+    #: Seconds for local deadlines: duplicate records, relay suspensions and paths, ping rounds.
+    monotonic: Callable[[], float] = time.monotonic
+    #: Wall-clock ms: the timestamps packets carry (whole ms on the wire) and the latency of deliveries.
+    wall_ms: Callable[[], float] = now_ms
+
+
+#: The real clocks (every peer's).
+SYSTEM_CLOCK = MeshClock()
 
 
 class Links(Protocol):
@@ -80,6 +94,7 @@ class Mesh:
         on_message: MessageHandler,
         measures: Measures | None = None,
         send_time: SendTime = packet_send_time,
+        clock: MeshClock = SYSTEM_CLOCK,
     ) -> None:
         self.peer_id = peer_id
         self.instance_id = random.getrandbits(32)
@@ -91,6 +106,8 @@ class Mesh:
         self._on_message = on_message
         self.measures = measures or Measures()
         self._send_time = send_time
+        self._monotonic = clock.monotonic
+        self._wall_ms = clock.wall_ms
         self._default_expiration_ms = settings.message_expiration_time * 1000
         self._sequence = 0
         #: Packet key (src, instanceId, sequenceId) -> monotonic time its duplicate record expires.
@@ -115,7 +132,7 @@ class Mesh:
             src=self.peer_id,
             sequence_id=self._sequence,
             instance_id=self.instance_id,
-            timestamp_ms=now_ms_int(),
+            timestamp_ms=int(self._wall_ms()),
             expire_time=expire_time,
         )
 
@@ -136,7 +153,7 @@ class Mesh:
         ping_id = random.getrandbits(32)
         packet = self.new_packet(PING, expire_time=int(self._settings.ping_timeout * 1000))
         packet.pingData.pingId = ping_id
-        round_ = PingRound(ping_id, time.monotonic())
+        round_ = PingRound(ping_id, self._monotonic())
         self._pings[ping_id] = round_
         self._send(packet)
         return round_
@@ -158,7 +175,7 @@ class Mesh:
         candidates = self._links.connected_ids() if only is None else only
         relayed = packet.hops > 0
         if relayed and self._own_suspended:
-            now, src, suspended = time.monotonic(), packet.src, self._own_suspended
+            now, src, suspended = self._monotonic(), packet.src, self._own_suspended
             targets = [
                 t for t in candidates if t not in already and suspended.get(t, _NOTHING_SUSPENDED).get(src, 0) <= now
             ]
@@ -200,7 +217,7 @@ class Mesh:
         expire_time = packet.expireTime
         expiration_ms = expire_time if expire_time > 0 else self._default_expiration_ms
         kind = packet.WhichOneof("data")
-        now = time.monotonic()
+        now = self._monotonic()
         first = src != self.peer_id and self.measures.delivery.observe(src, packet.instanceId, sequence, now)
         duplicate = False
         if discard_older_than != 0:  # only these are remembered, so only these can be duplicates
@@ -259,7 +276,7 @@ class Mesh:
             log.warning("peer %s: undecodable payload from %s: %s", self.peer_id, src, exc)
             return
         if first:  # the original may deliver a second copy of the newest unreliable packet
-            self.measures.record_arrival(subtype, hops, now_ms() - self._send_time(payload, packet))
+            self.measures.record_arrival(subtype, hops, self._wall_ms() - self._send_time(payload, packet))
         self._on_message(src, data.room, payload, packet)
 
     def _act_on(self, packet: Packet, kind: str, from_peer: str) -> None:
@@ -271,11 +288,11 @@ class Mesh:
         elif kind == "pongData":
             round_ = self._pings.get(packet.pongData.pingId)
             if round_ is not None:
-                latency = (time.monotonic() - round_.started) * 1000
+                latency = (self._monotonic() - round_.started) * 1000
                 round_.latencies[packet.src] = latency
                 self._known.ensure(packet.src).latency = latency
         elif kind == "suspendRelayData" and from_peer in self._links.connected_ids():
-            until = time.monotonic() + packet.suspendRelayData.durationMillis / 1000
+            until = self._monotonic() + packet.suspendRelayData.durationMillis / 1000
             suspended = self._own_suspended.setdefault(from_peer, {})
             for src in packet.suspendRelayData.relayedPeers:
                 suspended[src] = until
@@ -286,7 +303,7 @@ class Mesh:
         interval = self._settings.relay_suspension_interval
         if interval is None:
             return
-        now = time.monotonic()
+        now = self._monotonic()
         pending = self._pending_suspensions.setdefault(via, [])
         if src not in pending:
             connected = self._links.connected_ids()
@@ -318,7 +335,7 @@ class Mesh:
 
     def housekeeping(self) -> None:
         """The 2 s loop: forget expired packet ids, suspensions and relay paths."""
-        now = time.monotonic()
+        now = self._monotonic()
         self._received = {k: until for k, until in self._received.items() if until > now}
         for table in (self._own_suspended, self._their_suspended):
             for conn in list(table):
@@ -344,4 +361,4 @@ class Mesh:
 
     def relay_suspended(self, via: str, src: str) -> bool:
         """Whether `via` asked us not to relay `src`'s packets to it right now."""
-        return self._own_suspended.get(via, _NOTHING_SUSPENDED).get(src, 0) > time.monotonic()
+        return self._own_suspended.get(via, _NOTHING_SUSPENDED).get(src, 0) > self._monotonic()

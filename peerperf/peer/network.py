@@ -89,6 +89,14 @@ def next_operation(view: MeshView, settings: PeerSettings, rng: random.Random | 
     return None
 
 
+def accept_over_max(view: MeshView, offerer: str, settings: PeerSettings) -> bool:
+    """(Reference 2.2, incoming offer) At capacity, accept only an offerer no farther than our worst
+    connection; the update that follows trims the worst."""
+    offered = band(view, offerer, settings)
+    bands = [b for b in (band(view, p, settings) for p in view.connected) if b is not None]
+    return offered is not None and bool(bands) and offered <= max(bands)
+
+
 def eligible_candidates(view: MeshView, settings: PeerSettings) -> list[str]:
     """(B) With `max_connection_distance`, only near peers or room mates are candidates."""
     limit = settings.max_connection_distance

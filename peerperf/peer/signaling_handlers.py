@@ -19,7 +19,7 @@ from peerperf.peer.knownpeers import KnownPeers
 from peerperf.peer.lighthouse_client import LighthouseClient
 from peerperf.peer.measures import Measures
 from peerperf.peer.membership import Membership
-from peerperf.peer.network import MeshView, band
+from peerperf.peer.network import MeshView, accept_over_max
 from peerperf.peer.settings import PeerSettings
 from peerperf.protocol.ids import random_id
 from peerperf.protocol.positions import Position
@@ -175,7 +175,7 @@ class SignalingHandlers:
         if payload.position is not None:
             self._known.update_position(src, payload.position)
         at_capacity = len(self._connections.connected_ids()) >= self._settings.max_connections
-        if at_capacity and not self._accept_over_max(src):
+        if at_capacity and not accept_over_max(self._view(), src, self._settings):
             self._reject(src, payload.session_id, RejectReason.TOO_MANY_CONNECTIONS)
             return
         if not self._check_handshake(src, payload):
@@ -191,13 +191,6 @@ class SignalingHandlers:
         self._signal(FrameType.ANSWER, src, self._handshake(connection, answer))
         if len(self._connections.connected_ids()) >= self._settings.max_connections:
             self._spawn(self._delayed_update(self._settings.over_connected_update_delay))
-
-    def _accept_over_max(self, src: str) -> bool:
-        """At capacity, accept only an offerer nearer than our worst connection (then trim)."""
-        view = self._view()
-        offered = band(view, src, self._settings)
-        bands = [b for b in (band(view, p, self._settings) for p in view.connected) if b is not None]
-        return offered is not None and bool(bands) and offered <= max(bands)
 
     async def _delayed_update(self, delay: float) -> None:
         await asyncio.sleep(delay)

@@ -27,6 +27,7 @@ from typing import Any
 import yaml
 
 from peerperf.cluster.network_mode import check_ray_mode, ray_environment
+from peerperf.cluster.peerhost_actor import PEER_SLOT
 
 log = logging.getLogger(__name__)
 
@@ -45,16 +46,20 @@ def fake_autoscaling_config(
     max_nodes_per_type: int,
     idle_timeout_minutes: float = 0.1,
     cpus_per_node: int = 1,
+    peer_slot_cap: int | None = None,
 ) -> dict[str, Any]:
     """The autoscaling config of a fake cluster whose node types are `cluster`'s.
 
-    Each node type keeps its custom resources (`peer_slot` sizing) and min_workers; max_workers is
+    Each node type keeps its custom resources (`peer_slot` sizing, at most `peer_slot_cap` when given: a
+    node sized for 16 vCPUs holds more peers than this machine runs) and min_workers; max_workers is
     capped to what one machine can run, and every node advertises `cpus_per_node` CPUs.
     """
     types: dict[str, Any] = {}
     head_name = cluster["head_node_type"]
     for name, node_type in cluster["available_node_types"].items():
         resources = {**copy.deepcopy(node_type.get("resources", {})), "CPU": cpus_per_node}
+        if peer_slot_cap is not None and PEER_SLOT in resources:
+            resources[PEER_SLOT] = min(resources[PEER_SLOT], peer_slot_cap)
         if name == head_name:
             types[FAKE_HEAD_TYPE] = {"resources": resources, "node_config": {}, "max_workers": 0}
         else:
@@ -103,11 +108,18 @@ def free_port() -> int:
 class FakeCluster:
     """Start with `start()`, join at `address`, end with `stop()` (only this cluster's processes)."""
 
-    def __init__(self, cluster_yaml: str | Path, temp_dir: str | Path, max_nodes_per_type: int = 3) -> None:
+    def __init__(
+        self,
+        cluster_yaml: str | Path,
+        temp_dir: str | Path,
+        max_nodes_per_type: int = 3,
+        peer_slot_cap: int | None = None,
+    ) -> None:
         self.temp_dir = Path(temp_dir)
         self.port = free_port()
         self.address = f"127.0.0.1:{self.port}"
-        self.config = fake_autoscaling_config(load_cluster_config(cluster_yaml), self.address, max_nodes_per_type)
+        cluster = load_cluster_config(cluster_yaml)
+        self.config = fake_autoscaling_config(cluster, self.address, max_nodes_per_type, peer_slot_cap=peer_slot_cap)
         #: Token authentication on, with this cluster's own token: every process that joins it (drivers
         #: included) needs `auth_env` in its environment, as cluster.yaml's nodes share ~/.ray/auth_token.
         self.auth_env = {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32)}

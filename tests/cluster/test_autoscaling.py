@@ -1,6 +1,7 @@
 """A real autoscaling run on this machine: Ray's fake multi-node provider with cluster.yaml's node types.
 
-The head has no peer_slot; peer nodes (min_workers 0) carry cluster.yaml's peer_slot sizing. A run
+The head has no peer_slot; peer nodes (min_workers 0) carry cluster.yaml's peer_slot sizing, capped at
+`FAKE_PEER_SLOTS` (a node sized for 16 vCPUs holds hundreds of peers; this machine runs a dozen). A run
 with one peer host more than one node holds makes the autoscaler launch two peer nodes, the peers
 land on them (the datapoints' node ids say so), the test completes with every peer's datapoints,
 and the nodes go away afterwards. Only this cluster's processes are ended, never `ray stop --force`.
@@ -29,6 +30,8 @@ from tests.runcli import Run, results_document
 
 CLUSTER_YAML = REPO_ROOT / "cluster.yaml"
 PEERS_PER_ACTOR = 4
+#: The most peers a fake peer node holds.
+FAKE_PEER_SLOTS = 8
 NODES_SCRIPT = """
 import peerperf, json, sys, ray
 peerperf.cluster.network_mode.confine_ray_process()  # a driver joining Ray: its start-up probes stay on loopback
@@ -40,7 +43,8 @@ print(json.dumps([{"id": n["NodeID"], "alive": n["Alive"], "slots": n["Resources
 
 @pytest.fixture(scope="module")
 def fake_cluster() -> Iterator[FakeCluster]:
-    cluster = FakeCluster(CLUSTER_YAML, Path("/tmp") / f"pp-fake-{uuid.uuid4().hex[:8]}", max_nodes_per_type=3)
+    temp_dir = Path("/tmp") / f"pp-fake-{uuid.uuid4().hex[:8]}"
+    cluster = FakeCluster(CLUSTER_YAML, temp_dir, max_nodes_per_type=3, peer_slot_cap=FAKE_PEER_SLOTS)
     cluster.start()
     try:
         yield cluster
@@ -64,7 +68,9 @@ def nodes(cluster: FakeCluster) -> list[dict[str, Any]]:
 
 
 async def test_a_run_makes_the_autoscaler_add_peer_nodes(fake_cluster: FakeCluster, tmp_path: Path) -> None:
-    slots = load_cluster_config(CLUSTER_YAML)["available_node_types"]["peer"]["resources"][PEER_SLOT]
+    slots = min(
+        load_cluster_config(CLUSTER_YAML)["available_node_types"]["peer"]["resources"][PEER_SLOT], FAKE_PEER_SLOTS
+    )
     hosts = slots // PEERS_PER_ACTOR + 1  # one host more than a node holds: two peer nodes needed
     peers = hosts * PEERS_PER_ACTOR
     assert [n for n in nodes(fake_cluster) if n["alive"] and n["slots"]] == []  # no peer nodes before

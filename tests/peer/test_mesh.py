@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from peerperf.peer import mesh as mesh_module
 from peerperf.peer.knownpeers import KnownPeers
-from peerperf.peer.mesh import Mesh
+from peerperf.peer.mesh import SYSTEM_CLOCK, Mesh, MeshClock
 from peerperf.peer.settings import PeerSettings
 from peerperf.peer.stats import GlobalStats
-from peerperf.protocol.messagetypes import reliable, unreliable
+from peerperf.protocol.histogram import bucket_value
+from peerperf.protocol.messagetypes import SUSPEND_RELAY, reliable, unreliable
 from peerperf.protocol.packets import Packet, build_packet
 
 
@@ -39,6 +39,7 @@ class Node:
             self.network.settings,
             lambda: self.rooms,
             lambda src, room, payload, packet: self.delivered.append((src, room, payload)),
+            clock=self.network.clock,
         )
 
     def connected_ids(self) -> list[str]:
@@ -55,6 +56,7 @@ class Node:
 @dataclass
 class Network:
     settings: PeerSettings = field(default_factory=PeerSettings)
+    clock: MeshClock = SYSTEM_CLOCK
     nodes: dict[str, Node] = field(default_factory=dict)
     queue: list[tuple[str, str, bytes]] = field(default_factory=list)
 
@@ -198,7 +200,7 @@ def test_undecodable_frames_are_counted_and_dropped() -> None:
 
 
 class FakeClock:
-    """Stands in for the mesh module's `time`: monotonic time moves only when told."""
+    """Time that moves only when told: monotonic seconds and wall-clock ms, for a mesh's `MeshClock`."""
 
     def __init__(self) -> None:
         self.now = 1000.0
@@ -206,14 +208,16 @@ class FakeClock:
     def monotonic(self) -> float:
         return self.now
 
-    def time(self) -> float:
-        return time.time()
+    def wall_ms(self) -> float:
+        return 1.7e12 + self.now * 1000
+
+    def mesh_clock(self) -> MeshClock:
+        return MeshClock(self.monotonic, self.wall_ms)
 
 
-def test_housekeeping_forgets_expired_packet_ids(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_housekeeping_forgets_expired_packet_ids() -> None:
     clock = FakeClock()
-    monkeypatch.setattr(mesh_module, "time", clock)
-    net = Network(PeerSettings(message_expiration_time=10))
+    net = Network(PeerSettings(message_expiration_time=10), clock.mesh_clock())
     net.add("me")
     node = net.nodes["me"]
     text = build_packet(reliable("t"), src="s", sequence_id=1, instance_id=1, timestamp_ms=1, expire_time=-1)
@@ -227,6 +231,35 @@ def test_housekeeping_forgets_expired_packet_ids(monkeypatch: pytest.MonkeyPatch
     node.mesh.housekeeping()
     inject(node, text)
     assert node.count("duplicate") == 1 and len(node.delivered) == 2  # forgotten, so delivered again
+
+
+def test_packets_are_stamped_and_timed_on_the_mesh_clock() -> None:
+    clock = FakeClock()
+    net = Network(clock=clock.mesh_clock())
+    net.add("a", "b")
+    net.link("a", "b")
+    sent = net.nodes["a"].mesh.send_message("room", b"x", reliable("chat"))
+    assert sent.timestamp == int(clock.wall_ms())  # virtual wall-clock ms, whole on the wire
+    clock.now += 0.25  # the packet spends 250 virtual ms in flight
+    net.run()
+    latency = net.nodes["b"].mesh.measures.take(clock.now)["latencyChatMs"]
+    assert latency[1::2] == [1] and bucket_value(latency[0]) == pytest.approx(250, rel=0.045)  # virtual, not real
+
+
+def test_a_relay_suspension_lasts_its_duration_on_the_mesh_clock() -> None:
+    clock = FakeClock()
+    net = Network(clock=clock.mesh_clock())
+    net.add("me", "r")
+    net.link("me", "r")
+    request = build_packet(SUSPEND_RELAY, src="r", sequence_id=1, instance_id=1, timestamp_ms=1)
+    request.suspendRelayData.relayedPeers.append("s")
+    request.suspendRelayData.durationMillis = 5000
+    inject(net.nodes["me"], request, via="r")
+    assert net.nodes["me"].mesh.relay_suspended("r", "s")
+    clock.now += 4.9
+    assert net.nodes["me"].mesh.relay_suspended("r", "s")
+    clock.now += 0.2
+    assert not net.nodes["me"].mesh.relay_suspended("r", "s")
 
 
 def test_ping_pong_measures_latency_to_responders() -> None:

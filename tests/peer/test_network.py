@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from peerperf.peer.network import Connect, Disconnect, MeshView, next_operation, sort_peers
+from peerperf.peer.network import Connect, Disconnect, MeshView, accept_over_max, next_operation, sort_peers
 from peerperf.peer.settings import PeerSettings
 
 SETTINGS = PeerSettings()
@@ -61,3 +61,13 @@ def test_b_distance_limits() -> None:
 def test_sort_puts_unknown_positions_last() -> None:
     view = MeshView(at(0), [], [], {"a": at(70), "b": at(5)})
     assert sort_peers(view, ["x", "a", "b"], SETTINGS, RNG) == ["b", "a", "x"]
+
+
+def test_at_capacity_an_offer_is_accepted_only_from_no_farther_than_the_worst_connection() -> None:
+    connected = ["a", "b"]
+    positions = {"a": at(10), "b": at(50), "same": at(60), "farther": at(70), "nowhere": at(500)}
+    view = MeshView(at(0), connected, [], positions)
+    assert accept_over_max(view, "same", SETTINGS)  # band 1 (<= 64), as b's
+    assert not accept_over_max(view, "farther", SETTINGS)  # band 2 (<= 80)
+    assert not accept_over_max(view, "unknown", SETTINGS)  # no position: refused, as the original
+    assert not accept_over_max(MeshView(None, connected, [], positions), "same", SETTINGS)

@@ -1,0 +1,92 @@
+"""How many messages a routine originates per second, reliable and unreliable, by running it alone.
+
+A plan that can only bound a big layer's traffic multiplies the copies one flood makes by the rate
+packets are originated; that rate is the routine's own, read by calling it on a 60 Hz tick for a
+while with a peer that only counts what it is asked to send.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from peerperf.protocol.packets import Payload
+from peerperf.protocol.positions import Position
+from peerperf.sim.periodic import Every
+from peerperf.sim.routines import load_routine, parse_mix
+
+TICK_HZ = 60.0
+
+
+@dataclass(frozen=True)
+class RoutineRate:
+    """Messages per second one peer originates (the mix's weighted mean)."""
+
+    unreliable: float
+    reliable: float
+
+    @property
+    def total(self) -> float:
+        return self.unreliable + self.reliable
+
+
+@dataclass
+class _CountingPeer:
+    """A `RoutinePeer` that sends nothing and counts."""
+
+    room: str = "room"
+    state: dict[str, Any] = field(default_factory=dict)
+    unreliable: int = 0
+    reliable: int = 0
+    _position: Position = (0.0, 0.0, 0.0)
+    _timers: dict[str, Every] = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        return "counting-peer"
+
+    @property
+    def position(self) -> Position:
+        return self._position
+
+    def move_to(self, position: Position) -> None:
+        self._position = tuple(float(v) for v in position)
+
+    @property
+    def connections(self) -> list[str]:
+        return []
+
+    def send_position(self) -> None:
+        self.unreliable += 1
+
+    def send_profile(self) -> None:
+        self.unreliable += 1
+
+    def send_chat(self, text: str | None = None) -> None:
+        self.reliable += 1
+
+    def send(self, payload: Payload, *, subtype: str, reliable: bool, room: str | None = None) -> None:
+        if reliable:
+            self.reliable += 1
+        else:
+            self.unreliable += 1
+
+    def every(self, period: float, key: str | None = None) -> Callable[[float], int]:
+        return self._timers.setdefault(key or f"every:{period}", Every(period)).due
+
+
+def routine_rate(spec: str, seconds: float = 600.0) -> RoutineRate:
+    """Messages per second originated by the routine (or weighted mix) `spec`."""
+    choices = parse_mix(spec)
+    total = sum(c.weight for c in choices)
+    unreliable = reliable = 0.0
+    ticks = int(seconds * TICK_HZ)
+    for choice in choices:
+        routine = load_routine(choice.name)
+        peer = _CountingPeer()
+        for tick in range(1, ticks + 1):
+            routine(tick / TICK_HZ, 1 / TICK_HZ, peer)
+        unreliable += peer.unreliable / seconds * choice.weight / total
+        reliable += peer.reliable / seconds * choice.weight / total
+    return RoutineRate(unreliable, reliable)
