@@ -265,16 +265,18 @@ class PeerHost:
             if await _set_within(ended, delay):
                 return
             await self.supervisor.call(
-                functools.partial(self._submit, results, test_id, number, ended), f"submitting window {number}"
+                functools.partial(self._submit, results, test_id, number, self.submit_delay),
+                f"submitting window {number}",
             )
 
-    async def _submit(
-        self, results: ResultsClient, test_id: str, window: int, ended: asyncio.Event | None = None
-    ) -> None:
-        """Close `window` now (on the grid) and submit it after this host's delay (cut short by `ended`)."""
+    async def _submit(self, results: ResultsClient, test_id: str, window: int, delay: float = 0.0) -> None:
+        """Close `window` now (on the grid) and submit it `delay` s later.
+
+        The delay is never cut short, not even by the end of the run: every whole window's datapoints
+        then reach the results service the same time after the window's end, so their timestamps stay
+        a window apart."""
         batch = self._close_window(window)
-        if ended is not None:
-            await _set_within(ended, self.submit_delay)
+        await asyncio.sleep(delay)
         try:
             result = await results.submit_batch(test_id, batch)
         except PeerperfError as exc:

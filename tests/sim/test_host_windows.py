@@ -58,11 +58,12 @@ def test_hosts_submit_their_windows_at_spread_delays() -> None:
 
 async def test_a_window_closes_on_the_grid_and_is_submitted_after_the_hosts_delay() -> None:
     interval = 0.4
-    host = PeerHost(HostConfig("h", "http://127.0.0.1:9", PeerSettings(), interval, 20.0, 0.0, timer_seed=3), [])
-    assert host.submit_delay > 0.05  # this seed's host waits (at most half an interval)
+    host = PeerHost(HostConfig("h", "http://127.0.0.1:9", PeerSettings(), interval, 20.0, 0.0, timer_seed=0), [])
+    assert host.submit_delay > 0.15  # this seed's host waits (at most half an interval)
     results = RecordingResults()
-    await host.run(results, "t", 1.5, 5.0)  # type: ignore[arg-type]
-    assert len(results.batches) == 4  # windows 1-3 on the grid, then the last, partial one at once
+    # The run ends 0.05 s into window 3's delay: that window still waits its whole delay.
+    await host.run(results, "t", 3 * interval + 0.05, 5.0)  # type: ignore[arg-type]
+    assert len(results.batches) == 4  # windows 1-3 on the grid, then the last, partial one
     for number, (arrived, _) in enumerate(results.batches[:3], start=1):
         window_end = host._grid_start + number * interval
         assert arrived >= window_end + host.submit_delay - 0.005, f"window {number} was submitted early"
