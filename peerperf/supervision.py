@@ -65,15 +65,22 @@ class Supervisor:
         task.add_done_callback(lambda done: self._finished(done, what))
         return task
 
-    def repeat(self, interval: float, action: Callable[[], Any], what: str) -> asyncio.Task[Any] | None:
-        """Spawn a loop calling `action` (sync or async) every `interval` s; an error never ends it."""
-        return self.spawn(self.every(interval, action, what), what)
+    def repeat(
+        self, interval: float, action: Callable[[], Any], what: str, first: float | None = None
+    ) -> asyncio.Task[Any] | None:
+        """Spawn a loop calling `action` (sync or async) every `interval` s; an error never ends it.
 
-    async def every(self, interval: float, action: Callable[[], Any], what: str) -> None:
-        """Call `action` every `interval` s until cancelled, reporting whatever one call raises."""
+        The first call comes `first` s in (one `interval` when None): a phase, so that components
+        started together do not run their loops together."""
+        return self.spawn(self.every(interval, action, what, first), what)
+
+    async def every(self, interval: float, action: Callable[[], Any], what: str, first: float | None = None) -> None:
+        """Call `action` after `first` s (default `interval`), then every `interval` s until cancelled,
+        reporting whatever one call raises."""
+        await asyncio.sleep(interval if first is None else first)
         while True:
-            await asyncio.sleep(interval)
             await self.call(action, what)
+            await asyncio.sleep(interval)
 
     async def call(self, action: Callable[[], Any], what: str) -> None:
         """Call `action` once (awaiting it if it is async); an exception is reported, not raised."""

@@ -32,6 +32,17 @@ async def test_a_loop_reports_an_error_and_keeps_going(caplog: pytest.LogCapture
     assert record.exc_info is not None and record.exc_info[0] is KeyError
 
 
+async def test_a_loop_first_fires_at_its_phase_not_one_interval_in() -> None:
+    supervisor = Supervisor("phased")
+    calls: list[float] = []
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    supervisor.repeat(3600.0, lambda: calls.append(loop.time()), "hourly", first=0.05)
+    await eventually(lambda: bool(calls), "the first call, 0.05 s in (not an hour)", timeout=10)
+    await supervisor.close()
+    assert len(calls) == 1 and calls[0] - started >= 0.04  # (timers may round to the millisecond)
+
+
 async def test_a_spawned_task_that_raises_is_counted(caplog: pytest.LogCaptureFixture) -> None:
     supervisor = Supervisor(lambda: "late-named owner")
 

@@ -104,6 +104,8 @@ class Orchestrator:
                 self._show(f"impairing {describe(specs)}")
             self.outcome.peer_ids = [spec.peer_id for spec in specs]
             self.outcome.log_dir = runtime.logs_dir()
+            # Timer phases follow --seed; without one, a timer seed is drawn, and recorded either way.
+            timer_seed = config.seed if config.seed is not None else random.randrange(2**32)
             await record(
                 services.results,
                 self.outcome,
@@ -112,10 +114,17 @@ class Orchestrator:
                     "peerIds": self.outcome.peer_ids,
                     "version": __version__,
                     "layers": {"sizes": population.layer_sizes(), "capacity": layers.capacity, "source": layers.source},
+                    "timerSeed": timer_seed,
                 },
             )
             self._hosts = spawn_hosts(
-                config, specs, services.lighthouse_url, rng, self._on_cluster, spawn=self._restarts.spawn
+                config,
+                specs,
+                services.lighthouse_url,
+                rng,
+                self._on_cluster,
+                spawn=self._restarts.spawn,
+                timer_seed=timer_seed,
             )
             ready_hosts = await barrier(self._hosts, config, self._stop, self.outcome, self._show)
             await self._run_test(ready_hosts, services)

@@ -34,12 +34,20 @@ def spawn_hosts(
     rng: random.Random,
     on_cluster: bool,
     spawn: Callable[[HostConfig, list[PeerSpec]], Any] = spawn_peer_host,
+    timer_seed: int | None = None,
 ) -> list[PlacedHost]:
-    """One peer host per `peers_per_actor` peers; on a cluster, ask the autoscaler for all their nodes at once."""
+    """One peer host per `peers_per_actor` peers; on a cluster, ask the autoscaler for all their nodes at once.
+
+    Every host gets the run's `timer_seed`, so the timer phases of all its peers are spread together."""
     hosts = []
     for number, chunk in enumerate(group(specs, config.peers_per_actor)):
         host_config = HostConfig(
-            f"host-{number:04d}", lighthouse_url, config.peer, config.stats_interval / 1000, seed=rng.randrange(2**32)
+            f"host-{number:04d}",
+            lighthouse_url,
+            config.peer,
+            config.stats_interval / 1000,
+            seed=rng.randrange(2**32),
+            timer_seed=timer_seed,
         )
         hosts.append((spawn(host_config, chunk), chunk))
     if on_cluster:  # ask for every peer node at once: one scale-up, not one per actor

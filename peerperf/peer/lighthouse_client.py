@@ -60,6 +60,7 @@ class LighthouseClient:
         on_status: Callable[[str], None],
         delay: SignalingDelay | None = None,
         supervisor: Supervisor | None = None,
+        first_heartbeat: float | None = None,
     ) -> None:
         self.url = lighthouse_url
         self.peer_id = peer_id
@@ -75,6 +76,8 @@ class LighthouseClient:
         self._ws: aiohttp.ClientWebSocketResponse | None = None
         #: Runs the reader, heartbeats, sends and reconnection (the peer's, so its datapoints count the errors).
         self._supervisor = supervisor or Supervisor(lambda: f"peer {self.peer_id}")
+        #: Seconds from connecting to the first heartbeat (None: one interval, as the original); a phase.
+        self._first_heartbeat = first_heartbeat
         self._closing = False
         self.connected = asyncio.Event()
         self.reconnections = 0
@@ -86,7 +89,9 @@ class LighthouseClient:
         if self._http is None:
             self._http = aiohttp.ClientSession(headers={"X-Peer-Token": self.token})
         await self._open()
-        self._supervisor.repeat(self._settings.heartbeat_interval, self._beat, "sending a heartbeat")
+        self._supervisor.repeat(
+            self._settings.heartbeat_interval, self._beat, "sending a heartbeat", self._first_heartbeat
+        )
         assert self.peer_id is not None
         return self.peer_id
 

@@ -45,6 +45,8 @@ class Measures:
     arrived_expired: int = 0
     connection_failures: int = 0
     reconnections: int = 0
+    #: Ping rounds this peer started (whose pongs it collects), so a run shows when rounds happen.
+    ping_rounds: int = 0
 
     def record_arrival(self, subtype: str, hops: int, latency_ms: float) -> None:
         """An app message handed to the application: its subtype, the hops it travelled and its latency."""
@@ -72,6 +74,7 @@ class Measures:
             "connectionFailures": self.connection_failures,
             "connectionRejects": dict(self.rejects),
             "reconnections": self.reconnections,
+            "pingRounds": self.ping_rounds,
         }
         for subtype in (*LATENCY_SUBTYPES, "other"):
             name = latency_field(subtype)
@@ -79,4 +82,5 @@ class Measures:
             out[name] = histogram.take() if histogram is not None else []
         self.delivered, self.originated, self.rejects = Counter(), Counter(), Counter()
         self.originated_one_hop = self.arrived_expired = self.connection_failures = self.reconnections = 0
+        self.ping_rounds = 0
         return out

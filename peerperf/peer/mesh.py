@@ -155,6 +155,7 @@ class Mesh:
         packet.pingData.pingId = ping_id
         round_ = PingRound(ping_id, self._monotonic())
         self._pings[ping_id] = round_
+        self.measures.ping_rounds += 1
         self._send(packet)
         return round_
 

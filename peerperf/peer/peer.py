@@ -30,6 +30,7 @@ from peerperf.peer.network import Connect, MeshView, next_operation
 from peerperf.peer.settings import PeerSettings
 from peerperf.peer.signaling_handlers import SignalingHandlers
 from peerperf.peer.stats import GlobalStats
+from peerperf.peer.timer_phases import TimerPhases, first_firing
 from peerperf.protocol.ids import is_valid_peer_id
 from peerperf.protocol.messagetypes import MessageType
 from peerperf.protocol.packets import Packet, Payload
@@ -60,10 +61,13 @@ class Peer:
         token: str | None = None,
         send_time: SendTime = packet_send_time,
         impairment: PeerImpairment | None = None,
+        phases: TimerPhases | None = None,
     ) -> None:
         if peer_id is not None and not is_valid_peer_id(peer_id):
             raise ValueError(f"invalid peer id {peer_id!r}: letters, digits and inner ' _-' only")
         self.settings = settings or PeerSettings()
+        #: When each periodic timer first fires (`TimerPhases`; none set: the original's one period in).
+        self.phases = phases or TimerPhases()
         self.lighthouse_url = lighthouse_url
         self.position = position
         self.known = KnownPeers()
@@ -96,6 +100,7 @@ class Peer:
             self._on_status,
             self.signaling_delay,
             self.supervisor,
+            first_firing(self.phases.heartbeat, self.settings.heartbeat_interval),
         )
         self.connections = Connections(
             rtc_configuration(self.settings),
@@ -119,7 +124,8 @@ class Peer:
             self.update_network,
             self._spawn,
         )
-        self._next_hint_request = time.monotonic() + self.settings.optimize_network_interval
+        hints = first_firing(self.phases.hint_request, self.settings.optimize_network_interval)
+        self._next_hint_request = time.monotonic() + hints
         self.mesh: Mesh | None = None
 
     @property
@@ -161,15 +167,22 @@ class Peer:
             self._send_time,
         )
         self._spawn(self.signaling.run())
-        self.supervisor.repeat(self.settings.expiration_loop_interval, self._housekeeping, "housekeeping")
-        if self.settings.stats_update_interval > 0:
-            self.supervisor.repeat(
-                self.settings.stats_update_interval, self.close_stats_window, "closing a stats window"
-            )
-        if self.settings.network_update_interval > 0:
-            self.supervisor.repeat(self.settings.network_update_interval, self.update_network, "updating the network")
-        if self.settings.ping_interval is not None:
-            self.supervisor.repeat(self.settings.ping_interval, self._ping_round, "pinging")
+        self._start_timers()
+
+    def _start_timers(self) -> None:
+        """The peer's periodic loops, each first firing at its phase (`TimerPhases`); stats windows are
+        not phased: they close together so that windows of different peers cover the same time."""
+        settings, phases, repeat = self.settings, self.phases, self.supervisor.repeat
+        housekeeping = settings.expiration_loop_interval
+        repeat(housekeeping, self._housekeeping, "housekeeping", first_firing(phases.housekeeping, housekeeping))
+        if settings.stats_update_interval > 0:
+            repeat(settings.stats_update_interval, self.close_stats_window, "closing a stats window")
+        if (update := settings.network_update_interval) > 0:
+            repeat(update, self.update_network, "updating the network", first_firing(phases.network_update, update))
+        if (interval := settings.ping_interval) is not None:
+            # A round lasts ping_timeout after its ping, so rounds start every interval + timeout.
+            first = first_firing(phases.ping, interval + settings.ping_timeout, interval)
+            repeat(interval, self._ping_round, "pinging", first)
 
     async def set_layer(self, layer: str) -> None:
         """Join `layer`: its members become known peers; connections to another layer are dropped."""

@@ -167,6 +167,7 @@ FIELDS: tuple[MetricField, ...] = (
             ("connectionFailures", Kind.INTEGER, "connections that closed without ever opening", "connections"),
             ("connectionRejects", Kind.COUNTS, "connections the other side rejected, by reason", "connections"),
             ("reconnections", Kind.INTEGER, "reconnections to the lighthouse", "reconnections"),
+            ("pingRounds", Kind.INTEGER, "ping rounds this peer started in the window", "rounds"),
             ("routineErrors", Kind.INTEGER, "routine calls that raised", "calls"),
             ("connectedPeersCount", Kind.INTEGER, "len(connectedPeers): read without the ids", "connections"),
             ("clockOffsetMs", Kind.NUMBER, "host clock minus the results service's clock (min-RTT estimate)", "ms"),

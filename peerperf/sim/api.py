@@ -48,7 +48,8 @@ class RoutinePeer(Protocol):
 
     def every(self, period: float, key: str | None = None) -> Callable[[float], int]:
         """A non-drifting timer kept per peer (by `key`, default the period): call it with `elapsed`;
-        it returns how many periods fell due since the last call."""
+        it returns how many periods fell due since the last call. The first falls due at the timer's
+        phase (`peerperf.sim.phases`), so peers' timers are not aligned."""
 
 
 Routine = Callable[[float, float, RoutinePeer], None]

@@ -3,11 +3,14 @@
 The host is a plain class (a Ray actor wraps it in `peerperf.cluster`). Its life is `setup()`
 (connect and join every peer, report who is ready), `run()` (wait for the test to start, tick the
 routines for the duration, submit every peer's datapoint each stats interval) and `shutdown()`.
+Every periodic timer of its peers, and its own tick loop and submissions, start at a phase drawn
+from the run's timer seed (`peerperf.sim.phases`); only the stats windows close together.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import math
@@ -26,12 +29,17 @@ from peerperf.sim.clock import HostClock
 from peerperf.sim.finalresults import final_results
 from peerperf.sim.hostload import HostLoad, LoadSample
 from peerperf.sim.payloads import comms_send_time
+from peerperf.sim.phases import SUBMIT, TICK, peer_phases, phase, routine_timer
 from peerperf.sim.routines import load_routine
 from peerperf.sim.simpeer import SimulatedPeer, start_offset
 from peerperf.sim.tickloop import LagWindow, TickLoop
 from peerperf.supervision import Supervisor
 
 log = logging.getLogger(__name__)
+
+#: A host submits a closed window up to this long after the window's end (its `submit` phase x this),
+#: so the hosts of a run do not all call the results service in the same instant.
+SUBMIT_SPREAD = 1.0
 
 
 @dataclass(frozen=True)
@@ -60,7 +68,11 @@ class HostConfig:
     tick_hz: float = 60.0
     max_start_offset: float = 3.0
     node_id: str = ""
+    #: Seeds this host's start offsets.
     seed: int | None = None
+    #: Seeds every timer phase (`peerperf.sim.phases`); one value for all hosts of a run, so their
+    #: peers are spread together. None: `seed`.
+    timer_seed: int | None = None
 
 
 @dataclass(frozen=True)
@@ -131,6 +143,13 @@ class PeerHost:
         #: The host's own loops (stats windows, shutdown); refusals by the results service are expected.
         self.supervisor = Supervisor(f"host {config.host_id}", expected=(PeerperfError,), logger=log)
         self._harness_errors_reported = 0
+        timer_seed = config.timer_seed if config.timer_seed is not None else config.seed
+        self._timer_seed = timer_seed
+        first = specs[0].index if specs else 0
+        self._tick_phase = phase(timer_seed, TICK, first)
+        self._submit_phase = phase(timer_seed, SUBMIT, first)
+        #: How long after a window's end this host submits it (at most half an interval).
+        self.submit_delay = self._submit_phase * min(SUBMIT_SPREAD, config.stats_interval / 2)
 
     async def setup(self) -> SetupReport:
         """Connect every peer, join its layer and room; failures are reported per peer."""
@@ -154,6 +173,7 @@ class PeerHost:
             on_message=on_message,
             send_time=lambda payload, packet: comms_send_time(payload, packet, self._clock.offset_ms),
             impairment=spec.impairment,
+            phases=peer_phases(self._timer_seed, spec.index),
         )
         sim = SimulatedPeer(
             peer,
@@ -162,6 +182,7 @@ class PeerHost:
             spec.room,
             start_offset(self._rng, self.config.max_start_offset),
             self._clock.reference_now_ms,
+            lambda key: phase(self._timer_seed, routine_timer(key), spec.index),
         )
         try:
             await peer.connect()
@@ -185,7 +206,7 @@ class PeerHost:
         for sim in self.sims:  # a fresh window at the start: setup traffic is not test traffic
             sim.peer.close_stats_window()
         self._load.sample()
-        self._loop = TickLoop(self.config.tick_hz, self._tick)
+        self._loop = TickLoop(self.config.tick_hz, self._tick, phase=self._tick_phase)
         now = time.monotonic()
         for sim in self.sims:
             sim.start(now)
@@ -210,13 +231,19 @@ class PeerHost:
         return self.datapoints
 
     async def _submit_final_results(self, results: ResultsClient, test_id: str) -> None:
-        batch = [Submission(sim.id, final_results(sim.peer)) for sim in self.sims]
+        batch = [
+            Submission(sim.id, {**final_results(sim.peer), "timerPhases": self.timer_phases(sim)}) for sim in self.sims
+        ]
         try:
             refused = (await results.submit_results(test_id, batch)).rejected + (await results.drain()).rejected
         except PeerperfError as exc:
             refused = [str(exc)]
         if refused:
             log.warning("host %s: final results refused: %s", self.config.host_id, refused[:3])
+
+    def timer_phases(self, sim: SimulatedPeer) -> dict[str, float]:
+        """The phases `sim` and this host ran with (recorded in the peer's final results)."""
+        return {**sim.timer_phases(), TICK: self._tick_phase, SUBMIT: self._submit_phase}
 
     def stop(self) -> None:
         """End `run` early (Ctrl-C): the current window is still submitted."""
@@ -235,15 +262,32 @@ class PeerHost:
         while True:
             number = self._next_window()
             delay = max(0.0, self._grid_start + number * self.config.stats_interval - time.time())
-            try:
-                await asyncio.wait_for(ended.wait(), delay)
+            if await _set_within(ended, delay):
                 return
-            except TimeoutError:
-                await self.supervisor.call(
-                    functools.partial(self._submit, results, test_id, number), f"submitting window {number}"
-                )
+            await self.supervisor.call(
+                functools.partial(self._submit, results, test_id, number, self.submit_delay),
+                f"submitting window {number}",
+            )
 
-    async def _submit(self, results: ResultsClient, test_id: str, window: int) -> None:
+    async def _submit(self, results: ResultsClient, test_id: str, window: int, delay: float = 0.0) -> None:
+        """Close `window` now (on the grid) and submit it `delay` s later.
+
+        The delay is never cut short, not even by the end of the run: every whole window's datapoints
+        then reach the results service the same time after the window's end, so their timestamps stay
+        a window apart."""
+        batch = self._close_window(window)
+        await asyncio.sleep(delay)
+        try:
+            result = await results.submit_batch(test_id, batch)
+        except PeerperfError as exc:
+            log.error("host %s: a batch of %d datapoints was refused: %s", self.config.host_id, len(batch), exc)
+            self.rejected.append(str(exc))
+            return
+        self._count(result)
+        await self._clock.update(results.server_time_ms)  # for the next window, after this one is in
+
+    def _close_window(self, window: int) -> list[Submission]:
+        """Every peer's datapoint of `window`, with the host's own figures."""
         assert self._loop is not None
         self._last_window = window
         lag = self._loop.lag.window()
@@ -264,14 +308,7 @@ class PeerHost:
             metrics.update(sim.peer.impairment_metrics())
             batch.append(Submission(sim.id, metrics))
         self._window = _Window(lag, load.cpu_percent, load.rss_mb, originated, received)
-        try:
-            result = await results.submit_batch(test_id, batch)
-        except PeerperfError as exc:
-            log.error("host %s: a batch of %d datapoints was refused: %s", self.config.host_id, len(batch), exc)
-            self.rejected.append(str(exc))
-            return
-        self._count(result)
-        await self._clock.update(results.server_time_ms)  # for the next window, after this one is in
+        return batch
 
     def _count(self, result: BatchResult) -> None:
         self.datapoints += result.accepted
@@ -323,3 +360,10 @@ class PeerHost:
         """Dispose every peer (no tasks, sockets or connections left)."""
         for sim in self.sims:
             await self.supervisor.call(sim.peer.dispose, f"disposing peer {sim.id}")
+
+
+async def _set_within(event: asyncio.Event, seconds: float) -> bool:
+    """Wait up to `seconds` for `event`; whether it is set."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(event.wait(), seconds)
+    return event.is_set()

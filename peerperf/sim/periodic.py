@@ -16,7 +16,8 @@ class Every:
     """Fires once every `period` seconds of routine time; `due(elapsed)` says how many times now."""
 
     period: float
-    #: Routine time of the next firing; the first is one period in, as the original.
+    #: Routine time of the next firing; by default the first is one period in, as the original's.
+    #: A simulated peer's timers start at a phase instead (`peerperf.sim.phases`).
     next_due: float | None = None
 
     def __post_init__(self) -> None:

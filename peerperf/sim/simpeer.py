@@ -16,6 +16,7 @@ from peerperf.protocol.wallclock import now_ms
 from peerperf.sim.api import Routine
 from peerperf.sim.payloads import chat_message, decoded_position, position_message, profile_message
 from peerperf.sim.periodic import Every
+from peerperf.sim.phases import routine_timer
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,7 @@ class SimulatedPeer:
         room: str,
         start_offset: float,
         clock: Callable[[], float] | None = None,
+        phase: Callable[[str], float] | None = None,
     ) -> None:
         self._peer = peer
         self._routine = routine
@@ -47,6 +49,9 @@ class SimulatedPeer:
         self.started_at: float | None = None
         self.routine_errors = 0
         self._timers: dict[str, Every] = {}
+        #: Timer key -> its phase in [0, 1): an `every()` timer first fires at phase x period of routine
+        #: time (None: one period in, as the original's).
+        self._phase = phase
         self._last_error: str | None = None
 
     @property
@@ -85,8 +90,17 @@ class SimulatedPeer:
         self._peer.send_message(room or self.room, payload, message_type)
 
     def every(self, period: float, key: str | None = None) -> Callable[[float], int]:
-        timer = self._timers.setdefault(key or f"every:{period}", Every(period))
+        key = key or f"every:{period}"
+        timer = self._timers.get(key)
+        if timer is None:
+            first = None if self._phase is None else self._phase(key) * period
+            timer = self._timers[key] = Every(period, first)
         return timer.due
+
+    def timer_phases(self) -> dict[str, float]:
+        """The phases of the peer library's timers and of the routine timers used so far, by timer name."""
+        routine = {} if self._phase is None else {routine_timer(key): self._phase(key) for key in self._timers}
+        return {**self._peer.phases.as_dict(), **routine}
 
     # ---- driven by the host -------------------------------------------------------------------
 

@@ -1,6 +1,7 @@
 """A deadline-paced tick loop that measures how late it runs.
 
-Tick n is due at `start + n / hz`. The loop sleeps until the next deadline (so work time does not
+Tick n is due at `start + (n + phase) / hz`: a phase in [0, 1) keeps hosts started together from
+all waking in the same instant. The loop sleeps until the next deadline (so work time does not
 add up to drift), records how late each tick actually ran, and when it falls more than one period
 behind it skips the ticks it missed (counting them) instead of bursting to catch up. Lag is the
 harness's own health signal: if ticks run late, the generator, not the network, is the bottleneck.
@@ -68,8 +69,12 @@ class TickLoop:
         on_tick: Tick,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        phase: float = 0.0,
     ) -> None:
+        if not 0 <= phase < 1:
+            raise ValueError(f"tick phase must be in [0, 1), got {phase}")
         self.period = 1.0 / hz
+        self.phase = phase
         self._on_tick = on_tick
         self._clock = clock
         self._sleep = sleep
@@ -80,8 +85,8 @@ class TickLoop:
         self._stopped.set()
 
     async def run(self, duration: float | None = None) -> None:
-        start = self._clock()
-        previous = start
+        previous = self._clock()
+        start = previous + self.phase * self.period
         n = 0
         while not self._stopped.is_set():
             n += 1

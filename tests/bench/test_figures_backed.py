@@ -31,7 +31,11 @@ class Row:
 
 
 def table_rows(text: str) -> list[Row]:
-    lines = [line for line in text.splitlines() if line.startswith("| ") and not line.startswith("|---")]
+    """The rows of the figures table: the first table of the file (sections below it may hold tables of detail)."""
+    all_lines = text.splitlines()
+    start = next(i for i, line in enumerate(all_lines) if line.startswith("| "))
+    end = next((i for i in range(start, len(all_lines)) if not all_lines[i].startswith("|")), len(all_lines))
+    lines = [line for line in all_lines[start:end] if not line.startswith("|---")]
     header = [cell.strip() for cell in lines[0].strip().strip("|").split("|")]
     assert [cell.split()[0] for cell in header] == [name.split()[0] for name in HEADER], header
     rows: list[Row] = []

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
 from peerperf.errors import ConfigError
+from peerperf.peer import Peer
 from peerperf.protocol.positions import Position
 from peerperf.sim.payloads import chat_message, position_message, profile_message
 from peerperf.sim.periodic import Every
 from peerperf.sim.routines import RoutineChoice, assign, load_routine, parse_mix
+from peerperf.sim.simpeer import SimulatedPeer
 
 
 class FakePeer:
@@ -123,3 +125,13 @@ def test_a_raising_routine_is_counted_not_fatal() -> None:
     for tick in range(3):
         sim.tick(10.0 + tick / 60, 1 / 60)
     assert sim.routine_errors == 3
+
+
+def test_a_simulated_peers_timers_start_at_their_phase_and_keep_their_rate() -> None:
+    phases = {"every:10.0": 0.3, "every:1.0": 0.0}
+    sim = SimulatedPeer(cast(Peer, None), load_routine("idle"), "idle", "room", 0.0, phase=phases.__getitem__)
+    chat, profile = sim.every(10.0), sim.every(1.0)
+    assert [chat(t) for t in (2.9, 3.0, 12.9, 13.0)] == [0, 1, 0, 1]  # 3 s in, then every 10 s
+    assert profile(0.0) == 1 and profile(100.0) == 100  # phase 0: at once; then exactly one per second
+    unphased = SimulatedPeer(cast(Peer, None), load_routine("idle"), "idle", "room", 0.0)
+    assert [unphased.every(10.0)(t) for t in (9.9, 10.0)] == [0, 1]  # the original's: one period in

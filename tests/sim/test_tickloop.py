@@ -55,3 +55,16 @@ def test_lag_percentiles() -> None:
         recorder.record(float(lag))
     window = recorder.window()
     assert (window.p50, window.p99, window.max, window.ticks) == (50.0, 99.0, 100.0, 100)
+
+
+async def test_a_phase_offsets_every_deadline_without_counting_it_as_lag() -> None:
+    clock = SimClock()
+    started = clock.now
+    ticks: list[float] = []
+    loop = TickLoop(60, lambda now, delta: ticks.append(now), clock=clock, sleep=clock.sleep, phase=0.25)
+    await loop.run(1.0)
+    assert len(ticks) == 60
+    assert [t - started for t in ticks[:2]] == pytest.approx([1.25 / 60, 2.25 / 60])  # a quarter tick later
+    assert loop.lag.window().max == pytest.approx(0.0)
+    with pytest.raises(ValueError, match="phase"):
+        TickLoop(60, lambda now, delta: None, phase=1.0)
