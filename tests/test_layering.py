@@ -4,7 +4,8 @@
 - only `peerperf.cluster` and the run CLI import Ray;
 - `peerperf.protocol` imports no other part of peerperf (but `peerperf.errors`);
 - routines and the analysis import neither `peerperf.peer` nor `peerperf.cluster`;
-- nothing imports the checkout-only names `analysis` and `routines` (installed, they are inside peerperf).
+- nothing imports the checkout-only names `analysis` and `routines` (installed, they are inside peerperf);
+- nothing in the package imports `scripts` (checkout tools such as the cluster rehearsal: not installed).
 """
 
 from __future__ import annotations
@@ -69,6 +70,8 @@ def violations(module: str, imports: set[str]) -> list[str]:
     for name in sorted(imports):
         if _within(name, ("analysis", "routines")):
             broken.append(f"{module} imports {name}: installed, it is peerperf.{name}")
+        elif _within(name, "scripts"):
+            broken.append(f"{module} imports {name}: scripts/ holds checkout tools, not installed with peerperf")
         elif _within(name, ("aiortc", "aioice")):
             if not _within(module, "peerperf.peer"):
                 broken.append(f"{module} imports {name}: only peerperf.peer may use the WebRTC stack")
@@ -108,6 +111,7 @@ def test_the_package_keeps_its_layering_rules() -> None:
         ("peerperf.routines.default", "def f():\n    import peerperf.peer.peer\n", "stay apart from peer/"),
         ("peerperf.run", "def f():\n    from analysis.summary import summary\n", "it is peerperf.analysis"),
         ("peerperf.routines.busy", "from routines.default import routine\n", "it is peerperf.routines"),
+        ("peerperf.cluster.runtime", "from scripts.rehearsal import netns\n", "scripts/ holds checkout tools"),
     ],
 )
 def test_a_planted_violation_is_caught(module: str, source: str, rule: str) -> None:
