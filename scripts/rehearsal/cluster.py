@@ -9,7 +9,6 @@ finds the leftovers of a rehearsal that died half-made by its prefix alone.
 from __future__ import annotations
 
 import json
-import logging
 import os
 import secrets
 import shutil
@@ -24,11 +23,9 @@ from typing import Any
 from scripts.rehearsal import netns, raynodes
 from scripts.rehearsal.netns import Network, Node
 
-log = logging.getLogger(__name__)
-
 REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 CLUSTER_YAML = REPO_ROOT / "cluster.yaml"
-#: Lists the cluster's nodes from the head: a driver of its own (its auth mode is read when ray is imported).
+#: Lists the cluster's nodes: a driver of its own, run in the head's namespace.
 NODES_SCRIPT = """
 import json, sys, ray
 ray.init(address=sys.argv[1], log_to_driver=False)

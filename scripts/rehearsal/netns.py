@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
-import logging
 import os
 import re
 import signal
@@ -19,8 +18,6 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
-
-log = logging.getLogger(__name__)
 
 #: Where `ip netns add` keeps a namespace (a bind mount of its /proc/PID/ns/net).
 NETNS_DIR = Path("/run/netns")
