@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +21,19 @@ class Run:
         self.lines: list[str] = []
 
     @classmethod
-    async def start(cls, *args: str, env: dict[str, str] | None = None) -> Run:
-        env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+    async def start(
+        cls,
+        *args: str,
+        env: dict[str, str] | None = None,
+        prefix: Sequence[str] = (),
+        base_env: Mapping[str, str] | None = None,
+    ) -> Run:
+        """`env` is added to `base_env` (this process's environment by default); `prefix` runs the
+        command through another (`ip netns exec NS`, say)."""
+        env = {**(os.environ if base_env is None else base_env), "PYTHONUNBUFFERED": "1", **(env or {})}
         env.pop("RAY_ADDRESS", None)
         proc = await asyncio.create_subprocess_exec(
+            *prefix,
             sys.executable,
             "-m",
             "peerperf.run",

@@ -6,7 +6,8 @@
 - routines and the analysis import neither `peerperf.peer` nor `peerperf.cluster`;
 - `peerperf.sizing` (calibrate, plan) sits below `peerperf.cluster`: it imports the peer library, sim/ and the
   analysis, never cluster/; nothing beneath it (peer/, sim/, protocol/, the services, the analysis) imports it;
-- nothing imports the checkout-only names `analysis` and `routines` (installed, they are inside peerperf).
+- nothing imports the checkout-only names `analysis` and `routines` (installed, they are inside peerperf);
+- nothing in the package imports `scripts` (checkout tools such as the cluster rehearsal: not installed).
 """
 
 from __future__ import annotations
@@ -81,6 +82,8 @@ def violations(module: str, imports: set[str]) -> list[str]:
     for name in sorted(imports):
         if _within(name, ("analysis", "routines")):
             broken.append(f"{module} imports {name}: installed, it is peerperf.{name}")
+        elif _within(name, "scripts"):
+            broken.append(f"{module} imports {name}: scripts/ holds checkout tools, not installed with peerperf")
         elif _within(name, ("aiortc", "aioice")):
             if not _within(module, "peerperf.peer"):
                 broken.append(f"{module} imports {name}: only peerperf.peer may use the WebRTC stack")
@@ -127,6 +130,7 @@ def test_the_package_keeps_its_layering_rules() -> None:
         ("peerperf.sizing.plan", "from peerperf.cluster.placement import spawn_hosts\n", "sits below cluster/"),
         ("peerperf.peer.mesh", "def f():\n    from peerperf.sizing import plan\n", "is built on it"),
         ("peerperf.sim.host", "import peerperf.sizing.calibration\n", "is built on it"),
+        ("peerperf.cluster.runtime", "from scripts.rehearsal import netns\n", "scripts/ holds checkout tools"),
     ],
 )
 def test_a_planted_violation_is_caught(module: str, source: str, rule: str) -> None:

@@ -39,8 +39,9 @@ JOIN_QUIET = 10.0
 
 async def barrier(
     placed: list[PlacedHost], config: RunConfig, stop: asyncio.Event, outcome: RunOutcome, show: ShowProgress
-) -> list[Any]:
-    """The hosts with ready peers; missing peers go to `outcome.missing` (RunAborted unless tolerated)."""
+) -> dict[Any, SetupReport]:
+    """The hosts with ready peers, each with its setup report (where it runs); missing peers go to
+    `outcome.missing` (RunAborted unless tolerated)."""
     waiting = _Barrier(placed, show)
     await waiting.run(time.monotonic() + config.ready_timeout, stop)
     missing = waiting.missing
@@ -77,7 +78,7 @@ class _Barrier:
         }
         self.held: list[PlacedHost] = []
         self.joining: dict[asyncio.Future[Any], PlacedHost] = {}
-        self.ready_hosts: list[Any] = []
+        self.ready_hosts: dict[Any, SetupReport] = {}
         self.ready_count = 0
         self.missing: dict[str, str] = {}
         self.last_start = time.monotonic()
@@ -121,6 +122,6 @@ class _Barrier:
         except ray.exceptions.RayError as exc:
             report = SetupReport("?", "", [], {s.peer_id: f"host failed: {exc}" for s in chunk})
         if report.ready:
-            self.ready_hosts.append(host)
+            self.ready_hosts[host] = report
         self.ready_count += len(report.ready)
         self.missing.update(report.failed)

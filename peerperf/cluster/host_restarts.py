@@ -5,22 +5,38 @@ configuration. Its peers come back as new instances: the same peer id with an `-
 they join the lighthouse afresh (the old ids may linger there until their liveness timeout) and the
 results keep the two instances apart: the first instance's datapoints end where the host died, the
 new one's begin when it rejoined, and the gap between them is visible instead of mixed in.
+
+A host is replaced only once Ray has declared it dead. The hosts of a node being lost are first
+"unavailable" (their connections drop at once), and dead only when Ray's health checks give up on the
+node; a replacement placed in between can land on that very node and die with it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
+import ray
+
+from peerperf.cluster.actor_calls import awaited
 from peerperf.cluster.peerhost_actor import spawn_peer_host
+from peerperf.errors import PeerperfError
 from peerperf.sim.host import HostConfig, PeerSpec, SetupReport
 
 log = logging.getLogger(__name__)
 
 _INSTANCE_SUFFIX = re.compile(r"-r\d+$")
+#: How long a failed host may stay unavailable before it is killed and replaced anyway. Ray declares the
+#: actors of a lost node dead when its health checks give up (10-30 s with Ray's defaults).
+DEATH_TIMEOUT = 60.0
+#: How often a failed host is asked whether it is dead yet, and how long one answer may take.
+DEATH_POLL = 0.5
+ANSWER_TIMEOUT = 5.0
 
 
 def instance_id(peer_id: str, generation: int) -> str:
@@ -30,11 +46,12 @@ def instance_id(peer_id: str, generation: int) -> str:
 
 @dataclass(frozen=True)
 class Replacement:
-    """A host brought back: its actor, its peers' new instances and which old id each replaces."""
+    """A host brought back: its actor, its peers' new instances, which old id each replaces, where it runs."""
 
     host: Any
     chunk: list[PeerSpec]
     renamed: dict[str, str]
+    report: SetupReport
 
 
 class HostRestarts:
@@ -93,12 +110,45 @@ class HostRestarts:
             }
         )
         self.renamed.update({old: new for old, new in renamed.items() if new not in report.failed})
-        return Replacement(host, new_chunk, renamed)
+        return Replacement(host, new_chunk, renamed, report)
 
     async def come_back(
-        self, failed: Any, chunk: list[PeerSpec], hosts: list[Any], run: Callable[[Any], Awaitable[int]]
+        self,
+        failed: Any,
+        chunk: list[PeerSpec],
+        hosts: dict[Any, SetupReport],
+        run: Callable[[Any], Awaitable[int]],
+        worth_it: Callable[[], bool],
     ) -> int:
-        """Restart `failed`, add the new host to `hosts` (progress, stop) and run it; returns its datapoints."""
+        """Once `failed` is dead, restart it, add the new host to `hosts` (progress, stop) and run it.
+
+        Returns the new host's datapoints; raises `HostNotBack` when the wait left no time worth running
+        (`worth_it()` false), or what the restart raised.
+        """
+        await until_dead(failed)
+        if not worth_it():
+            raise HostNotBack("Ray declared it dead too late in the test to bring it back")
         replacement = await self.restart(failed, chunk)
-        hosts.append(replacement.host)
+        hosts[replacement.host] = replacement.report
         return await run(replacement.host)
+
+
+class HostNotBack(PeerperfError):
+    """A failed host that is not brought back (why is the message)."""
+
+
+async def until_dead(host: Any, timeout: float = DEATH_TIMEOUT) -> None:
+    """Return once Ray has declared `host` dead; a host that still answers, or is still unavailable after
+    `timeout`, is killed (its run failed: it must not come back beside its replacement)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            await asyncio.wait_for(awaited(host.progress.remote()), ANSWER_TIMEOUT)
+        except ray.exceptions.ActorDiedError:
+            return
+        except (ray.exceptions.RayError, TimeoutError):
+            await asyncio.sleep(DEATH_POLL)  # unavailable: its node may be on its way out
+            continue
+        log.warning("a peer host whose run failed still answers: killing it before it is replaced")
+        break
+    ray.kill(host)

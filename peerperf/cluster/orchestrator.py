@@ -24,6 +24,7 @@ from peerperf.cluster import runtime
 from peerperf.cluster.actor_calls import awaited
 from peerperf.cluster.barrier import barrier
 from peerperf.cluster.embedded_services import RunServices, relay_stats, start_services, stop_services
+from peerperf.cluster.host_failures import failure_reason
 from peerperf.cluster.host_restarts import HostRestarts
 from peerperf.cluster.layer_capacity import plan_layers
 from peerperf.cluster.placement import PlacedHost, spawn_hosts, stop_hosts, warn_if_overloaded
@@ -35,6 +36,7 @@ from peerperf.config import RunConfig, recorded_settings
 from peerperf.errors import ConfigError, PeerperfError
 from peerperf.results.download import wait_finished
 from peerperf.run_state import RunOutcome, RunSnapshot
+from peerperf.sim.host import SetupReport
 from peerperf.sim.impairment_profiles import ImpairmentPlan, describe
 from peerperf.sim.population import plan_peers
 from peerperf.sim.routines import parse_mix
@@ -138,7 +140,8 @@ class Orchestrator:
                 ray.shutdown()
         return self.outcome
 
-    async def _run_test(self, hosts: list[Any], services: RunServices) -> None:
+    async def _run_test(self, hosts: dict[Any, SetupReport], services: RunServices) -> None:
+        """`hosts`: the ready hosts, each with its setup report (where it runs, to name it if it fails)."""
         config = self.config
         outcome = self.outcome
         chunks = {id(host): chunk for host, chunk in self._hosts}
@@ -162,13 +165,16 @@ class Orchestrator:
                     lost = chunks.get(id(runs[future]), [])
                     if started_at is not None and self._can_restart(runs[future], started_at):
                         run_rest = functools.partial(self._run_rest, services, started_at)
-                        comeback = asyncio.ensure_future(self._restarts.come_back(runs[future], lost, hosts, run_rest))
+                        worth_it = functools.partial(self._time_for_a_restart, started_at)
+                        comeback = asyncio.ensure_future(
+                            self._restarts.come_back(runs[future], lost, hosts, run_rest, worth_it)
+                        )
                         runs[comeback] = runs[future]
                         pending.add(comeback)
                         continue
+                    reason = failure_reason(exc, hosts.get(runs[future]), ray.nodes())
                     where = f" (its log: {outcome.log_dir})" if outcome.log_dir else ""
-                    log.error("a peer host with %d peers failed%s: %s", len(lost), where, exc)
-                    reason = f"its host failed during the test: {str(exc).splitlines()[0][:200]}"
+                    log.error("%d peers lost%s: %s", len(lost), where, reason)
                     outcome.lost.update({spec.peer_id: reason for spec in lost})
             if started_at is None:
                 info = await services.results.get_test(outcome.test_id)
@@ -177,7 +183,7 @@ class Orchestrator:
                 outcome.interrupted = True
                 for host in hosts:
                     host.stop.remote()
-            await self.progress.poll_hosts(hosts, started_at, outcome, await relay_stats(services, 0.0))
+            await self.progress.poll_hosts(list(hosts), started_at, outcome, await relay_stats(services, 0.0))
         await _stop_task(sampler)
         outcome.lost.update(self._restarts.not_back)
         await record(
@@ -220,12 +226,12 @@ class Orchestrator:
 
     def _can_restart(self, host: Any, started_at: float) -> bool:
         """Whether to bring a failed host back (`--restart-hosts`): allowed, and the test has time left."""
+        return self._time_for_a_restart(started_at) and self._restarts.can_restart(host)
+
+    def _time_for_a_restart(self, started_at: float) -> bool:
+        """Whether the test goes on for more than two stats windows: time for a restarted host to report."""
         left = self.config.duration - (time.monotonic() - started_at)
-        return (
-            not self._stop.is_set()
-            and left > 2 * self.config.stats_interval / 1000
-            and self._restarts.can_restart(host)
-        )
+        return not self._stop.is_set() and left > 2 * self.config.stats_interval / 1000
 
     async def _run_rest(self, services: RunServices, started_at: float, host: Any) -> int:
         """Run a restarted host for what is left of the test."""

@@ -1,0 +1,1 @@
+"""Tools run from a checkout (not installed with peerperf): code generation, the cluster rehearsal."""
