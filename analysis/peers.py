@@ -4,11 +4,12 @@ Every figure of the summary is a statistic over peers that can be recomputed fro
 them: a ratio of sums (delivery, loss), a mean of per-peer means (throughput), or percentiles of
 merged histograms (latency, hops). Comparisons resample peers and recompute the same statistic.
 
-Delivery is counted against what each peer should have received. In window w of layer L with m
-reporting peers, every flooded packet originated there should reach the m - 1 others, and a one-hop
-packet (suspendRelay) exactly one neighbour. A peer p's share of that is the others' flooded packets
-plus 1/(m - 1) of the others' one-hop packets, so peers' shares add up to the layer's exact total.
-Room traffic (app messages, by subtype) is counted the same way over the peers of each room.
+Delivery is counted against what each peer should have received: exactly, by origin window, when the
+datapoints carry counts by window (`peerperf.analysis.delivery`); otherwise (older files) by stats
+window: in window w of layer L with m reporting peers, every flooded packet originated there should
+reach the m - 1 others, and a one-hop packet (suspendRelay) exactly one neighbour, so packets in
+flight across a window's edge count on one side only. Room traffic (app messages, by subtype) is
+counted the same way over the peers of each room.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from peerperf.analysis.delivery import OriginDelivery
 from peerperf.analysis.histograms import as_arrow, bucket_counts, nested
 
 #: Per-second rates averaged per peer, as `throughput.<name>`.
@@ -101,10 +103,7 @@ def row_samples(body: pd.DataFrame, source: pd.DataFrame | None = None) -> tuple
 
     `source` holds the nested columns `body` left out (see `peerperf.analysis.windows.steady`).
     """
-    frame = body.assign(
-        layer=body["layer"].fillna("") if "layer" in body else "",
-        room=body["room"].fillna("") if "room" in body else "",
-    )
+    frame = body.assign(layer=_text_key(body, "layer"), room=_text_key(body, "room"))
     layer_window = _Groups(frame, ["testId", "layer", "window"])
     flooded = _column(frame, "originated") - _column(frame, "originatedOneHop")
     one_hop = _column(frame, "originatedOneHop")
@@ -121,6 +120,7 @@ def row_samples(body: pd.DataFrame, source: pd.DataFrame | None = None) -> tuple
             "peerId": frame["peerId"],
             "windows": 1,
             "unique": unique,
+            "arrived": unique,
             "expected": expected_layer,
             "lost": missing,
             "arrivedExpired": _column(frame, "arrivedExpired"),
@@ -144,12 +144,24 @@ def row_samples(body: pd.DataFrame, source: pd.DataFrame | None = None) -> tuple
         for subtype in subtypes:
             sent = originated[subtype] if subtype in originated else pd.Series(0, index=frame.index)
             got = delivered[subtype] if subtype in delivered else pd.Series(0, index=frame.index)
-            per_row[f"delivered.{subtype}"] = got
+            per_row[f"arrived.{subtype}"] = got
             per_row[f"expected.{subtype}"] = room_window.total(sent) - sent
 
     per_row["window"] = frame["window"]
     per_row["timestamp"] = frame["timestamp"]
     return per_row, subtypes
+
+
+def _text_key(frame: pd.DataFrame, name: str) -> pd.Series | str:
+    """A text key column with "" for missing values (a category column gets "" as a category first)."""
+    if name not in frame:
+        return ""
+    column = frame[name]
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        if "" not in column.cat.categories:
+            column = column.cat.add_categories("")
+        return column.fillna("")
+    return column.fillna("")
 
 
 class _Groups:
@@ -178,9 +190,15 @@ class _Groups:
         return per_group[self.codes]
 
 
-def peer_samples(body: pd.DataFrame, source: pd.DataFrame | None = None) -> PeerSamples:
-    """Aggregate steady-state datapoints into per-peer samples (`source`: see `row_samples`)."""
+def peer_samples(
+    body: pd.DataFrame, source: pd.DataFrame | None = None, delivery: OriginDelivery | None = None
+) -> PeerSamples:
+    """Aggregate steady-state datapoints into per-peer samples (`source`: see `row_samples`); `delivery`, when
+    the datapoints count by origin window, replaces the delivery counted by stats window."""
     per_row, subtypes = row_samples(body, source)
+    if delivery is not None:
+        stale = [c for c in per_row.columns if c.split(".")[0] in ("arrived", "expected")]
+        per_row, subtypes = per_row.drop(columns=stale), delivery.subtypes
     keys = ["testId", "peerId"]
     per_row = per_row.drop(columns=["window", "timestamp"])
     sums = [c for c in per_row.columns if c not in keys and not c.startswith("rate.") and c != "connections"]
@@ -190,6 +208,8 @@ def peer_samples(body: pd.DataFrame, source: pd.DataFrame | None = None) -> Peer
     table["connections"] = grouped["connections"].mean()
     for name in RATES:
         table[f"rate.{name}"] = grouped[f"rate.{name}"].mean()
+    if delivery is not None:
+        table = table.join(delivery.per_peer).fillna({c: 0 for c in delivery.per_peer.columns})
     table = table.reset_index()
 
     codes = grouped.ngroup()  # per_row has body's rows, in order

@@ -1,0 +1,234 @@
+"""Exact delivery: the packets created in the steady state's windows against the first arrivals they got.
+
+Every peer counts the flooded packets it creates by *origin window* (`originatedByWindow`), and every
+receiver counts its first arrivals by the same origin window (`arrivedByWindow`), a function of the
+packet's timestamp alone (`peerperf.peer.origin_windows`). So for a layer and origin window w:
+
+    delivered(w) = sum over receivers r of R(w) of r's first arrivals of packets of window w
+    expected(w)  = sum over sources s of the layer of s's packets of window w x (|R(w)| - [s in R(w)])
+
+where R(w) are the layer's peers that reported window w and had counted by window before it (a
+receiver counts by window once its host has the grid: from its second window on). Each receiver
+counts each packet once, so delivered(w) <= expected(w) whenever every packet created in w was
+reported by its source; the windows where that cannot be vouched for are left out for the layer:
+
+- those whose arrivals were not all counted yet when a peer's reports end: from `grace` windows
+  before a peer's last window (its last one is partial: the test ended in it) to one after it;
+- those around a window a peer did not report (refused, or its host skipped it): the packets of
+  the windows next to a missing one may have been counted in it.
+
+Arrivals count whenever they were reported, so those up to the grace period after the steady state
+count. App messages to rooms are counted the same way per room and subtype (keys `w/subtype`).
+A peer that sends without ever reporting (another client) makes a layer's count too high: the
+summary leaves such layers out (see `summary.mixed_layers`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from peerperf.analysis.histograms import as_arrow, nested
+
+#: The two counts columns.
+ORIGINATED, ARRIVED = "originatedByWindow", "arrivedByWindow"
+
+
+@dataclass(frozen=True)
+class OriginDelivery:
+    """Per peer as a receiver: first arrivals and what it should have got, over the windows counted."""
+
+    #: Index (testId, peerId); columns `arrived`, `expected`, and `arrived.<subtype>`, `expected.<subtype>`.
+    per_peer: pd.DataFrame
+    #: Index: origin window; columns `arrived`, `expected` (all layers together), for plots.
+    per_window: pd.DataFrame
+    subtypes: list[str]
+    #: Origin windows counted, over all tests and layers (a layer's window counts once).
+    windows: int
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Counts:
+    """A counts column flattened: entry i counts `count[i]` in window `window[i]` of row `row[i]`,
+    for subtype `subtype[i]` (-1: every flooded packet)."""
+
+    row: np.ndarray
+    window: np.ndarray
+    subtype: np.ndarray
+    count: np.ndarray
+
+
+def has_origin_windows(frame: pd.DataFrame) -> bool:
+    return ORIGINATED in frame and ARRIVED in frame and frame[ORIGINATED].notna().any()
+
+
+def origin_delivery(frame: pd.DataFrame, first: int, grace: int) -> OriginDelivery:
+    """Exact delivery over origin windows `first`.. (numbered datapoints of peerperf's peers, every window,
+    nested columns included); `grace`: windows after an origin window in which its arrivals may come."""
+    peers = frame.groupby(["testId", "peerId"], observed=True, sort=True).ngroup().to_numpy()
+    layers = frame.groupby(["testId", "layer"], observed=True, sort=False, dropna=False).ngroup().to_numpy()
+    rooms = frame.groupby(["testId", "layer", "room"], observed=True, sort=False, dropna=False).ngroup().to_numpy()
+    window = frame["window"].to_numpy(dtype=np.int64)
+    width = int(window.max()) + 2 if len(window) else 2
+    n_peers, n_layers, n_rooms = _count(peers), _count(layers), _count(rooms)
+
+    present = np.zeros((n_peers, width), bool)
+    present[peers, window] = True
+    layer_at = np.full((n_peers, width), -1)
+    layer_at[peers, window] = layers
+    room_at = np.full((n_peers, width), -1)
+    room_at[peers, window] = rooms
+    firsts = np.full(n_peers, width)
+    np.minimum.at(firsts, peers, window)
+    lasts = np.full(n_peers, -1)
+    np.maximum.at(lasts, peers, window)
+
+    countable = ~_doubtful(peers, layers, window, present, firsts, lasts, n_layers, width, grace)
+    countable[:, : max(first, 1)] = False
+    counted = np.arange(width) > firsts[:, None]
+    receivers = present & counted & countable[np.maximum(layer_at, 0), np.arange(width)] & (layer_at >= 0)
+
+    names = sorted({*_subtypes(frame, ORIGINATED), *_subtypes(frame, ARRIVED)})
+    made = _flatten(frame, ORIGINATED, names, width)
+    got = _flatten(frame, ARRIVED, names, width)
+    out = {}
+    per_window = {}
+    for s, name in [(-1, ""), *enumerate(names)]:
+        group, n_groups, group_at = (layers, n_layers, layer_at) if s < 0 else (rooms, n_rooms, room_at)
+        own = _matrix(peers[made.row], made, s, n_peers, width)
+        total = _matrix(group[made.row], made, s, n_groups, width)
+        arrivals = _matrix(peers[got.row], got, s, n_peers, width)
+        expected = np.where(receivers, total[np.maximum(group_at, 0), np.arange(width)] - own, 0)
+        arrived = np.where(receivers, arrivals, 0)
+        suffix = f".{name}" if name else ""
+        out[f"arrived{suffix}"], out[f"expected{suffix}"] = arrived.sum(axis=1), expected.sum(axis=1)
+        if not name:
+            per_window = {"arrived": arrived.sum(axis=0), "expected": expected.sum(axis=0)}
+    keys = frame.groupby(["testId", "peerId"], observed=True, sort=True).size().index
+    per_peer = pd.DataFrame(out, index=keys)
+    table = pd.DataFrame(per_window).rename_axis("window")
+    table = table[table["expected"] > 0]
+    used = int((receivers.any(axis=0) if n_peers else np.zeros(width, bool)).sum())
+    return OriginDelivery(per_peer, table, names, _windows_counted(receivers, layer_at, n_layers), _notes(used))
+
+
+def _count(codes: np.ndarray) -> int:
+    return int(codes.max()) + 1 if len(codes) else 0
+
+
+def _doubtful(
+    peers: np.ndarray,
+    layers: np.ndarray,
+    window: np.ndarray,
+    present: np.ndarray,
+    firsts: np.ndarray,
+    lasts: np.ndarray,
+    n_layers: int,
+    width: int,
+    grace: int,
+) -> np.ndarray:
+    """(layer, origin window) pairs whose packets may not all have been reported, or their arrivals counted."""
+    pairs = np.unique(np.stack([peers, layers]), axis=1) if len(peers) else np.zeros((2, 0), np.int64)
+    peer_of, layer_of = pairs
+    starts = [lasts[peer_of] - grace]
+    ends = [lasts[peer_of] + 1]
+    owners = [layer_of]
+    span = np.arange(width)
+    gaps = ~present & (span > firsts[:, None]) & (span < lasts[:, None])
+    for peer, gap in zip(*np.nonzero(gaps), strict=True):
+        for layer in layer_of[peer_of == peer]:
+            starts.append(np.array([gap - grace]))
+            ends.append(np.array([gap + 1]))
+            owners.append(np.array([layer]))
+    marks = np.zeros((max(n_layers, 1), width + grace + 3), np.int64)
+    start, end, owner = np.concatenate(starts), np.concatenate(ends), np.concatenate(owners)
+    np.add.at(marks, (owner, np.clip(start, 0, marks.shape[1] - 1)), 1)
+    np.add.at(marks, (owner, np.clip(end + 1, 0, marks.shape[1] - 1)), -1)
+    return (np.cumsum(marks, axis=1) > 0)[:, :width]
+
+
+def _subtypes(frame: pd.DataFrame, column: str) -> set[str]:
+    keys = _keys(frame, column)
+    return {k.split("/", 1)[1] for k in keys if "/" in k}
+
+
+def _keys(frame: pd.DataFrame, column: str) -> list[str]:
+    array = _pairs(frame, column)
+    if array is None:
+        return []
+    return [str(k) for k in pc.unique(pc.struct_field(pc.list_flatten(array), 0)).to_pylist()]
+
+
+def _pairs(frame: pd.DataFrame, column: str) -> pa.Array | None:
+    """A counts column as Arrow lists of (key, value) pairs (maps read as the lists they are)."""
+    found = nested(frame, None, column)
+    if found is None:
+        return None
+    series = found[0]
+    if series.dtype == object:
+        values = [dict(v) if isinstance(v, dict | list) else None for v in series.tolist()]
+        array = pa.array(values, type=pa.map_(pa.string(), pa.int64()))
+    else:
+        array = as_arrow(series)
+    if pa.types.is_null(array.type):
+        return None
+    return array.cast(pa.list_(pa.struct([("key", array.type.key_type), ("value", array.type.item_type)])))
+
+
+def _flatten(frame: pd.DataFrame, column: str, subtypes: list[str], width: int) -> _Counts:
+    array = _pairs(frame, column)
+    if array is None or len(array) == 0:
+        empty = np.zeros(0, np.int64)
+        return _Counts(empty, empty, empty, empty)
+    owner = pc.list_parent_indices(array).to_numpy()
+    flat = pc.list_flatten(array)
+    keys = pc.struct_field(flat, 0).dictionary_encode()
+    counts = pc.struct_field(flat, 1).to_numpy(zero_copy_only=False).astype(np.int64)
+    code = keys.indices.to_numpy(zero_copy_only=False)
+    parsed = [_parse(str(k), subtypes) for k in keys.dictionary.to_pylist()]
+    windows = np.array([w for w, _ in parsed], np.int64)[code] if parsed else np.zeros(0, np.int64)
+    kinds = np.array([s for _, s in parsed], np.int64)[code] if parsed else np.zeros(0, np.int64)
+    keep = (windows >= 1) & (windows < width) & (kinds > -2)
+    return _Counts(owner[keep], windows[keep], kinds[keep], counts[keep])
+
+
+def _parse(key: str, subtypes: list[str]) -> tuple[int, int]:
+    """`"12"` -> (12, -1); `"12/chat"` -> (12, index of chat); anything else -> (0, -2), left out."""
+    window, _, subtype = key.partition("/")
+    try:
+        number = int(window)
+    except ValueError:
+        return 0, -2
+    if not subtype:
+        return number, -1
+    return number, subtypes.index(subtype) if subtype in subtypes else -2
+
+
+def _matrix(owner: np.ndarray, counts: _Counts, subtype: int, owners: int, width: int) -> np.ndarray:
+    """Counts of `subtype` summed per (owner, window) into an (owners, width) matrix."""
+    keep = counts.subtype == subtype
+    flat = np.bincount(
+        owner[keep] * width + counts.window[keep], weights=counts.count[keep], minlength=max(owners, 1) * width
+    )
+    return flat.reshape(max(owners, 1), width)[:owners]
+
+
+def _windows_counted(receivers: np.ndarray, layer_at: np.ndarray, n_layers: int) -> int:
+    """Distinct (layer, origin window) pairs with at least one receiver."""
+    peer, window = np.nonzero(receivers)
+    return len(np.unique(layer_at[peer, window] * receivers.shape[1] + window)) if len(peer) else 0
+
+
+def _notes(used: int) -> list[str]:
+    return [] if used else ["no origin window could be counted: delivery is unknown"]
+
+
+def grace_windows(grace_s: float, interval_s: float) -> int:
+    """Windows after an origin window in which its packets may still arrive."""
+    return max(1, math.ceil(grace_s / interval_s - 1e-9))
