@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from peerperf.results.influx.relay_stats import RelayStats
 
@@ -42,6 +43,8 @@ class RunSnapshot:
     live_hint: str = ""
     #: What the InfluxDB relay of the embedded results service did so far (None: no relay).
     relay: RelayStats | None = None
+    #: Each peer host's last closed window (its fields of the datapoint schema), for the harness verdict so far.
+    host_windows: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass

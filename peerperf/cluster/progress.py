@@ -90,5 +90,6 @@ class RunProgress:
                 self.last.live_url,
                 self.last.live_hint,
                 relay,
+                tuple(p.window_fields for p in progress if p.window_fields),
             )
         )
