@@ -89,7 +89,7 @@ def origin_delivery(frame: pd.DataFrame, first: int, grace: int) -> OriginDelive
     lasts = np.full(n_peers, -1)
     np.maximum.at(lasts, peers, window)
 
-    countable = ~_doubtful(peers, layers, window, present, firsts, lasts, n_layers, width, grace)
+    countable = ~_doubtful(peers, layers, present, firsts, lasts, n_layers, grace)
     countable[:, : max(first, 1)] = False
     counted = np.arange(width) > firsts[:, None]
     receivers = present & counted & countable[np.maximum(layer_at, 0), np.arange(width)] & (layer_at >= 0)
@@ -125,31 +125,30 @@ def _count(codes: np.ndarray) -> int:
 def _doubtful(
     peers: np.ndarray,
     layers: np.ndarray,
-    window: np.ndarray,
     present: np.ndarray,
     firsts: np.ndarray,
     lasts: np.ndarray,
     n_layers: int,
-    width: int,
     grace: int,
 ) -> np.ndarray:
-    """(layer, origin window) pairs whose packets may not all have been reported, or their arrivals counted."""
-    pairs = np.unique(np.stack([peers, layers]), axis=1) if len(peers) else np.zeros((2, 0), np.int64)
-    peer_of, layer_of = pairs
-    starts = [lasts[peer_of] - grace]
-    ends = [lasts[peer_of] + 1]
-    owners = [layer_of]
+    """(layer, origin window) pairs whose packets may not all have been reported, or their arrivals counted:
+    from `grace` windows before each peer's last window to one after it, and the same around each window a
+    peer did not report within its span."""
+    width = present.shape[1]
     span = np.arange(width)
-    gaps = ~present & (span > firsts[:, None]) & (span < lasts[:, None])
-    for peer, gap in zip(*np.nonzero(gaps), strict=True):
-        for layer in layer_of[peer_of == peer]:
-            starts.append(np.array([gap - grace]))
-            ends.append(np.array([gap + 1]))
-            owners.append(np.array([layer]))
+    gap_peer, gap_window = np.nonzero(~present & (span > firsts[:, None]) & (span < lasts[:, None]))
+    around = pd.DataFrame(
+        {
+            "peer": np.concatenate([np.arange(len(lasts)), gap_peer]),
+            "window": np.concatenate([lasts, gap_window]),
+        }
+    )
+    member = pd.DataFrame({"peer": peers, "layer": layers}).drop_duplicates()
+    ranges = around.merge(member, on="peer")
     marks = np.zeros((max(n_layers, 1), width + grace + 3), np.int64)
-    start, end, owner = np.concatenate(starts), np.concatenate(ends), np.concatenate(owners)
-    np.add.at(marks, (owner, np.clip(start, 0, marks.shape[1] - 1)), 1)
-    np.add.at(marks, (owner, np.clip(end + 1, 0, marks.shape[1] - 1)), -1)
+    owner = ranges["layer"].to_numpy()
+    np.add.at(marks, (owner, np.clip(ranges["window"].to_numpy() - grace, 0, None)), 1)
+    np.add.at(marks, (owner, ranges["window"].to_numpy() + 2), -1)
     return (np.cumsum(marks, axis=1) > 0)[:, :width]
 
 

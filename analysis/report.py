@@ -100,6 +100,7 @@ def compare_report(frames: list[pd.DataFrame], comparison: Comparison, path: Pat
     parts += [
         "<h2>Differences</h2>",
         _differences_table(comparison),
+        *(f"<p>note: {html.escape(note)}</p>" for note in comparison.notes),
         "<h2>Over time</h2>",
         _plots(
             [

@@ -91,12 +91,7 @@ class Summary:
             "tests": self.test_ids,
             "metrics": {m.name: _plain(m.value) for m in self},
             "units": {m.name: m.unit for m in self if m.unit},
-            "harness": {
-                "status": str(self.verdict.status),
-                "reasons": self.verdict.reasons,
-                "evidence": self.verdict.evidence,
-                "figures": self.verdict.figures,
-            },
+            "harness": self.verdict.to_dict(),
             "steadyState": self.steady_state.describe(),
             "notes": self.notes,
             "settings": self.settings,

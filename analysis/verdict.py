@@ -83,64 +83,24 @@ class Verdict:
 
 def judge(windows: HostWindows, facts: RunFacts | None = None, interval_s: float | None = None) -> Verdict:
     """The verdict over these host windows (usually the steady state's) and the run's facts."""
-    facts = facts or RunFacts()
-    faults, fault_evidence = _faults(facts)
+    faults, fault_evidence = _faults(facts or RunFacts())
     if len(windows) == 0:
         status = Status.FAULTY if faults else Status.UNKNOWN
         return Verdict(status, [*faults, "no host windows: no evidence of the harness's health"], fault_evidence)
-    interval = interval_s or windows.interval_s()
     figures: dict[str, float] = {"hostWindows": float(len(windows))}
-    reasons: list[str] = []
-    evidence: list[str] = []
-
     lag_p99_rows, ticks = windows.lag_p99(), windows.ticks()
-    merged = windows.lag_counts()
-    if merged.sum() > 0:
-        lag_p99, source = percentile(merged, 99), "merged tick-lag histograms"
-    else:
-        reported = windows.lag_p99_reported[~np.isnan(windows.lag_p99_reported)]
-        lag_p99, source = (float(reported.max()) if len(reported) else math.nan), "worst window's p99"
-    if not math.isnan(lag_p99):
-        figures["tickLagP99Ms"] = lag_p99
-        evidence.append(f"tick lag p99 {lag_p99:.1f} ms ({source}; limit {LATE_TICK_MS:.1f} ms)")
-        if lag_p99 > LATE_TICK_MS:
-            reasons.append(f"the tick loop ran late: p99 {lag_p99:.1f} ms > {LATE_TICK_MS:.1f} ms")
-
-    missed = windows.missed[~np.isnan(windows.missed)]
-    if len(missed):
-        due = float(ticks.sum() + missed.sum()) if merged.sum() > 0 else math.nan
-        share = float(missed.sum()) / due if due else math.nan
-        figures["ticksMissed"] = float(missed.sum())
-        shown = f" ({share:.1%} of due ticks)" if not math.isnan(share) else ""
-        evidence.append(f"{int(missed.sum())} ticks skipped{shown}")
-        if (not math.isnan(share) and share > MISSED_SHARE) or (math.isnan(share) and missed.mean() > 1):
-            reasons.append(f"hosts fell behind and skipped {int(missed.sum())} ticks{shown}")
-
-    cpu = windows.cpu[~np.isnan(windows.cpu)]
-    if len(cpu):
-        bound = float((cpu >= CPU_BOUND_PERCENT).mean())
-        figures["hostCpuMaxPercent"] = float(cpu.max())
-        figures["hostCpuP90Percent"] = float(np.quantile(cpu, 0.9))
-        figures["cpuBoundShare"] = bound
-        evidence.append(
-            f"host CPU p90 {np.quantile(cpu, 0.9):.0f}%, max {cpu.max():.0f}% of a core, CPU-bound "
-            f"(>= {CPU_BOUND_PERCENT:.0f}%) in {bound:.0%} of host windows"
-        )
-        if bound > CPU_BOUND_SHARE:
-            reasons.append(f"host processes were CPU-bound in {bound:.0%} of host windows")
-
+    found = [_lag(windows, figures), _missed(windows, ticks, figures), _cpu(windows, figures)]
+    reasons = [reason for reason, _ in found if reason]
+    evidence = [line for _, line in found if line]
     late = late_windows(windows, lag_p99_rows, ticks)
-    bursts: Bursts | None = pattern(windows, late, interval) if late.any() else None
+    bursts = pattern(windows, late, interval_s or windows.interval_s()) if late.any() else None
     if bursts is not None:
         figures["lateWindows"] = float(bursts.late_windows)
         evidence.append(bursts.describe())
     machine = _machine(windows, figures)
-    if machine:
-        evidence.append(machine)
+    evidence += [machine] if machine else []
     evidence += fault_evidence
-
-    missing = _missing(windows, lag_p99_rows)
-    if machine and "busy with other work" in machine and reasons:
+    if reasons and "busy with other work" in machine:
         reasons.append(machine)
     if reasons:
         why = sustained(windows, late, ticks)
@@ -151,9 +111,53 @@ def judge(windows: HostWindows, facts: RunFacts | None = None, interval_s: float
         return Verdict(Status.FAULTY, [*faults, *reasons], evidence, figures, bursts if reasons else None)
     if reasons:
         return Verdict(Status.BURSTS, reasons, evidence, figures, bursts)
+    missing = _missing(windows, lag_p99_rows)
     if missing:
         return Verdict(Status.UNKNOWN, [f"no evidence for: {', '.join(missing)}"], evidence, figures)
     return Verdict(Status.HEALTHY, [], evidence, figures)
+
+
+def _lag(windows: HostWindows, figures: dict[str, float]) -> tuple[str, str]:
+    """The host-wide tick-lag p99 (merged histograms, else the worst window's): (reason, evidence)."""
+    merged = windows.lag_counts()
+    if merged.sum() > 0:
+        lag_p99, source = percentile(merged, 99), "merged tick-lag histograms"
+    else:
+        reported = windows.lag_p99_reported[~np.isnan(windows.lag_p99_reported)]
+        lag_p99, source = (float(reported.max()) if len(reported) else math.nan), "worst window's p99"
+    if math.isnan(lag_p99):
+        return "", ""
+    figures["tickLagP99Ms"] = lag_p99
+    reason = f"the tick loop ran late: p99 {lag_p99:.1f} ms > {LATE_TICK_MS:.1f} ms" if lag_p99 > LATE_TICK_MS else ""
+    return reason, f"tick lag p99 {lag_p99:.1f} ms ({source}; limit {LATE_TICK_MS:.1f} ms)"
+
+
+def _missed(windows: HostWindows, ticks: np.ndarray, figures: dict[str, float]) -> tuple[str, str]:
+    """Ticks skipped, as a share of due ticks when the histograms count the others: (reason, evidence)."""
+    missed = windows.missed[~np.isnan(windows.missed)]
+    if not len(missed):
+        return "", ""
+    due = float(ticks.sum() + missed.sum()) if ticks.sum() > 0 else math.nan
+    share = float(missed.sum()) / due if due else math.nan
+    figures["ticksMissed"] = float(missed.sum())
+    shown = f" ({share:.1%} of due ticks)" if not math.isnan(share) else ""
+    behind = share > MISSED_SHARE if not math.isnan(share) else missed.mean() > 1
+    reason = f"hosts fell behind and skipped {int(missed.sum())} ticks{shown}" if behind else ""
+    return reason, f"{int(missed.sum())} ticks skipped{shown}"
+
+
+def _cpu(windows: HostWindows, figures: dict[str, float]) -> tuple[str, str]:
+    """The host processes' CPU and the share of CPU-bound host windows: (reason, evidence)."""
+    cpu = windows.cpu[~np.isnan(windows.cpu)]
+    if not len(cpu):
+        return "", ""
+    bound, p90 = float((cpu >= CPU_BOUND_PERCENT).mean()), float(np.quantile(cpu, 0.9))
+    figures.update(hostCpuMaxPercent=float(cpu.max()), hostCpuP90Percent=p90, cpuBoundShare=bound)
+    reason = f"host processes were CPU-bound in {bound:.0%} of host windows" if bound > CPU_BOUND_SHARE else ""
+    return reason, (
+        f"host CPU p90 {p90:.0f}%, max {cpu.max():.0f}% of a core, CPU-bound (>= {CPU_BOUND_PERCENT:.0f}%) in "
+        f"{bound:.0%} of host windows"
+    )
 
 
 def _faults(facts: RunFacts) -> tuple[list[str], list[str]]:
