@@ -65,7 +65,11 @@ class _Counts:
 
 
 def has_origin_windows(frame: pd.DataFrame) -> bool:
-    return ORIGINATED in frame and ARRIVED in frame and frame[ORIGINATED].notna().any()
+    """Whether the datapoints count by origin window (peers outside a run, without a grid, send empty counts)."""
+    if ORIGINATED not in frame or ARRIVED not in frame:
+        return False
+    array = _pairs(frame, ORIGINATED)
+    return array is not None and int(pc.sum(pc.list_value_length(array)).as_py() or 0) > 0
 
 
 def origin_delivery(frame: pd.DataFrame, first: int, grace: int) -> OriginDelivery:
