@@ -64,7 +64,10 @@ def by_window(window: np.ndarray, subtypes: list[str], late: bool, rng: np.rando
     per_row = len(columns)
     values = pa.array(rng.integers(1, 50, size=len(keys)))
     offsets = pa.array(np.arange(0, len(keys) + 1, per_row, dtype=np.int32))
-    return pa.MapArray.from_arrays(offsets, pa.array(keys), values)
+    names = pa.array(keys, type=pa.string())  # a ChunkedArray when numpy's text is large: one Array for the map
+    return pa.MapArray.from_arrays(
+        offsets, names.combine_chunks() if isinstance(names, pa.ChunkedArray) else names, values
+    )
 
 
 def generate(path: Path, peers: int, windows: int, seed: int = 0) -> int:
