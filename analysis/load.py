@@ -78,6 +78,10 @@ def load_datapoints(path: str | Path, columns: Iterable[str] | None = None) -> p
                 present = set(pq.read_schema(path).names)
                 wanted = [c for c in dict.fromkeys(columns) if c in present]
             present_text = [c for c in TEXT_KEYS if c in (wanted or pq.read_schema(path).names)]
+            if "peerId" not in pq.read_schema(path).names:
+                raise ResultsFileError(
+                    f"{path}: holds no datapoints (no peerId column): a topology or results sibling?"
+                )
             table = pq.read_table(path, columns=wanted, read_dictionary=present_text)
             return table.to_pandas(types_mapper=_keep_nested_in_arrow)
         document = json.loads(path.read_text())
