@@ -56,12 +56,14 @@ class OriginDelivery:
 @dataclass(frozen=True)
 class _Counts:
     """A counts column flattened: entry i counts `count[i]` in window `window[i]` of row `row[i]`,
-    for subtype `subtype[i]` (-1: every flooded packet)."""
+    for subtype `names[subtype[i]]` (-1: every flooded packet)."""
 
     row: np.ndarray
     window: np.ndarray
     subtype: np.ndarray
     count: np.ndarray
+    #: The subtypes `subtype` indexes.
+    names: list[str]
 
 
 def has_origin_windows(frame: pd.DataFrame) -> bool:
@@ -98,18 +100,25 @@ def origin_delivery(frame: pd.DataFrame, first: int, grace: int) -> OriginDelive
     counted = np.arange(width) > firsts[:, None]
     receivers = present & counted & countable[np.maximum(layer_at, 0), np.arange(width)] & (layer_at >= 0)
 
-    names = sorted({*_subtypes(frame, ORIGINATED), *_subtypes(frame, ARRIVED)})
-    made = _flatten(frame, ORIGINATED, names, width)
-    got = _flatten(frame, ARRIVED, names, width)
-    out = {}
-    per_window = {}
+    made, got = _entries(frame, ORIGINATED, width), _entries(frame, ARRIVED, width)
+    names = sorted({*made.names, *got.names})
+    own, arrivals = (
+        _cube(peers[made.row], made, names, n_peers, width),
+        _cube(peers[got.row], got, names, n_peers, width),
+    )
+    layer_total = _cube(layers[made.row], made, names, n_layers, width)[0]
+    room_total = _cube(rooms[made.row], made, names, n_rooms, width)
+    columns = np.arange(width)
+    out: dict[str, np.ndarray] = {}
+    per_window: dict[str, np.ndarray] = {}
     for s, name in [(-1, ""), *enumerate(names)]:
-        group, n_groups, group_at = (layers, n_layers, layer_at) if s < 0 else (rooms, n_rooms, room_at)
-        own = _matrix(peers[made.row], made, s, n_peers, width)
-        total = _matrix(group[made.row], made, s, n_groups, width)
-        arrivals = _matrix(peers[got.row], got, s, n_peers, width)
-        expected = np.where(receivers, total[np.maximum(group_at, 0), np.arange(width)] - own, 0)
-        arrived = np.where(receivers, arrivals, 0)
+        total = (
+            layer_total[np.maximum(layer_at, 0), columns]
+            if s < 0
+            else room_total[s + 1][np.maximum(room_at, 0), columns]
+        )
+        expected = np.where(receivers, total - own[s + 1], 0)
+        arrived = np.where(receivers, arrivals[s + 1], 0)
         suffix = f".{name}" if name else ""
         out[f"arrived{suffix}"], out[f"expected{suffix}"] = arrived.sum(axis=1), expected.sum(axis=1)
         if not name:
@@ -156,18 +165,6 @@ def _doubtful(
     return (np.cumsum(marks, axis=1) > 0)[:, :width]
 
 
-def _subtypes(frame: pd.DataFrame, column: str) -> set[str]:
-    keys = _keys(frame, column)
-    return {k.split("/", 1)[1] for k in keys if "/" in k}
-
-
-def _keys(frame: pd.DataFrame, column: str) -> list[str]:
-    array = _pairs(frame, column)
-    if array is None:
-        return []
-    return [str(k) for k in pc.unique(pc.struct_field(pc.list_flatten(array), 0)).to_pylist()]
-
-
 def _pairs(frame: pd.DataFrame, column: str) -> pa.Array | None:
     """A counts column as Arrow lists of (key, value) pairs (maps read as the lists they are)."""
     found = nested(frame, None, column)
@@ -184,42 +181,41 @@ def _pairs(frame: pd.DataFrame, column: str) -> pa.Array | None:
     return array.cast(pa.list_(pa.struct([("key", array.type.key_type), ("value", array.type.item_type)])))
 
 
-def _flatten(frame: pd.DataFrame, column: str, subtypes: list[str], width: int) -> _Counts:
+def _entries(frame: pd.DataFrame, column: str, width: int) -> _Counts:
+    """A counts column's entries with their origin window (1 .. width - 1) and subtype (-1: every packet)."""
     array = _pairs(frame, column)
+    empty = np.zeros(0, np.int64)
     if array is None or len(array) == 0:
-        empty = np.zeros(0, np.int64)
-        return _Counts(empty, empty, empty, empty)
+        return _Counts(empty, empty, empty, empty, [])
     owner = pc.list_parent_indices(array).to_numpy()
     flat = pc.list_flatten(array)
     keys = pc.struct_field(flat, 0).dictionary_encode()
     counts = pc.struct_field(flat, 1).to_numpy(zero_copy_only=False).astype(np.int64)
     code = keys.indices.to_numpy(zero_copy_only=False)
-    parsed = [_parse(str(k), subtypes) for k in keys.dictionary.to_pylist()]
-    windows = np.array([w for w, _ in parsed], np.int64)[code] if parsed else np.zeros(0, np.int64)
-    kinds = np.array([s for _, s in parsed], np.int64)[code] if parsed else np.zeros(0, np.int64)
-    keep = (windows >= 1) & (windows < width) & (kinds > -2)
-    return _Counts(owner[keep], windows[keep], kinds[keep], counts[keep])
+    parsed = [_parse(str(k)) for k in keys.dictionary.to_pylist()]
+    names = sorted({subtype for _, subtype in parsed if subtype})
+    windows = np.array([w for w, _ in parsed] or [0], np.int64)[code]
+    kinds = np.array([-1 if not sub else names.index(sub) for _, sub in parsed] or [-1], np.int64)[code]
+    keep = (windows >= 1) & (windows < width)
+    return _Counts(owner[keep], windows[keep], kinds[keep], counts[keep], names)
 
 
-def _parse(key: str, subtypes: list[str]) -> tuple[int, int]:
-    """`"12"` -> (12, -1); `"12/chat"` -> (12, index of chat); anything else -> (0, -2), left out."""
+def _parse(key: str) -> tuple[int, str]:
+    """`"12"` -> (12, ""); `"12/chat"` -> (12, "chat"); anything else -> (0, ""), a window never counted."""
     window, _, subtype = key.partition("/")
     try:
-        number = int(window)
+        return int(window), subtype
     except ValueError:
-        return 0, -2
-    if not subtype:
-        return number, -1
-    return number, subtypes.index(subtype) if subtype in subtypes else -2
+        return 0, ""
 
 
-def _matrix(owner: np.ndarray, counts: _Counts, subtype: int, owners: int, width: int) -> np.ndarray:
-    """Counts of `subtype` summed per (owner, window) into an (owners, width) matrix."""
-    keep = counts.subtype == subtype
-    flat = np.bincount(
-        owner[keep] * width + counts.window[keep], weights=counts.count[keep], minlength=max(owners, 1) * width
-    )
-    return flat.reshape(max(owners, 1), width)[:owners]
+def _cube(owner: np.ndarray, counts: _Counts, names: list[str], owners: int, width: int) -> np.ndarray:
+    """Counts summed per (subtype + 1, owner, window) into a (len(names) + 1, owners, width) array."""
+    subtype = np.array([names.index(n) for n in counts.names] or [0], np.int64)[np.maximum(counts.subtype, 0)]
+    subtype = np.where(counts.subtype < 0, -1, subtype) + 1
+    size = (len(names) + 1) * max(owners, 1) * width
+    flat = np.bincount((subtype * max(owners, 1) + owner) * width + counts.window, weights=counts.count, minlength=size)
+    return flat.reshape(len(names) + 1, max(owners, 1), width)[:, :owners]
 
 
 def _windows_counted(receivers: np.ndarray, layer_at: np.ndarray, n_layers: int) -> int:

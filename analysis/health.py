@@ -30,24 +30,20 @@ def _numbers(frame: pd.DataFrame, column: str) -> np.ndarray:
     return pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
 
 
-def _text(frame: pd.DataFrame, column: str) -> np.ndarray:
-    if column not in frame:
-        return np.full(len(frame), "", dtype=object)
-    return frame[column].astype(object).where(frame[column].notna(), "").astype(str).to_numpy(dtype=object)
-
-
 def from_frame(body: pd.DataFrame, source: pd.DataFrame | None = None) -> HostWindows:
     """The host windows of `body`'s datapoints (`source`: where its nested columns are, see `windows.steady`)."""
-    hosts = host_rows(body)
     per_host = "hostId" in body and body["hostId"].notna().all()
     owner = "hostId" if per_host else "peerId"
-    host = (_text(hosts, "testId") + "/" + _text(hosts, owner)).astype(object)
+    keys = [k for k in ("testId", owner, "window") if k in body]
+    code = body.groupby(keys, observed=True, sort=False).ngroup().to_numpy()  # each datapoint's host window
+    firsts = np.unique(code, return_index=True)[1]
+    hosts = body.iloc[firsts]
     lag_row, lag_bucket, lag_count = _sparse(hosts, source)
     return HostWindows(
-        host=host,
+        host=_names(hosts, keys[:-1]),
         window=hosts["window"].to_numpy(dtype=np.int64),
         timestamp=_numbers(hosts, "timestamp"),
-        node=_text(hosts, "nodeId"),
+        node=_names(hosts, ["nodeId"] if "nodeId" in hosts else []),
         lag_row=lag_row,
         lag_bucket=lag_bucket,
         lag_count=lag_count,
@@ -56,8 +52,18 @@ def from_frame(body: pd.DataFrame, source: pd.DataFrame | None = None) -> HostWi
         cpu=_numbers(hosts, "hostCpuPercent"),
         machine_cpu=_numbers(hosts, "machineCpuPercent"),
         machine_cpus=_numbers(hosts, "machineCpus"),
-        activity=_activity(body, source, hosts, owner),
+        activity=_activity(body, source, code, len(hosts)),
     )
+
+
+def _names(frame: pd.DataFrame, keys: list[str]) -> np.ndarray:
+    """Each row's `keys` joined by "/" (found once per distinct value, not once per row)."""
+    if not keys:
+        return np.full(len(frame), "", dtype=object)
+    code = frame.groupby(keys, observed=True, sort=False, dropna=False).ngroup().to_numpy()
+    distinct = frame[keys].iloc[np.unique(code, return_index=True)[1]]  # group n first appears n-th
+    names = ["/".join("" if pd.isna(v) else str(v) for v in row) for row in distinct.itertuples(index=False)]
+    return np.array(names, dtype=object)[code]
 
 
 def _sparse(hosts: pd.DataFrame, source: pd.DataFrame | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -76,20 +82,13 @@ def _sparse(hosts: pd.DataFrame, source: pd.DataFrame | None) -> tuple[np.ndarra
     return np.repeat(np.arange(len(array)), lengths // 2), flat[0::2], flat[1::2]
 
 
-def _activity(
-    body: pd.DataFrame, source: pd.DataFrame | None, hosts: pd.DataFrame, owner: str
-) -> dict[str, np.ndarray]:
-    """Packets received by each host's peers in each window, by subtype, in `hosts`' row order."""
+def _activity(body: pd.DataFrame, source: pd.DataFrame | None, code: np.ndarray, hosts: int) -> dict[str, np.ndarray]:
+    """Packets received by each host's peers in each window, by subtype (`code`: each datapoint's host window)."""
     found = nested(body, source, "receivedBySubtype")
     if found is None:
         return {}
-    table = counts_table(*found).set_axis(body.index)
-    if table.empty:
-        return {}
-    keys = [k for k in ("testId", owner, "window") if k in body]
-    sums = table.groupby([body[k] for k in keys], observed=True).sum()
-    aligned = sums.reindex(pd.MultiIndex.from_frame(hosts[keys])).fillna(0)
-    return {str(name): aligned[name].to_numpy(dtype=float) for name in aligned.columns}
+    table = counts_table(*found)
+    return {str(name): np.bincount(code, weights=table[name].to_numpy(float), minlength=hosts) for name in table}
 
 
 def harness_verdict(

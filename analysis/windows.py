@@ -60,15 +60,12 @@ def with_windows(frame: pd.DataFrame) -> pd.DataFrame:
 
 def kinds(frame: pd.DataFrame) -> pd.Series:
     """Which client produced each datapoint (see `with_windows`)."""
-    guessed = pd.Series(PYTHON, index=frame.index, dtype=object)
-    if "window" not in frame:
-        guessed[:] = BROWSER
-    else:
-        guessed[frame["window"].isna().to_numpy()] = BROWSER
-    if "kind" in frame:
-        reported = frame["kind"].astype(object)
-        guessed = reported.where(reported.notna() & (reported != ""), guessed)
-    return guessed.astype("category")
+    without = frame["window"].isna().to_numpy() if "window" in frame else np.ones(len(frame), bool)
+    guessed = pd.Series(pd.Categorical.from_codes(without.astype(np.int8), [PYTHON, BROWSER]), index=frame.index)
+    if "kind" not in frame or frame["kind"].isna().all():
+        return guessed
+    reported = frame["kind"].astype(object)
+    return reported.where(reported.notna() & (reported != ""), guessed.astype(object)).astype("category")
 
 
 def _sorted_category(column: pd.Series) -> pd.Series:
