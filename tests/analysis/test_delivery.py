@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -12,13 +13,16 @@ from peerperf.analysis.summary import summary
 from peerperf.analysis.windows import with_windows
 from tests.analysis.fixtures import Scenario
 
-IN_FLIGHT = {"varying": True, "late_share": 0.3}
+
+def in_flight(**options: Any) -> Scenario:
+    """Varying traffic, 30 % of whose arrivals come in the window after the one their packets were made in."""
+    return Scenario(varying=True, late_share=0.3, **options)
 
 
 def test_packets_in_flight_across_window_edges_read_above_one_by_stats_window_and_exactly_one_by_origin() -> None:
-    by_stats_window = summary(Scenario(**IN_FLIGHT).frame())  # type: ignore[arg-type]
+    by_stats_window = summary(in_flight().frame())
     assert float(by_stats_window["delivery"]) > 1.0  # the 100.03 % of the README's quick start, made visible
-    exact = summary(Scenario(**IN_FLIGHT, by_window=True).frame())  # type: ignore[arg-type]
+    exact = summary(in_flight(by_window=True).frame())
     assert exact["delivery"] == 1.0 and exact["delivery.position"] == 1.0
     assert not any("stats window" in note for note in exact.notes)
     # 8 windows: steady 3..7; the last counted origin window is 6, whose late arrivals came in window 7.
@@ -26,7 +30,7 @@ def test_packets_in_flight_across_window_edges_read_above_one_by_stats_window_an
 
 
 def test_loss_shows_exactly() -> None:
-    scenario = Scenario(**IN_FLIGHT, by_window=True, lost={0: 0.1})  # type: ignore[arg-type]
+    scenario = in_flight(by_window=True, lost={0: 0.1})
     result = summary(scenario.frame())
     counted = range(3, 7)
     lost = sum(scenario.arrivals(0, w)[2] for w in counted)
@@ -35,7 +39,7 @@ def test_loss_shows_exactly() -> None:
 
 
 def test_a_window_a_peer_did_not_report_leaves_its_neighbours_out_and_never_reads_above_one() -> None:
-    frame = Scenario(peers=4, windows=12, **IN_FLIGHT, by_window=True).frame()  # type: ignore[arg-type]
+    frame = in_flight(peers=4, windows=12, by_window=True).frame()
     refused = (frame["peerId"] == "fixture-peer-1") & (frame["window"] == 6)
     result = summary(frame[~refused.to_numpy()].reset_index(drop=True))
     assert result["delivery"] == 1.0
@@ -62,8 +66,8 @@ def test_random_flights_and_losses_are_counted_exactly_and_never_above_one() -> 
 
 
 def test_the_datapoints_of_another_client_in_the_layer_leave_it_out() -> None:
-    ours = Scenario(**IN_FLIGHT, by_window=True).frame()  # type: ignore[arg-type]
-    other_layer = Scenario(test_id="fixture", **IN_FLIGHT, by_window=True).frame()  # type: ignore[arg-type]
+    ours = in_flight(by_window=True).frame()
+    other_layer = in_flight(test_id="fixture", by_window=True).frame()
     other_layer = other_layer.assign(
         layer="red",
         peerId=other_layer["peerId"].str.replace("peer", "red"),
