@@ -7,12 +7,14 @@ with bursts. Vectorised: a million datapoints become host windows in well under 
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
 from peerperf.analysis.histograms import as_arrow, flat_lists, nested
-from peerperf.analysis.host_windows import HostWindows
+from peerperf.analysis.host_windows import HostWindows, Lazy
 from peerperf.analysis.peers import counts_table
 from peerperf.analysis.verdict import RunFacts, Verdict, judge
 
@@ -52,7 +54,7 @@ def from_frame(body: pd.DataFrame, source: pd.DataFrame | None = None) -> HostWi
         cpu=_numbers(hosts, "hostCpuPercent"),
         machine_cpu=_numbers(hosts, "machineCpuPercent"),
         machine_cpus=_numbers(hosts, "machineCpus"),
-        activity=_activity(body, source, code, len(hosts)),
+        activity=Lazy(functools.partial(_activity, body, source, code, len(hosts))),
     )
 
 

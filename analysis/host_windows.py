@@ -10,7 +10,7 @@ live view from datapoints as they come (`from_records`). numpy only: the results
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,8 +41,8 @@ class HostWindows:
     cpu: np.ndarray
     machine_cpu: np.ndarray
     machine_cpus: np.ndarray
-    #: Packets the host's peers received in the window, by subtype.
-    activity: dict[str, np.ndarray] = field(default_factory=dict)
+    #: Packets the host's peers received in the window, by subtype (read only when some windows were late).
+    activity: Mapping[str, np.ndarray] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.window)
@@ -87,6 +87,28 @@ class HostWindows:
             if span > 0 and elapsed > 0:
                 per_host.append(elapsed / span / 1000)
         return float(np.median(per_host)) if per_host else default
+
+
+class Lazy(Mapping[str, np.ndarray]):
+    """Arrays by name, computed on first use (a run without late windows never needs its activity)."""
+
+    def __init__(self, compute: Callable[[], dict[str, np.ndarray]]) -> None:
+        self._compute = compute
+        self._value: dict[str, np.ndarray] | None = None
+
+    def _arrays(self) -> dict[str, np.ndarray]:
+        if self._value is None:
+            self._value = self._compute()
+        return self._value
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self._arrays()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._arrays())
+
+    def __len__(self) -> int:
+        return len(self._arrays())
 
 
 def percentile(counts: np.ndarray, pct: float) -> float:

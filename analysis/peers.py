@@ -98,31 +98,23 @@ def _column(frame: pd.DataFrame, name: str, default: float = 0.0) -> pd.Series:
     return pd.to_numeric(frame[name], errors="coerce").fillna(default)
 
 
-def row_samples(body: pd.DataFrame, source: pd.DataFrame | None = None) -> tuple[pd.DataFrame, list[str]]:
-    """Per datapoint: what it counted and what it should have counted; and the app subtypes seen.
+def row_samples(
+    body: pd.DataFrame, source: pd.DataFrame | None = None, by_stats_window: bool = True
+) -> tuple[pd.DataFrame, list[str]]:
+    """Per datapoint: what it counted (and, `by_stats_window`, what it should have counted: see the module's
+    docstring); and the app subtypes seen.
 
     `source` holds the nested columns `body` left out (see `peerperf.analysis.windows.steady`).
     """
     frame = body.assign(layer=_text_key(body, "layer"), room=_text_key(body, "room"))
-    layer_window = _Groups(frame, ["testId", "layer", "window"])
-    flooded = _column(frame, "originated") - _column(frame, "originatedOneHop")
-    one_hop = _column(frame, "originatedOneHop")
-    members = layer_window.distinct(frame["peerId"])
-    others = pd.Series(np.where(members > 1, members - 1, np.nan), index=frame.index)
-    flooded_total, one_hop_total = layer_window.total(flooded), layer_window.total(one_hop)
-    expected_layer = ((flooded_total - flooded) + (one_hop_total - one_hop) / others).fillna(0)
-
     unique = _column(frame, "uniqueReceived")
-    missing = _column(frame, "missing") - _column(frame, "lateArrivals")
     per_row = pd.DataFrame(
         {
             "testId": frame["testId"],
             "peerId": frame["peerId"],
             "windows": 1,
             "unique": unique,
-            "arrived": unique,
-            "expected": expected_layer,
-            "lost": missing,
+            "lost": _column(frame, "missing") - _column(frame, "lateArrivals"),
             "arrivedExpired": _column(frame, "arrivedExpired"),
             "receivedWindow": _column(frame, "received"),
             "duplicateWindow": _column(frame, "duplicate"),
@@ -132,24 +124,41 @@ def row_samples(body: pd.DataFrame, source: pd.DataFrame | None = None) -> tuple
     )
     for name, column in RATES.items():
         per_row[f"rate.{name}"] = pd.to_numeric(frame[column], errors="coerce") if column in frame else np.nan
-
     subtypes: list[str] = []
-    sent_by = nested(frame, source, "originatedBySubtype")
-    got_by = nested(frame, source, "deliveredBySubtype")
-    if sent_by is not None and got_by is not None:
-        originated = counts_table(*sent_by).set_axis(frame.index)
-        delivered = counts_table(*got_by).set_axis(frame.index)
-        subtypes = sorted(set(originated.columns) | set(delivered.columns))
-        room_window = _Groups(frame, ["testId", "layer", "room", "window"])
-        for subtype in subtypes:
-            sent = originated[subtype] if subtype in originated else pd.Series(0, index=frame.index)
-            got = delivered[subtype] if subtype in delivered else pd.Series(0, index=frame.index)
-            per_row[f"arrived.{subtype}"] = got
-            per_row[f"expected.{subtype}"] = room_window.total(sent) - sent
-
+    if by_stats_window:
+        delivery, subtypes = _by_stats_window(frame, source)
+        per_row = per_row.assign(**delivery)
     per_row["window"] = frame["window"]
     per_row["timestamp"] = frame["timestamp"]
     return per_row, subtypes
+
+
+def _by_stats_window(frame: pd.DataFrame, source: pd.DataFrame | None) -> tuple[dict[str, pd.Series], list[str]]:
+    """Delivery by stats window (older files): each datapoint's arrivals and what it should have got."""
+    layer_window = _Groups(frame, ["testId", "layer", "window"])
+    flooded = _column(frame, "originated") - _column(frame, "originatedOneHop")
+    one_hop = _column(frame, "originatedOneHop")
+    members = layer_window.distinct(frame["peerId"])
+    others = pd.Series(np.where(members > 1, members - 1, np.nan), index=frame.index)
+    flooded_total, one_hop_total = layer_window.total(flooded), layer_window.total(one_hop)
+    out = {
+        "arrived": _column(frame, "uniqueReceived"),
+        "expected": ((flooded_total - flooded) + (one_hop_total - one_hop) / others).fillna(0),
+    }
+    sent_by = nested(frame, source, "originatedBySubtype")
+    got_by = nested(frame, source, "deliveredBySubtype")
+    if sent_by is None or got_by is None:
+        return out, []
+    originated = counts_table(*sent_by).set_axis(frame.index)
+    delivered = counts_table(*got_by).set_axis(frame.index)
+    subtypes = sorted(set(originated.columns) | set(delivered.columns))
+    room_window = _Groups(frame, ["testId", "layer", "room", "window"])
+    zero = pd.Series(0, index=frame.index)
+    for subtype in subtypes:
+        sent = originated.get(subtype, zero)
+        out[f"arrived.{subtype}"] = delivered.get(subtype, zero)
+        out[f"expected.{subtype}"] = room_window.total(sent) - sent
+    return out, subtypes
 
 
 def _text_key(frame: pd.DataFrame, name: str) -> pd.Series | str:
@@ -195,10 +204,9 @@ def peer_samples(
 ) -> PeerSamples:
     """Aggregate steady-state datapoints into per-peer samples (`source`: see `row_samples`); `delivery`, when
     the datapoints count by origin window, replaces the delivery counted by stats window."""
-    per_row, subtypes = row_samples(body, source)
+    per_row, subtypes = row_samples(body, source, by_stats_window=delivery is None)
     if delivery is not None:
-        stale = [c for c in per_row.columns if c.split(".")[0] in ("arrived", "expected")]
-        per_row, subtypes = per_row.drop(columns=stale), delivery.subtypes
+        subtypes = delivery.subtypes
     keys = ["testId", "peerId"]
     per_row = per_row.drop(columns=["window", "timestamp"])
     sums = [c for c in per_row.columns if c not in keys and not c.startswith("rate.") and c != "connections"]
