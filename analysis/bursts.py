@@ -35,7 +35,7 @@ class Bursts:
 
     late_windows: int
     host_windows: int
-    #: Mean spacing of a host's late windows, s (None: fewer than three late windows on any host).
+    #: Mean spacing of a host's late windows, s (None: fewer than two such gaps over all hosts).
     period_s: float | None = None
     #: Whether that spacing held (three quarters of the gaps within a window of it).
     regular: bool = False

@@ -2,7 +2,8 @@
 
 A test's datapoints are numbered by window (`windows.with_windows`); those of peerperf's peers
 (`kind` python) are the measurement; those of other clients (the original's browser client, whose
-datapoints lack peerperf's fields) are counted apart. The steady state is chosen from peerperf's
+datapoints lack peerperf's fields) are counted apart (a test of other clients only is summarised from
+what they report). The steady state is chosen from peerperf's
 peers, their per-peer samples are built with exact delivery by origin window when the datapoints
 carry it (`delivery.py`), and a layer where another client sends is left out of delivery: its
 packets reach our peers but nobody reports creating them.
