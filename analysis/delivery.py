@@ -55,15 +55,17 @@ class OriginDelivery:
 
 @dataclass(frozen=True)
 class _Counts:
-    """A counts column flattened: entry i counts `count[i]` in window `window[i]` of row `row[i]`,
-    for subtype `names[subtype[i]]` (-1: every flooded packet)."""
+    """A counts column flattened: entry i counts `count[i]` for datapoint `row[i]` under key `keys[key[i]]`,
+    each key an origin window and a subtype ("": every flooded packet)."""
 
     row: np.ndarray
-    window: np.ndarray
-    subtype: np.ndarray
+    key: np.ndarray
     count: np.ndarray
-    #: The subtypes `subtype` indexes.
-    names: list[str]
+    keys: list[tuple[int, str]]
+
+    @property
+    def names(self) -> set[str]:
+        return {subtype for _, subtype in self.keys if subtype}
 
 
 def has_origin_windows(frame: pd.DataFrame) -> bool:
@@ -100,13 +102,11 @@ def origin_delivery(frame: pd.DataFrame, first: int, grace: int) -> OriginDelive
     counted = np.arange(width) > firsts[:, None]
     receivers = present & counted & countable[np.maximum(layer_at, 0), np.arange(width)] & (layer_at >= 0)
 
-    made, got = _entries(frame, ORIGINATED, width), _entries(frame, ARRIVED, width)
-    names = sorted({*made.names, *got.names})
-    own, arrivals = (
-        _cube(peers[made.row], made, names, n_peers, width),
-        _cube(peers[got.row], got, names, n_peers, width),
-    )
-    layer_total = _cube(layers[made.row], made, names, n_layers, width)[0]
+    made, got = _entries(frame, ORIGINATED), _entries(frame, ARRIVED)
+    names = sorted(made.names | got.names)
+    own = _cube(peers[made.row], made, names, n_peers, width)
+    arrivals = _cube(peers[got.row], got, names, n_peers, width)
+    layer_total = _cube(layers[made.row], made, [], n_layers, width)[0]
     room_total = _cube(rooms[made.row], made, names, n_rooms, width)
     columns = np.arange(width)
     out: dict[str, np.ndarray] = {}
@@ -181,23 +181,22 @@ def _pairs(frame: pd.DataFrame, column: str) -> pa.Array | None:
     return array.cast(pa.list_(pa.struct([("key", array.type.key_type), ("value", array.type.item_type)])))
 
 
-def _entries(frame: pd.DataFrame, column: str, width: int) -> _Counts:
-    """A counts column's entries with their origin window (1 .. width - 1) and subtype (-1: every packet)."""
+def _entries(frame: pd.DataFrame, column: str) -> _Counts:
+    """A counts column's entries, their keys parsed once per distinct key."""
     array = _pairs(frame, column)
     empty = np.zeros(0, np.int64)
     if array is None or len(array) == 0:
-        return _Counts(empty, empty, empty, empty, [])
-    owner = pc.list_parent_indices(array).to_numpy()
+        return _Counts(empty, empty, empty, [])
     flat = pc.list_flatten(array)
-    keys = pc.struct_field(flat, 0).dictionary_encode()
-    counts = pc.struct_field(flat, 1).to_numpy(zero_copy_only=False).astype(np.int64)
-    code = keys.indices.to_numpy(zero_copy_only=False)
-    parsed = [_parse(str(k)) for k in keys.dictionary.to_pylist()]
-    names = sorted({subtype for _, subtype in parsed if subtype})
-    windows = np.array([w for w, _ in parsed] or [0], np.int64)[code]
-    kinds = np.array([-1 if not sub else names.index(sub) for _, sub in parsed] or [-1], np.int64)[code]
-    keep = (windows >= 1) & (windows < width)
-    return _Counts(owner[keep], windows[keep], kinds[keep], counts[keep], names)
+    keys = pc.struct_field(flat, 0)
+    if not pa.types.is_dictionary(keys.type):  # read from Parquet they already are (`load.load_datapoints`)
+        keys = keys.dictionary_encode()
+    return _Counts(
+        pc.list_parent_indices(array).to_numpy(),
+        keys.indices.to_numpy(zero_copy_only=False),
+        pc.struct_field(flat, 1).to_numpy(zero_copy_only=False),
+        [_parse(str(k)) for k in keys.dictionary.to_pylist()],
+    )
 
 
 def _parse(key: str) -> tuple[int, str]:
@@ -210,12 +209,17 @@ def _parse(key: str) -> tuple[int, str]:
 
 
 def _cube(owner: np.ndarray, counts: _Counts, names: list[str], owners: int, width: int) -> np.ndarray:
-    """Counts summed per (subtype + 1, owner, window) into a (len(names) + 1, owners, width) array."""
-    subtype = np.array([names.index(n) for n in counts.names] or [0], np.int64)[np.maximum(counts.subtype, 0)]
-    subtype = np.where(counts.subtype < 0, -1, subtype) + 1
-    size = (len(names) + 1) * max(owners, 1) * width
-    flat = np.bincount((subtype * max(owners, 1) + owner) * width + counts.window, weights=counts.count, minlength=size)
-    return flat.reshape(len(names) + 1, max(owners, 1), width)[:, :owners]
+    """Counts summed per (subtype, owner, window) into a (len(names) + 1, owners, width) array: subtype 0
+    is every flooded packet, 1.. `names` (other subtypes, and windows outside 1 .. width - 1, left out)."""
+    rows, owners = owners, max(owners, 1)
+    window = np.array([w for w, _ in counts.keys] or [0], np.int64)
+    subtype = np.array([names.index(s) + 1 if s in names else (0 if not s else -1) for _, s in counts.keys] or [-1])
+    per_key = np.where((window >= 1) & (window < width) & (subtype >= 0), subtype * owners * width + window, -1)
+    key = per_key[counts.key]
+    keep = key >= 0
+    key = key + owner * width
+    flat = np.bincount(key[keep], weights=counts.count[keep], minlength=(len(names) + 1) * owners * width)
+    return flat.reshape(len(names) + 1, owners, width)[:, :rows]
 
 
 def _windows_counted(receivers: np.ndarray, layer_at: np.ndarray, n_layers: int) -> int:
