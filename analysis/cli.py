@@ -17,7 +17,7 @@ from rich.table import Table
 
 from peerperf.analysis.assertions import check, write_json, write_junit
 from peerperf.analysis.assertions import parse as parse_threshold
-from peerperf.analysis.compare import Comparison, compare, compare_groups
+from peerperf.analysis.compare import Comparison, compare_groups, compare_sides
 from peerperf.analysis.load import id_of, load_datapoints, metadata, results_files
 from peerperf.analysis.report import compare_report, report
 from peerperf.analysis.summary import COLUMNS, Summary, summaries_by, summary
@@ -45,8 +45,22 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     sub.add_argument("--junit-xml", type=Path, help="write a JUnit XML report here")
     sub.add_argument("--summary-json", type=Path, help="write the summary and the assertions as JSON here")
     sub.set_defaults(handler=_assert)
-    sub = commands.add_parser("compare", help="compare runs: deltas with bootstrap confidence intervals")
-    sub.add_argument("sources", nargs="+", type=Path, help="two or more test files; the first is the baseline")
+    sub = commands.add_parser(
+        "compare",
+        help="compare runs: deltas with bootstrap confidence intervals",
+        description="compare runs (each file one side, the first the baseline), or sides of several runs each: "
+        "--baseline A1.parquet A2.parquet --candidate B1.parquet B2.parquet (runs drawn, then peers within runs)",
+    )
+    sub.add_argument("sources", nargs="*", type=Path, help="two or more test files, one run per side")
+    sub.add_argument("--baseline", nargs="+", type=Path, metavar="RUN", help="the baseline's runs (repeats)")
+    sub.add_argument(
+        "--candidate",
+        nargs="+",
+        type=Path,
+        action="append",
+        metavar="RUN",
+        help="a candidate's runs (repeats); repeat the flag for more candidates",
+    )
     sub.add_argument("--by", metavar="COLUMN", help="compare the groups of one test's peers instead, e.g. impairment")
     sub.add_argument("--report", type=Path, help="write an HTML comparison here")
     sub.add_argument("--json", type=Path, help="write the comparison as JSON here")
@@ -115,28 +129,51 @@ def _assert(args: argparse.Namespace, console: Console) -> int:
 
 
 def _compare(args: argparse.Namespace, console: Console) -> int:
-    paths = results_files(args.sources)
     if args.by:
-        if len(paths) != 1:
-            raise PeerperfError("compare --by takes one test")
-        frame = load_datapoints(paths[0], (*COLUMNS, args.by)).assign(testId=id_of(paths[0]))
-        try:
-            result = compare_groups(frame, args.by, resamples=args.resamples)
-        except (KeyError, ValueError) as exc:
-            raise PeerperfError(str(exc)) from None
-        print_comparison(console, result)
-        return 0
-    if len(paths) < 2:
-        raise PeerperfError("compare needs at least two tests")
-    frames = [load_datapoints(p).assign(testId=id_of(p)) for p in paths]
-    names = [id_of(p) for p in paths]
-    result = compare(frames, names, [metadata(p) for p in paths], resamples=args.resamples)
+        return _compare_groups(args, console)
+    sides = _sides(args)
+    frames = [[load_datapoints(p).assign(testId=id_of(p)) for p in side] for side in sides]
+    names = _side_names(args, sides)
+    result = compare_sides(frames, names, [[metadata(p) for p in side] for side in sides], resamples=args.resamples)
     print_comparison(console, result)
     if args.json is not None:
         args.json.write_text(json.dumps(result.to_dict(), indent=2, default=str))
     if args.report is not None:
-        compare_report(frames, result, args.report)
+        pooled = [pd.concat(side, ignore_index=True) if len(side) > 1 else side[0] for side in frames]
+        compare_report(pooled, result, args.report)
         console.print(f"HTML report: {args.report}", highlight=False)
+    return 0
+
+
+def _sides(args: argparse.Namespace) -> list[list[Path]]:
+    """The runs of each side: `--baseline ... --candidate ...`, or each positional file a side of its own."""
+    if args.baseline or args.candidate:
+        if args.sources or not args.baseline or not args.candidate:
+            raise PeerperfError("compare takes --baseline RUN... with --candidate RUN..., or two or more files")
+        return [results_files(args.baseline), *(results_files(c) for c in args.candidate)]
+    paths = results_files(args.sources)
+    if len(paths) < 2:
+        raise PeerperfError("compare needs at least two tests (or --baseline RUN... --candidate RUN...)")
+    return [[p] for p in paths]
+
+
+def _side_names(args: argparse.Namespace, sides: list[list[Path]]) -> list[str]:
+    if not args.baseline:
+        return [id_of(side[0]) for side in sides]
+    candidates = len(sides) - 1
+    return ["baseline", *(("candidate" if candidates == 1 else f"candidate {i + 1}") for i in range(candidates))]
+
+
+def _compare_groups(args: argparse.Namespace, console: Console) -> int:
+    paths = results_files(args.sources)
+    if len(paths) != 1 or args.baseline or args.candidate:
+        raise PeerperfError("compare --by takes one test")
+    frame = load_datapoints(paths[0], (*COLUMNS, args.by)).assign(testId=id_of(paths[0]))
+    try:
+        result = compare_groups(frame, args.by, resamples=args.resamples)
+    except (KeyError, ValueError) as exc:
+        raise PeerperfError(str(exc)) from None
+    print_comparison(console, result)
     return 0
 
 
@@ -157,8 +194,13 @@ def print_comparison(console: Console, result: Comparison) -> None:
     console.print(table)
     for key, values in result.settings.items():
         console.print(f"setting {key}: " + " vs ".join(map(str, values)), highlight=False)
-    for name, s in zip(result.names, result.summaries, strict=True):
-        console.print(f"harness {name}: {s.verdict.status}", highlight=False)
+    for i, name in enumerate(result.names):
+        runs = result.runs[i] if i < len(result.runs) else []
+        statuses = result.harness[i] if i < len(result.harness) else [str(result.summaries[i].verdict.status)]
+        shown = ", ".join(f"{run}: {status}" for run, status in zip(runs, statuses, strict=False)) or statuses[0]
+        console.print(f"harness {name}: {shown}", highlight=False)
+    for note in result.notes:
+        console.print(f"[yellow]note[/]: {note}", highlight=False)
 
 
 def _report(args: argparse.Namespace, console: Console) -> int:

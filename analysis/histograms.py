@@ -59,7 +59,7 @@ def bucket_counts(column: pd.Series, groups: pd.Series | None = None, rows: np.n
         part, start = codes[start : start + len(chunk)], start + len(chunk)
         if len(chunk) == 0 or pa.types.is_null(chunk.type):
             continue
-        lengths, flat = _lists(chunk)
+        lengths, flat = flat_lists(chunk)
         key = np.repeat(part * SIZE, lengths // 2)
         key += np.minimum(flat[0::2], SIZE - 1)
         merged += np.bincount(key, weights=flat[1::2], minlength=size)
@@ -67,7 +67,7 @@ def bucket_counts(column: pd.Series, groups: pd.Series | None = None, rows: np.n
     return out[0] if groups is None else out[:n_groups]
 
 
-def _lists(array: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+def flat_lists(array: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """Each list's length and every list's values end to end, read in place from the Arrow buffers
     (`list_flatten` would copy them) unless null lists need skipping."""
     if array.null_count:

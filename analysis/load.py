@@ -19,7 +19,8 @@ import pyarrow.parquet as pq
 from peerperf.errors import PeerperfError
 
 #: Text columns read as categories (Arrow dictionaries): a million rows of ids would otherwise be a
-#: million Python strings each, factorised again later (`analysis.windows.KEYS`).
+#: million Python strings each, factorised again later (`analysis.windows.KEYS`). The keys of counts by
+#: name (maps) are read as dictionaries too: a few distinct names repeated millions of times.
 TEXT_KEYS = ("peerId", "hostId", "nodeId", "layer", "room")
 #: Key of the run's metadata in a Parquet file's schema metadata.
 METADATA_KEY = b"peerperf.metadata"
@@ -73,12 +74,16 @@ def load_datapoints(path: str | Path, columns: Iterable[str] | None = None) -> p
     path = Path(path).expanduser()
     try:
         if path.suffix == ".parquet":
-            wanted = None
-            if columns is not None:
-                present = set(pq.read_schema(path).names)
-                wanted = [c for c in dict.fromkeys(columns) if c in present]
-            present_text = [c for c in TEXT_KEYS if c in (wanted or pq.read_schema(path).names)]
-            table = pq.read_table(path, columns=wanted, read_dictionary=present_text)
+            schema = pq.read_schema(path)
+            if "peerId" not in schema.names:
+                raise ResultsFileError(
+                    f"{path}: holds no datapoints (no peerId column): a topology or results sibling?"
+                )
+            wanted = None if columns is None else [c for c in dict.fromkeys(columns) if c in schema.names]
+            read = wanted or schema.names
+            dictionaries = [c for c in TEXT_KEYS if c in read]
+            dictionaries += [f"{c}.key_value.key" for c in read if pa.types.is_map(schema.field(c).type)]
+            table = pq.read_table(path, columns=wanted, read_dictionary=dictionaries)
             return table.to_pandas(types_mapper=_keep_nested_in_arrow)
         document = json.loads(path.read_text())
         rows = [{"peerId": p["peerId"], "timestamp": p["timestamp"], **p["metrics"]} for p in document["dataPoints"]]

@@ -4,11 +4,12 @@ Every figure of the summary is a statistic over peers that can be recomputed fro
 them: a ratio of sums (delivery, loss), a mean of per-peer means (throughput), or percentiles of
 merged histograms (latency, hops). Comparisons resample peers and recompute the same statistic.
 
-Delivery is counted against what each peer should have received. In window w of layer L with m
-reporting peers, every flooded packet originated there should reach the m - 1 others, and a one-hop
-packet (suspendRelay) exactly one neighbour. A peer p's share of that is the others' flooded packets
-plus 1/(m - 1) of the others' one-hop packets, so peers' shares add up to the layer's exact total.
-Room traffic (app messages, by subtype) is counted the same way over the peers of each room.
+Delivery is counted against what each peer should have received: exactly, by origin window, when the
+datapoints carry counts by window (`peerperf.analysis.delivery`); otherwise (older files) by stats
+window: in window w of layer L with m reporting peers, every flooded packet originated there should
+reach the m - 1 others, and a one-hop packet (suspendRelay) exactly one neighbour, so packets in
+flight across a window's edge count on one side only. Room traffic (app messages, by subtype) is
+counted the same way over the peers of each room.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from peerperf.analysis.delivery import OriginDelivery
 from peerperf.analysis.histograms import as_arrow, bucket_counts, nested
 
 #: Per-second rates averaged per peer, as `throughput.<name>`.
@@ -96,33 +98,23 @@ def _column(frame: pd.DataFrame, name: str, default: float = 0.0) -> pd.Series:
     return pd.to_numeric(frame[name], errors="coerce").fillna(default)
 
 
-def row_samples(body: pd.DataFrame, source: pd.DataFrame | None = None) -> tuple[pd.DataFrame, list[str]]:
-    """Per datapoint: what it counted and what it should have counted; and the app subtypes seen.
+def row_samples(
+    body: pd.DataFrame, source: pd.DataFrame | None = None, by_stats_window: bool = True
+) -> tuple[pd.DataFrame, list[str]]:
+    """Per datapoint: what it counted (and, `by_stats_window`, what it should have counted: see the module's
+    docstring); and the app subtypes seen.
 
     `source` holds the nested columns `body` left out (see `peerperf.analysis.windows.steady`).
     """
-    frame = body.assign(
-        layer=body["layer"].fillna("") if "layer" in body else "",
-        room=body["room"].fillna("") if "room" in body else "",
-    )
-    layer_window = _Groups(frame, ["testId", "layer", "window"])
-    flooded = _column(frame, "originated") - _column(frame, "originatedOneHop")
-    one_hop = _column(frame, "originatedOneHop")
-    members = layer_window.distinct(frame["peerId"])
-    others = pd.Series(np.where(members > 1, members - 1, np.nan), index=frame.index)
-    flooded_total, one_hop_total = layer_window.total(flooded), layer_window.total(one_hop)
-    expected_layer = ((flooded_total - flooded) + (one_hop_total - one_hop) / others).fillna(0)
-
+    frame = body.assign(layer=_text_key(body, "layer"), room=_text_key(body, "room"))
     unique = _column(frame, "uniqueReceived")
-    missing = _column(frame, "missing") - _column(frame, "lateArrivals")
     per_row = pd.DataFrame(
         {
             "testId": frame["testId"],
             "peerId": frame["peerId"],
             "windows": 1,
             "unique": unique,
-            "expected": expected_layer,
-            "lost": missing,
+            "lost": _column(frame, "missing") - _column(frame, "lateArrivals"),
             "arrivedExpired": _column(frame, "arrivedExpired"),
             "receivedWindow": _column(frame, "received"),
             "duplicateWindow": _column(frame, "duplicate"),
@@ -132,24 +124,53 @@ def row_samples(body: pd.DataFrame, source: pd.DataFrame | None = None) -> tuple
     )
     for name, column in RATES.items():
         per_row[f"rate.{name}"] = pd.to_numeric(frame[column], errors="coerce") if column in frame else np.nan
-
     subtypes: list[str] = []
-    sent_by = nested(frame, source, "originatedBySubtype")
-    got_by = nested(frame, source, "deliveredBySubtype")
-    if sent_by is not None and got_by is not None:
-        originated = counts_table(*sent_by).set_axis(frame.index)
-        delivered = counts_table(*got_by).set_axis(frame.index)
-        subtypes = sorted(set(originated.columns) | set(delivered.columns))
-        room_window = _Groups(frame, ["testId", "layer", "room", "window"])
-        for subtype in subtypes:
-            sent = originated[subtype] if subtype in originated else pd.Series(0, index=frame.index)
-            got = delivered[subtype] if subtype in delivered else pd.Series(0, index=frame.index)
-            per_row[f"delivered.{subtype}"] = got
-            per_row[f"expected.{subtype}"] = room_window.total(sent) - sent
-
+    if by_stats_window:
+        delivery, subtypes = _by_stats_window(frame, source)
+        per_row = per_row.assign(**delivery)
     per_row["window"] = frame["window"]
     per_row["timestamp"] = frame["timestamp"]
     return per_row, subtypes
+
+
+def _by_stats_window(frame: pd.DataFrame, source: pd.DataFrame | None) -> tuple[dict[str, pd.Series], list[str]]:
+    """Delivery by stats window (older files): each datapoint's arrivals and what it should have got."""
+    layer_window = _Groups(frame, ["testId", "layer", "window"])
+    flooded = _column(frame, "originated") - _column(frame, "originatedOneHop")
+    one_hop = _column(frame, "originatedOneHop")
+    members = layer_window.distinct(frame["peerId"])
+    others = pd.Series(np.where(members > 1, members - 1, np.nan), index=frame.index)
+    flooded_total, one_hop_total = layer_window.total(flooded), layer_window.total(one_hop)
+    out = {
+        "arrived": _column(frame, "uniqueReceived"),
+        "expected": ((flooded_total - flooded) + (one_hop_total - one_hop) / others).fillna(0),
+    }
+    sent_by = nested(frame, source, "originatedBySubtype")
+    got_by = nested(frame, source, "deliveredBySubtype")
+    if sent_by is None or got_by is None:
+        return out, []
+    originated = counts_table(*sent_by).set_axis(frame.index)
+    delivered = counts_table(*got_by).set_axis(frame.index)
+    subtypes = sorted(set(originated.columns) | set(delivered.columns))
+    room_window = _Groups(frame, ["testId", "layer", "room", "window"])
+    zero = pd.Series(0, index=frame.index)
+    for subtype in subtypes:
+        sent = originated.get(subtype, zero)
+        out[f"arrived.{subtype}"] = delivered.get(subtype, zero)
+        out[f"expected.{subtype}"] = room_window.total(sent) - sent
+    return out, subtypes
+
+
+def _text_key(frame: pd.DataFrame, name: str) -> pd.Series | str:
+    """A text key column with "" for missing values (a category column gets "" as a category first)."""
+    if name not in frame:
+        return ""
+    column = frame[name]
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        if "" not in column.cat.categories:
+            column = column.cat.add_categories("")
+        return column.fillna("")
+    return column.fillna("")
 
 
 class _Groups:
@@ -178,9 +199,14 @@ class _Groups:
         return per_group[self.codes]
 
 
-def peer_samples(body: pd.DataFrame, source: pd.DataFrame | None = None) -> PeerSamples:
-    """Aggregate steady-state datapoints into per-peer samples (`source`: see `row_samples`)."""
-    per_row, subtypes = row_samples(body, source)
+def peer_samples(
+    body: pd.DataFrame, source: pd.DataFrame | None = None, delivery: OriginDelivery | None = None
+) -> PeerSamples:
+    """Aggregate steady-state datapoints into per-peer samples (`source`: see `row_samples`); `delivery`, when
+    the datapoints count by origin window, replaces the delivery counted by stats window."""
+    per_row, subtypes = row_samples(body, source, by_stats_window=delivery is None)
+    if delivery is not None:
+        subtypes = delivery.subtypes
     keys = ["testId", "peerId"]
     per_row = per_row.drop(columns=["window", "timestamp"])
     sums = [c for c in per_row.columns if c not in keys and not c.startswith("rate.") and c != "connections"]
@@ -190,6 +216,8 @@ def peer_samples(body: pd.DataFrame, source: pd.DataFrame | None = None) -> Peer
     table["connections"] = grouped["connections"].mean()
     for name in RATES:
         table[f"rate.{name}"] = grouped[f"rate.{name}"].mean()
+    if delivery is not None:
+        table = table.join(delivery.per_peer).fillna({c: 0 for c in delivery.per_peer.columns})
     table = table.reset_index()
 
     codes = grouped.ngroup()  # per_row has body's rows, in order

@@ -19,12 +19,25 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from peerperf.analysis.compare import Comparison
+from peerperf.analysis.delivery import grace_windows, has_origin_windows, origin_delivery
+from peerperf.analysis.health import host_rows
 from peerperf.analysis.histograms import bucket_counts, percentiles
 from peerperf.analysis.peers import LATENCY_COLUMNS, row_samples
 from peerperf.analysis.summary import Summary
 from peerperf.analysis.text import HEADLINE, format_value
-from peerperf.analysis.verdict import Status, host_windows
-from peerperf.analysis.windows import with_windows
+from peerperf.analysis.thresholds import LATE_TICK_MS
+from peerperf.analysis.verdict import Status
+from peerperf.analysis.windows import PYTHON, interval_seconds, with_windows
+from peerperf.protocol.metrics import ARRIVAL_GRACE_S
+
+#: The verdict as a report's heading says it.
+LABELS = {
+    Status.HEALTHY: "healthy",
+    Status.BURSTS: "BURSTS (overloaded at moments)",
+    Status.SATURATED: "HARNESS SATURATED",
+    Status.FAULTY: "HARNESS FAULTY",
+    Status.UNKNOWN: "unknown",
+}
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }
@@ -32,7 +45,8 @@ h1 { font-size: 1.5em; } h2 { font-size: 1.15em; margin-top: 2em; border-bottom:
 table { border-collapse: collapse; } td, th { padding: 0.2em 0.8em; border-bottom: 1px solid #eee; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .verdict { padding: 0.8em 1em; border-radius: 6px; margin: 1em 0; }
-.healthy { background: #e6f4ea; } .saturated { background: #fce8e6; } .unknown { background: #fef7e0; }
+.healthy { background: #e6f4ea; } .saturated, .faulty { background: #fce8e6; }
+.unknown, .bursts { background: #fef7e0; }
 .plots { display: grid; grid-template-columns: repeat(auto-fit, minmax(520px, 1fr)); gap: 1em; }
 figure { margin: 0; } figure svg { width: 100%; height: auto; } figcaption { font-size: 0.9em; color: #555; }
 .sig { font-weight: bold; color: #b3261e; }
@@ -86,6 +100,7 @@ def compare_report(frames: list[pd.DataFrame], comparison: Comparison, path: Pat
     parts += [
         "<h2>Differences</h2>",
         _differences_table(comparison),
+        *(f"<p>note: {html.escape(note)}</p>" for note in comparison.notes),
         "<h2>Over time</h2>",
         _plots(
             [
@@ -115,9 +130,7 @@ def _write(path: Path, title: str, parts: list[str]) -> Path:
 
 def _verdict_html(summary: Summary, name: str = "") -> str:
     verdict = summary.verdict
-    label = {Status.HEALTHY: "healthy", Status.SATURATED: "HARNESS SATURATED", Status.UNKNOWN: "unknown"}[
-        verdict.status
-    ]
+    label = LABELS[verdict.status]
     items = "".join(f"<li>{html.escape(r)}</li>" for r in verdict.reasons)
     items += "".join(f"<li>evidence: {html.escape(e)}</li>" for e in verdict.evidence)
     prefix = f"{html.escape(name)}: " if name else ""
@@ -185,9 +198,10 @@ def _plots(plots: list[tuple[str, Callable[[], Figure | None]]]) -> str:
 
 
 def _seconds(frame: pd.DataFrame) -> pd.Series:
-    """Seconds since the run's first datapoint, per window (the median time the window closed)."""
-    start = frame["timestamp"].min()
-    return (frame.groupby("window")["timestamp"].median() - start) / 1000
+    """Seconds since the run's first datapoint, per window (the median time the window closed; runs pooled
+    from several tests each from their own start)."""
+    start = frame.groupby("testId", observed=True)["timestamp"].transform("min")
+    return ((frame["timestamp"] - start).groupby(frame["window"]).median()) / 1000
 
 
 def _figure() -> tuple[Figure, Axes]:
@@ -235,14 +249,17 @@ def _delivery_plot(frames: dict[str, pd.DataFrame]) -> Figure | None:
     def draw(axes: Axes, name: str, frame: pd.DataFrame, _: int) -> bool:
         if "uniqueReceived" not in frame or frame["uniqueReceived"].isna().all():
             return False
-        rows = row_samples(frame)[0]
-        per_window = rows.groupby("window")[["unique", "expected", "lost"]].sum()
-        seconds = _seconds(frame).loc[per_window.index]
+        ours = frame[(frame["kind"] == PYTHON).to_numpy()] if "kind" in frame else frame
+        rows = row_samples(ours)[0]
+        per_window = rows.groupby("window")[["unique", "arrived", "expected", "lost"]].sum()
+        if has_origin_windows(ours):  # exact, by origin window (windows that cannot be vouched for left out)
+            per_window = origin_delivery(ours, 1, grace_windows(ARRIVAL_GRACE_S, interval_seconds(ours))).per_window
+        seconds = _seconds(frame)
         with np.errstate(invalid="ignore", divide="ignore"):
-            delivery = per_window["unique"] / per_window["expected"]
-            loss = per_window["lost"] / (per_window["unique"] + per_window["lost"])
-        axes.plot(seconds, delivery, marker=".", label=_label(name, "delivery"))
-        axes.plot(seconds, loss, linestyle="--", label=_label(name, "loss"))
+            delivery = per_window["arrived"] / per_window["expected"]
+            loss = rows.groupby("window")["lost"].sum() / rows.groupby("window")[["unique", "lost"]].sum().sum(axis=1)
+        axes.plot(seconds.reindex(delivery.index), delivery, marker=".", label=_label(name, "delivery"))
+        axes.plot(seconds.reindex(loss.index), loss, linestyle="--", label=_label(name, "loss"))
         return True
 
     return _plot(frames, draw, "s", "ratio")
@@ -299,7 +316,7 @@ def _hops_plot(frames: dict[str, pd.DataFrame]) -> Figure | None:
 
 
 def _harness_plot(frame: pd.DataFrame) -> Figure | None:
-    hosts = host_windows(frame)
+    hosts = host_rows(frame)
     if "tickLagP99" not in hosts and "hostCpuPercent" not in hosts:
         return None
     figure, axes = _figure()
@@ -311,7 +328,7 @@ def _harness_plot(frame: pd.DataFrame) -> Figure | None:
             axes.plot(x, rows["tickLagP99"], label=f"{host} lag p99")
         if "hostCpuPercent" in rows:
             cpu_axes.plot(x, rows["hostCpuPercent"], linestyle=":", label=f"{host} CPU")
-    axes.axhline(2000 / 60, color="#b3261e", linewidth=0.8)
+    axes.axhline(LATE_TICK_MS, color="#b3261e", linewidth=0.8)
     axes.set_xlabel("s")
     axes.set_ylabel("tick lag p99, ms (red: saturated above)")
     cpu_axes.set_ylabel("CPU, % of a core (dotted)")

@@ -36,6 +36,10 @@ HEADLINE = (
     "peers.dropped_out",
     "peers.never_reported",
     "datapoints.rejected",
+    "peers.lost",
+    "harness.errors",
+    "peers.browser",
+    "datapoints.browser",
     "datapoints.unknown_keys",
     "clock.error",
     "routine.errors",
@@ -80,20 +84,25 @@ def print_summary(console: Console, summary: Summary, title: str, every: bool = 
     print_verdict(console, summary)
 
 
+#: What each status means for the figures, as the first line of the harness check says it.
+MEANING = {
+    Status.HEALTHY: "harness check: ok (healthy): tick loop on time, hosts below CPU limits, nothing lost",
+    Status.BURSTS: (
+        "harness check: [bold yellow]BURSTS[/]: the harness was overloaded at moments: latency in those windows "
+        "includes its own stalls:"
+    ),
+    Status.SATURATED: (
+        "harness check: [bold red]HARNESS SATURATED[/]: these figures measure the load generator, not the network:"
+    ),
+    Status.FAULTY: "harness check: [bold red]HARNESS FAULTY[/]: part of the load or of its record was lost:",
+    Status.UNKNOWN: "harness check: [bold yellow]UNKNOWN[/]: the harness's health cannot be told:",
+}
+
+
 def print_verdict(console: Console, summary: Summary) -> None:
     verdict = summary.verdict
-    if verdict.status is Status.SATURATED:
-        console.print(
-            "harness check: [bold red]HARNESS SATURATED[/]: these figures measure the load generator, not the network:"
-        )
-        lines = verdict.reasons
-    elif verdict.status is Status.UNKNOWN:
-        console.print("harness check: [bold yellow]UNKNOWN[/]: the harness's health cannot be told:")
-        lines = verdict.reasons
-    else:
-        console.print("harness check: ok (healthy): tick loop on time, hosts below CPU limits")
-        lines = []
-    for line in lines:
+    console.print(MEANING[verdict.status])
+    for line in verdict.reasons:
         console.print(f"  - {line}", highlight=False)
     for line in verdict.evidence:
         console.print(f"  evidence: {line}", highlight=False)

@@ -1,36 +1,64 @@
-"""Was the harness itself the bottleneck? A verdict with its evidence, never without.
+"""Was the harness itself the bottleneck, or broken? A verdict with its evidence, never without.
 
-Every host reports, for each window, its tick-lag histogram, skipped ticks, process CPU, and the
-machine's CPU busy share. Host figures are counted once per (host, window), however many peers
-carried them. The run is `saturated` when the load generator ran late or out of CPU, `healthy`
-when every host window has evidence and none shows it, and `unknown` when evidence is missing:
-a verdict without evidence would be a guess.
+One function, `judge`, over one shape (`HostWindows`, one row per host and window, plus the run's
+`RunFacts`), so the summary, the live page and the live view give the same verdict from the same
+evidence. Statuses, most serious first:
+
+- `saturated`: the load generator ran late or out of CPU throughout (tick-lag p99, skipped ticks or
+  CPU-bound windows past the limits in `thresholds.py`, and no sign that it was only bursts);
+- `faulty`: the harness failed in part: unexpected errors in its loops, peers lost or that stopped
+  reporting, datapoints the results service refused;
+- `bursts`: overloaded in short (usually periodic) bursts, fine in between: the figures hold
+  between the bursts, but latency in the burst windows includes the harness's own stalls;
+- `unknown`: some host window lacks tick-lag or CPU evidence (a verdict without evidence would be a guess);
+- `healthy`: every host window has its evidence and none of the above.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from enum import StrEnum
+from typing import Any
 
 import numpy as np
-import pandas as pd
-import pyarrow.compute as pc
 
-from peerperf.analysis.histograms import as_arrow, bucket_counts, nested, percentiles
+from peerperf.analysis.bursts import Bursts, late_windows, pattern, sustained
+from peerperf.analysis.host_windows import HostWindows, percentile
 from peerperf.analysis.thresholds import (
     CPU_BOUND_PERCENT,
     CPU_BOUND_SHARE,
     LATE_TICK_MS,
     MACHINE_BUSY_PERCENT,
     MISSED_SHARE,
+    OTHER_WORK_PERCENT,
+    TOLERATED_HARNESS_ERRORS,
+    TOLERATED_LOST_PEERS,
+    TOLERATED_REFUSED_DATAPOINTS,
 )
 
 
 class Status(StrEnum):
     HEALTHY = "healthy"
+    BURSTS = "bursts"
     SATURATED = "saturated"
+    FAULTY = "faulty"
     UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class RunFacts:
+    """What the run knows about its own failures, beside the hosts' windows (None: not known here)."""
+
+    #: Unexpected exceptions in the peers' and hosts' loops.
+    harness_errors: int | None = None
+    #: Peers whose host failed during the test.
+    peers_lost: int | None = None
+    #: Peers that stopped reporting before the end, or never reported.
+    peers_dropped_out: int | None = None
+    peers_never_reported: int | None = None
+    #: Datapoints the results service refused.
+    datapoints_refused: int | None = None
 
 
 @dataclass(frozen=True)
@@ -41,127 +69,144 @@ class Verdict:
     reasons: list[str] = field(default_factory=list)
     evidence: list[str] = field(default_factory=list)
     figures: dict[str, float] = field(default_factory=dict)
+    bursts: Bursts | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "status": str(self.status),
+            "reasons": self.reasons,
+            "evidence": self.evidence,
+            "figures": self.figures,
+            "bursts": asdict(self.bursts) if self.bursts is not None else None,
+        }
 
 
-def host_windows(frame: pd.DataFrame) -> pd.DataFrame:
-    """One row per (test, host, window): host-wide figures repeat on each peer's datapoint."""
-    if "hostId" not in frame or frame["hostId"].isna().all():
-        return frame
-    return frame.drop_duplicates(["testId", "hostId", "window"])  # keeps `_row`, where histograms are read
-
-
-def _numbers(frame: pd.DataFrame, column: str) -> pd.Series:
-    if column not in frame:
-        return pd.Series(math.nan, index=frame.index, dtype="float64")
-    return pd.to_numeric(frame[column], errors="coerce")
-
-
-def harness_verdict(frame: pd.DataFrame, source: pd.DataFrame | None = None) -> Verdict:
-    """The verdict over the datapoints given (usually the steady state; `source`: see `windows.steady`)."""
-    hosts = host_windows(frame)
-    lags = nested(hosts, source, "tickLagMs")
-    if hosts.empty:
-        return Verdict(Status.UNKNOWN, ["no datapoints"])
-    figures: dict[str, float] = {"hostWindows": float(len(hosts))}
-    reasons: list[str] = []
-    evidence: list[str] = []
-    missing_evidence: list[str] = []
-
-    lag_counts, lag_absent = _lag_histograms(lags)
-    if lag_counts is not None:
-        (lag_p99,) = percentiles(lag_counts, [99])
-        lag_source = "merged tick-lag histograms"
-    else:
-        lag_p99 = float(_numbers(hosts, "tickLagP99").max())  # an upper bound without histograms
-        lag_source = "worst window's p99"
-    if math.isnan(lag_p99):
-        missing_evidence.append("tick lag")
-    else:
-        figures["tickLagP99Ms"] = lag_p99
-        evidence.append(f"tick lag p99 {lag_p99:.1f} ms ({lag_source}; limit {LATE_TICK_MS:.1f} ms)")
-        if lag_p99 > LATE_TICK_MS:
-            reasons.append(f"the tick loop ran late: p99 {lag_p99:.1f} ms > {LATE_TICK_MS:.1f} ms")
-
-    missed = _numbers(hosts, "ticksMissed")
-    if missed.notna().any():
-        due = float(lag_counts.sum() + missed.sum()) if lag_counts is not None else math.nan
-        share = float(missed.sum()) / due if due and not math.isnan(due) else math.nan
-        figures["ticksMissed"] = float(missed.sum())
-        shown = f" ({share:.1%} of due ticks)" if not math.isnan(share) else ""
-        evidence.append(f"{int(missed.sum())} ticks skipped{shown}")
-        if (not math.isnan(share) and share > MISSED_SHARE) or (math.isnan(share) and missed.mean() > 1):
-            reasons.append(f"hosts fell behind and skipped {int(missed.sum())} ticks{shown}")
-
-    cpu = _numbers(hosts, "hostCpuPercent")
-    if cpu.notna().any():
-        bound = float((cpu >= CPU_BOUND_PERCENT).mean())
-        figures["hostCpuMaxPercent"] = float(cpu.max())
-        figures["cpuBoundShare"] = bound
-        evidence.append(
-            f"host CPU max {cpu.max():.0f}% of a core, CPU-bound (>= {CPU_BOUND_PERCENT:.0f}%) in {bound:.0%} of "
-            "host windows"
-        )
-        if bound > CPU_BOUND_SHARE:
-            reasons.append(f"host processes were CPU-bound in {bound:.0%} of host windows")
-    else:
-        missing_evidence.append("host CPU")
-
-    machine_note = _machine(hosts, figures)
-    if machine_note:
-        evidence.append(machine_note)
-
-    incomplete = _incomplete(hosts, lag_counts, lag_absent)
-    if incomplete:
-        missing_evidence.append(incomplete)
+def judge(windows: HostWindows, facts: RunFacts | None = None, interval_s: float | None = None) -> Verdict:
+    """The verdict over these host windows (usually the steady state's) and the run's facts."""
+    faults, fault_evidence = _faults(facts or RunFacts())
+    if len(windows) == 0:
+        status = Status.FAULTY if faults else Status.UNKNOWN
+        return Verdict(status, [*faults, "no host windows: no evidence of the harness's health"], fault_evidence)
+    figures: dict[str, float] = {"hostWindows": float(len(windows))}
+    lag_p99_rows, ticks = windows.lag_p99(), windows.ticks()
+    found = [_lag(windows, figures), _missed(windows, ticks, figures), _cpu(windows, figures)]
+    reasons = [reason for reason, _ in found if reason]
+    evidence = [line for _, line in found if line]
+    late = late_windows(windows, lag_p99_rows, ticks)
+    bursts = pattern(windows, late, interval_s or windows.interval_s()) if late.any() else None
+    if bursts is not None:
+        figures["lateWindows"] = float(bursts.late_windows)
+        evidence.append(bursts.describe())
+    machine = _machine(windows, figures)
+    evidence += [machine] if machine else []
+    evidence += fault_evidence
+    if reasons and "busy with other work" in machine:
+        reasons.append(machine)
     if reasons:
-        if machine_note and "busy with other work" in machine_note:
-            reasons.append(machine_note)
-        return Verdict(Status.SATURATED, reasons, evidence, figures)
-    if missing_evidence:
-        return Verdict(Status.UNKNOWN, [f"no evidence for: {', '.join(missing_evidence)}"], evidence, figures)
+        why = sustained(windows, late, ticks)
+        if why:
+            return Verdict(Status.SATURATED, [*reasons, *(f"sustained: {w}" for w in why), *faults], evidence, figures)
+        reasons.append("in bursts only: the windows between them were within the limits")
+    if faults:
+        return Verdict(Status.FAULTY, [*faults, *reasons], evidence, figures, bursts if reasons else None)
+    if reasons:
+        return Verdict(Status.BURSTS, reasons, evidence, figures, bursts)
+    missing = _missing(windows, lag_p99_rows)
+    if missing:
+        return Verdict(Status.UNKNOWN, [f"no evidence for: {', '.join(missing)}"], evidence, figures)
     return Verdict(Status.HEALTHY, [], evidence, figures)
 
 
-def _machine(hosts: pd.DataFrame, figures: dict[str, float]) -> str:
-    """Whether the machines were busy, and with our hosts or with other work."""
-    busy = _numbers(hosts, "machineCpuPercent")
-    if busy.notna().sum() == 0:
-        return ""
-    figures["machineCpuP90Percent"] = float(busy.quantile(0.9))
-    note = f"machine CPU p90 {busy.quantile(0.9):.0f}% of all cores"
-    if "nodeId" not in hosts or "machineCpus" not in hosts:
-        return note
-    per_node = hosts.assign(ours=_numbers(hosts, "hostCpuPercent") / _numbers(hosts, "machineCpus"), busy=busy).groupby(
-        ["nodeId", "window"]
+def _lag(windows: HostWindows, figures: dict[str, float]) -> tuple[str, str]:
+    """The host-wide tick-lag p99 (merged histograms, else the worst window's): (reason, evidence)."""
+    merged = windows.lag_counts()
+    if merged.sum() > 0:
+        lag_p99, source = percentile(merged, 99), "merged tick-lag histograms"
+    else:
+        reported = windows.lag_p99_reported[~np.isnan(windows.lag_p99_reported)]
+        lag_p99, source = (float(reported.max()) if len(reported) else math.nan), "worst window's p99"
+    if math.isnan(lag_p99):
+        return "", ""
+    figures["tickLagP99Ms"] = lag_p99
+    reason = f"the tick loop ran late: p99 {lag_p99:.1f} ms > {LATE_TICK_MS:.1f} ms" if lag_p99 > LATE_TICK_MS else ""
+    return reason, f"tick lag p99 {lag_p99:.1f} ms ({source}; limit {LATE_TICK_MS:.1f} ms)"
+
+
+def _missed(windows: HostWindows, ticks: np.ndarray, figures: dict[str, float]) -> tuple[str, str]:
+    """Ticks skipped, as a share of due ticks when the histograms count the others: (reason, evidence)."""
+    missed = windows.missed[~np.isnan(windows.missed)]
+    if not len(missed):
+        return "", ""
+    due = float(ticks.sum() + missed.sum()) if ticks.sum() > 0 else math.nan
+    share = float(missed.sum()) / due if due else math.nan
+    figures["ticksMissed"] = float(missed.sum())
+    shown = f" ({share:.1%} of due ticks)" if not math.isnan(share) else ""
+    behind = share > MISSED_SHARE if not math.isnan(share) else missed.mean() > 1
+    reason = f"hosts fell behind and skipped {int(missed.sum())} ticks{shown}" if behind else ""
+    return reason, f"{int(missed.sum())} ticks skipped{shown}"
+
+
+def _cpu(windows: HostWindows, figures: dict[str, float]) -> tuple[str, str]:
+    """The host processes' CPU and the share of CPU-bound host windows: (reason, evidence)."""
+    cpu = windows.cpu[~np.isnan(windows.cpu)]
+    if not len(cpu):
+        return "", ""
+    bound, p90 = float((cpu >= CPU_BOUND_PERCENT).mean()), float(np.quantile(cpu, 0.9))
+    figures.update(hostCpuMaxPercent=float(cpu.max()), hostCpuP90Percent=p90, cpuBoundShare=bound)
+    reason = f"host processes were CPU-bound in {bound:.0%} of host windows" if bound > CPU_BOUND_SHARE else ""
+    return reason, (
+        f"host CPU p90 {p90:.0f}%, max {cpu.max():.0f}% of a core, CPU-bound (>= {CPU_BOUND_PERCENT:.0f}%) in "
+        f"{bound:.0%} of host windows"
     )
-    ours, machine = per_node["ours"].sum(), per_node["busy"].max()
-    busy_windows = machine >= MACHINE_BUSY_PERCENT
-    if not busy_windows.any():
+
+
+def _faults(facts: RunFacts) -> tuple[list[str], list[str]]:
+    """The harness's own failures past what `thresholds.py` tolerates (reasons), and one evidence line."""
+    counted = (
+        (facts.harness_errors, TOLERATED_HARNESS_ERRORS, "harness errors (unexpected exceptions, see the logs)"),
+        (facts.peers_lost, TOLERATED_LOST_PEERS, "peers lost when their host failed"),
+        (facts.peers_dropped_out, TOLERATED_LOST_PEERS, "peers that stopped reporting early"),
+        (facts.peers_never_reported, TOLERATED_LOST_PEERS, "peers that never reported"),
+        (facts.datapoints_refused, TOLERATED_REFUSED_DATAPOINTS, "datapoints refused by the results service"),
+    )
+    known = [(count, tolerated, what) for count, tolerated, what in counted if count is not None]
+    reasons = [f"{count} {what}" for count, tolerated, what in known if count > tolerated]
+    line = ", ".join(f"{what.split(' (')[0]} {count}" for count, _, what in known)
+    return reasons, [line] if line else []
+
+
+def _missing(windows: HostWindows, lag_p99_rows: np.ndarray) -> list[str]:
+    """What evidence some host windows lack."""
+    out = []
+    for what, absent in (("tick lag", np.isnan(lag_p99_rows)), ("host CPU", np.isnan(windows.cpu))):
+        if absent.all():
+            out.append(what)
+        elif absent.any():
+            out.append(f"{what} of {int(absent.sum())} of {len(windows)} host windows")
+    return out
+
+
+def _machine(windows: HostWindows, figures: dict[str, float]) -> str:
+    """Whether the machines were busy, and with our hosts or with other work."""
+    busy = windows.machine_cpu
+    if np.isnan(busy).all():
+        return ""
+    p90 = float(np.nanquantile(busy, 0.9))
+    figures["machineCpuP90Percent"] = p90
+    note = f"machine CPU p90 {p90:.0f}% of all cores"
+    known = ~np.isnan(busy) & ~np.isnan(windows.machine_cpus) & ~np.isnan(windows.cpu) & (windows.machine_cpus > 0)
+    if not known.any():
         return note
-    other = float((machine[busy_windows] - ours[busy_windows]).mean())
+    nodes = np.unique(windows.node[known], return_inverse=True)[1]
+    groups, code = np.unique(nodes * (int(windows.window.max()) + 1) + windows.window[known], return_inverse=True)
+    ours = np.bincount(code, weights=windows.cpu[known] / windows.machine_cpus[known], minlength=len(groups))
+    machine = np.full(len(groups), -np.inf)
+    np.maximum.at(machine, code, busy[known])
+    busy_groups = machine >= MACHINE_BUSY_PERCENT
+    if not busy_groups.any():
+        return note
+    other = float((machine[busy_groups] - ours[busy_groups]).mean())
     figures["machineOtherWorkPercent"] = other
-    if other > 25:
+    if other > OTHER_WORK_PERCENT:
         return f"{note}; the machine was busy with other work: {other:.0f}% of all cores beyond our hosts"
     return f"{note}; the machine was busy with our own hosts"
-
-
-def _lag_histograms(lags: tuple[pd.Series, np.ndarray | None] | None) -> tuple[np.ndarray | None, int]:
-    """The host windows' merged tick-lag counts (None when none has any), and how many host windows have none."""
-    if lags is None:
-        return None, 0
-    column, rows = lags
-    counts = bucket_counts(column, rows=rows)
-    if counts.sum() == 0:
-        return None, 0
-    lengths = pc.fill_null(pc.list_value_length(as_arrow(column)), 0).to_numpy(zero_copy_only=False)
-    return counts, int(((lengths if rows is None else lengths[rows]) == 0).sum())
-
-
-def _incomplete(hosts: pd.DataFrame, lag_counts: np.ndarray | None, lag_absent: int) -> str:
-    if lag_counts is not None:
-        absent = lag_absent
-    elif "tickLagP99" in hosts:
-        absent = int(hosts["tickLagP99"].isna().sum())
-    else:
-        return "tick lag"
-    return f"tick lag of {absent} of {len(hosts)} host windows" if absent else ""

@@ -10,17 +10,18 @@ Data without window numbers (the original's JSON) numbers each peer's datapoints
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-#: Seconds from the start treated as warm-up by default.
-WARMUP_SECONDS = 4.0
+from peerperf.analysis.thresholds import warmup_windows as default_warmup
+
 #: Stats interval assumed when it cannot be read from the data (the original's 2 s).
 DEFAULT_INTERVAL = 2.0
+#: `kind` of peerperf's peers, and of datapoints without peerperf's fields (the original client, in a browser page).
+PYTHON, BROWSER = "python", "browser"
 
 
 @dataclass(frozen=True)
@@ -45,14 +46,26 @@ KEYS = ("testId", "peerId", "hostId", "nodeId", "layer", "room")
 
 
 def with_windows(frame: pd.DataFrame) -> pd.DataFrame:
-    """`frame` with a `window` number on every row, a `testId` column if it had none, keys as categories."""
+    """`frame` with a `window` number on every row, a `testId` column if it had none, keys as categories, and
+    each datapoint's `kind`: as reported, else `python` for peerperf's peers (they number their windows) and
+    `browser` for datapoints without peerperf's fields (the original client's)."""
     out = frame if "testId" in frame else frame.assign(testId="")
-    out = out.assign(**{k: _sorted_category(out[k]) for k in KEYS if k in out})
+    out = out.assign(kind=kinds(out), **{k: _sorted_category(out[k]) for k in KEYS if k in out})
     if "window" not in out or out["window"].isna().any():
         rank = out.sort_values("timestamp").groupby(["testId", "peerId"]).cumcount() + 1
         numbered = rank.reindex(out.index)
         out = out.assign(window=out["window"].fillna(numbered) if "window" in out else numbered)
     return out.assign(window=out["window"].astype("int64"))
+
+
+def kinds(frame: pd.DataFrame) -> pd.Series:
+    """Which client produced each datapoint (see `with_windows`)."""
+    without = frame["window"].isna().to_numpy() if "window" in frame else np.ones(len(frame), bool)
+    guessed = pd.Series(pd.Categorical.from_codes(without.astype(np.int8), [PYTHON, BROWSER]), index=frame.index)
+    if "kind" not in frame or frame["kind"].isna().all():
+        return guessed
+    reported = frame["kind"].astype(object)
+    return reported.where(reported.notna() & (reported != ""), guessed.astype(object)).astype("category")
 
 
 def _sorted_category(column: pd.Series) -> pd.Series:
@@ -80,13 +93,10 @@ def interval_seconds(frame: pd.DataFrame) -> float:
     return float(per_window.median()) / 1000 if len(per_window) else DEFAULT_INTERVAL
 
 
-def steady(
-    frame: pd.DataFrame, warmup_windows: int | None = None, keep_last: bool = False
-) -> tuple[pd.DataFrame, SteadyState]:
+def steady(frame: pd.DataFrame, warmup: int | None = None, keep_last: bool = False) -> tuple[pd.DataFrame, SteadyState]:
     """The steady-state datapoints of `frame` (numbered by `with_windows`) and how they were chosen."""
     interval = interval_seconds(frame)
-    # A hair under a whole number of windows (datapoints arrive a few ms apart) still rounds down.
-    warmup = math.ceil(WARMUP_SECONDS / interval - 0.05) if warmup_windows is None else warmup_windows
+    warmup = default_warmup(interval) if warmup is None else warmup
     keep = frame["window"] > warmup
     if not keep_last and len(frame):
         owner = "hostId" if "hostId" in frame and frame["hostId"].notna().all() else "peerId"

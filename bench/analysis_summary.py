@@ -1,7 +1,7 @@
 """How long the analysis takes to summarise a big test: 1,000,000 datapoints from Parquet.
 
 Generates a test of P peers x W windows with every metric a real datapoint has (latency and hop
-histograms, counts by subtype, harness health), writes it with the results service's own Parquet
+histograms, counts by subtype and by origin window, harness health), writes it with the results service's own Parquet
 schema, then times `load` + `summary` against a same-run baseline: reading the same file with
 pandas and averaging three columns per peer (what any analysis must at least do). Prints a table
 and writes JSON.
@@ -52,6 +52,24 @@ def counts(rows: int, names: list[str], rng: np.random.Generator) -> pa.Array:
     return pa.MapArray.from_arrays(offsets, keys, values)
 
 
+def by_window(window: np.ndarray, subtypes: list[str], late: bool, rng: np.random.Generator) -> pa.Array:
+    """Counts by origin window as peers report them: `"w"` and `"w/subtype"`, and with `late` the same for w - 1."""
+    origins = [window, window - 1] if late else [window]
+    columns = [
+        key
+        for origin in origins
+        for key in (origin.astype(str), *(np.char.add(origin.astype(str), f"/{s}") for s in subtypes))
+    ]
+    keys = np.stack(columns, axis=1).ravel()
+    per_row = len(columns)
+    values = pa.array(rng.integers(1, 50, size=len(keys)))
+    offsets = pa.array(np.arange(0, len(keys) + 1, per_row, dtype=np.int32))
+    names = pa.array(keys, type=pa.string())  # a ChunkedArray when numpy's text is large: one Array for the map
+    return pa.MapArray.from_arrays(
+        offsets, names.combine_chunks() if isinstance(names, pa.ChunkedArray) else names, values
+    )
+
+
 def generate(path: Path, peers: int, windows: int, seed: int = 0) -> int:
     rng = np.random.default_rng(seed)
     rows = peers * windows
@@ -72,6 +90,9 @@ def generate(path: Path, peers: int, windows: int, seed: int = 0) -> int:
         "tickLagMs": histograms(rows, 6, 30, rng),
         "originatedBySubtype": counts(rows, ["position", "profile", "chat"], rng),
         "deliveredBySubtype": counts(rows, ["position", "profile", "chat"], rng),
+        "receivedBySubtype": counts(rows, ["position", "profile", "chat", "ping", "pong"], rng),
+        "originatedByWindow": by_window(window, ["position", "profile", "chat"], False, rng),
+        "arrivedByWindow": by_window(window, ["position", "profile", "chat"], True, rng),
     }
     for name in ("originated", "uniqueReceived", "received", "duplicate", "missing", "ticksMissed"):
         columns[name] = pa.array(rng.integers(0, 100, size=rows).astype(float if name != "ticksMissed" else int))

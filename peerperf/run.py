@@ -3,8 +3,9 @@
 Starts (or joins) Ray, the lighthouse and the results service, places the simulated peers, starts
 the test when every peer has joined, shows progress, finishes, and prints the summary (delivery,
 loss, latency, throughput, the harness verdict) and the paths of the results. `--assert` checks
-thresholds on the summary. Exit code 0 on success, 1 on failure or a failed assertion, 2 on bad
-arguments, 130 when interrupted.
+thresholds on the summary. Exit codes: 0 success; 1 the run failed or an assertion failed; 2 bad
+arguments; 3 the run completed but the harness was not healthy (saturated, bursts, faulty or
+unknown: the figures measure the load generator too), unless `--allow-unhealthy`; 130 interrupted.
 """
 
 from __future__ import annotations
@@ -41,6 +42,10 @@ if TYPE_CHECKING:  # pandas and the analysis load only once there are results: `
 QUIET_LOGGERS = ("aioice", "aiortc", "aiohttp.access", "peerperf.peer", "peerperf.lighthouse")
 
 
+#: Exit codes (documented in the README's "Exit codes").
+OK, FAILED, BAD_ARGUMENTS, UNHEALTHY, INTERRUPTED = 0, 1, 2, 3, 130
+
+
 @dataclass(frozen=True)
 class VerdictOptions:
     """What to check and write once the run has a summary."""
@@ -49,6 +54,8 @@ class VerdictOptions:
     junit_xml: Path | None = None
     summary_json: Path | None = None
     report: Path | None = None
+    #: Exit 0 (not 3) when the run completed but the harness was not healthy.
+    allow_unhealthy: bool = False
 
 
 def parse(argv: list[str] | None) -> tuple[RunConfig, VerdictOptions, argparse.Namespace]:
@@ -77,12 +84,22 @@ def parse(argv: list[str] | None) -> tuple[RunConfig, VerdictOptions, argparse.N
     verdict.add_argument("--junit-xml", type=Path, help="write the assertions as a JUnit XML report here")
     verdict.add_argument("--summary-json", type=Path, help="write the summary and assertions as JSON here")
     verdict.add_argument("--report", type=Path, help="write the self-contained HTML report here")
+    verdict.add_argument(
+        "--allow-unhealthy",
+        action="store_true",
+        help="exit 0 even when the harness was not healthy (by default such a run exits 3: its figures measure "
+        "the load generator too)",
+    )
     parser.add_argument("--log-level", default="WARNING", help="DEBUG, INFO, WARNING or ERROR")
     args = parser.parse_args(argv)
     peer = resolve(PeerSettings, args, defaults=RUN_PEER_DEFAULTS)
     config = resolve(RunConfig, args, peer=peer, influx=resolve(InfluxSettings, args))
     options = VerdictOptions(
-        [parse_threshold(text) for text in args.assertions], args.junit_xml, args.summary_json, args.report
+        [parse_threshold(text) for text in args.assertions],
+        args.junit_xml,
+        args.summary_json,
+        args.report,
+        args.allow_unhealthy,
     )
     return config, options, args
 
@@ -123,7 +140,11 @@ def run_summary(settings: dict[str, Any], outcome: RunOutcome) -> Finished | Non
         return None
     frame = load_datapoints(outcome.parquet_path).assign(testId=outcome.test_id)
     metadata = {"settings": settings, **read_metadata(outcome.parquet_path)}
-    metadata.update(rejectedDatapoints=outcome.rejected, peerIds=metadata.get("peerIds") or outcome.peer_ids)
+    metadata.update(
+        rejectedDatapoints=outcome.rejected,
+        peerIds=metadata.get("peerIds") or outcome.peer_ids,
+        lostPeers=outcome.lost,
+    )
     return Finished(frame, summary(frame, metadata=metadata))
 
 
@@ -137,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
             check_writable(Path(config.output).expanduser())
     except ConfigError as exc:
         print(f"peerperf.run: {exc}", file=sys.stderr)
-        return 2
+        return BAD_ARGUMENTS
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLogger().level))
@@ -155,8 +176,26 @@ def main(argv: list[str] | None = None) -> int:
         print(f"peerperf.run: {outcome.reason}", file=sys.stderr)
         return 2
     if not outcome.ok:
-        return 130 if outcome.interrupted else 1
-    return 1 if failed else 0
+        return INTERRUPTED if outcome.interrupted else FAILED
+    if failed:
+        return FAILED
+    return _health_code(view, finished, options.allow_unhealthy)
+
+
+def _health_code(view: RunView, finished: Finished | None, allow_unhealthy: bool) -> int:
+    """0 when the harness was healthy (or that is allowed), else 3, said in words."""
+    status = str(finished.summary.verdict.status) if finished is not None else "unknown"
+    if status == "healthy":
+        return OK
+    if allow_unhealthy:
+        view.console.print(f"harness {status}: accepted (--allow-unhealthy)", highlight=False)
+        return OK
+    view.console.print(
+        f"[bold red]exit code 3[/]: the test completed, but the harness was not healthy ({status}): these figures "
+        "measure the load generator too (--allow-unhealthy accepts it)",
+        highlight=False,
+    )
+    return UNHEALTHY
 
 
 def _verdict(view: RunView, options: VerdictOptions, finished: Finished | None, outcome: RunOutcome) -> bool:

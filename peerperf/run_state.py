@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from peerperf.results.influx.relay_stats import RelayStats
 
@@ -44,6 +45,8 @@ class RunSnapshot:
     relay: RelayStats | None = None
     #: How the peers are spread over layers: "20 layers of 50".
     layers: str = ""
+    #: Each peer host's last closed window (its fields of the datapoint schema), for the harness verdict so far.
+    host_windows: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass

@@ -1,4 +1,8 @@
-"""What a person watching a run sees: a live panel on a terminal, plain lines elsewhere, a summary at the end."""
+"""What a person watching a run sees: a live panel on a terminal, plain lines elsewhere, a summary at the end.
+
+While the run goes, the harness verdict so far comes from the peer hosts' windows, judged by the
+summary's own rules (`analysis.live_verdict`), so the live view and the end agree.
+"""
 
 from __future__ import annotations
 
@@ -11,11 +15,14 @@ from rich.markup import escape
 from rich.table import Table
 
 from peerperf.analysis.assertions import Outcome
+from peerperf.analysis.thresholds import CPU_BOUND_PERCENT, LATE_TICK_MS
 from peerperf.results.influx.relay_stats import RelayStats
-
-if TYPE_CHECKING:  # the summary (pandas) is only there at the end
-    from peerperf.analysis.summary import Summary
 from peerperf.run_state import RunOutcome, RunSnapshot
+
+if TYPE_CHECKING:  # the summary (pandas) is only there at the end; the verdict (numpy) once hosts report
+    from peerperf.analysis.live_verdict import LiveVerdict
+    from peerperf.analysis.summary import Summary
+    from peerperf.analysis.verdict import Verdict
 
 #: Seconds between progress lines when the output is not a terminal.
 PLAIN_EVERY = 5.0
@@ -29,23 +36,40 @@ class RunView:
         self._last_line = 0.0
         self._last_phase = ""
         self._live_url_shown = False
+        self._harness: LiveVerdict | None = None
+
+    def harness(self, snapshot: RunSnapshot) -> Verdict | None:
+        """The harness verdict so far, from every host window seen (None before any host reported one)."""
+        if snapshot.host_windows and self._harness is None:
+            from peerperf.analysis.live_verdict import LiveVerdict
+
+            self._harness = LiveVerdict()
+        if self._harness is None:
+            return None
+        from peerperf.analysis.verdict import RunFacts
+
+        for fields in snapshot.host_windows:
+            self._harness.host_window(fields)
+        facts = RunFacts(snapshot.harness_errors, snapshot.lost, datapoints_refused=snapshot.rejected)
+        return self._harness.verdict(facts)
 
     def update(self, snapshot: RunSnapshot) -> None:
         if snapshot.live_url and not self._live_url_shown:
             self._live_url_shown = True
             hint = f" ({snapshot.live_hint})" if snapshot.live_hint else ""
             self.console.print(f"live page: {snapshot.live_url}{hint}", highlight=False, markup=False)
+        verdict = self.harness(snapshot)
         if self.plain:
             now = time.monotonic()
             if snapshot.phase != self._last_phase or now - self._last_line >= PLAIN_EVERY:
-                self.console.print(_line(snapshot), highlight=False, markup=False, soft_wrap=True)
+                self.console.print(_line(snapshot, verdict), highlight=False, markup=False, soft_wrap=True)
                 self._last_line, self._last_phase = now, snapshot.phase
             return
         if self._live is None:
-            self._live = Live(_panel(snapshot), console=self.console, refresh_per_second=4, transient=False)
+            self._live = Live(_panel(snapshot, verdict), console=self.console, refresh_per_second=4, transient=False)
             self._live.start()
         else:
-            self._live.update(_panel(snapshot))
+            self._live.update(_panel(snapshot, verdict))
 
     def close(self) -> None:
         if self._live is not None:
@@ -91,7 +115,14 @@ def _logs(s: RunSnapshot) -> str:
     return f"the peer hosts' logs, {s.log_dir}/worker-*.err" if s.log_dir else "the peer hosts' logs"
 
 
-def _line(s: RunSnapshot) -> str:
+def _so_far(verdict: Verdict | None) -> str:
+    """The verdict so far in a few words: its status and first reason."""
+    if verdict is None:
+        return "harness so far: no host window yet"
+    return f"harness so far: {verdict.status}" + (f" ({verdict.reasons[0]})" if verdict.reasons else "")
+
+
+def _line(s: RunSnapshot, verdict: Verdict | None = None) -> str:
     layers = f" in {s.layers}" if s.layers else ""
     if s.phase != "running":
         nodes = f" on {s.nodes} node(s)" if s.nodes else ""
@@ -107,6 +138,7 @@ def _line(s: RunSnapshot) -> str:
         + (f"  REJECTED DATAPOINTS {s.rejected}" if s.rejected else "")
         + (f"  PEERS LOST {s.lost}" if s.lost else "")
         + (f"  influx: {_relay_counts(s.relay)}" if s.relay else "")
+        + f"  {_so_far(verdict)}"
     )
 
 
@@ -122,7 +154,7 @@ def _relay_counts(stats: RelayStats) -> str:
     return text + (f" ({stats.pending} pending)" if stats.pending else "")
 
 
-def _panel(s: RunSnapshot) -> Table:
+def _panel(s: RunSnapshot, verdict: Verdict | None = None) -> Table:
     table = Table(title=f"peerperf: {s.phase}", show_header=False)
     table.add_column(style="bold")
     table.add_column()
@@ -134,9 +166,12 @@ def _panel(s: RunSnapshot) -> Table:
     table.add_row("elapsed / remaining", f"{s.elapsed:.0f} s / {remaining:.0f} s")
     table.add_row("originated / received", f"{s.originated_per_second:.0f} / {s.received_per_second:.0f} packets/s")
     table.add_row("connections per peer", f"{s.connections_mean:.1f} (min {s.connections_min})")
-    lag_style = "red" if s.tick_lag_p99_ms > 33 else "green"
-    table.add_row("worst tick lag p99", f"[{lag_style}]{s.tick_lag_p99_ms:.1f} ms[/]")
-    table.add_row("worst host CPU", f"{s.cpu_max:.0f}% of a core")
+    lag_style = "red" if s.tick_lag_p99_ms > LATE_TICK_MS else "green"
+    table.add_row("worst tick lag p99", f"[{lag_style}]{s.tick_lag_p99_ms:.1f} ms[/] (limit {LATE_TICK_MS:.1f} ms)")
+    cpu_style = "red" if s.cpu_max >= CPU_BOUND_PERCENT else "green"
+    table.add_row("worst host CPU", f"[{cpu_style}]{s.cpu_max:.0f}%[/] of a core")
+    status = "green" if verdict is not None and verdict.status == "healthy" else "red"
+    table.add_row("harness so far", f"[{status}]{escape(_so_far(verdict).split(': ', 1)[1])}[/]")
     table.add_row("datapoints", str(s.datapoints))
     if s.routine_errors:
         table.add_row("routine errors", f"[red]{s.routine_errors}[/] (see {_logs(s)})")

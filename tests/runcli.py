@@ -27,9 +27,12 @@ class Run:
         env: dict[str, str] | None = None,
         prefix: Sequence[str] = (),
         base_env: Mapping[str, str] | None = None,
+        healthy_only: bool = False,
     ) -> Run:
         """`env` is added to `base_env` (this process's environment by default); `prefix` runs the
-        command through another (`ip netns exec NS`, say)."""
+        command through another (`ip netns exec NS`, say). Unless `healthy_only`, the run gets
+        `--allow-unhealthy`: these tests are about what the run does, not about whether a shared test
+        machine left the harness healthy (exit code 3)."""
         env = {**(os.environ if base_env is None else base_env), "PYTHONUNBUFFERED": "1", **(env or {})}
         env.pop("RAY_ADDRESS", None)
         proc = await asyncio.create_subprocess_exec(
@@ -38,6 +41,7 @@ class Run:
             "-m",
             "peerperf.run",
             "--plain",
+            *(() if healthy_only else ("--allow-unhealthy",)),
             *args,
             env=env,
             stdout=asyncio.subprocess.PIPE,

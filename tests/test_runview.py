@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 import pandas as pd
+import pytest
 from rich.console import Console
 
 from peerperf.analysis.summary import summary
@@ -84,3 +85,33 @@ def test_the_live_page_and_the_relay_are_shown_and_lost_points_are_never_silent(
     assert "influx: 90 points written, 4 delayed, 10 not relayed (3 pending)" in text
     assert "InfluxDB relay to http://db:8086/write?db=comms: 90 points written" in text
     assert "last error: ClientConnectorError [Connect call failed]" in text  # brackets are text, not markup
+
+
+def test_the_harness_so_far_is_judged_from_every_host_window_like_the_summary(monkeypatch: pytest.MonkeyPatch) -> None:
+    from peerperf.run_state import RunSnapshot
+
+    monkeypatch.setattr("peerperf.runview.PLAIN_EVERY", 0.0)  # a line for every snapshot
+    out = io.StringIO()
+    view = RunView(plain=True, console=Console(file=out, width=400))
+    rows = Scenario(windows=8, host_cpu=97.0).rows()
+    windows = {(r["hostId"], r["window"]): r for r in rows}  # a host's fields repeat on each of its peers' rows
+    for window in range(1, 9):
+        fields = tuple(r for (_, w), r in windows.items() if w == window)
+        view.update(RunSnapshot("running", 4, 4, 0, 1, 2.0 * window, 20.0, host_windows=fields))
+    lines = out.getvalue().splitlines()
+    assert lines[0].endswith(
+        "harness so far: unknown (no host windows: no evidence of the harness's health)"
+    )  # warm-up
+    assert lines[-1].endswith("harness so far: saturated (host processes were CPU-bound in 100% of host windows)")
+    assert view.harness(RunSnapshot("running", 4, 4, 0, 1, 18.0, 20.0)).status == "saturated"  # type: ignore[union-attr]
+    first = RunView(plain=True, console=Console(file=io.StringIO(), width=400))
+    assert first.harness(RunSnapshot("running", 4, 4, 0, 1, 1.0, 20.0)) is None
+
+
+def test_bursts_and_faults_are_named_at_the_end() -> None:
+    from tests.analysis.test_verdict import PINGS, ROUNDS
+
+    bursts = verdict(Scenario(windows=30, burst_windows=ROUNDS, activity=PINGS).frame())
+    assert "harness check: BURSTS" in bursts and "ping rounds" in bursts
+    faulty = Scenario().frame().assign(harnessErrors=1)
+    assert "harness check: HARNESS FAULTY" in verdict(faulty)

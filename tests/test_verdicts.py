@@ -1,8 +1,10 @@
 """The verdict from real runs of `python -m peerperf.run`: figures, assertions, comparison, harness health.
 
-Four short runs on local Ray, shared by the tests of this module: a baseline (target connections 4)
-with passing assertions and every output file, the same settings again, one setting changed (max
-connections 4 instead of 7) with an assertion that fails, and a deliberately overloaded run.
+Five short runs on local Ray, shared by the tests of this module: a baseline (seed 1) with passing
+assertions and every output file, a repeat of it (same settings, same seed), one setting changed
+(max connections 4 instead of 7) with an assertion that fails and its repeat, and a deliberately
+overloaded run. Runs whose point is not the harness's health accept an unhealthy harness
+(`--allow-unhealthy`): the shared machine's load is not what they test.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from peerperf.analysis.compare import compare
+from peerperf.analysis.compare import WITHIN_RUN_ONLY, compare, compare_sides
 from peerperf.analysis.load import load, metadata, results_files
+from peerperf.analysis.prepared import prepare
 from peerperf.analysis.summary import summary
 from peerperf.analysis.verdict import Status
 from peerperf.peer.settings import PeerSettings
@@ -49,7 +52,7 @@ def run(folder: Path, *args: str) -> Finished:
     return Finished(done.returncode, done.stdout + done.stderr, folder)
 
 
-LIGHT = ("--peers", "8", "--peers-per-actor", "4", "--duration", "20", "--ping-interval", "")
+LIGHT = ("--peers", "8", "--peers-per-actor", "4", "--duration", "20", "--ping-interval", "", "--allow-unhealthy")
 
 
 @pytest.fixture(scope="module")
@@ -74,12 +77,20 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Finished]:
             "--report",
             str(root / "baseline.html"),
         )
-        same = run(root / "same", *LIGHT, "--seed", "2")
-        fewer = run(root / "fewer", *LIGHT, "--seed", "3", "--max-connections", "4", "--assert", "delivery>1.5")
+        repeat = run(root / "repeat", *LIGHT, "--seed", "1")
+        fewer = run(root / "fewer", *LIGHT, "--seed", "1", "--max-connections", "4", "--assert", "delivery>1.5")
+        fewer_again = run(root / "fewer_again", *LIGHT, "--seed", "1", "--max-connections", "4")
         overloaded = run(
             root / "overloaded", "--peers", "8", "--peers-per-actor", "8", "--duration", "12", "--routine", "busy"
         )
-    return {"baseline": baseline, "same": same, "fewer": fewer, "overloaded": overloaded, "root": Finished(0, "", root)}
+    return {
+        "baseline": baseline,
+        "repeat": repeat,
+        "fewer": fewer,
+        "fewer_again": fewer_again,
+        "overloaded": overloaded,
+        "root": Finished(0, "", root),
+    }
 
 
 def test_a_light_run_measures_delivery_latency_and_is_healthy(runs: dict[str, Finished]) -> None:
@@ -88,18 +99,30 @@ def test_a_light_run_measures_delivery_latency_and_is_healthy(runs: dict[str, Fi
     for line in ("delivery ratio (layer, every packet)", "latency position p99", "assert ok: delivery>=0.95"):
         assert line in baseline.output
     result = summary(load(baseline.parquet))
-    assert 0.99 <= float(result["delivery"]) <= 1.01
+    assert 0.99 <= float(result["delivery"]) <= 1.0
     assert float(result["loss"]) < 0.01
     for subtype in ("position", "profile", "chat"):
-        assert 0.98 <= float(result[f"delivery.{subtype}"]) <= 1.01, subtype
+        assert 0.98 <= float(result[f"delivery.{subtype}"]) <= 1.0, subtype
         assert 0 < float(result[f"latency.{subtype}.p50"]) <= float(result[f"latency.{subtype}.p99"]) < 2000
     assert float(result["throughput.originated"]) == pytest.approx(11.1, rel=0.1)
     assert 1 <= float(result["hops.mean"]) < 4
     assert result["peers"] == 8 and result["peers.never_reported"] == 0
     assert float(result["setup.p50"]) > 0
     if result.verdict.status is not Status.HEALTHY:  # only when something else loaded the machine, and it says so
-        assert any("busy with other work" in reason for reason in result.verdict.reasons), result.verdict
+        assert "accepted (--allow-unhealthy)" in baseline.output, result.verdict
     assert any("tick lag p99" in line for line in result.verdict.evidence)
+
+
+def test_two_quiet_runs_never_show_delivery_above_one(runs: dict[str, Finished]) -> None:
+    for name in ("baseline", "repeat"):
+        prepared = prepare(load(runs[name].parquet))
+        assert prepared.delivery is not None, name  # counted by origin window: the peers reported it
+        per_window = prepared.delivery.per_window
+        assert len(per_window) >= 5, (name, per_window)
+        assert (per_window["arrived"] <= per_window["expected"]).all(), (name, per_window)
+        for column in [c for c in prepared.samples.table if c.startswith("expected")]:
+            arrived = prepared.samples.table[column.replace("expected", "arrived")].sum()
+            assert arrived <= prepared.samples.table[column].sum(), (name, column)
 
 
 def test_the_run_writes_junit_json_and_the_same_summary_as_the_analysis(runs: dict[str, Finished]) -> None:
@@ -122,25 +145,40 @@ def test_a_failed_assertion_fails_the_run(runs: dict[str, Finished]) -> None:
     assert fewer.parquet.exists()
 
 
-def test_compare_flags_a_changed_setting_and_not_a_repeat(runs: dict[str, Finished]) -> None:
-    paths = [runs[name].parquet for name in ("baseline", "same", "fewer")]
-    frames = [load(path) for path in paths]
-    result = compare(frames, ["baseline", "same", "fewer"], [metadata(p) for p in paths], resamples=1000)
+def test_compare_flags_a_changed_setting_across_repeats_and_not_a_repeat(runs: dict[str, Finished]) -> None:
+    paths = {name: runs[name].parquet for name in ("baseline", "repeat", "fewer", "fewer_again")}
+    frames = {name: load(path) for name, path in paths.items()}
+    meta = {name: metadata(path) for name, path in paths.items()}
+    one_each = compare([frames["baseline"], frames["repeat"]], ["baseline", "repeat"], resamples=500)
+    assert one_each.notes == [WITHIN_RUN_ONLY]
+    result = compare_sides(
+        [[frames["baseline"], frames["repeat"]], [frames["fewer"], frames["fewer_again"]]],
+        ["max 7", "max 4"],
+        [[meta["baseline"], meta["repeat"]], [meta["fewer"], meta["fewer_again"]]],
+        resamples=1000,
+    )
     by_name = {d.name: d for d in result.differences}
     connections = by_name["connections"]
-    assert connections.deltas[1] < -1 and connections.significant[1], connections
-    assert result.settings["max_connections"] == [7, 7, 4]
+    assert connections.deltas[0] < -1 and connections.significant[0], connections
+    assert result.settings["max_connections"] == [7, 4]
     peer_settings = {f.name for f in dataclasses.fields(PeerSettings)}
     assert [name for name in result.settings if name in peer_settings] == ["max_connections"]
-    assert not by_name["delivery"].significant[0], by_name["delivery"]
+    assert result.notes == [] and [len(r) for r in result.runs] == [2, 2]
+    json_path = runs["root"].folder / "compare.json"
+    command = [sys.executable, "-m", "peerperf.cli", "compare", "--baseline", str(paths["baseline"])]
+    command += [str(paths["repeat"]), "--candidate", str(paths["fewer"]), str(paths["fewer_again"])]
+    done = subprocess.run([*command, "--json", str(json_path)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert json.loads(json_path.read_text())["sides"] == ["baseline", "candidate"]
 
 
-def test_an_overloaded_run_is_called_saturated(runs: dict[str, Finished]) -> None:
+def test_an_overloaded_run_exits_3_and_is_called_saturated(runs: dict[str, Finished]) -> None:
     overloaded = runs["overloaded"]
-    assert "HARNESS SATURATED" in overloaded.output, overloaded.output
+    assert overloaded.code == 3, overloaded.output
+    assert "HARNESS SATURATED" in overloaded.output and "exit code 3" in overloaded.output, overloaded.output
     result = summary(load(overloaded.parquet))
     assert result.verdict.status is Status.SATURATED
-    assert any("tick loop ran late" in r or "CPU-bound" in r or "skipped" in r for r in result.verdict.reasons)
+    assert any("CPU-bound" in r or "sustained" in r for r in result.verdict.reasons), result.verdict
 
 
 def test_the_analysis_cli_reads_a_results_folder(runs: dict[str, Finished]) -> None:

@@ -94,6 +94,7 @@ class RunProgress:
                 self.last.live_url,
                 self.last.live_hint,
                 relay,
-                self.last.layers,
+                layers=self.last.layers,
+                host_windows=tuple(p.window_fields for p in progress if p.window_fields),
             )
         )

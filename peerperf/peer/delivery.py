@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from peerperf.protocol.metrics import ARRIVAL_GRACE_S
+
 #: Most gap ids remembered per source; a larger jump counts its excess as missing at once.
 MAX_PENDING = 4096
 #: How long declared-missing ids are remembered to recognise late arrivals (seconds).
@@ -48,7 +50,7 @@ class DeliveryWindow:
 class DeliveryTracker:
     """Per-source sequence accounting of one receiver."""
 
-    def __init__(self, grace: float = 2.0) -> None:
+    def __init__(self, grace: float = ARRIVAL_GRACE_S) -> None:
         self.grace = grace
         #: Source -> its instance -> sequence state (nested, so a lookup builds no key).
         self._sources: dict[str, dict[int, _Source]] = {}

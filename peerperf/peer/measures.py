@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from peerperf.peer.delivery import DeliveryTracker
+from peerperf.peer.origin_windows import OriginWindows
 from peerperf.protocol.histogram import Histogram, Scale
 
 #: Subtypes whose latency gets its own histogram; every other subtype goes to `latencyOtherMs`.
@@ -35,6 +36,8 @@ class Measures:
     """One peer's delivery, latency, hop and connection measurements for the current window."""
 
     delivery: DeliveryTracker = field(default_factory=DeliveryTracker)
+    #: Packets created and first arrivals by origin window (exact delivery; counted once the grid is set).
+    windows: OriginWindows = field(default_factory=OriginWindows)
     latency: dict[str, Histogram] = field(default_factory=dict)
     hops: Histogram = field(default_factory=lambda: Histogram(Scale.LINEAR))
     connect_setup: Histogram = field(default_factory=Histogram)
@@ -75,6 +78,7 @@ class Measures:
             "connectionRejects": dict(self.rejects),
             "reconnections": self.reconnections,
             "pingRounds": self.ping_rounds,
+            **self.windows.take(),
         }
         for subtype in (*LATENCY_SUBTYPES, "other"):
             name = latency_field(subtype)

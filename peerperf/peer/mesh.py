@@ -132,7 +132,7 @@ class Mesh:
             src=self.peer_id,
             sequence_id=self._sequence,
             instance_id=self.instance_id,
-            timestamp_ms=int(self._wall_ms()),
+            timestamp_ms=self.measures.windows.stamp(self._wall_ms()),
             expire_time=expire_time,
         )
 
@@ -191,8 +191,11 @@ class Mesh:
             self._stats.count_originated(len(data), packet.subtype)
             if packet.ttl <= 1:
                 self.measures.originated_one_hop += 1
-            elif packet.HasField("messageData"):
-                self.measures.originated[packet.subtype] += 1
+            else:
+                app = packet.HasField("messageData")
+                if app:
+                    self.measures.originated[packet.subtype] += 1
+                self.measures.windows.created(packet.timestamp, packet.subtype if app else None)
         if targets:
             send = self._links.send
             for target in targets:
@@ -220,6 +223,8 @@ class Mesh:
         kind = packet.WhichOneof("data")
         now = self._monotonic()
         first = src != self.peer_id and self.measures.delivery.observe(src, packet.instanceId, sequence, now)
+        if first and packet.ttl > 1:
+            self.measures.windows.first_arrival(timestamp)
         duplicate = False
         if discard_older_than != 0:  # only these are remembered, so only these can be duplicates
             key = (src, packet.instanceId, sequence)  # the original's `src_instanceId_sequenceId`
@@ -278,6 +283,7 @@ class Mesh:
             return
         if first:  # the original may deliver a second copy of the newest unreliable packet
             self.measures.record_arrival(subtype, hops, self._wall_ms() - self._send_time(payload, packet))
+            self.measures.windows.delivered(packet.timestamp, subtype)
         self._on_message(src, data.room, payload, packet)
 
     def _act_on(self, packet: Packet, kind: str, from_peer: str) -> None:

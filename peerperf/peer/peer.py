@@ -256,6 +256,7 @@ class Peer:
         self.stats.close_period()
         metrics = self.metrics()
         metrics.update(self.stats.originated_metrics(), connectedPeersCount=len(metrics["connectedPeers"]))
+        metrics.update(self.stats.window_metrics())
         self.measures.reconnections = self.client.reconnections - self._reconnections_reported
         self._reconnections_reported = self.client.reconnections
         metrics.update(self.measures.take(time.monotonic()))

@@ -88,6 +88,9 @@ class GlobalStats:
         }
         #: Subtype -> packets per category, indexed as `COUNTED` (the original's per-subtype stats).
         self._by_subtype: dict[str, list[int]] = {}
+        #: Subtype -> packets received up to the last window's close, and received in that window.
+        self._received_closed: dict[str, int] = {}
+        self.received_in_window: dict[str, int] = {}
         self.close_period()  # the original's tick at construction: no rates yet
 
     def count_sent(self, size: int, relayed: bool, subtype: str = "", copies: int = 1) -> None:
@@ -158,6 +161,13 @@ class GlobalStats:
         now = self.clock()
         for stats in self.categories.values():
             stats.close_period(now)
+        totals = {subtype: counts[RECEIVED] for subtype, counts in self._by_subtype.items()}
+        self.received_in_window = {
+            subtype or "none": total - self._received_closed.get(subtype, 0)
+            for subtype, total in totals.items()
+            if total > self._received_closed.get(subtype, 0)
+        }
+        self._received_closed = totals
 
     def as_metrics(self) -> dict[str, Any]:
         """Every category's keys in the original's order; missing categories are 0."""
@@ -165,6 +175,10 @@ class GlobalStats:
         for name in CATEGORIES:
             out.update((self.categories.get(name) or Stats()).as_metrics(name))
         return out
+
+    def window_metrics(self) -> dict[str, Any]:
+        """peerperf's per-window counts of these stats: `receivedBySubtype` (every copy; no subtype: `none`)."""
+        return {"receivedBySubtype": dict(self.received_in_window)}
 
     def originated_metrics(self) -> dict[str, Any]:
         """peerperf's `originated` counts: packets created here, whatever the connection count."""

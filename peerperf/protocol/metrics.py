@@ -15,6 +15,9 @@ from typing import Any
 from peerperf.errors import ProtocolError
 from peerperf.protocol.histogram import Scale, check_encoding
 
+#: Seconds a sequence gap may stay open before its packet counts as missing; arrivals of the packets
+#: created in a window count for that window up to this long after it ends.
+ARRIVAL_GRACE_S = 2.0
 #: Stats categories in the original's order.
 CATEGORIES = ("sent", "received", "relayed", "all", "relevant", "duplicate", "expired")
 #: Per-category suffixes: window packets, total packets, packets/s, window bytes, total bytes,
@@ -52,6 +55,8 @@ class MetricField:
     scale: Scale = Scale.LOG
     #: Host-wide figure repeated on each datapoint of a host's window: count it once per (hostId, window).
     per_host: bool = False
+    #: Relayed to InfluxDB. Counts keyed by window number are not: their field names would grow without bound.
+    influx: bool = True
 
 
 def _category_fields() -> list[MetricField]:
@@ -157,6 +162,12 @@ FIELDS: tuple[MetricField, ...] = (
             ),
             ("originatedBySubtype", Kind.COUNTS, "app messages this peer sent to its rooms, by subtype", "packets"),
             ("originatedOneHop", Kind.INTEGER, "packets created with ttl 1 (suspendRelay): not flooded", "packets"),
+            (
+                "receivedBySubtype",
+                Kind.COUNTS,
+                "packets received in the window, every copy, by subtype (ping and pong included)",
+                "packets",
+            ),
             # Latency of delivered app messages: receive time minus the sender's CommsMessage.time.
             ("latencyPositionMs", Kind.HISTOGRAM, "latency of delivered position messages", "ms"),
             ("latencyProfileMs", Kind.HISTOGRAM, "latency of delivered profile messages", "ms"),
@@ -176,6 +187,26 @@ FIELDS: tuple[MetricField, ...] = (
     ),
     MetricField(
         "hops", Kind.HISTOGRAM, "hops travelled by delivered app messages", "hops", original=False, scale=Scale.LINEAR
+    ),
+    # Delivery by origin window (peer/origin_windows.py): a packet counts for the window its timestamp falls
+    # in, on sender and receivers alike. Key `"12"`: flooded packets (ttl > 1) of origin window 12; key
+    # `"12/position"`: the app messages to rooms among them, by subtype.
+    MetricField(
+        "originatedByWindow",
+        Kind.COUNTS,
+        "flooded packets this peer created, by origin window (and app messages, by window/subtype)",
+        "packets",
+        original=False,
+        influx=False,
+    ),
+    MetricField(
+        "arrivedByWindow",
+        Kind.COUNTS,
+        "first arrivals of other peers' flooded packets, by origin window (and app messages delivered to a "
+        "joined room, by window/subtype)",
+        "packets",
+        original=False,
+        influx=False,
     ),
     *(
         MetricField(name, kind, description, unit, original=False, per_host=True)

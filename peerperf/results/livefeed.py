@@ -1,9 +1,10 @@
 """The live page's figures: a results sink that keeps, per test, what a person watching a run wants to see.
 
 Each peer's latest window (rates, connections, latency histograms), each host's latest health
-figures, and the run's running totals of unique arrivals and losses. `sample()` turns them into one
-point of every chart, at most one per second per test, with the verdict so far; the last hour of
-samples is kept so a page opened mid-run draws the run from the start.
+figures, the run's running totals of unique arrivals and losses, and every host window so far for
+the harness verdict (`analysis.live_verdict`: the summary's own rules, over the whole run so far).
+`sample()` turns them into one point of every chart, at most one per second per test, with the
+verdict so far; the last hour of samples is kept so a page opened mid-run draws the run from the start.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from peerperf.analysis.thresholds import CPU_BOUND_PERCENT, LATE_TICK_MS
+from peerperf.analysis.live_verdict import LiveVerdict
+from peerperf.analysis.verdict import RunFacts
 from peerperf.protocol.histogram import Histogram
 from peerperf.protocol.wallclock import now_ms_int
 from peerperf.results.model import DataPoint
@@ -29,7 +31,10 @@ LATENCY_SUBTYPES = ("position", "profile", "chat")
 @dataclass
 class _TestFigures:
     peers: dict[str, tuple[int, dict[str, Any]]] = field(default_factory=dict)
-    hosts: dict[str, tuple[float, float]] = field(default_factory=dict)
+    #: Each host's latest tick-lag p99 and CPU (None: not reported), for the charts.
+    hosts: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
+    harness: LiveVerdict = field(default_factory=LiveVerdict)
+    harness_errors: int | None = None
     unique: int = 0
     missing: int = 0
     late: int = 0
@@ -60,10 +65,13 @@ class LiveFeed:
             figures.late += int(metrics.get("lateArrivals") or 0)
             host = metrics.get("hostId")
             if isinstance(host, str) and host:
-                figures.hosts[host] = (
-                    float(metrics.get("tickLagP99") or 0.0),
-                    float(metrics.get("hostCpuPercent") or 0),
-                )
+                figures.hosts[host] = (_number(metrics.get("tickLagP99")), _number(metrics.get("hostCpuPercent")))
+            fresh_host_window = figures.harness.datapoint(metrics, point.timestamp)
+            errors = int(metrics.get("harnessErrors") or 0) + (
+                int(metrics.get("hostHarnessErrors") or 0) if fresh_host_window else 0
+            )
+            if "harnessErrors" in metrics or "hostHarnessErrors" in metrics:
+                figures.harness_errors = (figures.harness_errors or 0) + errors
 
     def event(self, test_id: str, name: str, at_ms: int, fields: dict[str, Any]) -> None:
         figures = self._test(test_id)
@@ -111,26 +119,23 @@ class LiveFeed:
         return {"started": figures.started, "finished": figures.finished, "datapoints": figures.datapoints}
 
     def verdict(self, test_id: str) -> dict[str, Any]:
-        """The harness verdict so far from each host's latest window (the analysis's thresholds), with loss."""
+        """The harness verdict over the run so far (the summary's rules and thresholds), with loss."""
         figures = self._test(test_id)
-        reasons = [
-            f"{host}: tick lag p99 {lag:.0f} ms > {LATE_TICK_MS:.0f} ms"
-            for host, (lag, _) in figures.hosts.items()
-            if lag > LATE_TICK_MS
-        ] + [
-            f"{host}: CPU {cpu:.0f}% >= {CPU_BOUND_PERCENT:.0f}% of a core"
-            for host, (_, cpu) in figures.hosts.items()
-            if cpu >= CPU_BOUND_PERCENT
-        ]
-        harness = "unknown" if not figures.hosts else ("saturated" if reasons else "healthy")
+        facts = RunFacts(harness_errors=figures.harness_errors, peers_lost=figures.lost)
+        verdict = figures.harness.verdict(facts)
         total = figures.unique + figures.missing - figures.late
         return {
-            "harness": harness,
-            "reasons": reasons,
+            "harness": str(verdict.status),
+            "reasons": verdict.reasons,
+            "evidence": verdict.evidence,
             "loss": _ratio(figures.missing - figures.late, total),
             "arrivedShare": _ratio(figures.unique, total),
             "peersLost": figures.lost,
         }
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 def _ratio(part: int, whole: int) -> float | None:

@@ -16,12 +16,14 @@ import logging
 import math
 import random
 import time
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from peerperf.errors import PeerperfError
 from peerperf.peer import Peer, PeerSettings
 from peerperf.peer.impairment_profile import PeerImpairment
+from peerperf.peer.origin_windows import WindowGrid
 from peerperf.protocol.wallclock import now_ms
 from peerperf.results.client import ResultsClient
 from peerperf.results.model import BatchResult, Submission
@@ -104,6 +106,9 @@ class HostProgress:
     routine_errors: int
     #: Unexpected exceptions in the host's and its peers' background work (logged in the host's log).
     harness_errors: int = 0
+    #: The host's fields of its last closed window (datapoint schema), with its peers' `receivedBySubtype`
+    #: summed and when it closed (`timestamp`, ms): the live view's harness verdict reads them.
+    window_fields: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -115,6 +120,7 @@ class _Window:
     rss_mb: float = 0.0
     originated_per_second: float = 0.0
     received_per_second: float = 0.0
+    fields: dict[str, Any] = field(default_factory=dict)
 
 
 class PeerHost:
@@ -201,10 +207,14 @@ class PeerHost:
         await self._clock.update(results.server_time_ms)
         # Windows close on a grid from the test's start (the results service's clock), the same on every
         # host, so window n of one host spans what window n of every other host spans.
-        started = info.started + self._clock.offset_ms if info.started is not None else now_ms()
-        self._grid_start = started / 1000
+        reference_start, offset = (
+            (int(now_ms()), 0.0) if info.started is None else (info.started, self._clock.offset_ms)
+        )
+        self._grid_start = (reference_start + offset) / 1000
+        grid = WindowGrid(reference_start, round(self.config.stats_interval * 1000), offset)
         for sim in self.sims:  # a fresh window at the start: setup traffic is not test traffic
             sim.peer.close_stats_window()
+            sim.peer.measures.windows.set_grid(grid)  # packets by origin window: the same grid on every host
         self._load.sample()
         self._loop = TickLoop(self.config.tick_hz, self._tick, phase=self._tick_phase)
         now = time.monotonic()
@@ -297,17 +307,20 @@ class PeerHost:
         self._harness_errors_reported = self.supervisor.errors
         batch = []
         originated = received = 0.0
+        by_subtype: Counter[str] = Counter()
         for sim in self.sims:
             metrics = sim.peer.close_stats_window()
             originated += metrics["originatedPerSecond"]
             received += metrics["receivedPerSecond"]
+            by_subtype.update(metrics["receivedBySubtype"])
             errors = sim.routine_errors - self._routine_errors_reported.get(sim.id, 0)
             self._routine_errors_reported[sim.id] = sim.routine_errors
             metrics.update(host_fields)
             metrics.update(room=sim.room, layer=sim.peer.layer or "", routine=sim.routine_name, routineErrors=errors)
             metrics.update(sim.peer.impairment_metrics())
             batch.append(Submission(sim.id, metrics))
-        self._window = _Window(lag, load.cpu_percent, load.rss_mb, originated, received)
+        fields = {**host_fields, "receivedBySubtype": dict(by_subtype), "timestamp": now_ms()}
+        self._window = _Window(lag, load.cpu_percent, load.rss_mb, originated, received, fields)
         return batch
 
     def _count(self, result: BatchResult) -> None:
@@ -354,6 +367,7 @@ class PeerHost:
             len(self.rejected),
             sum(s.routine_errors for s in self.sims),
             self.supervisor.errors + sum(s.peer.supervisor.errors for s in self.sims),
+            dict(w.fields),
         )
 
     async def shutdown(self) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 
 from peerperf.analysis.summary import summary
-from peerperf.analysis.verdict import host_windows
+from peerperf.analysis.health import host_rows
 from peerperf.analysis.windows import steady, with_windows
 from peerperf.sizing.layer_measurement import LayerMeasurement
 
@@ -26,7 +26,7 @@ def measurement(layer_size: int, points: list[dict[str, Any]], layers: int = 1) 
     body, state = steady(with_windows(frame))
     if body.empty:
         raise ValueError(f"the layer of {layer_size} had no steady window: run it longer")
-    hosts = host_windows(body)
+    hosts = host_rows(body)
     unique = float(pd.to_numeric(body["uniqueReceived"]).mean()) / state.interval_s
     load = float(pd.to_numeric(hosts["machineLoad1"]).mean()) if "machineLoad1" in hosts else math.nan
     verdict = result.verdict

@@ -39,6 +39,11 @@ async def test_the_live_page_charts_a_running_test(tmp_path: Path) -> None:
                 await asyncio.sleep(0.25)
                 later = await page.evaluate(POINTS)
             canvases = await page.evaluate("document.querySelectorAll('.chart canvas').length")
+            evidence = ""
+            while "tick lag p99" not in evidence:  # the verdict's evidence, once a window after the warm-up is in
+                assert time.monotonic() < deadline, f"no evidence shown: {evidence!r}"
+                await asyncio.sleep(0.25)
+                evidence = await page.evaluate("document.getElementById('evidence').textContent")
             verdict = await page.evaluate("document.getElementById('verdict').textContent")
             status = await page.evaluate("document.getElementById('status').textContent")
             hosts = await page.evaluate("document.querySelector('#chart-cpu .u-legend').textContent")

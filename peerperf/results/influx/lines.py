@@ -4,8 +4,9 @@ Measurement `peer_metrics`, one point per datapoint: tags `test, peer, node, hos
 routine, impairment`; fields are the metrics under their own (the original's) names. Numbers are
 always floats and integers always integers, so a field never changes type (InfluxDB refuses that).
 Histograms become `<name>_count`, `<name>_p50`, `<name>_p99` and `<name>_max`; counts by name become
-one integer field each, `<name>_<key>`; `position` becomes `position_x/_y/_z`; `connectedPeers` (ids)
-and keys peerperf does not declare are left out (they stay in JSON and Parquet).
+one integer field each, `<name>_<key>`; `position` becomes `position_x/_y/_z`; `connectedPeers` (ids),
+counts keyed by window number (`originatedByWindow`, `arrivedByWindow`) and keys peerperf does not declare
+are left out (they stay in JSON and Parquet).
 Measurement `run_events`: tags `test, event` (`start`, `finish`, `peers_lost`), fields per event.
 Line protocol and its escaping are influxdb-client's (`Point.to_line_protocol`).
 """
@@ -53,7 +54,7 @@ def datapoint_fields(metrics: dict[str, Any]) -> dict[str, float | int]:
     fields: dict[str, float | int] = {}
     for spec in FIELDS:
         value = metrics.get(spec.name)
-        if value is None:
+        if value is None or not spec.influx:
             continue
         if spec.kind is Kind.NUMBER:
             fields[spec.name] = float(value)

@@ -60,6 +60,9 @@ function showVerdict(sample) {
   el.className = v.harness;
   el.textContent = `verdict so far: harness ${v.harness}` + (v.reasons.length ? ` (${v.reasons.join("; ")})` : "") +
     `; loss ${pct(v.loss)}; arrived ${pct(v.arrivedShare)}; peers lost ${v.peersLost}`;
+  document.getElementById("evidence").replaceChildren(...v.evidence.map(line => {
+    const item = document.createElement("li"); item.textContent = "evidence: " + line; return item;
+  }));
   const phase = st.finished ? "finished" : st.started ? "running" : "not started";
   document.getElementById("status").textContent = `test ${state.test}: ${phase}, ${st.datapoints} datapoints`;
 }

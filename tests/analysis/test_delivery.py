@@ -1,0 +1,87 @@
+"""Delivery counted by origin window: exact, never above 1, with the windows it cannot vouch for left out."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from peerperf.analysis.delivery import origin_delivery
+from peerperf.analysis.summary import summary
+from peerperf.analysis.windows import with_windows
+from tests.analysis.fixtures import Scenario
+
+
+def in_flight(**options: Any) -> Scenario:
+    """Varying traffic, 30 % of whose arrivals come in the window after the one their packets were made in."""
+    return Scenario(varying=True, late_share=0.3, **options)
+
+
+def test_packets_in_flight_across_window_edges_read_above_one_by_stats_window_and_exactly_one_by_origin() -> None:
+    by_stats_window = summary(in_flight().frame())
+    assert float(by_stats_window["delivery"]) > 1.0  # the 100.03 % of the README's quick start, made visible
+    exact = summary(in_flight(by_window=True).frame())
+    assert exact["delivery"] == 1.0 and exact["delivery.position"] == 1.0
+    assert not any("stats window" in note for note in exact.notes)
+    # 8 windows: steady 3..7; the last counted origin window is 6, whose late arrivals came in window 7.
+    assert exact["delivery.windows"] == 4
+
+
+def test_loss_shows_exactly() -> None:
+    scenario = in_flight(by_window=True, lost={0: 0.1})
+    result = summary(scenario.frame())
+    counted = range(3, 7)
+    lost = sum(scenario.arrivals(0, w)[2] for w in counted)
+    expected = sum(scenario.peers * (scenario.peers - 1) * scenario.created(w) for w in counted)
+    assert result["delivery"] == pytest.approx(1 - lost / expected, abs=1e-12)
+
+
+def test_a_window_a_peer_did_not_report_leaves_its_neighbours_out_and_never_reads_above_one() -> None:
+    frame = in_flight(peers=4, windows=12, by_window=True).frame()
+    refused = (frame["peerId"] == "fixture-peer-1") & (frame["window"] == 6)
+    result = summary(frame[~refused.to_numpy()].reset_index(drop=True))
+    assert result["delivery"] == 1.0
+    # Origin windows 3..10 (11 is the last's neighbour: its late arrivals were never reported), minus 5..7.
+    assert result["delivery.windows"] == 5
+
+
+def test_random_flights_and_losses_are_counted_exactly_and_never_above_one() -> None:
+    rng = random.Random(7)
+    for case in range(20):
+        peers, windows = rng.randint(2, 6), rng.randint(6, 14)
+        late, lost = rng.random() * 0.9, {i: rng.random() * 0.3 for i in range(peers) if rng.random() < 0.5}
+        scenario = Scenario(peers=peers, windows=windows, varying=True, late_share=late, by_window=True, lost=lost)
+        numbered = with_windows(scenario.frame())
+        exact = origin_delivery(numbered, first=3, grace=1)
+        per_window = exact.per_window
+        assert (per_window["arrived"] <= per_window["expected"]).all(), case
+        truth = {
+            w: 1 - sum(scenario.arrivals(i, w)[2] for i in range(peers)) / (peers * (peers - 1) * scenario.created(w))
+            for w in per_window.index
+        }
+        assert (per_window["arrived"] / per_window["expected"]).to_dict() == pytest.approx(truth, abs=1e-12), case
+        assert list(per_window.index) == list(range(3, windows - 1)), case
+
+
+def test_the_datapoints_of_another_client_in_the_layer_leave_it_out() -> None:
+    ours = in_flight(by_window=True).frame()
+    other_layer = in_flight(test_id="fixture", by_window=True).frame()
+    other_layer = other_layer.assign(
+        layer="red",
+        peerId=other_layer["peerId"].str.replace("peer", "red"),
+        hostId=other_layer["hostId"].str.replace("host", "redhost"),
+        connectedPeers=[[p.replace("peer", "red") for p in peers] for peers in other_layer["connectedPeers"]],
+    )
+    browser = pd.DataFrame(
+        [
+            {"peerId": "browser-0", "timestamp": 1_000_000 + w * 2000, "connectedPeers": ["fixture-peer-0"]}
+            for w in range(1, 9)
+        ]
+    ).assign(testId="fixture", sent=10, received=30, position=[[0.0, 0.0, 0.0]] * 8)
+    result = summary(pd.concat([ours, other_layer, browser], ignore_index=True))
+    assert result["peers"] == 8 and result["peers.browser"] == 1 and result["datapoints.browser"] == 8
+    assert any("another client" in note and "layer blue" in note for note in result.notes)
+    assert result["delivery"] == 1.0  # the red layer's, counted; blue left out
+    assert result["delivery.windows"] == 4

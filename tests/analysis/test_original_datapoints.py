@@ -1,0 +1,68 @@
+"""A test where the original client's pages also reported: their datapoints lack peerperf's fields and are
+counted apart, through the same Parquet file the results service writes."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+
+from peerperf.analysis.load import load_datapoints
+from peerperf.analysis.report import report
+from peerperf.analysis.summary import summary
+from peerperf.analysis.verdict import Status
+from peerperf.protocol.metrics import CATEGORIES, SUFFIXES, validate_metrics
+from peerperf.results.datapoints import to_table
+from peerperf.results.model import DataPoint
+from tests.analysis.fixtures import Scenario
+
+
+def original_body(window: int, connected: list[str]) -> dict[str, Any]:
+    """The original client's metrics body, key for key (`buildCatalystPeerStatsData` of its bundle)."""
+    body: dict[str, Any] = {}
+    for category in CATEGORIES:
+        for suffix in SUFFIXES:
+            body[f"{category}{suffix}"] = 0 if category in ("duplicate", "expired") else 12 * window + len(suffix)
+    return {
+        **body,
+        "connectedPeers": connected,
+        "knownPeersCount": 7,
+        "position": [3.5, 0, -12.25],
+        "averageLatency": 4,
+    }
+
+
+def write_test(path: Path, ours: list[dict[str, Any]], browsers: int) -> Path:
+    points = [DataPoint(row["peerId"], row["timestamp"], validate_metrics(row)) for row in ours]
+    for page in range(browsers):
+        for window in range(1, 9):
+            body = original_body(window, ["fixture-peer-0", f"browser-{(page + 1) % browsers}"])
+            points.append(DataPoint(f"browser-{page}", 1_000_000 + window * 2000 + 7, validate_metrics(body)))
+    pq.write_table(to_table(points), path)
+    return path
+
+
+def our_rows() -> list[dict[str, Any]]:
+    return [{**row, "position": [0.0, 0.0, 0.0]} for row in Scenario(by_window=True).rows()]
+
+
+def test_a_test_with_three_original_pages_summarises_them_apart(tmp_path: Path) -> None:
+    frame = load_datapoints(write_test(tmp_path / "mixed.parquet", our_rows(), 3)).assign(testId="mixed")
+    result = summary(frame)  # was: TypeError: Cannot setitem on a Categorical with a new category ()
+    assert result["peers"] == 4 and result["datapoints"] == 32
+    assert result["peers.browser"] == 3 and result["datapoints.browser"] == 24
+    assert result.verdict.status is Status.HEALTHY  # from our hosts' evidence; the pages carry none
+    assert math.isnan(float(result["delivery"]))  # they send in our layer but nobody reports what they create
+    assert any("3 peers of another client" in note for note in result.notes)
+    assert result["loss"] == 0.0 and float(result["latency.position.p50"]) > 0
+    assert "<svg" in report(frame, result, tmp_path / "mixed.html").read_text()
+
+
+def test_a_test_of_original_pages_only_summarises_what_they_report(tmp_path: Path) -> None:
+    frame = load_datapoints(write_test(tmp_path / "pages.parquet", [], 3)).assign(testId="pages")
+    result = summary(frame)
+    assert result["peers"] == 3 and result["connections"] == 2.0
+    assert result.verdict.status is Status.UNKNOWN
+    assert any("delivery is unknown" in note for note in result.notes)
