@@ -11,8 +11,8 @@ from typing import Any
 
 import pandas as pd
 
-from peerperf.analysis.summary import summary
 from peerperf.analysis.health import host_rows
+from peerperf.analysis.summary import summary
 from peerperf.analysis.windows import steady, with_windows
 from peerperf.sizing.layer_measurement import LayerMeasurement
 
