@@ -54,7 +54,7 @@ def test_packets_in_flight_across_a_window_edge_count_for_the_window_they_were_c
     clock = {"now": 1_001_900}
     for node in net.nodes.values():
         node.mesh.measures.windows.set_grid(grid)
-        monkeypatch.setattr(node.mesh.measures.windows, "stamp", lambda: clock["now"])
+        monkeypatch.setattr(node.mesh.measures.windows, "stamp", lambda _wall_ms: clock["now"])
     a = net.nodes["a"].mesh
     for _ in range(3):  # created late in window 1 ...
         a.send_message("room", b"x", reliable("chat"))
