@@ -1,4 +1,4 @@
-"""Each datapoint's JSON text exactly as `{id}.json` stores it, produced at flush time.
+"""Each datapoint's JSON text exactly as `{id}.json` stores it, made when the datapoint arrives.
 
 The document holds datapoints as they come back from Parquet (`datapoints.from_rows`, then
 `json.dumps`): metrics in schema order with unknown keys after them, floats that hold an integer
@@ -13,7 +13,6 @@ byte for byte on generated datapoints.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from typing import Any
 
 import msgspec
@@ -33,11 +32,6 @@ _ENCODER = msgspec.json.Encoder()
 #: Key sequences seen (see `_shape`), at most this many.
 _MAX_SHAPES = 256
 _SHAPES: dict[tuple[str, ...], tuple[tuple[str, ...], tuple[str, ...]] | None] = {}
-
-
-def datapoints_text(points: Sequence[DataPoint]) -> str:
-    """The datapoints' JSON objects joined by commas: a run of the document's `dataPoints` array."""
-    return ",".join([stored_text(point) for point in points])
 
 
 def stored_text(point: DataPoint) -> str:

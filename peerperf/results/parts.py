@@ -1,7 +1,9 @@
 """Incremental storage of one test's datapoints: numbered parts, each a Parquet file and its JSON text.
 
-Datapoints are buffered in memory and flushed as parts in `.peerperf/{id}.parts/`: `part-N.json`
-(the datapoints as the results document stores them, joined by commas) then `part-N.parquet`, each
+Datapoints are buffered in memory, each with its JSON text as the results document stores it, made
+as it arrives (on the event loop: made in the flush's worker thread, the same Python work contended
+for the GIL with the requests and showed in their latency). They are flushed as parts in
+`.peerperf/{id}.parts/`: `part-N.json` (the texts joined by commas) then `part-N.parquet`, each
 written to a temporary name and renamed. A crash leaves only whole files behind and loses at most
 what was buffered since the last flush; a `.json` without its `.parquet` is a part that was never
 completed, and is overwritten by the next one of that number. Finishing the test merges the
@@ -21,12 +23,14 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from peerperf.results.datapoint_json import datapoints_text, reference_text
+from peerperf.results.datapoint_json import reference_text, stored_text
 from peerperf.results.datapoints import METADATA_KEY, SCHEMA, SLICE_ROWS, from_rows, table_slices
 from peerperf.results.model import DataPoint
 
 #: Characters of a part's JSON text read at a time when the document is written or streamed.
 TEXT_CHUNK = 1 << 20
+#: A buffered datapoint and its JSON text as `{id}.json` will hold it.
+Entry = tuple[DataPoint, str]
 
 
 class DatapointLog:
@@ -34,7 +38,7 @@ class DatapointLog:
 
     def __init__(self, parts_dir: Path) -> None:
         self.parts_dir = parts_dir
-        self.buffer: list[DataPoint] = []
+        self.buffer: list[Entry] = []
         #: Datapoints buffered since this log was opened; those not in `buffer` any more are on disk.
         self.added = 0
         self._next_part = len(self.part_files()) + 1
@@ -45,8 +49,8 @@ class DatapointLog:
         return self.added - len(self.buffer)
 
     def add(self, points: list[DataPoint]) -> int:
-        """Buffer `points`; returns the `written` count at which all of them are on disk."""
-        self.buffer.extend(points)
+        """Buffer `points` with their texts; returns the `written` count at which all of them are on disk."""
+        self.buffer.extend([(point, stored_text(point)) for point in points])
         self.added += len(points)
         return self.added
 
@@ -55,24 +59,20 @@ class DatapointLog:
             return []
         return sorted(self.parts_dir.glob("part-*.parquet"))
 
-    def write(self, points: list[DataPoint]) -> None:
-        self.write_part(points)
-
-    def write_part(self, points: list[DataPoint]) -> Path | None:
-        """Write `points` as the next complete part (its JSON text first); blocking, for a worker thread."""
-        if not points:
-            return None
-        slices = table_slices(points)
+    def write(self, entries: list[Entry]) -> None:
+        """Write `entries` as the next complete part (its JSON text first); blocking, for a worker thread."""
+        if not entries:
+            return
+        slices = table_slices([point for point, _ in entries])
         self.parts_dir.mkdir(parents=True, exist_ok=True)
         path = self.parts_dir / f"part-{self._next_part:06d}.parquet"
-        _write_text(path.with_suffix(".json"), points)
+        _write_text(path.with_suffix(".json"), [text for _, text in entries])
         tmp = path.with_suffix(".tmp")
         pq.write_table(pa.concat_tables(slices), tmp, compression="zstd")
         while slices:  # freed a slice at a time: a table of many chunks freed at once holds the GIL for tens of ms
             del slices[-1]
         os.replace(tmp, path)
         self._next_part += 1
-        return path
 
     def iter_stored(self, parts: list[Path] | None = None, batch_rows: int = 5_000) -> Iterator[list[DataPoint]]:
         """Flushed datapoints (of `parts`, default all) in arrival order, a batch at a time (blocking I/O)."""
@@ -80,7 +80,7 @@ class DatapointLog:
             for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_rows):
                 yield list(from_rows(batch.to_pylist()))
 
-    def array_text(self, parts: list[Path] | None = None, pending: list[DataPoint] | None = None) -> Iterator[str]:
+    def array_text(self, parts: list[Path] | None = None, pending: list[Entry] | None = None) -> Iterator[str]:
         """What the document's `dataPoints` array holds between its brackets, in pieces: the JSON text of
         `parts` (default all), then of `pending` (blocking I/O)."""
         separator = ""
@@ -89,7 +89,7 @@ class DatapointLog:
                 yield separator + piece if number == 0 else piece
             separator = ","
         if pending:
-            yield separator + datapoints_text(pending)
+            yield separator + ",".join([text for _, text in pending])
 
     def _part_text(self, path: Path) -> Iterator[str]:
         text = path.with_suffix(".json")
@@ -129,11 +129,11 @@ class DatapointLog:
             self.parts_dir.rmdir()
 
 
-def _write_text(path: Path, points: list[DataPoint]) -> None:
-    """The datapoints' JSON text, written a slice at a time and renamed into place (joining or encoding
+def _write_text(path: Path, texts: list[str]) -> None:
+    """The texts joined by commas, written a slice at a time and renamed into place (joining or encoding
     the text of a big flush in one call would hold the GIL for tens of ms)."""
     tmp = path.with_name(path.name + ".tmp")
     with tmp.open("w", encoding="ascii") as out:
-        for start in range(0, len(points), SLICE_ROWS):
-            out.write(("," if start else "") + datapoints_text(points[start : start + SLICE_ROWS]))
+        for start in range(0, len(texts), SLICE_ROWS):
+            out.write(("," if start else "") + ",".join(texts[start : start + SLICE_ROWS]))
     os.replace(tmp, path)

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from peerperf.errors import ProtocolError
 from peerperf.protocol.metrics import EXACT_FLOAT_INTEGER, FIELDS, Kind
-from peerperf.results.datapoint_json import _fast_text, datapoints_text, reference_text, stored_text
+from peerperf.results.datapoint_json import _fast_text, reference_text, stored_text
 from peerperf.results.intake import normalise
 from peerperf.results.model import DataPoint
 from tests.results.conftest import metrics_body
@@ -93,9 +93,3 @@ def test_the_usual_datapoints_take_the_fast_path() -> None:
     for point in (original, peerperf):
         assert _fast_text(point) == reference_text(point)
     assert '"position":[1.5,0,-2]' in stored_text(original)
-
-
-def test_a_run_of_datapoints_is_their_texts_joined_by_commas() -> None:
-    points = [_point(metrics_body(n), f"peer-{n}") for n in range(3)]
-    assert datapoints_text(points) == ",".join(reference_text(p) for p in points)
-    assert datapoints_text([]) == ""
