@@ -23,13 +23,13 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from peerperf.results.datapoint_json import reference_text, stored_text
+from peerperf.results.datapoint_json import reference_text
 from peerperf.results.datapoints import METADATA_KEY, SCHEMA, SLICE_ROWS, from_rows, table_slices
 from peerperf.results.model import DataPoint
 
 #: Characters of a part's JSON text read at a time when the document is written or streamed.
 TEXT_CHUNK = 1 << 20
-#: A buffered datapoint and its JSON text as `{id}.json` will hold it.
+#: A buffered datapoint and its JSON text as `{id}.json` will hold it (`datapoint_json.stored_text`).
 Entry = tuple[DataPoint, str]
 
 
@@ -48,10 +48,10 @@ class DatapointLog:
         """Of the `added` datapoints, how many are on disk (the buffer's front is removed once written)."""
         return self.added - len(self.buffer)
 
-    def add(self, points: list[DataPoint]) -> int:
-        """Buffer `points` with their texts; returns the `written` count at which all of them are on disk."""
-        self.buffer.extend([(point, stored_text(point)) for point in points])
-        self.added += len(points)
+    def add(self, entries: list[Entry]) -> int:
+        """Buffer `entries`; returns the `written` count at which all of them are on disk."""
+        self.buffer.extend(entries)
+        self.added += len(entries)
         return self.added
 
     def part_files(self) -> list[Path]:

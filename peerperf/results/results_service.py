@@ -25,6 +25,7 @@ from typing import Any
 from peerperf.errors import ProtocolError, RequestError
 from peerperf.protocol.ids import is_valid_peer_id, random_id
 from peerperf.protocol.wallclock import now_ms, now_ms_int
+from peerperf.results.datapoint_json import stored_text
 from peerperf.results.datapoints import warm_up
 from peerperf.results.document import results_json
 from peerperf.results.folder import ResultsFolder
@@ -38,7 +39,7 @@ from peerperf.results.model import (
     TopologyPoint,
     not_found,
 )
-from peerperf.results.parts import TEXT_CHUNK
+from peerperf.results.parts import TEXT_CHUNK, Entry
 from peerperf.results.settings import ResultsSettings
 from peerperf.results.sink import ResultsSink
 from peerperf.results.storage import is_storage_error, remove_partial_files, storage_error
@@ -203,31 +204,35 @@ class ResultsService:
     async def submit(self, test_id: str, peer_id: str, metrics: Any) -> DataPoint:
         """Store one datapoint of an ongoing test (the HTTP route); bad input is a 400."""
         working = await self._ongoing(test_id)
-        point = self._datapoint(test_id, peer_id, metrics)
-        await self._append(test_id, working, [point])
-        return point  # a resent copy is answered as the first was: the sender missed that answer
+        entry = self._datapoint(test_id, peer_id, metrics)
+        await self._append(test_id, working, [entry])
+        return entry[0]  # a resent copy is answered as the first was: the sender missed that answer
 
     async def submit_batch(self, test_id: str, submissions: list[Submission]) -> BatchResult:
         """Store a host's batch for one interval; refused entries are reported, not fatal."""
         working = await self._ongoing(test_id)
-        points, rejected = [], []
+        entries, rejected = [], []
         for submission in submissions:
             try:
-                points.append(self._datapoint(test_id, submission.peer_id, submission.metrics))
+                entries.append(self._datapoint(test_id, submission.peer_id, submission.metrics))
             except RequestError as exc:
                 rejected.append(f"{submission.peer_id!r}: {exc}")
-        await self._append(test_id, working, points)
-        return BatchResult(len(points), rejected)
+        await self._append(test_id, working, entries)
+        return BatchResult(len(entries), rejected)
 
-    def _datapoint(self, test_id: str, peer_id: str, metrics: Any) -> DataPoint:
+    def _datapoint(self, test_id: str, peer_id: str, metrics: Any) -> Entry:
+        """The datapoint and its text as `{id}.json` will hold it (made here, on arrival: see `parts`)."""
         _check_peer_id(peer_id)
         try:
             point = DataPoint(peer_id, now_ms_int(), normalise(metrics))
+            text = stored_text(point)
         except ProtocolError as exc:
             raise RequestError(400, "invalid-metrics", str(exc)) from None
+        except UnicodeEncodeError:  # accepted, it would fail every flush of the test after it
+            raise RequestError(400, "invalid-metrics", "text must be valid Unicode (no lone surrogates)") from None
         if not KNOWN.issuperset(point.metrics):  # cheaper than a set difference for the usual body
             self._warn_unknown_keys(test_id, peer_id, point.metrics.keys() - KNOWN)
-        return point
+        return point, text
 
     def _warn_unknown_keys(self, test_id: str, peer_id: str, unknown: set[str]) -> None:
         """Once per test and key: a client sending keys the schema lacks is worth knowing about, not per datapoint."""
@@ -239,8 +244,8 @@ class ResultsService:
                 "test %s: peer %s sent metric keys peerperf does not know, kept: %s", test_id, peer_id, sorted(new)
             )
 
-    async def _append(self, test_id: str, working: WorkingFiles, points: list[DataPoint]) -> None:
-        """Buffer the points not held already (a copy counts as accepted: it was, the first time)."""
+    async def _append(self, test_id: str, working: WorkingFiles, entries: list[Entry]) -> None:
+        """Buffer the datapoints not held already (a copy counts as accepted: it was, the first time)."""
         waiting = len(working.datapoints.buffer)
         if waiting >= self.settings.max_buffered_rows:  # the disk takes nothing: memory must not grow forever
             raise RequestError(
@@ -249,10 +254,14 @@ class ResultsService:
                 f"the results folder {self.folder} takes no writes and {waiting} datapoints of test {test_id} "
                 "already wait in memory: this submission was not stored, send it again later",
             )
-        fresh: list[DataPoint] = []
+        fresh: list[Entry] = []
         copies: list[DataPoint] = []
-        for point in points:
-            (fresh if working.seen.first_arrival(point.peer_id, point.metrics.get("window")) else copies).append(point)
+        for entry in entries:
+            point = entry[0]
+            if working.seen.first_arrival(point.peer_id, point.metrics.get("window")):
+                fresh.append(entry)
+            else:
+                copies.append(point)
         if copies:
             log.warning(
                 "test %s: %d datapoint(s) arrived again (a resend after a lost answer), stored once; peers %s",
@@ -260,8 +269,8 @@ class ResultsService:
                 len(copies),
                 sorted({p.peer_id for p in copies})[:3],
             )
-            points = fresh
-        on_disk_at = working.datapoints.add(points)
+        on_disk_at = working.datapoints.add(fresh)
+        points = [point for point, _ in fresh]
         for sink in self.sinks:
             sink.datapoints(test_id, points)
         waiting = len(working.datapoints.buffer)
