@@ -76,3 +76,12 @@ class RunOutcome:
     lighthouse_url: str | None = None
     #: The InfluxDB relay's final counts (None: no relay); `not_relayed` points never reached InfluxDB.
     relay: RelayStats | None = None
+    #: Topology snapshots stored, not taken (lighthouse or results service unreachable), and failed
+    #: unexpectedly (harness errors, in the driver's log); also `topologySamples`, `topologySkipped` and
+    #: `topologyErrors` in the test's metadata.
+    topology_samples: int = 0
+    topology_skipped: int = 0
+    topology_errors: int = 0
+    #: Datapoints of a test downloaded from another results server that do not fit peerperf's schema:
+    #: in `{id}.json` only (`parquetSkippedDatapoints` in the Parquet file's metadata says so too).
+    download_skipped: int = 0

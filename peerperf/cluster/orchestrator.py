@@ -146,7 +146,8 @@ class Orchestrator:
         outcome = self.outcome
         chunks = {id(host): chunk for host, chunk in self._hosts}
         runs = {asyncio.ensure_future(self._run_host(host, services, config.duration)): host for host in hosts}
-        sampler = self._sample_topology(services)
+        sampler = self._topology_sampler(services)
+        sampling = asyncio.create_task(sampler.run()) if sampler is not None else None
         if outcome.owned:
             await services.results.start_test(outcome.test_id)
         else:
@@ -184,7 +185,7 @@ class Orchestrator:
                 for host in hosts:
                     host.stop.remote()
             await self.progress.poll_hosts(list(hosts), started_at, outcome, await relay_stats(services, 0.0))
-        await _stop_task(sampler)
+        await _stop_task(sampling)
         outcome.lost.update(self._restarts.not_back)
         await record(
             services.results,
@@ -195,6 +196,7 @@ class Orchestrator:
                 "rejectedDatapoints": outcome.rejected,
                 "lostPeers": outcome.lost,
                 "missingPeers": outcome.missing,
+                **(sampler.report(outcome) if sampler is not None else {}),
             },
         )
         if outcome.owned:
@@ -248,14 +250,13 @@ class Orchestrator:
             )
         )
 
-    def _sample_topology(self, services: RunServices) -> asyncio.Task[None] | None:
+    def _topology_sampler(self, services: RunServices) -> TopologySampler | None:
         if self.config.topology_interval <= 0:
             return None
         layers = sorted({spec.layer for _, chunk in self._hosts for spec in chunk})
-        sampler = TopologySampler(
+        return TopologySampler(
             services.lighthouse_url, layers, services.results, self.outcome.test_id, self.config.topology_interval
         )
-        return asyncio.create_task(sampler.run())
 
     def _show(self, phase: str, ready: int | None = None, failed: int | None = None, nodes: int | None = None) -> None:
         self.progress.show(phase, ready, failed, nodes)

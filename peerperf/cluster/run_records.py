@@ -51,9 +51,9 @@ async def keep_files(config: RunConfig, outcome: RunOutcome) -> None:
     folder = Path(config.output).expanduser()
     if config.results_url:
         try:
-            outcome.json_path, outcome.parquet_path = await download_test(
-                config.results_url, outcome.test_id, folder, config.results_token
-            )
+            downloaded = await download_test(config.results_url, outcome.test_id, folder, config.results_token)
+            outcome.json_path, outcome.parquet_path = downloaded.json_path, downloaded.parquet_path
+            outcome.download_skipped = downloaded.skipped
         except PeerperfError as exc:
             log.error("the test's results could not be saved locally: %s", exc)
     elif (folder / f"{outcome.test_id}.json").exists():

@@ -3,19 +3,22 @@
 Every interval, each layer's `GET /layers/{layer}/topology` (every peer with its
 `connectedPeerIds`, as peers report them in heartbeats) becomes one `topologyDataPoints` entry,
 so the analysis can draw the mesh over time. One entry per layer keeps each body small (the
-original's server refused bodies over 100 kB).
+original's server refused bodies over 100 kB). What it took, skipped and hit unexpectedly goes into
+the test's metadata and the run's outcome (`report`).
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+from typing import Any
 from urllib.parse import quote
 
 import aiohttp
 
 from peerperf.errors import PeerperfError
 from peerperf.results.client import ResultsClient
+from peerperf.run_state import RunOutcome
 from peerperf.supervision import Supervisor
 
 log = logging.getLogger(__name__)
@@ -36,8 +39,10 @@ class TopologySampler:
         self.test_id = test_id
         self.interval = interval
         self.samples = 0
-        #: A sample that fails is logged (unexpected failures counted) and the next one is tried.
-        self.supervisor = Supervisor("topology sampler", expected=SAMPLING_FAILURES, logger=log)
+        #: Samples not taken because the lighthouse or the results service could not be reached (logged).
+        self.skipped = 0
+        #: A sample that fails unexpectedly is logged and counted (`errors`), and the next one is tried.
+        self.supervisor = Supervisor("topology sampler", logger=log)
 
     async def run(self) -> None:
         """Wait for the test to start, then sample until cancelled; failures are logged, not fatal."""
@@ -52,10 +57,29 @@ class TopologySampler:
             await self.supervisor.call(functools.partial(self._sample, http, layer), f"sampling layer {layer}")
 
     async def _sample(self, http: aiohttp.ClientSession, layer: str) -> None:
-        async with http.get(f"{self.lighthouse_url}/layers/{quote(layer, safe='')}/topology") as resp:
-            if resp.status == 404:
-                return  # no peer in the layer (yet)
-            resp.raise_for_status()
-            topology = await resp.json()
-        await self.results.submit_topology(self.test_id, topology)
+        try:
+            async with http.get(f"{self.lighthouse_url}/layers/{quote(layer, safe='')}/topology") as resp:
+                if resp.status == 404:
+                    return  # no peer in the layer (yet)
+                resp.raise_for_status()
+                topology = await resp.json()
+            await self.results.submit_topology(self.test_id, topology)
+        except SAMPLING_FAILURES as exc:
+            self.skipped += 1
+            log.warning("topology of layer %s not sampled (%d skipped so far): %s", layer, self.skipped, exc)
+            return
         self.samples += 1
+
+    @property
+    def errors(self) -> int:
+        """Unexpected failures so far (harness errors: the log has each with its traceback)."""
+        return self.supervisor.errors
+
+    def report(self, outcome: RunOutcome) -> dict[str, Any]:
+        """Put the counts in `outcome` and return them as the test's metadata entries."""
+        outcome.topology_samples, outcome.topology_skipped, outcome.topology_errors = (
+            self.samples,
+            self.skipped,
+            self.errors,
+        )
+        return {"topologySamples": self.samples, "topologySkipped": self.skipped, "topologyErrors": self.errors}

@@ -12,7 +12,8 @@ import asyncio
 import logging
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiortc import RTCDataChannel, RTCPeerConnection, RTCSessionDescription
 from aiortc.sdp import candidate_from_sdp
@@ -22,6 +23,7 @@ from peerperf.peer.channel_messages import deliver_messages
 from peerperf.peer.ice import ConnectionConfiguration
 from peerperf.peer.sctp_tuning import tune
 from peerperf.protocol.signaling_frames import IceCandidate, SessionDescription
+from peerperf.supervision import Supervisor
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +45,7 @@ class PeerConnection:
         on_closed: Callable[[PeerConnection], None],
         on_opened: Callable[[PeerConnection], None] | None = None,
         on_closing: Callable[[PeerConnection], None] | None = None,
+        spawn: Callable[[Awaitable[Any]], Any] | None = None,
     ) -> None:
         self.remote_id = remote_id
         self.session_id = session_id
@@ -57,6 +60,9 @@ class PeerConnection:
         self._on_data = on_data
         self._on_closed = on_closed
         self._on_closing = on_closing
+        #: Runs the closes the connection starts itself (its channel or transport went away): the owner's
+        #: supervised spawn counts what they raise; alone, a supervisor of its own logs it.
+        self._spawn = spawn or _own_supervisor(remote_id)
         self._closed = False
         #: Held by each offer/answer step: a close waits for it, since a step still gathering ICE
         #: candidates would bind sockets after the close and nothing would ever close them.
@@ -82,7 +88,7 @@ class PeerConnection:
         self._channel = channel
         channel.on("open", self._open)
         deliver_messages(channel, self._message)
-        channel.on("close", lambda: asyncio.ensure_future(self.close()))
+        channel.on("close", self._close_soon)
         if channel.readyState == "open":
             self._open()
 
@@ -97,9 +103,14 @@ class PeerConnection:
     def _message(self, message: bytes | str) -> None:
         self._on_data(self.remote_id, message.encode() if isinstance(message, str) else message)
 
-    async def _state_changed(self) -> None:
+    def _state_changed(self) -> None:
         if self.pc.connectionState in ("failed", "closed"):
-            await self.close()
+            self._close_soon()
+
+    def _close_soon(self) -> None:
+        """Close in the background (from an event handler), the task kept and its failure reported."""
+        if not self._closed:
+            self._spawn(self.close())
 
     async def offer(self) -> SessionDescription:
         """Create the offer (complete SDP: candidates are gathered before this returns)."""
@@ -158,6 +169,13 @@ class PeerConnection:
         self.opened.set()  # wake anyone waiting for the open
         if self._on_closing is not None:  # `connected` is False from here on
             self._on_closing(self)
-        async with self._negotiating:
-            await self.pc.close()
-        self._on_closed(self)
+        try:
+            async with self._negotiating:
+                await self.pc.close()
+        finally:  # the owner forgets the connection even when aiortc's close failed
+            self._on_closed(self)
+
+
+def _own_supervisor(remote_id: str) -> Callable[[Awaitable[Any]], Any]:
+    supervisor = Supervisor(f"connection to {remote_id}", logger=log)
+    return lambda work: supervisor.spawn(work, "closing the connection")

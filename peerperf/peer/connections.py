@@ -80,6 +80,7 @@ class Connections:
             self._closed,
             self._opened,
             self._changed,
+            self._spawn,
         )
         self._by_peer[peer_id] = connection
         self._changed()

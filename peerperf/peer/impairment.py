@@ -51,6 +51,8 @@ class DatagramCounters:
     delayed: int = 0
     #: Datagrams delivered twice.
     duplicated: int = 0
+    #: Held datagrams whose delivery raised (a harness error, logged; the ones behind them still go on).
+    failed: int = 0
 
     def as_metrics(self) -> dict[str, int]:
         """The datapoint fields (`datagramsSent`, ...)."""
@@ -113,7 +115,8 @@ class DelayLine(Generic[T]):
             try:
                 self._deliver(item)
             except Exception:  # one failed delivery must not strand the datagrams behind it
-                log.exception("delivering an impaired datagram failed")
+                self._counters.failed += 1
+                log.exception("delivering an impaired datagram failed (%d so far)", self._counters.failed)
         self._arm()
 
     def close(self) -> None:

@@ -231,6 +231,7 @@ FIELDS: tuple[MetricField, ...] = (
             ("datagramsQueueDropped", "datagrams dropped by the rate cap's full queue"),
             ("datagramsDelayed", "datagrams held back by delay or the rate cap"),
             ("datagramsDuplicated", "datagrams delivered twice"),
+            ("datagramsFailed", "held datagrams whose delivery raised: a harness error (see the host's log)"),
         )
     ),
     # Harness errors (issue 13): unexpected exceptions in background work, logged where they happened.

@@ -1,18 +1,14 @@
-"""Incremental Parquet storage of one test's datapoints.
+"""Datapoints as Arrow tables and back: the one Parquet schema of every test's datapoints.
 
-Datapoints are buffered in memory and flushed as numbered, complete Parquet files ("parts") in
-`.peerperf/{id}.parts/`: each part is written to a temporary name and renamed, so a crash leaves
-only whole parts behind and loses at most what was buffered since the last flush. Finishing the
-test merges the parts into `{id}.parquet`. Reading streams part by part, so no test needs to fit in
-memory. Keys the schema does not declare are kept as one JSON text column, `extra`.
+One column per declared metric (`peerperf.protocol.metrics.FIELDS`) after the peer id and the
+server timestamp; keys the schema does not declare are kept as one JSON text column, `extra`.
 """
 
 from __future__ import annotations
 
+import io
 import json
-import os
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -52,11 +48,24 @@ _VECTOR_NAMES = frozenset(f.name for f in FIELDS if f.kind is Kind.VECTOR)
 _EXACT_INTEGERS = 2**53
 
 
-def to_table(points: list[DataPoint]) -> pa.Table:
-    """Datapoints as an Arrow table with the shared schema (missing metrics are null).
+#: Rows converted per Arrow call: a conversion holds the GIL throughout (5-15 us a row), so a part's
+#: table is built in slices and the event loop never waits more than a few ms for a flush.
+SLICE_ROWS = 256
 
-    The metrics dicts become one struct array, split into columns by Arrow: transposing rows into
-    columns in Python took about half the time (of a flush, in a thread that holds the GIL)."""
+
+def to_table(points: list[DataPoint]) -> pa.Table:
+    """Datapoints as an Arrow table with the shared schema (missing metrics are null)."""
+    return pa.concat_tables(table_slices(points))
+
+
+def table_slices(points: list[DataPoint]) -> list[pa.Table]:
+    """`to_table` in tables of `SLICE_ROWS` rows (at least one table, maybe empty)."""
+    return [_table(points[start : start + SLICE_ROWS]) for start in range(0, max(1, len(points)), SLICE_ROWS)]
+
+
+def _table(points: list[DataPoint]) -> pa.Table:
+    """The metrics dicts become one struct array, split into columns by Arrow: transposing rows into
+    columns in Python took about half the time."""
     metrics = pa.array([p.metrics for p in points], type=_METRICS_STRUCT)  # keys it does not name are skipped
     extra = [None if KNOWN.issuperset(p.metrics) else _extra_json(p.metrics) for p in points]
     columns = [
@@ -66,6 +75,12 @@ def to_table(points: list[DataPoint]) -> pa.Table:
         pa.array(extra, pa.string()),
     ]
     return pa.Table.from_arrays(columns, schema=SCHEMA)
+
+
+def warm_up() -> None:
+    """pyarrow imports pandas on its first conversion of Python objects (0.5-1 s, holding the GIL) and
+    Parquet sets up its codec on the first write: done once at start, not in the first flush."""
+    pq.write_table(to_table([]), io.BytesIO(), compression="zstd")
 
 
 def _extra_json(metrics: dict[str, Any]) -> str:
@@ -94,64 +109,3 @@ def _as_sent(name: str, value: Any) -> Any:
 def _integral(value: float) -> float | int:
     """`20.0` back as `20`: a JSON number has no separate integer type, and the original wrote `20`."""
     return int(value) if value.is_integer() and abs(value) < _EXACT_INTEGERS else value
-
-
-class DatapointLog:
-    """The datapoints of one test on disk, plus those buffered since the last flush."""
-
-    def __init__(self, parts_dir: Path) -> None:
-        self.parts_dir = parts_dir
-        self.buffer: list[DataPoint] = []
-        self._next_part = len(self.part_files()) + 1
-
-    def part_files(self) -> list[Path]:
-        if not self.parts_dir.is_dir():
-            return []
-        return sorted(self.parts_dir.glob("part-*.parquet"))
-
-    def write(self, points: list[DataPoint]) -> None:
-        self.write_part(points)
-
-    def write_part(self, points: list[DataPoint]) -> Path | None:
-        """Write `points` as the next complete part file; blocking, meant for a worker thread."""
-        if not points:
-            return None
-        self.parts_dir.mkdir(parents=True, exist_ok=True)
-        path = self.parts_dir / f"part-{self._next_part:06d}.parquet"
-        self._next_part += 1
-        tmp = path.with_suffix(".tmp")
-        pq.write_table(to_table(points), tmp, compression="zstd")
-        os.replace(tmp, path)
-        return path
-
-    def iter_stored(self, parts: list[Path] | None = None, batch_rows: int = 5_000) -> Iterator[list[DataPoint]]:
-        """Flushed datapoints (of `parts`, default all) in arrival order, a batch at a time (blocking I/O)."""
-        for path in self.part_files() if parts is None else parts:
-            for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_rows):
-                yield list(from_rows(batch.to_pylist()))
-
-    def stored_windows(self) -> Iterator[tuple[str, object]]:
-        """(peer id, window) of every flushed datapoint (blocking I/O; only two columns are read)."""
-        for path in self.part_files():
-            table = pq.read_table(path, columns=["peerId", "window"])
-            yield from zip(table.column("peerId").to_pylist(), table.column("window").to_pylist(), strict=True)
-
-    def merge_into(self, target: Path, metadata: dict[str, Any]) -> int:
-        """Merge every part into one Parquet file at `target` (atomically), the test's metadata in its
-        schema; returns the row count."""
-        tmp = target.with_suffix(".parquet.tmp")
-        rows = 0
-        schema = SCHEMA.with_metadata({METADATA_KEY: json.dumps(metadata).encode()})
-        with pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
-            for path in self.part_files():
-                table = pq.read_table(path, schema=SCHEMA).replace_schema_metadata(schema.metadata)
-                writer.write_table(table)
-                rows += table.num_rows
-        os.replace(tmp, target)
-        return rows
-
-    def remove_parts(self) -> None:
-        for path in self.part_files():
-            path.unlink()
-        if self.parts_dir.is_dir():
-            self.parts_dir.rmdir()

@@ -1,8 +1,8 @@
 """The original's results document (`TestData`), written as a stream of JSON text chunks.
 
 `{id, started, finished, metadata, dataPoints, topologyDataPoints, results}`: the original's keys
-plus `metadata` (extra keys do not disturb readers of the original's schema). Datapoints arrive in
-batches from Parquet, so a document never needs to be in memory whole.
+plus `metadata` (extra keys do not disturb readers of the original's schema). Datapoints arrive as
+pieces of JSON text (`parts.DatapointLog.array_text`), so a document never needs to be in memory whole.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 
-from peerperf.results.model import DataPoint, PeerResults, TestInfo, TopologyPoint
+from peerperf.results.model import PeerResults, TestInfo, TopologyPoint
 
 
 def _compact(obj: object) -> str:
@@ -19,19 +19,13 @@ def _compact(obj: object) -> str:
 
 def results_json(
     info: TestInfo,
-    datapoints: Iterator[list[DataPoint]],
+    datapoints: Iterable[str],
     topology: Iterable[TopologyPoint],
     results: Iterable[PeerResults],
 ) -> Iterator[str]:
-    """The whole test as JSON text chunks, datapoints a batch at a time."""
+    """The whole test as JSON text chunks; `datapoints` is the text between the brackets of its array."""
     yield _compact(info.to_json())[:-1] + ',"dataPoints":['
-    first = True
-    for batch in datapoints:
-        if not batch:
-            continue
-        text = ",".join(_compact(p.to_json()) for p in batch)
-        yield text if first else "," + text
-        first = False
+    yield from datapoints
     yield '],"topologyDataPoints":['
     for number, point in enumerate(topology):
         yield ("," if number else "") + _compact(point.to_json())

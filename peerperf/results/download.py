@@ -1,5 +1,10 @@
 """Local files for a test kept by another results server: the same `{id}.json` and `{id}.parquet`
-(and siblings) a self-started run writes, so a run that joined someone's test has them too."""
+(and siblings) a self-started run writes, so a run that joined someone's test has them too.
+
+A datapoint the other server kept that does not fit peerperf's schema (the original server stored any
+body) stays in the JSON only; how many is logged, returned (the run's outcome shows it) and written
+into the Parquet file's metadata as `parquetSkippedDatapoints`, so the file itself says it is short.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ import json
 import logging
 import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +32,18 @@ log = logging.getLogger(__name__)
 
 #: Datapoints converted to Parquet per batch.
 BATCH_ROWS = 10_000
+#: Key of the Parquet metadata that counts the document's datapoints left out (present only when some were).
+SKIPPED_KEY = "parquetSkippedDatapoints"
+
+
+@dataclass(frozen=True)
+class Downloaded:
+    """A downloaded test's local files, and the datapoints its Parquet file lacks."""
+
+    json_path: Path
+    parquet_path: Path
+    #: Datapoints of the JSON that do not fit peerperf's schema, so are not in the Parquet files.
+    skipped: int = 0
 
 
 async def wait_finished(results: ResultsClient, test_id: str, timeout: float, poll: float = 1.0) -> TestInfo:
@@ -38,7 +56,7 @@ async def wait_finished(results: ResultsClient, test_id: str, timeout: float, po
         await asyncio.sleep(poll)
 
 
-async def download_test(base_url: str, test_id: str, folder: Path, token: str | None = None) -> tuple[Path, Path]:
+async def download_test(base_url: str, test_id: str, folder: Path, token: str | None = None) -> Downloaded:
     """Stream `GET /test/{id}?dataPoints=true` to `{folder}/{id}.json`, then write its Parquet files."""
     files = ResultsFolder(folder)
     json_path = files.result(test_id, ".json")
@@ -55,35 +73,37 @@ async def download_test(base_url: str, test_id: str, folder: Path, token: str | 
     except (aiohttp.ClientError, OSError) as exc:
         raise RequestError(503, "results-unreachable", f"GET {url} failed: {exc}") from exc
     os.replace(tmp, json_path)
-    parquet_path = files.result(test_id, ".parquet")
-    await asyncio.to_thread(write_parquet_files, json_path, files)
-    return json_path, parquet_path
+    skipped = await asyncio.to_thread(write_parquet_files, json_path, files)
+    return Downloaded(json_path, files.result(test_id, ".parquet"), skipped)
 
 
-def write_parquet_files(json_path: Path, files: ResultsFolder) -> None:
-    """`{id}.parquet` and its siblings from a results document (the original's schema)."""
+def write_parquet_files(json_path: Path, files: ResultsFolder) -> int:
+    """`{id}.parquet` and its siblings from a results document (the original's schema); returns how many
+    datapoints did not fit peerperf's schema (kept in the JSON only)."""
     document: dict[str, Any] = json.loads(json_path.read_text())
     test_id = str(document["id"])
-    metadata = document.get("metadata") if isinstance(document.get("metadata"), dict) else {}
-    schema = SCHEMA.with_metadata({METADATA_KEY: json.dumps(metadata).encode()})
+    metadata: dict[str, Any] = document["metadata"] if isinstance(document.get("metadata"), dict) else {}
+    raw = document.get("dataPoints") or []
+    tables = []  # Arrow's columns are far smaller than the datapoints as Python objects
     skipped = 0
+    for start in range(0, max(len(raw), 1), BATCH_ROWS):
+        batch = []
+        for entry in raw[start : start + BATCH_ROWS]:
+            try:
+                batch.append(DataPoint(entry["peerId"], int(entry["timestamp"]), validate_metrics(entry["metrics"])))
+            except (KeyError, TypeError, ValueError, ProtocolError):
+                skipped += 1
+        tables.append(to_table(batch))
+    if skipped:
+        log.warning("%s: %d datapoints do not fit peerperf's schema; they are in the JSON only", json_path, skipped)
+        metadata = {**metadata, SKIPPED_KEY: skipped}
+    schema = SCHEMA.with_metadata({METADATA_KEY: json.dumps(metadata).encode()})
     target = files.result(test_id, ".parquet")
     tmp = target.with_suffix(".parquet.tmp")
     with pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
-        raw = document.get("dataPoints") or []
-        for start in range(0, max(len(raw), 1), BATCH_ROWS):
-            batch = []
-            for entry in raw[start : start + BATCH_ROWS]:
-                try:
-                    batch.append(
-                        DataPoint(entry["peerId"], int(entry["timestamp"]), validate_metrics(entry["metrics"]))
-                    )
-                except (KeyError, TypeError, ValueError, ProtocolError):
-                    skipped += 1
-            writer.write_table(to_table(batch).replace_schema_metadata(schema.metadata))
+        for table in tables:
+            writer.write_table(table.replace_schema_metadata(schema.metadata))
     os.replace(tmp, target)
-    if skipped:
-        log.warning("%s: %d datapoints do not fit peerperf's schema; they are in the JSON only", json_path, skipped)
     topology = [TopologyPoint(int(p["timestamp"]), p.get("topology")) for p in document.get("topologyDataPoints") or []]
     write_topology(files.result(test_id, ".topology.parquet"), topology)
     results = [
@@ -92,3 +112,4 @@ def write_parquet_files(json_path: Path, files: ResultsFolder) -> None:
         if isinstance(body, dict)
     ]
     write_results(files.result(test_id, ".results.parquet"), results)
+    return skipped

@@ -5,11 +5,16 @@ ongoing, and finished. Every transition is saved to its state file at once; reco
 to working files every flush interval; finishing writes `{id}.json` (the original's schema),
 `{id}.parquet` and its topology/results siblings. A restarted service picks a test up from its
 files, so a crash mid-test loses at most one flush interval.
+
+Nothing on a request's way waits for the disk unless it must: flushes run in the background (a
+worker thread, converting a slice of rows at a time so the event loop is never held for long), and
+a submission waits only when `flush_rows` acknowledged datapoints are still not on disk.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -20,6 +25,8 @@ from typing import Any
 from peerperf.errors import ProtocolError, RequestError
 from peerperf.protocol.ids import is_valid_peer_id, random_id
 from peerperf.protocol.wallclock import now_ms, now_ms_int
+from peerperf.results.datapoint_json import stored_text
+from peerperf.results.datapoints import warm_up
 from peerperf.results.document import results_json
 from peerperf.results.folder import ResultsFolder
 from peerperf.results.intake import KNOWN, normalise
@@ -32,6 +39,7 @@ from peerperf.results.model import (
     TopologyPoint,
     not_found,
 )
+from peerperf.results.parts import TEXT_CHUNK, Entry
 from peerperf.results.settings import ResultsSettings
 from peerperf.results.sink import ResultsSink
 from peerperf.results.storage import is_storage_error, remove_partial_files, storage_error
@@ -57,6 +65,11 @@ class ResultsService:
         self._unknown_keys: dict[str, set[str]] = {}
         #: Runs the flusher; a failed flush is logged and counted (records stay buffered for the next one).
         self.supervisor = Supervisor("results service", logger=log)
+        #: Set when a test's buffer reaches half of `flush_rows`: the flusher writes it without waiting
+        #: for the interval, so submissions rarely reach the bound at which they wait for the disk.
+        self._flush_soon = asyncio.Event()
+        self._flush_soon_rows = max(1, settings.flush_rows // 2)
+        warm_up()
 
     def _save_state(self, info: TestInfo) -> None:
         path = self.files.working(info.id, ".state.json")
@@ -191,31 +204,35 @@ class ResultsService:
     async def submit(self, test_id: str, peer_id: str, metrics: Any) -> DataPoint:
         """Store one datapoint of an ongoing test (the HTTP route); bad input is a 400."""
         working = await self._ongoing(test_id)
-        point = self._datapoint(test_id, peer_id, metrics)
-        await self._append(test_id, working, [point])
-        return point  # a resent copy is answered as the first was: the sender missed that answer
+        entry = self._datapoint(test_id, peer_id, metrics)
+        await self._append(test_id, working, [entry])
+        return entry[0]  # a resent copy is answered as the first was: the sender missed that answer
 
     async def submit_batch(self, test_id: str, submissions: list[Submission]) -> BatchResult:
         """Store a host's batch for one interval; refused entries are reported, not fatal."""
         working = await self._ongoing(test_id)
-        points, rejected = [], []
+        entries, rejected = [], []
         for submission in submissions:
             try:
-                points.append(self._datapoint(test_id, submission.peer_id, submission.metrics))
+                entries.append(self._datapoint(test_id, submission.peer_id, submission.metrics))
             except RequestError as exc:
                 rejected.append(f"{submission.peer_id!r}: {exc}")
-        await self._append(test_id, working, points)
-        return BatchResult(len(points), rejected)
+        await self._append(test_id, working, entries)
+        return BatchResult(len(entries), rejected)
 
-    def _datapoint(self, test_id: str, peer_id: str, metrics: Any) -> DataPoint:
+    def _datapoint(self, test_id: str, peer_id: str, metrics: Any) -> Entry:
+        """The datapoint and its text as `{id}.json` will hold it (made here, on arrival: see `parts`)."""
         _check_peer_id(peer_id)
         try:
             point = DataPoint(peer_id, now_ms_int(), normalise(metrics))
+            text = stored_text(point)
         except ProtocolError as exc:
             raise RequestError(400, "invalid-metrics", str(exc)) from None
+        except UnicodeEncodeError:  # accepted, it would fail every flush of the test after it
+            raise RequestError(400, "invalid-metrics", "text must be valid Unicode (no lone surrogates)") from None
         if not KNOWN.issuperset(point.metrics):  # cheaper than a set difference for the usual body
             self._warn_unknown_keys(test_id, peer_id, point.metrics.keys() - KNOWN)
-        return point
+        return point, text
 
     def _warn_unknown_keys(self, test_id: str, peer_id: str, unknown: set[str]) -> None:
         """Once per test and key: a client sending keys the schema lacks is worth knowing about, not per datapoint."""
@@ -227,8 +244,8 @@ class ResultsService:
                 "test %s: peer %s sent metric keys peerperf does not know, kept: %s", test_id, peer_id, sorted(new)
             )
 
-    async def _append(self, test_id: str, working: WorkingFiles, points: list[DataPoint]) -> None:
-        """Buffer the points not held already (a copy counts as accepted: it was, the first time)."""
+    async def _append(self, test_id: str, working: WorkingFiles, entries: list[Entry]) -> None:
+        """Buffer the datapoints not held already (a copy counts as accepted: it was, the first time)."""
         waiting = len(working.datapoints.buffer)
         if waiting >= self.settings.max_buffered_rows:  # the disk takes nothing: memory must not grow forever
             raise RequestError(
@@ -237,10 +254,14 @@ class ResultsService:
                 f"the results folder {self.folder} takes no writes and {waiting} datapoints of test {test_id} "
                 "already wait in memory: this submission was not stored, send it again later",
             )
-        fresh: list[DataPoint] = []
+        fresh: list[Entry] = []
         copies: list[DataPoint] = []
-        for point in points:
-            (fresh if working.seen.first_arrival(point.peer_id, point.metrics.get("window")) else copies).append(point)
+        for entry in entries:
+            point = entry[0]
+            if working.seen.first_arrival(point.peer_id, point.metrics.get("window")):
+                fresh.append(entry)
+            else:
+                copies.append(point)
         if copies:
             log.warning(
                 "test %s: %d datapoint(s) arrived again (a resend after a lost answer), stored once; peers %s",
@@ -248,16 +269,26 @@ class ResultsService:
                 len(copies),
                 sorted({p.peer_id for p in copies})[:3],
             )
-            points = fresh
-        working.datapoints.buffer.extend(points)
+        on_disk_at = working.datapoints.add(fresh)
+        points = [point for point, _ in fresh]
         for sink in self.sinks:
             sink.datapoints(test_id, points)
-        if len(working.datapoints.buffer) >= self.settings.flush_rows:
+        waiting = len(working.datapoints.buffer)
+        if waiting >= self.settings.flush_rows:  # the bound of acknowledged datapoints not on disk
             try:
-                await self.flush(test_id)
+                await self._flush_through(test_id, working, on_disk_at)
             except RequestError as exc:  # stored in memory all the same: the flusher reports the disk
                 if exc.http_status != 507:
                     raise
+        elif waiting >= self._flush_soon_rows:
+            self._flush_soon.set()
+
+    async def _flush_through(self, test_id: str, working: WorkingFiles, on_disk_at: int) -> None:
+        """Return once `on_disk_at` datapoints of the test are written: submissions waiting together
+        share one flush (the first to get the lock writes everything buffered)."""
+        async with self._lock(test_id):
+            if working.datapoints.written < on_disk_at:
+                await working.flush()
 
     async def submit_topology(self, test_id: str, topology: Any) -> TopologyPoint:
         """Store a topology snapshot of an ongoing test (`topologyDataPoints`)."""
@@ -299,11 +330,30 @@ class ResultsService:
             await self.flush(test_id)
 
     async def run_flusher(self) -> None:
-        """Flush every `flush_interval` s until cancelled (then once more)."""
+        """Flush every `flush_interval` s, and whenever a test's buffer reaches half of `flush_rows`
+        (after a failed flush not before the interval), until cancelled; then once more."""
+        failed = False
         try:
-            await self.supervisor.every(self.settings.flush_interval, self.flush_all, "flushing records to disk")
+            while True:
+                if failed:
+                    await asyncio.sleep(self.settings.flush_interval)
+                else:
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(self.settings.flush_interval):
+                            await self._flush_soon.wait()
+                self._flush_soon.clear()
+                failed = not await self._flush_all_reported("flushing records to disk")
         finally:
-            await self.supervisor.call(self.flush_all, "the last flush before stopping")
+            await self._flush_all_reported("the last flush before stopping")
+
+    async def _flush_all_reported(self, what: str) -> bool:
+        """`flush_all`; False when it failed (logged and counted)."""
+        try:
+            await self.flush_all()
+        except Exception as exc:
+            self.supervisor.report(what, exc)
+            return False
+        return True
 
     async def stream_json(self, test_id: str) -> AsyncIterator[str]:
         """The whole test as JSON text chunks, never all in memory."""
@@ -315,7 +365,7 @@ class ResultsService:
             contents = working.snapshot() if working else None
         if contents is None and final.exists():
             with final.open() as source:
-                while chunk := await asyncio.to_thread(source.read, 1 << 16):
+                while chunk := await asyncio.to_thread(source.read, TEXT_CHUNK):
                     yield chunk
             return
         contents = contents or Contents(iter(()), iter(()), iter(()))

@@ -20,7 +20,12 @@ class ResultsSettings:
         env="FLUSH_INTERVAL",
         unit="s",
     )
-    flush_rows: int = setting(5000, "flush early when this many datapoints are buffered", env="FLUSH_ROWS")
+    flush_rows: int = setting(
+        5000,
+        "a submission is answered only once fewer than this many acknowledged datapoints wait for the disk "
+        "(1: every answer means stored); flushing starts at half of it",
+        env="FLUSH_ROWS",
+    )
     max_buffered_rows: int = setting(
         200_000,
         "while writes fail, at most this many datapoints wait in memory; beyond, submissions get 507 (hosts retry)",

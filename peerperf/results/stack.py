@@ -17,7 +17,6 @@ from peerperf.results.influx.relay_stats import RelayStats
 from peerperf.results.livefeed import LiveFeed
 from peerperf.results.results_service import ResultsService
 from peerperf.results.settings import ResultsSettings
-from peerperf.results.sink import ResultsSink
 
 #: How long stopping waits for the relay to write what is pending.
 RELAY_CLOSE_TIMEOUT = 5.0
@@ -32,9 +31,12 @@ class ResultsStack:
     @classmethod
     def build(cls, settings: ResultsSettings, influx: InfluxSettings | None = None) -> ResultsStack:
         feed = LiveFeed()
-        relay = InfluxRelay(influx) if influx is not None and influx.enabled else None
-        sinks: list[ResultsSink] = [feed] if relay is None else [feed, relay]
-        return cls(ResultsService(settings, sinks), feed, relay)
+        service = ResultsService(settings, [feed])
+        relay = None
+        if influx is not None and influx.enabled:  # its unexpected failures count in the service's `/status`
+            relay = InfluxRelay(influx, supervisor=service.supervisor)
+            service.sinks.append(relay)
+        return cls(service, feed, relay)
 
     def app(self, run_flusher: bool = True) -> web.Application:
         """The HTTP gateway with the live page; with `run_flusher` it owns flushing and the relay's lifecycle."""

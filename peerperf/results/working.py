@@ -1,6 +1,7 @@
 """The working files of one ongoing test, in the results folder's hidden `.peerperf/`.
 
-Datapoints go to Parquet parts, topology snapshots and peers' final results to JSON-lines logs.
+Datapoints go to parts (Parquet and the document's JSON text), topology snapshots and peers' final
+results to JSON-lines logs.
 Each keeps what arrived since the last flush in memory; a flush appends it in a worker thread.
 Readers take a snapshot (on the event loop, under the test's lock) that later appends never change.
 """
@@ -14,9 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from peerperf.results.datapoints import DatapointLog
+from peerperf.results.datapoints import SLICE_ROWS
 from peerperf.results.folder import ResultsFolder
-from peerperf.results.model import DataPoint, PeerResults, TopologyPoint
+from peerperf.results.model import PeerResults, TopologyPoint
+from peerperf.results.parts import DatapointLog
 from peerperf.results.records import RecordLog
 from peerperf.results.seen_windows import SeenWindows
 from peerperf.results.sidecars import write_results, write_topology
@@ -27,9 +29,9 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class Contents:
-    """A test's records for one read, each produced lazily (datapoints a batch at a time)."""
+    """A test's records for one read, each produced lazily (datapoints as pieces of the document's text)."""
 
-    datapoints: Iterator[list[DataPoint]]
+    datapoints: Iterator[str]
     topology: Iterator[TopologyPoint]
     results: Iterator[PeerResults]
 
@@ -81,7 +83,7 @@ class WorkingFiles:
         topology_end, topology_pending = self.topology.stored_size(), list(self.topology.buffer)
         results_end, results_pending = self.results.stored_size(), list(self.results.buffer)
         return Contents(
-            itertools.chain(self.datapoints.iter_stored(parts), [pending]),
+            self.datapoints.array_text(parts, pending),
             _topology(itertools.chain(self.topology.iter_stored(topology_end), topology_pending)),
             _results(itertools.chain(self.results.iter_stored(results_end), results_pending)),
         )
@@ -89,7 +91,7 @@ class WorkingFiles:
     def stored(self) -> Contents:
         """Everything flushed (blocking reads of the results log)."""
         return Contents(
-            self.datapoints.iter_stored(), _topology(self.topology.iter_stored()), _results(self.results.iter_stored())
+            self.datapoints.array_text(), _topology(self.topology.iter_stored()), _results(self.results.iter_stored())
         )
 
     def write_siblings(self, topology_path: Path, results_path: Path) -> None:
@@ -117,6 +119,9 @@ async def _flush(log: _Buffered[T]) -> None:
     if records:
         await asyncio.to_thread(log.write, records)
         del log.buffer[: len(records)]
+        while records:  # freed a slice at a time: tens of thousands of datapoints at once hold the loop for long
+            del records[-SLICE_ROWS:]
+            await asyncio.sleep(0)
 
 
 def _write_buffer(log: _Buffered[T]) -> None:
@@ -125,6 +130,8 @@ def _write_buffer(log: _Buffered[T]) -> None:
     if records:
         log.write(records)
         del log.buffer[: len(records)]
+        while records:  # each slice is a chance for the event loop to take the GIL
+            del records[-SLICE_ROWS:]
 
 
 def _topology(records: Iterator[dict[str, Any]]) -> Iterator[TopologyPoint]:

@@ -9,11 +9,14 @@ from pathlib import Path
 from typing import Any
 
 from peerperf.cluster.topology_sampler import TopologySampler
+from peerperf.errors import RequestError
 from peerperf.httpserver import serving
 from peerperf.results import ResultsService, ResultsSettings, create_app
 from peerperf.results.client import HttpResultsClient
+from peerperf.results.model import TestInfo
+from peerperf.run_state import RunOutcome
 from tests.lighthouse.conftest import LighthouseUnderTest, lighthouse, start_lighthouse  # noqa: F401
-from tests.peer.conftest import eventually_async
+from tests.peer.conftest import eventually, eventually_async
 
 WAIT = 20.0
 
@@ -61,3 +64,42 @@ async def _document(service: ResultsService) -> dict[str, Any]:
     text = "".join([chunk async for chunk in service.stream_json("topo")])
     document: dict[str, Any] = json.loads(text)
     return document
+
+
+class FlakyResults:
+    """A started test whose first topology submission fails unexpectedly and the second as an outage does."""
+
+    def __init__(self) -> None:
+        self.stored: list[Any] = []
+        self.calls = 0
+
+    async def wait_started(self, test_id: str, timeout: float | None = None) -> TestInfo:
+        return TestInfo(test_id, started=1)
+
+    async def submit_topology(self, test_id: str, topology: Any) -> None:
+        self.calls += 1
+        if self.calls == 1:
+            raise KeyError("injected: a bug in the sampler's path")
+        if self.calls == 2:
+            raise RequestError(503, "results-unreachable", "injected: the results service is away")
+        self.stored.append(topology)
+
+
+async def test_what_the_sampler_stored_skipped_and_failed_on_is_reported(
+    lighthouse: LighthouseUnderTest,  # noqa: F811
+) -> None:
+    """Before, the unexpected failures were counted by the sampler's supervisor and the count went nowhere."""
+    alice = await lighthouse.connect("alice")
+    await lighthouse.join(alice)
+    results = FlakyResults()
+    sampler = TopologySampler(lighthouse.base, ["blue"], results, "topo", interval=0.05)  # type: ignore[arg-type]
+    task = asyncio.create_task(sampler.run())
+    try:
+        await eventually(lambda: len(results.stored) >= 2, "the sampler goes on after both failures")
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    outcome = RunOutcome(test_id="topo")
+    metadata = sampler.report(outcome)
+    assert metadata == {"topologySamples": len(results.stored), "topologySkipped": 1, "topologyErrors": 1}
+    assert (outcome.topology_samples, outcome.topology_skipped, outcome.topology_errors) == (len(results.stored), 1, 1)

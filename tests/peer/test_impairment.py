@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import random
 
+import pytest
+
 from peerperf.peer.impairment import DatagramCounters, DelayLine
 from peerperf.peer.impairment_link import Link
 from peerperf.peer.impairment_profile import parse_profile
@@ -53,6 +55,29 @@ async def test_the_counters_name_the_datapoint_fields() -> None:
         "datagramsQueueDropped": 2,
         "datagramsDelayed": 0,
         "datagramsDuplicated": 0,
+        "datagramsFailed": 0,
     }
     assert all(name in BY_NAME for name in counters.as_metrics()), "every counter is a declared metric"
     validate_metrics({"position": [0, 0, 0], "impairment": "mobile", **counters.as_metrics()})
+
+
+async def test_a_delivery_that_raises_is_counted_and_the_items_behind_it_still_come_out(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    out: list[int] = []
+    spec = parse_profile("delay=20ms").outbound
+    assert spec is not None
+    counters = DatagramCounters()
+
+    def deliver(item: int) -> None:
+        if item == 2:
+            raise RuntimeError("injected: the socket refused it")
+        out.append(item)
+
+    delayed = DelayLine(Link(spec, random.Random(1)), counters, deliver)
+    for item in range(5):
+        delayed.push(100, item)
+    await eventually(lambda: len(out) == 4, "the items behind the failed one come out")
+    assert out == [0, 1, 3, 4] and counters.failed == 1
+    assert counters.as_metrics()["datagramsFailed"] == 1
+    assert "delivering an impaired datagram failed" in caplog.text and "injected" in caplog.text

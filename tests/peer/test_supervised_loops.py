@@ -105,3 +105,26 @@ async def test_lighthouse_client_reads_on_after_a_frame_breaks_its_handler(
     assert handler.calls == 2 and peer.supervisor.errors == 1
     assert delivered[0].payload["n"] == 1
     assert isinstance(peer._heartbeat_payload(), HeartbeatPayload)
+
+
+async def test_a_close_the_connection_starts_itself_that_fails_is_counted_and_the_connection_forgotten(
+    lighthouse: LighthouseUnderTest, make_peer: MakePeer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A channel's `close` event used to start the close as a task nobody kept: its exception was never
+    read, and the failed connection stayed registered."""
+    a, _ = await make_peer(lighthouse, "a2")
+    b, _ = await make_peer(lighthouse, "b2")
+    await eventually(lambda: a.connected_ids() == ["b2"] and b.connected_ids() == ["a2"], "a2 and b2 connect")
+    connection = a.connections.get("b2")
+    assert connection is not None
+    close = connection.pc.close
+
+    async def failing_close() -> None:
+        await close()
+        raise RuntimeError("injected: aiortc's close failed")
+
+    connection.pc.close = failing_close  # type: ignore[method-assign]
+    await b.connections.close("a2")  # a2's channel and transport see it go
+    await eventually(lambda: a.supervisor.errors == 1, "a2 counts the failed close")
+    assert a.connections.get("b2") is not connection
+    assert "injected: aiortc's close failed" in caplog.text and "PeerConnection.close" in caplog.text

@@ -10,8 +10,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from peerperf.errors import RequestError
-from peerperf.results.download import download_test
-from tests.results.conftest import Gateway, metrics_body
+from peerperf.results.download import SKIPPED_KEY, download_test
+from tests.results.conftest import MIXED_DOCUMENT, Gateway, document_server, metrics_body
 
 
 async def test_download_writes_json_and_parquet_like_a_finished_test(gateway: Gateway, tmp_path: Path) -> None:
@@ -24,7 +24,9 @@ async def test_download_writes_json_and_parquet_like_a_finished_test(gateway: Ga
     _, served = await gateway.call("GET", "/test/remote?dataPoints=true")  # not finished: saved as it is
 
     local = tmp_path / "local"
-    json_path, parquet_path = await download_test(gateway.base, "remote", local)
+    downloaded = await download_test(gateway.base, "remote", local)
+    json_path, parquet_path = downloaded.json_path, downloaded.parquet_path
+    assert downloaded.skipped == 0
     assert json.loads(json_path.read_text()) == served
     frame = pd.read_parquet(parquet_path)
     assert frame["peerId"].tolist() == ["a", "b"] and frame["sentTotal"].tolist() == [1, 2]
@@ -35,3 +37,13 @@ async def test_download_writes_json_and_parquet_like_a_finished_test(gateway: Ga
 
     with pytest.raises(RequestError, match="HTTP 404"):
         await download_test(gateway.base, "missing", local)
+
+
+async def test_datapoints_that_do_not_fit_the_schema_are_counted_and_the_parquet_says_so(tmp_path: Path) -> None:
+    async with document_server(MIXED_DOCUMENT) as base:
+        downloaded = await download_test(base, "mixed", tmp_path)
+    assert downloaded.skipped == 2
+    assert len(json.loads(downloaded.json_path.read_text())["dataPoints"]) == 3  # the JSON keeps them all
+    assert pd.read_parquet(downloaded.parquet_path)["peerId"].tolist() == ["a"]
+    metadata = json.loads(pq.read_schema(downloaded.parquet_path).metadata[b"peerperf.metadata"])
+    assert metadata == {SKIPPED_KEY: 2}

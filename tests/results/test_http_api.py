@@ -101,6 +101,17 @@ async def test_bad_metrics_bodies_are_400_and_store_nothing(
     assert test["dataPoints"] == []
 
 
+async def test_text_utf8_cannot_hold_is_a_400_and_does_not_poison_the_flushes(gateway: Gateway) -> None:
+    """Before, a lone surrogate (valid JSON: `"\\ud800"`) was accepted, then failed every flush of the test."""
+    await gateway.call("POST", "/test/t", json={"started": True})
+    status, answer = await gateway.call("PUT", "/test/t/peer/p/metrics", json=metrics_body(1, room="\ud800"))
+    assert status == 400 and answer["status"] == "invalid-metrics" and "valid Unicode" in answer["message"]
+    status, _ = await gateway.call("PUT", "/test/t/peer/p/metrics", json=metrics_body(2, room="é"))
+    assert status == 200
+    status, document = await gateway.call("PUT", "/test/t/finish")
+    assert status == 200 and [p["metrics"]["room"] for p in document["dataPoints"]] == ["é"]
+
+
 async def test_malformed_json_and_bad_peer_ids(gateway: Gateway) -> None:
     await gateway.call("POST", "/test/t", json={"started": True})
     status, body = await gateway.call(

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from peerperf.results.datapoints import DatapointLog
+from peerperf.results.parts import DatapointLog
 from tests.peer.conftest import eventually
 from tests.results.conftest import Gateway, metrics_body
 

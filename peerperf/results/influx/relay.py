@@ -4,6 +4,9 @@ Accepting a record only appends its line to a bounded buffer. A writer task send
 `influx_batch_size` lines wait or every `influx_flush_interval`; a failed write is retried with
 doubling backoff, then its points count as dropped. While InfluxDB is slow or down the buffer fills
 and its oldest points are dropped (counted): the test, and the Parquet record, never wait for it.
+The writer task runs on a supervisor: anything else a write raises is logged with its traceback,
+counted (`errors`, and the supervisor's harness errors), its batch counted as dropped, and the loop
+goes on.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from peerperf.results.influx.relay_settings import InfluxSettings
 from peerperf.results.influx.relay_stats import RelayStats
 from peerperf.results.influx.writers import LineWriter, WriteFailed, writer_for
 from peerperf.results.model import DataPoint
+from peerperf.supervision import Supervisor
 
 log = logging.getLogger(__name__)
 
@@ -28,12 +32,16 @@ log = logging.getLogger(__name__)
 class InfluxRelay:
     """Call `start()` inside the event loop, `close()` at the end; `stats()` at any time."""
 
-    def __init__(self, settings: InfluxSettings, writer: LineWriter | None = None) -> None:
+    def __init__(
+        self, settings: InfluxSettings, writer: LineWriter | None = None, supervisor: Supervisor | None = None
+    ) -> None:
         self.settings = settings
+        #: Reports what the writer task raises unexpectedly (the results service passes its own: `/status`).
+        self.supervisor = supervisor or Supervisor("InfluxDB relay", logger=log)
         self._writer = writer
         self._buffer: deque[str] = deque()
         self._in_flight = 0
-        self._written = self._delayed = self._dropped = 0
+        self._written = self._delayed = self._dropped = self._errors = 0
         self._last_error = ""
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -64,6 +72,7 @@ class InfluxRelay:
             self._dropped,
             len(self._buffer) + self._in_flight,
             self._last_error,
+            self._errors,
         )
 
     def start(self) -> None:
@@ -105,6 +114,12 @@ class InfluxRelay:
                 async with asyncio.timeout(self.settings.influx_flush_interval):
                     await self._wake.wait()
             self._wake.clear()
+            await self.supervisor.call(self._write_pending, "relaying points to InfluxDB")
+
+    async def _write_pending(self) -> None:
+        """Write full batches while there are any, then what is left; an unexpected failure loses the batch
+        in flight (counted as dropped) and is raised for the supervisor to report."""
+        try:
             while self._buffer:
                 size = min(len(self._buffer), self.settings.influx_batch_size)
                 batch = [self._buffer.popleft() for _ in range(size)]
@@ -113,6 +128,12 @@ class InfluxRelay:
                 self._in_flight = 0
                 if len(self._buffer) < self.settings.influx_batch_size:
                     break
+        except Exception as exc:
+            self._errors += 1
+            self._dropped += self._in_flight
+            self._in_flight = 0
+            self._last_error = f"unexpected: {exc!r}"
+            raise
 
     async def _write(self, batch: list[str]) -> None:
         assert self._writer is not None

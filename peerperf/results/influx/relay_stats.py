@@ -21,6 +21,8 @@ class RelayStats:
     pending: int = 0
     #: The last write error, if any.
     last_error: str = ""
+    #: Unexpected failures of the relay's writer task (harness errors, logged with their traceback).
+    errors: int = 0
 
     @property
     def not_relayed(self) -> int:
@@ -34,4 +36,5 @@ class RelayStats:
             "dropped": self.dropped,
             "pending": self.pending,
             "lastError": self.last_error,
+            "harnessErrors": self.errors,
         }

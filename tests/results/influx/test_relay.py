@@ -184,3 +184,46 @@ async def test_the_standalone_results_service_relays_with_its_own_flags(influx: 
     assert proc.returncode == 0
     rows = influx.rows("SELECT sent FROM peer_metrics WHERE test = 'cli-relay'")  # written at shutdown at the latest
     assert [(row["sent"]) for row in rows] == [9]
+
+
+async def test_an_unexpected_failure_in_the_relay_is_logged_counted_and_the_relay_goes_on(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Before, anything but `WriteFailed` ended the writer task: nothing more was relayed, and nobody knew
+    until the run's end."""
+
+    class Broken:
+        """Stores lines, but its first call fails as a bug would."""
+
+        def __init__(self) -> None:
+            self.lines: list[str] = []
+            self.calls = 0
+
+        async def write(self, lines: list[str]) -> None:
+            self.calls += 1
+            if self.calls == 1:
+                raise KeyError("injected: a bug in the write path")
+            self.lines += lines
+
+        async def close(self) -> None:
+            pass
+
+    writer = Broken()
+    settings = InfluxSettings(influx_url="http://127.0.0.1:1", influx_database="comms", influx_batch_size=5)
+    relay = InfluxRelay(replace(settings, influx_flush_interval=0.05), writer)
+    relay.start()
+    relay.datapoints("broken", _points(5))  # one batch: the one the failure loses
+    await _until(lambda: relay.stats().errors == 1)
+    relay.datapoints("broken", _points(3))
+    await _until(lambda: len(writer.lines) == 3)  # the loop went on
+    stats = await relay.close()
+    assert (stats.written, stats.dropped, stats.errors, stats.not_relayed) == (3, 5, 1, 5)
+    assert relay.supervisor.errors == 1 and "injected" in stats.last_error
+    assert "InfluxDB relay: relaying points to InfluxDB failed unexpectedly" in caplog.text
+
+
+def test_the_results_service_counts_its_relays_failures_in_its_harness_errors(tmp_path: Path) -> None:
+    settings = InfluxSettings(influx_url="http://127.0.0.1:1", influx_database="comms")
+    stack = ResultsStack.build(ResultsSettings(location=str(tmp_path)), settings)
+    assert stack.relay is not None and stack.relay.supervisor is stack.service.supervisor
+    assert stack.relay in stack.service.sinks
