@@ -15,9 +15,6 @@ import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-#: Where Debian's node-* packages put Node modules (`NODE_PATH` for the original express server).
-NODE_MODULES = "/usr/share/nodejs"
-
 
 @dataclass(frozen=True)
 class Tool:
@@ -37,15 +34,11 @@ def _program(name: str) -> Callable[[str | None], bool]:
     return lambda path: shutil.which(name, path=path) is not None
 
 
-def _node_modules(*names: str) -> Callable[[str | None], bool]:
-    return lambda _path: all(os.path.isdir(os.path.join(NODE_MODULES, name)) for name in names)
-
-
 #: The markers and what each needs. A marker's tests are skipped when any of its tools is missing.
 MARKERS = {
     "browser": "drives Debian's headless Chromium",
     "influx": "starts real InfluxDB 1.x and VictoriaMetrics daemons on loopback (and runs curl against them)",
-    "nodejs": "runs Node.js with Debian's express, cors and morgan",
+    "nodejs": "runs the original system's servers (../shared/original) on Node.js",
     "wrk": "drives the wrk HTTP load generator",
     "root": "needs root: network namespaces (unshare, ip) and mounts",
 }
@@ -55,12 +48,6 @@ TOOLS = (
     Tool("victoria-metrics", "influx", _program("victoria-metrics"), ("victoria-metrics",)),
     Tool("curl", "influx", _program("curl"), ("curl",)),  # cluster.yaml's InfluxDB commands, run as written
     Tool("node", "nodejs", _program("node"), ("nodejs",)),
-    Tool(
-        f"express, cors and morgan in {NODE_MODULES}",
-        "nodejs",
-        _node_modules("express", "cors", "morgan"),
-        ("node-express", "node-cors", "node-morgan"),
-    ),
     Tool("wrk", "wrk", _program("wrk"), ("wrk",)),
     Tool("root privileges", "root", lambda _path: os.geteuid() == 0),
     Tool("ip", "root", _program("ip"), ("iproute2",)),
