@@ -75,15 +75,20 @@ def run_size(peers: int, hosts: int, duration: float, seed: int, folder: Path) -
         hosts,
         str(metrics.get("layers", "")),
         harness["status"],
-        float(metrics.get("delivery", math.nan)),
-        float(metrics.get("loss", math.nan)),
-        float(figures.get("tickLagP99Ms", math.nan)),
-        float(figures.get("ticksMissed", math.nan)),
+        _number(metrics.get("delivery", math.nan)),
+        _number(metrics.get("loss", math.nan)),
+        _number(figures.get("tickLagP99Ms", math.nan)),
+        _number(figures.get("ticksMissed", math.nan)),
         cores_per_peer(folder, peers),
-        float(metrics.get("throughput.received", math.nan)),
+        _number(metrics.get("throughput.received", math.nan)),
         done.returncode,
         round(time.monotonic() - started, 1),
     )
+
+
+def _number(value: Any) -> float:
+    """A summary figure; NaN where the run could not measure it (None)."""
+    return math.nan if value is None else float(value)
 
 
 def cores_per_peer(folder: Path, peers: int) -> float:

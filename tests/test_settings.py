@@ -73,7 +73,7 @@ def test_every_peer_setting_is_a_run_flag_and_reaches_the_peers() -> None:
         if f.name not in RUN_MANAGED_PEER_SETTINGS:
             assert "--" + f.name.replace("_", "-") in help_text, f.name
     # The layer capacity is the original's, as the lighthouse itself declares it.
-    capacity_help = " ".join(help_text.split("--max-per-layer MAX_PER_LAYER", 1)[1].split("--", 1)[0].split())
+    capacity_help = " ".join(help_text.split("\n  --max-per-layer MAX_PER_LAYER", 1)[1].split("--", 1)[0].split())
     assert "layer of the embedded lighthouse holds" in capacity_help and "default 50]" in capacity_help
 
 

@@ -52,6 +52,9 @@ class SimulationSettings:
     seed: int = 1
     #: Most frames handed to meshes before the simulation stops (its cost grows with copies per packet).
     max_receives: int = 20_000_000
+    #: Most seconds of this machine's time the simulation may take (None: no limit): a routine that burns
+    #: CPU on purpose (`busy`) must not hold a run's placement check up.
+    wall_seconds: float | None = None
 
     def __post_init__(self) -> None:
         problems = []
@@ -94,7 +97,7 @@ class SimulationResult:
     connections: float
     #: Virtual seconds the rates were measured over (shorter than asked when the budget stopped it).
     measured_seconds: float
-    #: False when `max_receives` stopped the run: the rates then cover only part of the steady state,
+    #: False when `max_receives` or `wall_seconds` stopped the run: the rates then cover only part of the steady state,
     #: or none of it (`measured_seconds` 0: the rates are what the warm-up reached, a lower bound).
     complete: bool
     receives: int
@@ -173,7 +176,11 @@ def _simulate(settings: SimulationSettings) -> SimulationResult:
     ]
     period = 1 / TICK_HZ
 
+    deadline = None if settings.wall_seconds is None else time.monotonic() + settings.wall_seconds
+
     def tick() -> None:
+        if deadline is not None and time.monotonic() > deadline:
+            raise BudgetExceeded(f"more than {settings.wall_seconds} s of this machine's time")
         for routine in routines:
             routine.tick(queue.now, period)
 

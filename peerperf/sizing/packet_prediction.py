@@ -25,6 +25,9 @@ class Budget:
     #: Floods from this many sources, each cut at `per_flood` frames (a layer of 100 then takes about 25 s).
     floods: int = 2
     per_flood: int = 300_000
+    #: Seconds of this machine's time the whole-layer simulation and the routine's rate may each take
+    #: (None: no limit); past it the prediction is the flood probe's lower bound.
+    wall_seconds: float | None = None
 
 
 @dataclass(frozen=True)
@@ -55,10 +58,16 @@ def predict(
 ) -> PacketPrediction:
     budget = budget or Budget()
     settings = SimulationSettings(
-        layer_size, routine=routine, peer=peer, duration=duration, seed=seed, max_receives=budget.whole_layer
+        layer_size,
+        routine=routine,
+        peer=peer,
+        duration=duration,
+        seed=seed,
+        max_receives=budget.whole_layer,
+        wall_seconds=budget.wall_seconds,
     )
     flood = probe(settings, budget.floods, budget.per_flood)
-    rate = routine_rate(routine)
+    rate = routine_rate(routine, wall_seconds=budget.wall_seconds)
     others = layer_size - 1
     at_least = others * (rate.unreliable * flood.copies_per_receiver + rate.reliable)  # received per peer per s
     expected_frames = layer_size * at_least * (settings.duration + settings.max_start_offset)

@@ -24,7 +24,7 @@ from peerperf.sizing.plan import PlanRequest, make_plan
 from peerperf.sizing.sizing_settings import PlanSettings
 
 #: A check must not hold a run up: a small simulation, whose lower bound still shows an overload.
-CHECK_BUDGET = Budget(whole_layer=400_000, floods=2, per_flood=100_000)
+CHECK_BUDGET = Budget(whole_layer=400_000, floods=2, per_flood=100_000, wall_seconds=5.0)
 CHECK_DURATION = 12.0
 
 

@@ -7,12 +7,14 @@ while with a peer that only counts what it is asked to send.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from peerperf.protocol.packets import Payload
 from peerperf.protocol.positions import Position
+from peerperf.sim.api import Routine
 from peerperf.sim.periodic import Every
 from peerperf.sim.routines import load_routine, parse_mix
 
@@ -76,17 +78,35 @@ class _CountingPeer:
         return self._timers.setdefault(key or f"every:{period}", Every(period)).due
 
 
-def routine_rate(spec: str, seconds: float = 600.0) -> RoutineRate:
-    """Messages per second originated by the routine (or weighted mix) `spec`."""
+#: Even under a wall-clock limit, each routine runs this many seconds of routine time (its slowest timer
+#: in the default routine fires every 10 s).
+MIN_SECONDS = 20.0
+
+
+def routine_rate(spec: str, seconds: float = 600.0, wall_seconds: float | None = None) -> RoutineRate:
+    """Messages per second originated by the routine (or weighted mix) `spec`, over `seconds` of routine
+    time, or fewer (never under `MIN_SECONDS`) when a routine that burns CPU would take over `wall_seconds`."""
     choices = parse_mix(spec)
     total = sum(c.weight for c in choices)
     unreliable = reliable = 0.0
-    ticks = int(seconds * TICK_HZ)
+    per_routine = None if wall_seconds is None else wall_seconds / len(choices)
     for choice in choices:
         routine = load_routine(choice.name)
         peer = _CountingPeer()
-        for tick in range(1, ticks + 1):
-            routine(tick / TICK_HZ, 1 / TICK_HZ, peer)
-        unreliable += peer.unreliable / seconds * choice.weight / total
-        reliable += peer.reliable / seconds * choice.weight / total
+        ran = _run(routine, peer, seconds, per_routine)
+        unreliable += peer.unreliable / ran * choice.weight / total
+        reliable += peer.reliable / ran * choice.weight / total
     return RoutineRate(unreliable, reliable)
+
+
+def _run(routine: Routine, peer: _CountingPeer, seconds: float, wall_seconds: float | None) -> float:
+    """Call `routine` on a 60 Hz tick for `seconds` of routine time (cut short past `wall_seconds`, once
+    `MIN_SECONDS` have run); the routine seconds run."""
+    deadline = None if wall_seconds is None else time.monotonic() + wall_seconds
+    ticks = int(seconds * TICK_HZ)
+    tick = 0
+    for tick in range(1, ticks + 1):
+        routine(tick / TICK_HZ, 1 / TICK_HZ, peer)
+        if deadline is not None and tick >= MIN_SECONDS * TICK_HZ and time.monotonic() > deadline:
+            break
+    return tick / TICK_HZ

@@ -78,6 +78,7 @@ async def test_the_event_stream_replays_the_history_then_pushes_a_sample_at_leas
     assert received[0][0] == "history" and [name for name, _, _ in received[1:]] == ["sample"] * 3
     samples = [data for _, data, _ in received[1:]]
     assert all(s["originatedPerSecond"] == 33.0 and s["peersReporting"] == 3 for s in samples)
-    assert samples[-1]["status"]["started"] is not None and samples[-1]["verdict"]["harness"] == "healthy"
+    # These datapoints carry no host window (no CPU, no tick lag): the live verdict cannot vouch for the run.
+    assert samples[-1]["status"]["started"] is not None and samples[-1]["verdict"]["harness"] == "unknown"
     gaps = [b - a for (_, _, a), (_, _, b) in itertools.pairwise(received[1:])]
     assert max(gaps) <= 1.0, gaps

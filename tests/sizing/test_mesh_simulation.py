@@ -49,6 +49,11 @@ def test_the_budget_stops_a_layer_and_says_so() -> None:
     assert result.measured_seconds < 6.0
 
 
+def test_a_wall_clock_limit_stops_a_layer_and_says_so() -> None:
+    result = simulate(SimulationSettings(4, peer=QUIET, duration=10, seed=1, wall_seconds=0.0))
+    assert not result.complete and result.measured_seconds == 0.0
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
