@@ -92,6 +92,8 @@ def test_each_rows_command_is_the_one_its_json_records(row: Row) -> None:
 def _same(recorded: Any, given: str) -> bool:
     if isinstance(recorded, int | float) and not isinstance(recorded, bool):
         return float(recorded) == float(given)
+    if isinstance(recorded, list):  # a comma-separated flag, recorded as its items
+        return [str(item) for item in recorded] == given.split(",")
     return str(recorded) == given
 
 
