@@ -15,10 +15,8 @@ import time
 from dataclasses import dataclass, replace
 
 from peerperf.sim.payloads import position_message
-from peerperf.sim.population import Population, plan_peers
-from peerperf.sim.routines import parse_mix
 from peerperf.sim.simpeer import POSITION
-from peerperf.sizing.mesh_simulation import SimulationSettings, seeded_globals
+from peerperf.sizing.mesh_simulation import SimulationSettings, plan_layer, seeded_globals
 from peerperf.sizing.virtual_layer import BudgetExceeded, VirtualLayer
 from peerperf.sizing.virtual_peer import VirtualPeer
 
@@ -56,13 +54,7 @@ def _probe(settings: SimulationSettings, floods: int, max_receives: int) -> Floo
     started = time.process_time()
     rng = random.Random(settings.seed)
     quiet = replace(settings.peer, ping_interval=None)
-    population = Population(
-        settings.layer_size,
-        parse_mix(settings.routine),
-        room_size=settings.room_size,
-        peer_id_length=settings.peer_id_length,
-    )
-    specs = plan_peers(population, rng)
+    specs = plan_layer(settings, rng)
     layer = VirtualLayer(quiet, settings.network, rng, max_receives)
     peers = [VirtualPeer(s.peer_id, s.position, s.room, quiet, layer, rng) for s in specs]
     for peer in peers:

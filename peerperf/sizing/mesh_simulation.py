@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from peerperf.errors import ConfigError
 from peerperf.peer.settings import PeerSettings
+from peerperf.sim.host import PeerSpec
 from peerperf.sim.population import Population, plan_peers
 from peerperf.sim.routines import load_routine, parse_mix
 from peerperf.sizing.virtual_layer import BudgetExceeded, NetworkModel, VirtualLayer
@@ -149,16 +150,21 @@ def seeded_globals(seed: int) -> Iterator[None]:
         random.setstate(state)
 
 
-def _simulate(settings: SimulationSettings) -> SimulationResult:
-    started_cpu = time.process_time()
-    rng = random.Random(settings.seed)
+def plan_layer(settings: SimulationSettings, rng: random.Random) -> list[PeerSpec]:
+    """The layer's peers (ids, rooms, routines, start positions) as a run of `settings` would plan them."""
     population = Population(
         settings.layer_size,
         parse_mix(settings.routine),
         room_size=settings.room_size,
         peer_id_length=settings.peer_id_length,
     )
-    specs = plan_peers(population, rng)
+    return plan_peers(population, rng)
+
+
+def _simulate(settings: SimulationSettings) -> SimulationResult:
+    started_cpu = time.process_time()
+    rng = random.Random(settings.seed)
+    specs = plan_layer(settings, rng)
     layer = VirtualLayer(settings.peer, settings.network, rng, settings.max_receives)
     queue = layer.queue
     peers = [VirtualPeer(s.peer_id, s.position, s.room, settings.peer, layer, rng) for s in specs]
