@@ -44,6 +44,11 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     sub.add_argument("--assert", dest="assertions", action="append", required=True, metavar="EXPR")
     sub.add_argument("--junit-xml", type=Path, help="write a JUnit XML report here")
     sub.add_argument("--summary-json", type=Path, help="write the summary and the assertions as JSON here")
+    sub.add_argument(
+        "--allow-unhealthy",
+        action="store_true",
+        help="exit 0 even when a test's harness was not healthy (by default such a test exits 3, as the run does)",
+    )
     sub.set_defaults(handler=_assert)
     sub = commands.add_parser(
         "compare",
@@ -113,9 +118,15 @@ def _summary(args: argparse.Namespace, console: Console) -> int:
 
 
 def _assert(args: argparse.Namespace, console: Console) -> int:
+    """1 when an assertion failed; else 3 when a test's harness was not healthy (its figures measure the load
+    generator too, so passing thresholds prove nothing), unless --allow-unhealthy; else 0."""
     thresholds = [parse_threshold(text) for text in args.assertions]
     failed = False
+    unhealthy: list[str] = []
     for path, _, result in _summaries(args):
+        status = str(result.verdict.status)
+        if status != "healthy":
+            unhealthy.append(f"{id_of(path)} ({status})")
         outcomes = check(result, thresholds)
         for outcome in outcomes:
             mark = "[green]ok[/]" if outcome.passed else "[bold red]FAILED[/]"
@@ -125,7 +136,16 @@ def _assert(args: argparse.Namespace, console: Console) -> int:
             write_junit(args.junit_xml, outcomes, suite=f"peerperf.{id_of(path)}")
         if args.summary_json is not None:
             write_json(args.summary_json, result, outcomes)
-    return 1 if failed else 0
+    if failed:
+        return 1
+    if unhealthy and not args.allow_unhealthy:
+        console.print(
+            f"[bold red]exit code 3[/]: the harness was not healthy in {', '.join(unhealthy)}: these figures measure "
+            "the load generator too (--allow-unhealthy accepts it)",
+            highlight=False,
+        )
+        return 3
+    return 0
 
 
 def _compare(args: argparse.Namespace, console: Console) -> int:

@@ -187,12 +187,20 @@ def test_the_analysis_cli_reads_a_results_folder(runs: dict[str, Finished]) -> N
     env = {**os.environ}
     command = [sys.executable, "-m", "peerperf.cli"]
     ok = subprocess.run(
-        [*command, "assert", str(folder), "--assert", "peers==8"], capture_output=True, text=True, env=env
+        [*command, "assert", str(folder), "--assert", "peers==8", "--allow-unhealthy"],
+        capture_output=True,
+        text=True,
+        env=env,
     )
     assert ok.returncode == 0, ok.stdout + ok.stderr
     failing = subprocess.run(
         [*command, "assert", str(folder), "--assert", "harness==saturated"], capture_output=True, text=True, env=env
     )
     assert failing.returncode == 1 and "FAILED" in failing.stdout
+    overloaded = [*command, "assert", str(runs["overloaded"].folder), "--assert", "peers==8"]
+    refused = subprocess.run(overloaded, capture_output=True, text=True, env=env)
+    assert refused.returncode == 3 and "not healthy" in refused.stdout, refused.stdout + refused.stderr
+    accepted = subprocess.run([*overloaded, "--allow-unhealthy"], capture_output=True, text=True, env=env)
+    assert accepted.returncode == 0, accepted.stdout + accepted.stderr
     frame = load(folder)
     assert isinstance(frame, pd.DataFrame) and set(frame["testId"]) == {runs["baseline"].parquet.stem}
