@@ -206,6 +206,7 @@ def run_facts(metrics: dict[str, Metric], metadata: dict[str, Any]) -> RunFacts:
         peers_lost=len(metadata["lostPeers"] or {}) if "lostPeers" in metadata else None,
         peers_dropped_out=count("peers.dropped_out") if "peers.dropped_out" in metrics else None,
         peers_never_reported=count("peers.never_reported") if "peerIds" in metadata else None,
+        peers_restarted=count("peers.restarted") if "peers.restarted" in metrics else None,
         datapoints_refused=int(metadata["rejectedDatapoints"] or 0) if "rejectedDatapoints" in metadata else None,
     )
 
@@ -268,9 +269,12 @@ def _counts(prepared: Prepared, metadata: dict[str, Any]) -> dict[str, Metric]:
     seen = set(prepared.numbered["peerId"].astype(str).unique())
     last_window = frame.groupby(["testId", "peerId"], observed=True)["window"].max()
     final = frame.groupby("testId", observed=True)["window"].max()
-    lost = set(metadata.get("lostPeers") or {})
+    # Explained apart: peers lost with their host, and first instances a restarted host replaced.
+    lost, restarted = set(metadata.get("lostPeers") or {}), set(metadata.get("restartedPeers") or {})
     dropped = sorted(
-        str(peer) for (test, peer), window in last_window.items() if window < final[test] - 1 and str(peer) not in lost
+        str(peer)
+        for (test, peer), window in last_window.items()
+        if window < final[test] - 1 and str(peer) not in lost | restarted
     )
     expected = metadata.get("peerIds") or []
     never = sorted(set(expected) - seen)
@@ -283,6 +287,8 @@ def _counts(prepared: Prepared, metadata: dict[str, Any]) -> dict[str, Metric]:
         Metric("peers.dropped_out", "peers that stopped reporting early", len(dropped), "", "lower"),
         Metric("peers.never_reported", "peers that never reported", len(never), "", "lower"),
     ]
+    if "restartedPeers" in metadata:
+        out.append(Metric("peers.restarted", "peers restarted when their host failed", len(restarted), "", "lower"))
     if not others.empty:
         out.append(
             Metric(

@@ -35,6 +35,7 @@ HEADLINE = (
     "connections.failed",
     "peers.dropped_out",
     "peers.never_reported",
+    "peers.restarted",
     "datapoints.rejected",
     "peers.lost",
     "harness.errors",

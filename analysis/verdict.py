@@ -57,6 +57,8 @@ class RunFacts:
     #: Peers that stopped reporting before the end, or never reported.
     peers_dropped_out: int | None = None
     peers_never_reported: int | None = None
+    #: Peers whose host failed and came back (`--restart-hosts`): their load was missing meanwhile.
+    peers_restarted: int | None = None
     #: Datapoints the results service refused.
     datapoints_refused: int | None = None
 
@@ -167,6 +169,11 @@ def _faults(facts: RunFacts) -> tuple[list[str], list[str]]:
         (facts.peers_lost, TOLERATED_LOST_PEERS, "peers lost when their host failed"),
         (facts.peers_dropped_out, TOLERATED_LOST_PEERS, "peers that stopped reporting early"),
         (facts.peers_never_reported, TOLERATED_LOST_PEERS, "peers that never reported"),
+        (
+            facts.peers_restarted,
+            TOLERATED_LOST_PEERS,
+            "peers restarted when their host failed (their load was missing until it came back)",
+        ),
         (facts.datapoints_refused, TOLERATED_REFUSED_DATAPOINTS, "datapoints refused by the results service"),
     )
     known = [(count, tolerated, what) for count, tolerated, what in counted if count is not None]

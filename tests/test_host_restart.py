@@ -30,7 +30,10 @@ async def test_a_killed_host_comes_back_and_its_peers_rejoin_as_new_instances(tm
     hosts = [pid for pid, command in descendants(run.proc.pid).items() if "PeerHostWorker" in command]
     assert len(hosts) == 2, descendants(run.proc.pid)
     os.kill(hosts[0], signal.SIGKILL)
-    assert await run.finish() == 0, run.output  # nobody is lost: the host came back
+    assert await run.finish() == 0, run.output  # nobody is lost: the host came back (--allow-unhealthy)
+    # ... but the restarted peers' load was missing for a while: named as such, and the harness is faulty.
+    assert "2 peers restarted when their host failed" in run.output and "HARNESS FAULTY" in run.output, run.output
+    assert "peers that stopped reporting early 0" in run.output, run.output
 
     document = results_document(tmp_path)
     restarted: dict[str, str] = document["metadata"]["restartedPeers"]

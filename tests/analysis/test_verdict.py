@@ -35,6 +35,7 @@ def test_cpu_evidence_of_one_host_window_does_not_make_a_run_healthy() -> None:
         ({"lostPeers": {"p": "its host failed"}}, None, "1 peers lost when their host failed"),
         ({"rejectedDatapoints": 3}, None, "3 datapoints refused"),
         ({"peerIds": ["fixture-peer-0", "never-came"]}, None, "1 peers that never reported"),
+        ({"restartedPeers": {"fixture-peer-1": "fixture-peer-1-r1"}}, None, "1 peers restarted when their host failed"),
     ],
 )
 def test_the_harness_own_failures_make_it_faulty_with_their_evidence(
@@ -57,6 +58,9 @@ def test_a_peer_that_stopped_reporting_makes_it_faulty() -> None:
     assert result["peers.dropped_out"] == 1
     assert result.verdict.status is Status.FAULTY
     assert "1 peers that stopped reporting early" in result.verdict.reasons
+    restarted = summary(frame, metadata={"restartedPeers": {"fixture-peer-3": "fixture-peer-3-r1"}})
+    assert restarted["peers.dropped_out"] == 0 and restarted["peers.restarted"] == 1  # explained, not a drop-out
+    assert restarted.verdict.status is Status.FAULTY
 
 
 def test_periodic_bursts_are_told_apart_from_saturation_with_their_period_and_what_coincided() -> None:
