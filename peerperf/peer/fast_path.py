@@ -107,6 +107,14 @@ def data_path_in_effect(requested: str) -> str:
     return PYTHON_FAST_DATA_PATH if requested == PYTHON_FAST_DATA_PATH and available() else STOCK_DATA_PATH
 
 
+def describe(requested: str) -> str:
+    """One line saying which data path a peer asking for `requested` runs here, and why (`peerperf --version`)."""
+    ran = data_path_in_effect(requested)
+    if ran == requested:
+        return f"data path {ran} (aiortc {version('aiortc')})"
+    return f"data path {ran}: {requested} is off, aiortc internals differ from {PINNED_AIORTC}: {', '.join(_DRIFT)}"
+
+
 def install(sctp: RTCSctpTransport) -> bool:
     """Give `sctp`'s connection the fast receive path once its DTLS handshake is done; False (stock) on drift."""
     if _DRIFT:
