@@ -43,18 +43,20 @@ async def mesh(peers: int, variant: str) -> tuple[list[Any], list[Any], list[int
 
 
 def count_datagrams(meshes: dict[str, tuple[list[Any], list[Any], list[int]]]) -> dict[str, int]:
-    """Count the SCTP packets each variant hands to DTLS (class-level, so every mesh is seen)."""
-    from aiortc.rtcdtlstransport import RTCDtlsTransport
-
-    variant_of = {id(pc.sctp.transport): name for name, (connections, _, _) in meshes.items() for pc in connections}
+    """Count the SCTP packets each variant hands to DTLS (each transport's own `_send_data`, which the
+    fast path replaces)."""
     counts = dict.fromkeys(meshes, 0)
-    send_data = RTCDtlsTransport._send_data
 
-    async def counting(self: Any, data: bytes) -> None:
-        counts[variant_of[id(self)]] += 1
-        await send_data(self, data)
+    def counting(name: str, send_data: Any) -> Any:
+        async def count(data: bytes) -> None:
+            counts[name] += 1
+            await send_data(data)
 
-    RTCDtlsTransport._send_data = counting  # type: ignore[method-assign]
+        return count
+
+    for name, (connections, _channels, _delivered) in meshes.items():
+        for pc in connections:
+            pc.sctp.transport._send_data = counting(name, pc.sctp.transport._send_data)
     return counts
 
 
