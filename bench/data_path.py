@@ -115,15 +115,29 @@ def top_entries(profiler: cProfile.Profile, delivered: int) -> list[dict[str, An
 
 
 def summarise(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per variant: medians over its windows, the ratio of medians to stock, and the median and range of
+    each round's own ratio (a round: one window of every variant, back to back), which a noisy shared
+    machine moves less."""
+
+    def cost(run: dict[str, Any]) -> float:
+        return float(run["cpu_seconds"] / run["delivered"] * 1e6)
+
+    rounds = [runs[i : i + len(VARIANTS)] for i in range(0, len(runs), len(VARIANTS))]
     rows: list[dict[str, Any]] = []
     for name in VARIANTS:
         mine = [r for r in runs if r["variant"] == name]
+        per_round = [
+            cost(next(r for r in w if r["variant"] == name)) / cost(next(r for r in w if r["variant"] == "stock"))
+            for w in rounds
+        ]
         rows.append(
             {
                 "variant": name,
-                "us_per_message": median([r["cpu_seconds"] / r["delivered"] * 1e6 for r in mine]),
+                "us_per_message": median([cost(r) for r in mine]),
                 "delivered_per_second": median([r["delivered"] / r["wall_seconds"] for r in mine]),
                 "datagrams_per_message": median([r["datagrams_per_message"] for r in mine]),
+                "round_ratio_median": median(per_round),
+                "round_ratio_range": [min(per_round), max(per_round)],
             }
         )
     for row in rows:
@@ -153,9 +167,17 @@ def main() -> None:
     print_table(
         f"Receive paths in one process, {args.peers} peers fully meshed, {args.rate:g} msg/s per link each way, "
         f"{args.loop}, median of {args.windows} alternating {args.seconds:g} s windows (baseline: stock)",
-        ["variant", "delivered/s", "us/message", "datagrams/message", "x baseline"],
+        ["variant", "delivered/s", "us/message", "datagrams/message", "x baseline", "per round: median", "range"],
         [
-            [r["variant"], r["delivered_per_second"], r["us_per_message"], r["datagrams_per_message"], r["ratio"]]
+            [
+                r["variant"],
+                r["delivered_per_second"],
+                r["us_per_message"],
+                r["datagrams_per_message"],
+                r["ratio"],
+                r["round_ratio_median"],
+                "{:.2f}-{:.2f}".format(*r["round_ratio_range"]),
+            ]
             for r in rows
         ],
     )
