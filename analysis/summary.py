@@ -187,11 +187,23 @@ def summarise(prepared: Prepared, metadata: dict[str, Any] | None = None) -> Sum
             "delivery counted by stats window (these datapoints have no counts by origin window): packets in "
             "flight across a window's edge count on one side only"
         )
+    notes += data_path_notes(metadata.get("settings", {}))
     metrics.update(_setup(ours))
     verdict = harness_verdict(body, ours, run_facts(metrics, metadata), prepared.state.interval_s)
     metrics["harness"] = Metric("harness", "harness verdict", str(verdict.status))
     test_ids = sorted(str(t) for t in prepared.numbered["testId"].unique())
     return Summary(test_ids, metrics, verdict, prepared.state, dict(metadata.get("settings", {})), notes)
+
+
+def data_path_notes(settings: dict[str, Any]) -> list[str]:
+    """A warning when the run asked for a faster data path than its peers ran (peerperf/peer/fast_path.py)."""
+    asked, ran = settings.get("data_path"), settings.get("data_path_ran")
+    if asked is None or ran is None or asked == ran:
+        return []
+    return [
+        f"the peers ran the {ran} data path, not {asked}: aiortc's internals differ from the release the "
+        "fast path is pinned to, so CPU figures are stock aiortc's (`peerperf --version` names what differs)"
+    ]
 
 
 def run_facts(metrics: dict[str, Metric], metadata: dict[str, Any]) -> RunFacts:

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 import peerperf
 from peerperf.analysis.cli import add_commands
 from peerperf.analysis.cli import run as run_analysis
+from peerperf.errors import ConfigError
 
 #: Subcommands that hand the rest of the command line to another program's own parser.
 DELEGATED = ("run", "lighthouse", "results", "calibrate", "plan")
@@ -23,7 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] in DELEGATED:
         return _delegate(argv[0], argv[1:])
     parser = argparse.ArgumentParser(prog="peerperf", description=__doc__)
-    parser.add_argument("--version", action="version", version=f"peerperf {peerperf.__version__}")
+    parser.add_argument("--version", action=_Version, nargs=0, help="show the version and data path, then exit")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, help_text in (
         ("run", "run a whole test (see `peerperf run --help`)"),
@@ -36,6 +38,23 @@ def main(argv: list[str] | None = None) -> int:
     add_commands(commands)
     args = parser.parse_args(argv)
     return run_analysis(args)
+
+
+class _Version(argparse.Action):
+    """`--version`: the release and the data path peers would run here (resolved only when asked: it
+    imports the WebRTC stack)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_args: Any, **_kwargs: Any) -> None:
+        from peerperf.peer.fast_path import describe
+        from peerperf.peer.settings import PeerSettings
+        from peerperf.settings import resolve
+
+        try:
+            data_path = describe(resolve(PeerSettings).data_path)
+        except ConfigError as exc:
+            data_path = f"data path unknown: {exc}"
+        print(f"peerperf {peerperf.__version__}, {data_path}")
+        parser.exit()
 
 
 def _delegate(command: str, rest: list[str]) -> int:

@@ -19,9 +19,11 @@ from aiortc import RTCDataChannel, RTCPeerConnection, RTCSessionDescription
 from aiortc.sdp import candidate_from_sdp
 
 from peerperf.errors import PeerperfError
+from peerperf.peer import fast_path
 from peerperf.peer.channel_messages import deliver_messages
 from peerperf.peer.ice import ConnectionConfiguration
 from peerperf.peer.sctp_tuning import tune
+from peerperf.peer.settings import PYTHON_FAST_DATA_PATH
 from peerperf.protocol.signaling_frames import IceCandidate, SessionDescription
 from peerperf.supervision import Supervisor
 
@@ -69,6 +71,7 @@ class PeerConnection:
         self._negotiating = asyncio.Lock()
         self._channel: RTCDataChannel | None = None
         self._sctp_tuning = configuration.sctp_tuning
+        self._fast_path = configuration.data_path == PYTHON_FAST_DATA_PATH
         self.pc = RTCPeerConnection(configuration)
         self.pc.on("connectionstatechange", self._state_changed)
         if initiator:
@@ -124,9 +127,14 @@ class PeerConnection:
             raise ClosedWhileNegotiating(f"connection to {self.remote_id} closed before {step}")
 
     def _tune_sctp(self) -> None:
-        """Swap in the tuned SCTP transport: the transport exists now and its association has not started."""
-        if self._sctp_tuning and self.pc.sctp is not None:
+        """Swap in the tuned SCTP transport and the fast receive path: the transport exists now and its
+        association has not started."""
+        if self.pc.sctp is None:
+            return
+        if self._sctp_tuning:
             tune(self.pc.sctp)
+        if self._fast_path:
+            fast_path.install(self.pc.sctp)
 
     async def answer(self, offer: SessionDescription) -> SessionDescription:
         """The answer to `offer`; `ClosedWhileNegotiating` when the connection was closed first."""

@@ -1,5 +1,6 @@
 """Connection configuration: which addresses become host candidates, which STUN/TURN servers are used,
-and whether the SCTP transport is tuned (peerperf/peer/sctp_tuning.py).
+whether the SCTP transport is tuned (peerperf/peer/sctp_tuning.py) and which receive path the data
+channels run (peerperf/peer/fast_path.py).
 
 aiortc contacts a public STUN server unless told otherwise, and aioice leaves 127.0.0.1 out of its
 host candidates, so on a loopback-only machine two peers find no path. Host addresses are therefore
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 import aioice.ice
 from aiortc import RTCConfiguration, RTCIceServer
 
-from peerperf.peer.settings import PeerSettings
+from peerperf.peer.settings import PYTHON_FAST_DATA_PATH, PeerSettings
 
 log = logging.getLogger(__name__)
 _configured: tuple[str, ...] | None = None
@@ -40,15 +41,16 @@ def use_host_addresses(addresses: tuple[str, ...]) -> None:
 
 @dataclass
 class ConnectionConfiguration(RTCConfiguration):
-    """aiortc's configuration plus the choice of SCTP transport, which aiortc has no field for."""
+    """aiortc's configuration plus the choice of SCTP transport and receive path, which aiortc has no field for."""
 
     sctp_tuning: bool = True
+    data_path: str = PYTHON_FAST_DATA_PATH
 
 
 def rtc_configuration(settings: PeerSettings) -> ConnectionConfiguration:
-    """A configuration with exactly the configured servers (none by default) and the SCTP choice."""
+    """A configuration with exactly the configured servers (none by default), the SCTP and data path choices."""
     servers = [
         RTCIceServer(urls=url, username=settings.ice_username, credential=settings.ice_credential)
         for url in settings.ice_servers
     ]
-    return ConnectionConfiguration(iceServers=servers, sctp_tuning=settings.sctp_tuning)
+    return ConnectionConfiguration(iceServers=servers, sctp_tuning=settings.sctp_tuning, data_path=settings.data_path)

@@ -8,6 +8,12 @@ from peerperf.errors import ConfigError
 from peerperf.protocol.positions import DEFAULT_DISTANCE_INTERVALS
 from peerperf.settings import setting
 
+#: The receive paths a peer's data channels can run (peerperf/peer/fast_path.py): aiortc's own, or the
+#: shorter Python one, which falls back to aiortc's when aiortc's internals are not the pinned ones.
+STOCK_DATA_PATH = "stock"
+PYTHON_FAST_DATA_PATH = "python-fast"
+DATA_PATHS = (STOCK_DATA_PATH, PYTHON_FAST_DATA_PATH)
+
 
 @dataclass(frozen=True)
 class PeerSettings:
@@ -74,8 +80,16 @@ class PeerSettings:
         "delayed SACK, chunk bundling and one flush per loop turn on the data channels' SCTP "
         "(RFC 4960, same wire format; peerperf/peer/sctp_tuning.py); off runs stock aiortc",
     )
+    data_path: str = setting(
+        PYTHON_FAST_DATA_PATH,
+        "receive path of the data channels: python-fast (DTLS application data from the socket through "
+        "OpenSSL to SCTP in one synchronous call, same wire; peerperf/peer/fast_path.py; stock when aiortc's "
+        "internals are not the pinned ones) or stock (aiortc's own)",
+    )
 
     def __post_init__(self) -> None:
+        if self.data_path not in DATA_PATHS:
+            raise ConfigError(f"data_path must be one of {', '.join(DATA_PATHS)}, got {self.data_path!r}")
         if not 0 < self.target_connections <= self.max_connections:
             raise ConfigError(
                 f"need 0 < target_connections <= max_connections, got {self.target_connections} and "

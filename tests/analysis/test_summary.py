@@ -98,3 +98,21 @@ def test_harness_errors_count_each_peer_and_each_host_window_once() -> None:
     first = frame.index[(frame["window"] == frame["window"].max()) & (frame["hostId"] == frame["hostId"].iloc[0])]
     frame.loc[first, "hostHarnessErrors"] = 2  # a host field: the same on each of its peers' datapoints
     assert summary(frame)["harness.errors"] == 3 + 2
+
+
+@pytest.mark.parametrize(
+    ("asked", "ran", "warned"),
+    [
+        ("python-fast", "stock", True),
+        ("python-fast", "python-fast", False),
+        ("stock", "stock", False),
+        (None, None, False),
+    ],
+)
+def test_a_run_that_fell_back_to_the_stock_data_path_says_so(asked: str | None, ran: str | None, warned: bool) -> None:
+    settings = {} if asked is None else {"data_path": asked, "data_path_ran": ran}
+    notes = summary(Scenario().frame(), metadata={"settings": settings}).notes
+    fell_back = [n for n in notes if "data path" in n]
+    assert bool(fell_back) is warned, notes
+    if warned:
+        assert "ran the stock data path, not python-fast" in fell_back[0]

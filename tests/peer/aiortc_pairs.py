@@ -1,4 +1,5 @@
-"""Two bare aiortc peers joined by one data channel on loopback, each side stock or tuned, with the
+"""Two bare aiortc peers joined by one data channel on loopback, each side stock or tuned (SCTP) and
+stock or fast (receive path), with the
 datagrams below SCTP observable and droppable (a test-only impairment: netem is not available here)."""
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 from aiortc import RTCConfiguration, RTCDataChannel, RTCPeerConnection
 from aiortc.rtcsctptransport import ForwardTsnChunk, RTCSctpTransport, SackChunk, parse_packet
 
+from peerperf.peer import fast_path
 from peerperf.peer.ice import use_host_addresses
 from peerperf.peer.sctp_tuning import tune
 
@@ -73,10 +75,16 @@ def _tap(pc: RTCPeerConnection, wire: Wire) -> None:
 
 
 async def connect_pair(
-    tune_offerer: bool, tune_answerer: bool, sack_delay: float | None = None, **channel_options: Any
+    tune_offerer: bool,
+    tune_answerer: bool,
+    sack_delay: float | None = None,
+    *,
+    fast_offerer: bool = False,
+    fast_answerer: bool = False,
+    **channel_options: Any,
 ) -> tuple[Side, Side]:
     """An open channel between two peers (ordered and reliable unless `channel_options` say otherwise);
-    each side's SCTP stock or tuned."""
+    each side's SCTP stock or tuned, its receive path stock or fast."""
     use_host_addresses(("127.0.0.1",))
     extra: dict[str, Any] = {} if sack_delay is None else {"sack_delay": sack_delay}
     offerer = RTCPeerConnection(RTCConfiguration(iceServers=[]))
@@ -84,12 +92,16 @@ async def connect_pair(
     channel = offerer.createDataChannel("bench", **({"ordered": True} | channel_options))
     if tune_offerer:
         assert tune(sctp_of(offerer), **extra)
+    if fast_offerer:
+        assert fast_path.install(sctp_of(offerer))
     arrived: asyncio.Future[RTCDataChannel] = asyncio.get_running_loop().create_future()
     answerer.on("datachannel", arrived.set_result)
     await offerer.setLocalDescription(await offerer.createOffer())
     await answerer.setRemoteDescription(offerer.localDescription)
     if tune_answerer:
         assert tune(sctp_of(answerer), **extra)
+    if fast_answerer:
+        assert fast_path.install(sctp_of(answerer))
     await answerer.setLocalDescription(await answerer.createAnswer())
     await offerer.setRemoteDescription(answerer.localDescription)
     remote = await asyncio.wait_for(arrived, 20)

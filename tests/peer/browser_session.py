@@ -183,6 +183,7 @@ async def run(loss: float, messages: int) -> dict[str, Any]:
             for task in session.tasks:
                 task.cancel()
             await asyncio.gather(*session.tasks, return_exceptions=True)
+            fast = [getattr(c.pc.sctp.transport, "_peerperf_fast", None) for c in session.connections if c.pc.sctp]
             for connection in session.connections:
                 await connection.close()
             await runner.cleanup()
@@ -192,6 +193,7 @@ async def run(loss: float, messages: int) -> dict[str, Any]:
         "peer_received": len(session.received),
         "peer_in_order": session.received == expected,
         "dropped": session.dropped,
+        "fast_datagrams": sum(receiver.fast for receiver in fast if receiver is not None),
         "chromium_stderr": stderr.decode(errors="replace")[-1500:],
     }
 

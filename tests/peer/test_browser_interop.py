@@ -50,5 +50,7 @@ async def test_chromium_and_a_tuned_peer_exchange_thousands_of_messages_both_way
     report = await run_isolated(loss)
     assert report["browser"] == {"received": MESSAGES, "errors": []}, report
     assert report["peer_received"] == MESSAGES and report["peer_in_order"] is True, report
+    fast = report["fast_datagrams"]
+    assert isinstance(fast, int) and fast > 100, f"the peer's fast receive path carried {fast} datagrams"
     if loss:
         assert isinstance(report["dropped"], int) and report["dropped"] > 0, "the impairment dropped nothing"

@@ -1,0 +1,196 @@
+"""Stock aiortc vs tuned SCTP vs the fast receive path, A/B/C in one process (issue 23 item 1).
+
+Builds three bare aiortc meshes of N peers in the same process: `stock` (aiortc 1.16.0 as shipped),
+`tuned` (peerperf/peer/sctp_tuning.py) and `fast` (tuned SCTP plus peerperf/peer/fast_path.py, what
+peerperf's peers run by default). Short windows alternate between them in ABBA order (ABC CBA ...),
+each sending R messages per second on every link both ways with `message_cpu.py`'s 60 Hz pacing, so
+the machine's noise hits all three alike. Reports process CPU per delivered message, the ratio to
+stock and, for `fast`, how many datagrams took the fast path (proof it ran). `--profile` adds a
+cProfile of extra `fast` windows: the top entries by own time, what is left to move.
+
+    python bench/data_path.py [--peers 5] [--rate 40] [--seconds 3] [--windows 8] [--loop uvloop] [--profile]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import io
+import logging
+import os
+import pstats
+from typing import Any
+
+from common import BENCH_DIR, median, print_table, write_json
+from message_cpu import bare_mesh, paced, sender, window
+
+VARIANTS = ("stock", "tuned", "fast")
+#: Profile entries kept in the JSON.
+PROFILE_TOP = 25
+
+
+async def mesh(peers: int, variant: str) -> tuple[list[Any], list[Any], list[int]]:
+    """A connected mesh of `variant`; the fast path attaches to connections already open."""
+    from peerperf.peer import fast_path
+
+    connections, channels, delivered = await bare_mesh(peers, variant != "stock")
+    if variant == "fast":
+        for pc in connections:
+            if not fast_path.install(pc.sctp):
+                raise SystemExit(f"the fast path is off here: {fast_path.drifted_internals()}")
+    return connections, channels, delivered
+
+
+def count_datagrams(meshes: dict[str, tuple[list[Any], list[Any], list[int]]]) -> dict[str, int]:
+    """Count the SCTP packets each variant hands to DTLS (each transport's own `_send_data`, which the
+    fast path replaces)."""
+    counts = dict.fromkeys(meshes, 0)
+
+    def counting(name: str, send_data: Any) -> Any:
+        async def count(data: bytes) -> None:
+            counts[name] += 1
+            await send_data(data)
+
+        return count
+
+    for name, (connections, _channels, _delivered) in meshes.items():
+        for pc in connections:
+            pc.sctp.transport._send_data = counting(name, pc.sctp.transport._send_data)
+    return counts
+
+
+def fast_datagrams(connections: list[Any]) -> int:
+    return sum(pc.sctp.transport._peerperf_fast.fast for pc in connections)
+
+
+async def measure(args: argparse.Namespace) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    meshes = {name: await mesh(args.peers, name) for name in VARIANTS}
+    datagrams = count_datagrams(meshes)
+
+    async def one_window(name: str) -> dict[str, Any]:
+        connections, channels, delivered = meshes[name]
+        senders = [paced(args.seconds + 1.2, args.rate, sender(mine)) for mine in channels]
+        fast_before = fast_datagrams(connections) if name == "fast" else 0
+        sent_before, delivered_before = datagrams[name], delivered[0]
+        result = await window(args.seconds, delivered, senders)
+        # Over the whole sending span (warm-up and tail included), not only the CPU window:
+        result["datagrams_per_message"] = (datagrams[name] - sent_before) / (delivered[0] - delivered_before)
+        if name == "fast":
+            result["fast_datagrams"] = fast_datagrams(connections) - fast_before
+        return {"variant": name, **result}
+
+    runs = []
+    for i in range(args.windows):
+        for name in VARIANTS if i % 2 == 0 else tuple(reversed(VARIANTS)):
+            runs.append(await one_window(name))
+    profile: list[dict[str, Any]] = []
+    if args.profile:
+        profiler = cProfile.Profile()
+        profiler.enable()
+        profiled = [await one_window("fast") for _ in range(2)]
+        profiler.disable()
+        profile = top_entries(profiler, sum(r["delivered"] for r in profiled))
+    for connections, _channels, _delivered in meshes.values():
+        for pc in connections:
+            await pc.close()
+    return runs, profile
+
+
+def top_entries(profiler: cProfile.Profile, delivered: int) -> list[dict[str, Any]]:
+    """The functions with the most own time, per delivered message (cProfile's overhead inflates them all)."""
+    stats = pstats.Stats(profiler, stream=io.StringIO())
+    rows = []
+    for (path, line, name), (_primitive, calls, own, cumulative, _callers) in stats.stats.items():  # type: ignore[attr-defined]
+        rows.append(
+            {
+                "function": f"{os.path.basename(path)}:{line}({name})",
+                "calls_per_message": calls / max(delivered, 1),
+                "own_us_per_message": own / max(delivered, 1) * 1e6,
+                "cumulative_us_per_message": cumulative / max(delivered, 1) * 1e6,
+            }
+        )
+    rows.sort(key=lambda r: r["own_us_per_message"], reverse=True)
+    return rows[:PROFILE_TOP]
+
+
+def summarise(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per variant: medians over its windows, the ratio of medians to stock, and the median and range of
+    each round's own ratio (a round: one window of every variant, back to back), which a noisy shared
+    machine moves less."""
+
+    def cost(run: dict[str, Any]) -> float:
+        return float(run["cpu_seconds"] / run["delivered"] * 1e6)
+
+    rounds = [runs[i : i + len(VARIANTS)] for i in range(0, len(runs), len(VARIANTS))]
+    rows: list[dict[str, Any]] = []
+    for name in VARIANTS:
+        mine = [r for r in runs if r["variant"] == name]
+        per_round = [
+            cost(next(r for r in w if r["variant"] == name)) / cost(next(r for r in w if r["variant"] == "stock"))
+            for w in rounds
+        ]
+        rows.append(
+            {
+                "variant": name,
+                "us_per_message": median([cost(r) for r in mine]),
+                "delivered_per_second": median([r["delivered"] / r["wall_seconds"] for r in mine]),
+                "datagrams_per_message": median([r["datagrams_per_message"] for r in mine]),
+                "round_ratio_median": median(per_round),
+                "round_ratio_range": [min(per_round), max(per_round)],
+            }
+        )
+    for row in rows:
+        row["ratio"] = row["us_per_message"] / rows[0]["us_per_message"]
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--peers", type=int, default=5)
+    parser.add_argument("--rate", type=float, default=40.0, help="messages per second from each peer to each other")
+    parser.add_argument("--seconds", type=float, default=3.0, help="length of one window")
+    parser.add_argument("--windows", type=int, default=8, help="windows per variant")
+    parser.add_argument("--loop", choices=["uvloop", "asyncio"], default="uvloop", help="event loop (peers run uvloop)")
+    parser.add_argument("--profile", action="store_true", help="also profile two extra fast windows")
+    parser.add_argument("--json", default=str(BENCH_DIR / "results" / "data_path.json"))
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.ERROR)
+    load_before = [round(x, 2) for x in os.getloadavg()]
+    if args.loop == "uvloop":
+        import uvloop
+
+        runs, profile = uvloop.run(measure(args))
+    else:
+        runs, profile = asyncio.run(measure(args))
+    rows = summarise(runs)
+    print_table(
+        f"Receive paths in one process, {args.peers} peers fully meshed, {args.rate:g} msg/s per link each way, "
+        f"{args.loop}, median of {args.windows} alternating {args.seconds:g} s windows (baseline: stock)",
+        ["variant", "delivered/s", "us/message", "datagrams/message", "x baseline", "per round: median", "range"],
+        [
+            [
+                r["variant"],
+                r["delivered_per_second"],
+                r["us_per_message"],
+                r["datagrams_per_message"],
+                r["ratio"],
+                r["round_ratio_median"],
+                "{:.2f}-{:.2f}".format(*r["round_ratio_range"]),
+            ]
+            for r in rows
+        ],
+    )
+    if profile:
+        print_table(
+            "fast path under cProfile: top functions by own time (inflated by the profiler)",
+            ["function", "calls/message", "own us/message"],
+            [[p["function"], p["calls_per_message"], p["own_us_per_message"]] for p in profile[:12]],
+        )
+    parameters = {k: getattr(args, k) for k in ("peers", "rate", "seconds", "windows", "loop", "profile")}
+    parameters["load_average_before"] = load_before
+    write_json(args.json, "data_path", parameters, {"summary": rows, "runs": runs, "profile": profile})
+
+
+if __name__ == "__main__":
+    main()
