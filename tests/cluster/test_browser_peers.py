@@ -9,6 +9,9 @@ network namespace that has only loopback (Chromium's WebRTC uses every interface
 from __future__ import annotations
 
 import asyncio
+import os
+import re
+import signal
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +26,7 @@ from peerperf.cluster.browser_peers import plan_pages
 from peerperf.config import RunConfig
 from peerperf.errors import ConfigError
 from peerperf.protocol.metrics import BROWSER, PYTHON
+from tests.cluster.processes import descendants_named
 from tests.conftest import shared_dir
 from tests.runcli import Run, results_document
 
@@ -142,3 +146,28 @@ def test_python_peers_receive_packets_from_the_pages(mixed_run: MixedRun) -> Non
         delivered = sum(m["deliveredBySubtype"].get("position", 0) for m in own)
         sent = sum(m["originatedBySubtype"].get("position", 0) for m in others)
         assert delivered > 1.5 * sent > 0, (peer, delivered, sent)
+
+
+@pytest.mark.browser
+@pytest.mark.root
+async def test_a_page_killed_mid_run_is_named_and_fails_the_run(tmp_path: Path) -> None:
+    """Every page's renderer is killed once the test runs: each page is named with why, and the run fails
+    (the default `--on-missing abort`; `proceed` would accept it as for lost peers)."""
+    if not (CLIENT / "bundle.js").exists():
+        pytest.skip(f"{CLIENT} is absent: the original system (not data, not copied) sits beside the checkout")
+    run = await Run.start(
+        *("--peers", "2", "--browser-peers", "2", "--browser-client", str(CLIENT)),
+        *("--duration", "15", "--output", str(tmp_path), "--topology-interval", "0"),
+        prefix=ISOLATED,
+    )
+    await run.until("[running]")
+    await run.until("[running]")  # a few seconds in: the pages' peers have joined
+    renderers = descendants_named(run.proc.pid, "--type=renderer")
+    assert renderers, "no Chromium renderer found below the run"
+    for pid in renderers:
+        os.kill(pid, signal.SIGKILL)
+    code = await run.finish()
+    assert code == 1, run.output[-3000:]
+    for page in ("browser-0000/page-0", "browser-0000/page-1"):
+        assert re.search(rf"{page}: browser page stopped|{page}: .*crashed", run.output), run.output[-3000:]
+    assert "failed: " in run.output
