@@ -22,7 +22,7 @@ import ray
 from aiohttp import web
 
 from peerperf.cluster.actor_calls import awaited
-from peerperf.cluster.browserhost_actor import PageSpec, PageState, spawn_browser_host
+from peerperf.cluster.browserhost_actor import BrowserLoad, PageSpec, PageState, spawn_browser_host
 from peerperf.config import RunConfig
 from peerperf.httpserver import serving
 
@@ -83,6 +83,9 @@ class BrowserPeers:
         self.joined: dict[str, list[str]] = {}
         #: Each page's latest state while it was alive.
         self.seen: dict[str, PageState] = {}
+        #: Each host's load when the test started (`mark_start`) and when it was last read (`loads`).
+        self._start: dict[str, BrowserLoad] = {}
+        self._last: dict[str, BrowserLoad] = {}
 
     async def start(self, lighthouse: str, results: str, test_id: str) -> dict[str, str]:
         """Serve the client (a folder) and open every page; the pages that could not be opened, with why."""
@@ -133,11 +136,40 @@ class BrowserPeers:
     async def lost(self) -> dict[str, str]:
         """Pages that had joined and are not alive now (crashed or killed mid-run), with why."""
         states = {s.name: s for s in await self.states()}
+        await self.loads()
         return {
             name: f"browser page stopped: {states[name].problem or 'the page crashed or closed'}"
             for name in self.joined
             if name in states and not states[name].alive
         }
+
+    async def loads(self) -> list[BrowserLoad]:
+        """Every answering host's load now (a failed host has none)."""
+        answers = await asyncio.gather(*(awaited(h.load.remote()) for h in self.hosts), return_exceptions=True)
+        found = [a for a in answers if isinstance(a, BrowserLoad)]
+        self._last.update({load.host_id: load for load in found})
+        return found
+
+    async def mark_start(self) -> None:
+        """Read every host's load at the test's start: its figures cover the test from here."""
+        self._start = {load.host_id: load for load in await self.loads()}
+
+    def host_report(self) -> dict[str, Any]:
+        """For the test's metadata: each browser host's CPU (% of a core over the test), memory and pages."""
+        out = {}
+        for host_id, last in sorted(self._last.items()):
+            first = self._start.get(host_id)
+            span = last.at - first.at if first is not None else 0.0
+            cpu = 100 * (last.cpu_seconds - first.cpu_seconds) / span if first is not None and span > 0 else None
+            out[host_id] = {
+                "cpuPercent": cpu,
+                "pssMb": round(last.pss_mb, 1),
+                "processes": last.processes,
+                "pages": last.pages,
+                "pagesAlive": last.pages_alive,
+                "seconds": round(span, 2),
+            }
+        return out
 
     def report(self) -> dict[str, Any]:
         """For the test's metadata: each page's peer ids and the packets they received by source."""

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import ray
 
 from peerperf.cluster.devtools import BrowserError, Chromium, Page
+from peerperf.cluster.process_tree import tree_usage
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +59,20 @@ class PageState:
     #: Packets the page's peers received, by source peer (observer builds only).
     received: dict[str, int] = field(default_factory=dict)
     problem: str = ""
+
+
+@dataclass(frozen=True)
+class BrowserLoad:
+    """The host's own harness figures at one moment: its Chromium's whole process tree and its pages."""
+
+    host_id: str
+    pages: int
+    pages_alive: int
+    #: CPU time the Chromium tree used so far, and when this was read (monotonic, the host's clock).
+    cpu_seconds: float
+    at: float
+    pss_mb: float
+    processes: int
 
 
 class BrowserHostWorker:
@@ -101,6 +117,21 @@ class BrowserHostWorker:
                 received[str(source)] = received.get(str(source), 0) + int(count)
             out.append(PageState(name, True, bool(seen["loaded"]), int(seen["joined"]), list(seen["ids"]), received))
         return out
+
+    def load(self) -> BrowserLoad:
+        """CPU and memory of the Chromium tree, and how many pages are alive."""
+        pids = self.chromium.pids() if self.chromium is not None else []
+        usage = tree_usage(pids[0]) if pids else None
+        alive = sum(page.alive for page in self.pages.values())
+        return BrowserLoad(
+            self.host_id,
+            len(self.specs),
+            alive,
+            usage.cpu_seconds if usage else 0.0,
+            time.monotonic(),
+            usage.pss_mb if usage else 0.0,
+            usage.processes if usage else 0,
+        )
 
     async def shutdown(self) -> None:
         if self.chromium is not None:

@@ -183,6 +183,8 @@ class Orchestrator:
                 f"{outcome.test_id}/start"
             )
         started_at: float | None = time.monotonic() if outcome.owned else None
+        if self._browsers is not None:
+            await self._browsers.mark_start()
         joining = asyncio.create_task(self._pages_joined())
         pending = set(runs)
         while pending:
@@ -227,7 +229,11 @@ class Orchestrator:
                 "rejectedDatapoints": outcome.rejected,
                 "lostPeers": outcome.lost,
                 "missingPeers": outcome.missing,
-                **({"browserPages": self._browsers.report()} if self._browsers is not None else {}),
+                **(
+                    {"browserPages": self._browsers.report(), "browserHosts": self._browsers.host_report()}
+                    if self._browsers is not None
+                    else {}
+                ),
                 **(sampler.report(outcome) if sampler is not None else {}),
             },
         )

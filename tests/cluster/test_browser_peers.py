@@ -116,6 +116,9 @@ def test_the_run_completes_with_datapoints_of_both_kinds(mixed_run: MixedRun) ->
     pages = mixed_run.document["metadata"]["browserPages"]
     assert sorted(pages) == ["browser-0000/page-0", "browser-0000/page-1"]
     assert {peer for page in pages.values() for peer in page["peerIds"]} == by_kind[BROWSER]
+    hosts = mixed_run.document["metadata"]["browserHosts"]  # the browser host's own harness figures
+    assert list(hosts) == ["browser-0000"] and hosts["browser-0000"]["pagesAlive"] == 2, hosts
+    assert hosts["browser-0000"]["cpuPercent"] > 0 and hosts["browser-0000"]["pssMb"] > 50, hosts
     result = summary(load(mixed_run.folder))
     assert (result["peers.browser"], result["datapoints.browser"]) == (
         2,
