@@ -80,7 +80,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--peers", type=int, default=4, help="Python peers and browser peers, each")
     parser.add_argument("--seconds", type=float, default=30.0)
-    parser.add_argument("--output", default=str(BENCH_DIR / "results" / "browser_cost.json"))
+    parser.add_argument("--json", default=str(BENCH_DIR / "results" / "browser_cost.json"))
     args = parser.parse_args()
     if not (CLIENT / "bundle.js").exists():
         sys.exit(f"{CLIENT} is absent: the original system sits beside the checkout")
@@ -95,7 +95,7 @@ def main() -> None:
         ["figure", "value"],
         [[key, value] for key, value in summary.items()],
     )
-    write_json(args.output, "browser_cost", vars(args), {"rounds": rounds, "median": summary})
+    write_json(args.json, "browser_cost", vars(args), {"rounds": rounds, "median": summary})
 
 
 if __name__ == "__main__":
