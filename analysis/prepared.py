@@ -85,7 +85,8 @@ def mixed_layers(ours: pd.DataFrame, others: pd.DataFrame) -> np.ndarray | None:
     if others.empty:
         return None
     foreign = set(others["peerId"].astype(str))
-    layer_key = ours["testId"].astype(str) + "/" + ours["layer"].astype(object).fillna("").astype(str)
+    layer = ours["layer"].astype(object).fillna("").astype(str) if "layer" in ours else ""  # none: one layer
+    layer_key = ours["testId"].astype(str) + "/" + layer
     if "connectedPeers" not in ours:
         return np.ones(len(ours), bool)
     touching = _lists_any(ours["connectedPeers"], foreign)
@@ -117,6 +118,8 @@ def _listed(column: pd.Series) -> set[str]:
 
 
 def _layers_named(ours: pd.DataFrame, mixed: np.ndarray) -> str:
+    if "layer" not in ours:
+        return "the test (no layers reported)"
     names = sorted({str(v) or "(no layer)" for v in ours.loc[mixed, "layer"].astype(object).fillna("")})
     return f"layer {', '.join(names)}" if len(names) < 6 else f"{len(names)} layers"
 

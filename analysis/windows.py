@@ -17,11 +17,10 @@ import pandas as pd
 import pyarrow as pa
 
 from peerperf.analysis.thresholds import warmup_windows as default_warmup
+from peerperf.protocol.metrics import BROWSER, PYTHON
 
 #: Stats interval assumed when it cannot be read from the data (the original's 2 s).
 DEFAULT_INTERVAL = 2.0
-#: `kind` of peerperf's peers, and of datapoints without peerperf's fields (the original client, in a browser page).
-PYTHON, BROWSER = "python", "browser"
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,11 @@ class RunConfig:
     duration: float = setting(180.0, "test length after the start signal", env="TEST_DURATION", unit="s")
     routine: str = setting("default", "routine name, module:function, or a weighted mix such as default:0.8,idle:0.2")
     peers_per_actor: int = setting(1, "simulated peers per Ray actor (1: every peer is its own process)")
+    browser_peers: int = setting(0, "browser peers: pages of --browser-client, one peer each, in headless Chromium")
+    browser_client: str | None = setting(
+        None, "the browser client: a folder the run serves over HTTP (the original's client/), or its URL"
+    )
+    pages_per_browser: int = setting(10, "pages per headless Chromium (the original's containers ran 10)")
     stats_interval: int = setting(2000, "datapoint period per peer", unit="ms")
     lighthouse_url: str | None = setting(
         None, "an external lighthouse; default: start the embedded one", env="LIGHTHOUSE_URL"
@@ -107,12 +112,29 @@ class RunConfig:
                 f"{self.max_per_layer}: it would refuse peer {self.max_per_layer + 1} of every layer; use "
                 f"--layer-size {self.max_per_layer} or less, or raise --max-per-layer"
             )
+        problems += self._browser_problems()
         if self.restart_hosts < 0:
             problems.append("--restart-hosts must not be negative")
         if self.on_missing not in ("abort", "proceed"):
             problems.append("--on-missing must be abort or proceed")
         if problems:
             raise ConfigError("; ".join(problems))
+
+    def _browser_problems(self) -> list[str]:
+        """The original page joins layer `blue`, room `room` and sends no token: a run it cannot join is refused."""
+        if self.browser_peers < 0:
+            return ["--browser-peers must not be negative"]
+        if self.pages_per_browser < 1:
+            return ["--pages-per-browser must be at least 1"]
+        if not self.browser_peers:
+            return []
+        if not self.browser_client:
+            return ["--browser-peers needs --browser-client (a client folder, or its URL)"]
+        if (self.layer, self.room, self.room_size) != ("blue", "room", None):
+            return ["browser peers join layer blue, room room (the original page's): keep --layer and --room"]
+        if self.results_token:
+            return ["browser pages send no results token: --browser-peers cannot be used with --results-token"]
+        return []
 
 
 #: Settings never written to results: credentials.

@@ -23,6 +23,7 @@ from peerperf import __version__
 from peerperf.cluster import runtime
 from peerperf.cluster.actor_calls import awaited
 from peerperf.cluster.barrier import barrier
+from peerperf.cluster.browser_peers import BrowserPeers
 from peerperf.cluster.embedded_services import RunServices, relay_stats, start_services, stop_services
 from peerperf.cluster.host_failures import failure_reason
 from peerperf.cluster.host_restarts import HostRestarts
@@ -70,6 +71,7 @@ class Orchestrator:
         self._hosts: list[PlacedHost] = []
         self._restarts = HostRestarts(config.restart_hosts)
         self._on_cluster = False
+        self._browsers: BrowserPeers | None = None
 
     def interrupt(self) -> int:
         """Ask the run to stop; returns how many times it has been asked."""
@@ -90,7 +92,7 @@ class Orchestrator:
         population = layers.population
         self.progress.show_layers(population.describe_layers())
         self._show("starting Ray")
-        started_ray = runtime.connect(config.address, config.peers)
+        started_ray = runtime.connect(config.address, config.peers, browser_slots=config.browser_peers)
         self._on_cluster = not started_ray
         services: RunServices | None = None
         try:
@@ -128,7 +130,14 @@ class Orchestrator:
                 spawn=self._restarts.spawn,
                 timer_seed=timer_seed,
             )
+            if config.browser_peers:
+                self._browsers = BrowserPeers(config)
+                self._show("opening browser pages")
+                results_url = services.results_url or ""
+                opened = await self._browsers.start(services.lighthouse_url, results_url, self.outcome.test_id)
             ready_hosts = await barrier(self._hosts, config, self._stop, self.outcome, self._show)
+            if self._browsers is not None:
+                await self._pages_waiting(opened)
             await self._run_test(ready_hosts, services)
         except RunAborted as exc:
             self.outcome.reason = str(exc)
@@ -139,6 +148,24 @@ class Orchestrator:
             if started_ray:
                 ray.shutdown()
         return self.outcome
+
+    async def _pages_waiting(self, failed: dict[str, str]) -> None:
+        """The start barrier's part for browser pages: every page loaded and waiting for the start."""
+        assert self._browsers is not None
+        self._show("waiting for browser pages")
+        missing = {**failed, **await self._browsers.wait("loaded", self.config.ready_timeout)}
+        self.outcome.missing.update(missing)
+        if missing and self.config.on_missing == "abort":
+            shown = ", ".join(f"{page}: {why}" for page, why in list(missing.items())[:10])
+            raise RunAborted(
+                f"{len(missing)} of {self.config.browser_peers} browser pages are not ready ({shown}); "
+                f"use --on-missing proceed to run without them"
+            )
+
+    async def _pages_joined(self) -> None:
+        """After the start (the original page's peer joins only then): name the pages whose peer never joined."""
+        if self._browsers is not None:
+            self.outcome.missing.update(await self._browsers.wait("joined", self.config.ready_timeout))
 
     async def _run_test(self, hosts: dict[Any, SetupReport], services: RunServices) -> None:
         """`hosts`: the ready hosts, each with its setup report (where it runs, to name it if it fails)."""
@@ -156,6 +183,9 @@ class Orchestrator:
                 f"{outcome.test_id}/start"
             )
         started_at: float | None = time.monotonic() if outcome.owned else None
+        if self._browsers is not None:
+            await self._browsers.mark_start()
+        joining = asyncio.create_task(self._pages_joined())
         pending = set(runs)
         while pending:
             done, pending = await asyncio.wait(pending, timeout=1.0)
@@ -187,6 +217,9 @@ class Orchestrator:
             await self.progress.poll_hosts(list(hosts), started_at, outcome, await relay_stats(services, 0.0))
         await _stop_task(sampling)
         outcome.lost.update(self._restarts.not_back)
+        await joining
+        if self._browsers is not None:
+            outcome.lost.update(await self._browsers.lost())
         await record(
             services.results,
             outcome,
@@ -196,6 +229,11 @@ class Orchestrator:
                 "rejectedDatapoints": outcome.rejected,
                 "lostPeers": outcome.lost,
                 "missingPeers": outcome.missing,
+                **(
+                    {"browserPages": self._browsers.report(), "browserHosts": self._browsers.host_report()}
+                    if self._browsers is not None
+                    else {}
+                ),
                 **(sampler.report(outcome) if sampler is not None else {}),
             },
         )
@@ -263,6 +301,8 @@ class Orchestrator:
 
     async def _cleanup(self, services: RunServices | None) -> None:
         self._show("stopping")
+        if self._browsers is not None:
+            await self._browsers.stop()
         await stop_hosts([host for host, _ in self._hosts] + self._restarts.replacements, self._on_cluster)
         if services is not None:
             await stop_services(services)

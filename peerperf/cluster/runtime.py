@@ -40,10 +40,10 @@ def cluster_is_running() -> bool:
     return bool(os.environ.get("RAY_ADDRESS")) or os.path.exists("/tmp/ray/ray_current_cluster")
 
 
-def connect(address: str | None, peer_slots: int, num_cpus: int | None = None) -> bool:
+def connect(address: str | None, peer_slots: int, num_cpus: int | None = None, browser_slots: int = 0) -> bool:
     """Join `address`, or a running cluster, or start a local Ray; True when a local Ray was started.
 
-    A local Ray advertises `peer_slots` so every peer host fits on this one node.
+    A local Ray advertises `peer_slots` and `browser_slots` so every peer and browser host fits on this one node.
     """
     check_ray_mode()
     if ray.is_initialized():
@@ -58,7 +58,8 @@ def connect(address: str | None, peer_slots: int, num_cpus: int | None = None) -
             if address:
                 raise
             log.info("no running Ray cluster found; starting a local one")
-    init_local_ray(num_cpus=num_cpus, resources={"peer_slot": float(peer_slots)}, log_to_driver=False)
+    resources = {"peer_slot": float(peer_slots), "browser_slot": float(browser_slots)}
+    init_local_ray(num_cpus=num_cpus, resources=resources, log_to_driver=False)
     return True
 
 

@@ -134,6 +134,9 @@ FIELDS: tuple[MetricField, ...] = (
     MetricField("room", Kind.TEXT, "room the peer's routine sends to", original=False),
     MetricField("layer", Kind.TEXT, "layer the peer joined", original=False),
     MetricField("routine", Kind.TEXT, "routine the peer runs", original=False),
+    MetricField(
+        "kind", Kind.TEXT, "client that produced the datapoint: python (peerperf's) or browser", original=False
+    ),
     MetricField("nodeId", Kind.TEXT, "Ray node the peer ran on", original=False),
     MetricField("hostId", Kind.TEXT, "peer-host actor the peer ran in", original=False),
     *(
@@ -256,6 +259,8 @@ BY_NAME = {f.name: f for f in FIELDS}
 #: refused at submission (a 400), not discovered when the buffer is written.
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 EXACT_FLOAT_INTEGER = 2**53
+#: `kind` of peerperf's peers, and of a datapoint without peerperf's fields (the original client's page).
+PYTHON, BROWSER = "python", "browser"
 #: Keys that must be present: the original crashed without `position`.
 REQUIRED = frozenset({"position"})
 
@@ -342,3 +347,15 @@ def _check(kind: Kind, value: Any) -> str | None:
     if kind is Kind.VECTOR and not (isinstance(value, list) and len(value) in (2, 3) and all(map(_is_number, value))):
         return f"expected [x, y, z] numbers, got {value!r}"
     return None
+
+
+def kind_of(metrics: dict[str, Any]) -> str:
+    """Which client produced a validated body: its `kind` as reported, else `python` when it carries a
+    stats `window` (every peerperf host numbers each window it reports), else `browser`.
+
+    The original client's page cannot be changed to say what it is (it is the code under test), and its
+    body has only the original's keys, so the absence of peerperf's one always-present field tells."""
+    reported = metrics.get("kind")
+    if isinstance(reported, str) and reported:
+        return reported
+    return PYTHON if "window" in metrics else BROWSER

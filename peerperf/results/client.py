@@ -9,6 +9,8 @@ away wait in a bounded `Outbox` and are retried with a growing pause (a restarte
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 import time
 from typing import Any, Protocol
 
@@ -18,6 +20,7 @@ from peerperf.errors import RequestError
 from peerperf.results.model import BatchResult, Submission, TestInfo
 from peerperf.results.outbox import Outbox, Pending, RetryPolicy
 
+_MARKUP = re.compile(r"<[^>]*>")
 #: Concurrent metric PUTs per batch over HTTP.
 HTTP_CONCURRENCY = 16
 
@@ -25,6 +28,16 @@ HTTP_CONCURRENCY = 16
 def bearer_headers(token: str | None) -> dict[str, str]:
     """The header a client sends with the results service's token (none without one)."""
     return {"Authorization": f"Bearer {token}"} if token else {}
+
+
+async def _refusal(resp: aiohttp.ClientResponse) -> Any:
+    """A refusal's body: JSON as sent, else its text without markup (the original's Express answers an
+    unknown route with an HTML page: a 404 it is, not an unreachable service to retry)."""
+    text = await resp.text(errors="replace")
+    try:
+        return json.loads(text)
+    except ValueError:
+        return _MARKUP.sub(" ", text).strip()[:200] or None
 
 
 class ResultsClient(Protocol):
@@ -94,10 +107,9 @@ class HttpResultsClient:
                     async for _ in resp.content.iter_chunked(1 << 16):
                         pass
                     return None
-                answer = await resp.json(content_type=None)
                 if resp.status >= 400:
-                    raise RequestError.from_answer(resp.status, answer, f"{method} {path}")
-                return answer
+                    raise RequestError.from_answer(resp.status, await _refusal(resp), f"{method} {path}")
+                return await resp.json(content_type=None)
         except (aiohttp.ClientError, OSError, ValueError) as exc:
             raise RequestError(503, "results-unreachable", f"{method} {self.base_url}{path} failed: {exc}") from exc
 

@@ -24,6 +24,7 @@ from typing import Any
 
 from peerperf.errors import ProtocolError, RequestError
 from peerperf.protocol.ids import is_valid_peer_id, random_id
+from peerperf.protocol.metrics import kind_of
 from peerperf.protocol.wallclock import now_ms, now_ms_int
 from peerperf.results.datapoint_json import stored_text
 from peerperf.results.datapoints import warm_up
@@ -224,7 +225,9 @@ class ResultsService:
         """The datapoint and its text as `{id}.json` will hold it (made here, on arrival: see `parts`)."""
         _check_peer_id(peer_id)
         try:
-            point = DataPoint(peer_id, now_ms_int(), normalise(metrics))
+            body = normalise(metrics)
+            body.setdefault("kind", kind_of(body))  # every stored datapoint says which client made it
+            point = DataPoint(peer_id, now_ms_int(), body)
             text = stored_text(point)
         except ProtocolError as exc:
             raise RequestError(400, "invalid-metrics", str(exc)) from None

@@ -24,6 +24,7 @@ from peerperf.errors import PeerperfError
 from peerperf.peer import Peer, PeerSettings
 from peerperf.peer.impairment_profile import PeerImpairment
 from peerperf.peer.origin_windows import WindowGrid
+from peerperf.protocol.metrics import PYTHON
 from peerperf.protocol.wallclock import now_ms
 from peerperf.results.client import ResultsClient
 from peerperf.results.model import BatchResult, Submission
@@ -330,6 +331,7 @@ class PeerHost:
     def _host_fields(self, window: int, lag: LagWindow, load: LoadSample) -> dict[str, Any]:
         """The host's own evidence, the same on each of its peers' datapoints of this window."""
         fields: dict[str, Any] = {
+            "kind": PYTHON,  # stored as sent on any results server, the original's too
             "window": window,
             "tickLagP50": lag.p50,
             "tickLagP99": lag.p99,

@@ -76,6 +76,8 @@ class Mix:
     #: Peer -> every peer it listed as connected in any of its datapoints.
     connected: dict[str, set[str]] = field(default_factory=dict)
     datapoints: Counter[str] = field(default_factory=Counter)
+    #: Peer -> the `kind` the results service stored on its datapoints.
+    kinds: dict[str, str] = field(default_factory=dict)
     #: Packets a page's observer could not decode (it decodes each as the original `Packet`).
     decode_errors: list[str] = field(default_factory=list)
     #: Console errors and uncaught exceptions of the pages (context for a failure, not a verdict).
@@ -102,6 +104,7 @@ class Mix:
             "received": {peer: dict(sources) for peer, sources in self.received.items()},
             "connected": {peer: sorted(ids) for peer, ids in self.connected.items()},
             "datapoints": dict(self.datapoints),
+            "kinds": self.kinds,
             "decode_errors": self.decode_errors[:10],
             "console_errors": self.console_errors[:10],
         }
@@ -176,6 +179,7 @@ async def _look(pages: list[DevTools], service_base: str, http: aiohttp.ClientSe
     mix.datapoints = Counter(point["peerId"] for point in document.get("dataPoints", []))
     for point in document.get("dataPoints", []):
         mix.connected.setdefault(point["peerId"], set()).update(point["metrics"].get("connectedPeers") or [])
+        mix.kinds[point["peerId"]] = point["metrics"].get("kind", "")
 
 
 async def run(original: Path, browser_peers: int, python_peers: int, timeout: float) -> dict[str, Any]:

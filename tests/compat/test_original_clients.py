@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from peerperf.protocol.metrics import BROWSER, PYTHON
 from tests.conftest import REPO_ROOT, shared_dir
 
 ORIGINAL = shared_dir() / "original"
@@ -79,5 +80,8 @@ def test_app_messages_flow_both_ways(mix: dict[str, Any]) -> None:
 
 
 def test_both_kinds_datapoints_reach_the_results_service(mix: dict[str, Any]) -> None:
+    """peerperf's results service took every page's datapoints and stored each with its kind."""
     datapoints = mix["datapoints"]
     assert all(datapoints.get(peer, 0) > 0 for peer in mix["browser_ids"] + mix["python_ids"]), datapoints
+    assert {peer: mix["kinds"].get(peer) for peer in mix["browser_ids"]} == dict.fromkeys(mix["browser_ids"], BROWSER)
+    assert {peer: mix["kinds"].get(peer) for peer in mix["python_ids"]} == dict.fromkeys(mix["python_ids"], PYTHON)

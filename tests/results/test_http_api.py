@@ -34,7 +34,7 @@ async def test_manual_flow_end_to_end(gateway: Gateway) -> None:
     on_disk = json.loads((gateway.folder / f"{test_id}.json").read_text())
     assert finished == on_disk
     assert on_disk.keys() == {"id", "started", "finished", "metadata", "dataPoints", "topologyDataPoints", "results"}
-    assert on_disk["dataPoints"][1]["metrics"] == {**metrics_body(1)}
+    assert on_disk["dataPoints"][1]["metrics"] == {**metrics_body(1), "kind": "browser"}  # the original's keys only
     _, served = await gateway.call("GET", f"/test/{test_id}?dataPoints=true")
     assert served == on_disk
     frame = pd.read_parquet(gateway.folder / f"{test_id}.parquet")

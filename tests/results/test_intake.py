@@ -122,7 +122,8 @@ async def test_the_gateway_answers_fast_and_slow_bodies_alike(gateway: Gateway) 
     slow = fast.replace('"sentTotal": 2', '"sentTotal": 2.0')  # an integral float: validate_metrics's case
     answers = [await gateway.call("PUT", url, data=body, headers=JSON) for body in (fast, slow)]
     assert [status for status, _ in answers] == [200, 200]
-    assert answers[0][1]["metrics"] == answers[1][1]["metrics"] == validate_metrics(json.loads(fast))
+    expected = {**validate_metrics(json.loads(fast)), "kind": "browser"}  # stamped by the service
+    assert answers[0][1]["metrics"] == answers[1][1]["metrics"] == expected
     assert await gateway.call("PUT", url, data=fast.replace('"sent": 2', '"sent": NaN'), headers=JSON) == (
         400,
         {
@@ -168,7 +169,7 @@ async def test_keys_the_schema_lacks_are_warned_about_once_per_test_and_key(
     ]
     for body in bodies:
         point = await service.submit("a", "p", body)
-        assert point.metrics == body  # kept, whatever the warnings
+        assert point.metrics == {**body, "kind": "browser"}  # kept, whatever the warnings
     await service.submit("b", "p", metrics_body(newCounter=4))
     warnings = [r.getMessage() for r in caplog.records if "does not know" in r.getMessage()]
     assert warnings == [

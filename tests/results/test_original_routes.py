@@ -28,7 +28,8 @@ async def test_unknown_keys_are_kept_and_integers_stay_integers(gateway: Gateway
     await started(gateway)
     body = metrics_body(20, sentPerSecond=2.5, position=[1, 0, 2], newCounter=20, custom={"a": [1, "x"]})
     status, point = await gateway.call("PUT", "/test/t/peer/p/metrics", json=body)
-    assert status == 200 and point["metrics"] == body
+    stored = {**body, "kind": "browser"}  # the service says which client made it (the original's keys only)
+    assert status == 200 and point["metrics"] == stored
     await gateway.service.flush_all()  # from here on the datapoint is read back from Parquet
     await gateway.call("PUT", "/test/t/peer/q/metrics", json=metrics_body(3))  # a buffered one, no extras
 
@@ -36,12 +37,12 @@ async def test_unknown_keys_are_kept_and_integers_stay_integers(gateway: Gateway
         live_text = await resp.text()
     assert '"sent":20,' in live_text and '"sentPerSecond":2.5,' in live_text and '"position":[1,0,2]' in live_text
     live = json.loads(live_text)
-    assert [p["metrics"] for p in live["dataPoints"]] == [body, metrics_body(3)]
+    assert [p["metrics"] for p in live["dataPoints"]] == [stored, {**metrics_body(3), "kind": "browser"}]
 
     await gateway.call("PUT", "/test/t/finish")
     on_disk = (gateway.folder / "t.json").read_text()
     assert '"newCounter":20' in on_disk and '"sentTotal":20,' in on_disk
-    assert json.loads(on_disk)["dataPoints"][0]["metrics"] == body
+    assert json.loads(on_disk)["dataPoints"][0]["metrics"] == stored
     frame = pd.read_parquet(gateway.folder / "t.parquet")
     assert json.loads(frame["extra"].iloc[0]) == {"newCounter": 20, "custom": {"a": [1, "x"]}}
     assert frame["extra"].isna().iloc[1] and frame["sentTotal"].tolist() == [20.0, 3.0]

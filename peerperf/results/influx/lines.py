@@ -1,7 +1,7 @@
 """The InfluxDB schema, derived from the one datapoint declaration (`peerperf.protocol.metrics`).
 
 Measurement `peer_metrics`, one point per datapoint: tags `test, peer, node, host, room, layer,
-routine, impairment`; fields are the metrics under their own (the original's) names. Numbers are
+routine, impairment, kind`; fields are the metrics under their own (the original's) names. Numbers are
 always floats and integers always integers, so a field never changes type (InfluxDB refuses that).
 Histograms become `<name>_count`, `<name>_p50`, `<name>_p99` and `<name>_max`; counts by name become
 one integer field each, `<name>_<key>`; `position` becomes `position_x/_y/_z`; `connectedPeers` (ids),
@@ -32,6 +32,7 @@ TAG_KEYS = {
     "layer": "layer",
     "routine": "routine",
     "impairment": "impairment",
+    "kind": "kind",
 }
 HISTOGRAM_FIELDS = ("count", "p50", "p99", "max")
 _KEY = re.compile(r"[^A-Za-z0-9_]")
