@@ -269,8 +269,10 @@ def _counts(prepared: Prepared, metadata: dict[str, Any]) -> dict[str, Metric]:
     last_window = frame.groupby(["testId", "peerId"], observed=True)["window"].max()
     final = frame.groupby("testId", observed=True)["window"].max()
     lost = set(metadata.get("lostPeers") or {})
+    # Lost peers are counted apart; peers that left as the stages planned (`departedPeers`) did not drop out.
+    ended = lost | set(metadata.get("departedPeers") or [])
     dropped = sorted(
-        str(peer) for (test, peer), window in last_window.items() if window < final[test] - 1 and str(peer) not in lost
+        str(peer) for (test, peer), window in last_window.items() if window < final[test] - 1 and str(peer) not in ended
     )
     expected = metadata.get("peerIds") or []
     never = sorted(set(expected) - seen)

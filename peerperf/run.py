@@ -22,14 +22,14 @@ from typing import TYPE_CHECKING, Any
 from peerperf.analysis.assertions import Outcome, Threshold, check, write_json, write_junit
 from peerperf.analysis.assertions import parse as parse_threshold
 from peerperf.cluster.orchestrator import Orchestrator
-from peerperf.config import RUN_MANAGED_PEER_SETTINGS, RUN_PEER_DEFAULTS, RunConfig, recorded_settings
+from peerperf.config import RUN_MANAGED_PEER_SETTINGS, RUN_PEER_DEFAULTS, RunConfig, recorded_settings, with_stages
 from peerperf.errors import ConfigError
 from peerperf.peer.settings import PeerSettings
 from peerperf.results.influx.relay_settings import InfluxSettings
 from peerperf.results.storage import check_writable
 from peerperf.run_state import RunOutcome
 from peerperf.runview import RunView
-from peerperf.settings import add_arguments, resolve
+from peerperf.settings import add_arguments, given, resolve
 from peerperf.sim.impairment_profiles import impairment_plan
 from peerperf.sim.impairment_settings import ImpairmentSettings
 from peerperf.sim.routines import parse_mix
@@ -94,6 +94,7 @@ def parse(argv: list[str] | None) -> tuple[RunConfig, VerdictOptions, argparse.N
     args = parser.parse_args(argv)
     peer = resolve(PeerSettings, args, defaults=RUN_PEER_DEFAULTS)
     config = resolve(RunConfig, args, peer=peer, influx=resolve(InfluxSettings, args))
+    config = with_stages(config, given(RunConfig, "peers", args), given(RunConfig, "duration", args))
     options = VerdictOptions(
         [parse_threshold(text) for text in args.assertions],
         args.junit_xml,

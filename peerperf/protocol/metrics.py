@@ -213,6 +213,7 @@ FIELDS: tuple[MetricField, ...] = (
         for name, kind, description, unit in (
             # Harness health: the host's own evidence, one value per host and window.
             ("window", Kind.INTEGER, "the host's stats window number (1, 2, ...)", ""),
+            ("stage", Kind.INTEGER, "the stage (--stages, 1 first) in which the window closed (none: no stages)", ""),
             ("tickLagMs", Kind.HISTOGRAM, "tick lateness of the host's 60 Hz loop", "ms"),
             ("hostOpenFds", Kind.INTEGER, "open file descriptors of the host process", "fds"),
             ("machineCpuPercent", Kind.NUMBER, "whole machine busy share over the window", "% of all cores"),

@@ -1,0 +1,104 @@
+"""`python -m peerperf.run --stages` on the real stack: peers join and leave during the test through the
+embedded lighthouse (local Ray, aiortc on loopback), and the datapoints follow the plan exactly.
+
+One run serves every test of the module. Its stages put every join and leave 1 s from a window edge
+(2 s windows), so which windows each instance reports is exact: joins at 3, 5, 7, 9 s, leaves at 15
+and 17 s, the test 20 s long.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from peerperf.sim.stages import StagePlan, parse_stages
+from tests.runcli import results_document
+
+STAGES = "3s:1,6s:4,4s:4,4s:2,3s:2"
+WINDOW = 2.0
+
+
+@dataclass(frozen=True)
+class StagedRun:
+    frame: pd.DataFrame
+    document: dict[str, Any]
+    summary: dict[str, Any]
+    output: str
+    plan: StagePlan
+    #: Instance ids in the plan's session order (the metadata's `peerIds`).
+    ids: list[str]
+
+
+@pytest.fixture(scope="module")
+def staged(tmp_path_factory: pytest.TempPathFactory) -> StagedRun:
+    folder = tmp_path_factory.mktemp("staged")
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env.pop("RAY_ADDRESS", None)
+    args = ["--stages", STAGES, "--peers-per-actor", "2", "--ping-interval", "off", "--seed", "24"]
+    args += ["--output", str(folder / "out"), "--summary-json", str(folder / "summary.json"), "--plain"]
+    args += ["--allow-unhealthy", "--report", str(folder / "report.html")]
+    args += ["--assert", "stage:2.delivery>=0.9", "--assert", "stage:9.delivery>=0.9"]
+    done = subprocess.run(
+        [sys.executable, "-m", "peerperf.run", *args], env=env, capture_output=True, text=True, timeout=240
+    )
+    output = done.stdout + done.stderr
+    document = results_document(folder / "out")
+    frame = pd.DataFrame([{"peerId": p["peerId"], **p["metrics"]} for p in document["dataPoints"]])
+    summary = json.loads((folder / "summary.json").read_text()) if (folder / "summary.json").exists() else {}
+    plan = parse_stages(STAGES)
+    return StagedRun(frame, document, summary, output + f"\nexit code {done.returncode}", plan, [])
+
+
+def test_the_run_follows_the_plan_and_records_it(staged: StagedRun) -> None:
+    assert "exit code 1" in staged.output, "the assertion on a stage that does not exist fails the run"
+    assert "stage:9.delivery" in staged.output and "no stage 9" in staged.output, staged.output[-3000:]
+    metadata = staged.document["metadata"]
+    assert metadata["stagePlan"] == staged.plan.to_json()
+    assert metadata["settings"]["peers"] == 4 and metadata["settings"]["duration"] == 20
+    assert len(metadata["peerIds"]) == 4 and metadata["departedPeers"] == metadata["peerIds"][2:]
+    assert "active 4 target 4 of 4" in staged.output, "the live view shows active vs target"
+
+
+def test_each_window_is_reported_by_exactly_the_instances_active_in_it(staged: StagedRun) -> None:
+    frame, plan, ids = staged.frame, staged.plan, staged.document["metadata"]["peerIds"]
+    assert frame.groupby(["peerId", "window"]).size().max() == 1, "one datapoint per instance and window"
+    reported = frame.groupby("window")["peerId"].agg(set).to_dict()
+    last = max(reported)
+    assert last in (10, 11), "the test is 10 windows long (the last one may be a sliver past its end)"
+    for window in range(1, last + 1):
+        active = plan.active_in((window - 1) * WINDOW, window * WINDOW)
+        expected = {ids[plan.sessions.index(s)] for s in active}
+        assert reported.get(window, set()) == expected, f"window {window}"
+    counts = [len(reported.get(w, set())) for w in range(1, 11)]
+    assert counts == [0, 1, 2, 3, 4, 4, 4, 4, 3, 2]
+
+
+def test_departed_peers_reports_end_when_they_leave(staged: StagedRun) -> None:
+    frame, ids = staged.frame, staged.document["metadata"]["peerIds"]
+    last = frame.groupby("peerId")["window"].max()
+    assert last[ids[3]] == 8 and last[ids[2]] == 9, "left at 15 s and 17 s: windows 8 and 9 are their last"
+    assert set(staged.document["results"]) == set(ids), "the departed submitted their final results too"
+
+
+def test_every_datapoint_carries_the_stage_its_window_closed_in(staged: StagedRun) -> None:
+    frame, plan = staged.frame, staged.plan
+    expected = frame["window"].map(lambda w: plan.stage_at(w * WINDOW))
+    assert (frame["stage"] == expected).all()
+    assert sorted(frame["stage"].unique()) == [2, 3, 4, 5], "no peer is active in stage 1's only window"
+
+
+def test_delivery_is_exact_no_loss_for_peers_not_yet_joined_or_gone(staged: StagedRun) -> None:
+    metrics = staged.summary["metrics"]
+    # A peer counted as a receiver before it joined or after it left would miss every packet of those
+    # windows: delivery would fall by a quarter or more.
+    assert metrics["delivery"] >= 0.97, metrics
+    assert metrics["peers.dropped_out"] == 0 and metrics["peers.never_reported"] == 0
+    assert metrics["delivery.windows"] >= 4
