@@ -222,15 +222,55 @@ def figures(samples: PeerSamples) -> dict[str, Metric]:
 
 
 def summaries_by(frame: pd.DataFrame, column: str, **options: Any) -> dict[str, Summary]:
-    """One summary per value of a peer's `column` (`impairment`, `routine`, `room`, `nodeId`...).
+    """One summary per value of a datapoint column, values in order (`stage` 1, 2, ...; `impairment`, `room`).
 
-    Delivery still counts what every peer of the layer sent, whatever its group: a group's figures
-    are those of its peers as receivers. The harness verdict is the whole run's.
+    A column that can change during a peer's run (`stage`) groups datapoints: a group's figures are
+    those of its windows, delivery counted to them as receivers. Otherwise it groups peers (`impairment`,
+    `routine`, `nodeId`...): a group's figures are those of its peers as receivers. Delivery still counts
+    what every peer of the layer sent, whatever its group. The harness verdict is the whole run's.
     """
     if column not in frame:
         raise KeyError(f"the datapoints have no column {column!r}")
-    prepared = prepare(frame, options.get("warmup_windows"), options.get("keep_last", False))
-    return group_summaries(prepared, column, options.get("metadata"))
+    warmup, keep_last = options.get("warmup_windows"), options.get("keep_last", False)
+    prepared = prepare(frame, warmup, keep_last)
+    if not _varies_within_peers(prepared.ours, column):
+        return group_summaries(prepared, column, options.get("metadata"))
+    whole = summarise(prepared, options.get("metadata"))
+    out = {}
+    for value in _values(prepared.ours[column]):
+        part = prepare(frame, warmup, keep_last, group=(column, value))
+        metrics = {
+            "peers": Metric(
+                "peers", "peers reporting in the group's steady windows", int(part.body["peerId"].nunique())
+            ),
+            "datapoints": Metric("datapoints", "steady datapoints in the group", len(part.body)),
+            **(figures(part.samples) if len(part.body) else {}),
+        }
+        if part.delivery is not None:
+            metrics["delivery.windows"] = Metric(
+                "delivery.windows", "origin windows delivery counts", part.delivery.windows
+            )
+        metrics["harness"] = whole.metrics["harness"]
+        out[group_label(value)] = Summary(
+            whole.test_ids, metrics, whole.verdict, whole.steady_state, whole.settings, whole.notes
+        )
+    return out
+
+
+def group_label(value: Any) -> str:
+    """How a group's value is named (and matched by `--assert 'COLUMN:VALUE.metric'`): 2.0 -> '2'."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _values(column: pd.Series) -> list[Any]:
+    """A column's distinct values, in order (numbers as numbers)."""
+    return sorted(column.dropna().unique().tolist())
+
+
+def _varies_within_peers(frame: pd.DataFrame, column: str) -> bool:
+    return bool((frame.groupby(["testId", "peerId"], observed=True)[column].nunique() > 1).any())
 
 
 def group_summaries(prepared: Prepared, column: str, metadata: dict[str, Any] | None = None) -> dict[str, Summary]:

@@ -129,6 +129,14 @@ class Finished:
 
     frame: pd.DataFrame
     summary: Summary
+    #: What the run recorded about itself (the summary's metadata), for summaries by group.
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def by(self, column: str) -> dict[str, Summary]:
+        """One summary per value of a datapoint column (`--assert 'stage:2.delivery>=0.99'`)."""
+        from peerperf.analysis.summary import summaries_by
+
+        return summaries_by(self.frame, column, metadata=self.metadata)
 
 
 def run_summary(settings: dict[str, Any], outcome: RunOutcome) -> Finished | None:
@@ -146,7 +154,7 @@ def run_summary(settings: dict[str, Any], outcome: RunOutcome) -> Finished | Non
         peerIds=metadata.get("peerIds") or outcome.peer_ids,
         lostPeers=outcome.lost,
     )
-    return Finished(frame, summary(frame, metadata=metadata))
+    return Finished(frame, summary(frame, metadata=metadata), metadata)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -206,7 +214,7 @@ def _verdict(view: RunView, options: VerdictOptions, finished: Finished | None, 
             view.console.print("[red]assertions not checked[/]: the run has no results to summarise")
         return bool(options.thresholds)
     result = finished.summary
-    outcomes: list[Outcome] = check(result, options.thresholds)
+    outcomes: list[Outcome] = check(result, options.thresholds, finished.by)
     view.assertions(outcomes)
     if options.junit_xml is not None:
         write_junit(options.junit_xml, outcomes, suite=f"peerperf.{outcome.test_id}")
