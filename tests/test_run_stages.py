@@ -32,6 +32,8 @@ class StagedRun:
     summary: dict[str, Any]
     output: str
     plan: StagePlan
+    #: The run's HTML report (`--report`).
+    report: str
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +53,8 @@ def staged(tmp_path_factory: pytest.TempPathFactory) -> StagedRun:
     frame = pd.DataFrame([{"peerId": p["peerId"], **p["metrics"]} for p in document["dataPoints"]])
     summary = json.loads((folder / "summary.json").read_text()) if (folder / "summary.json").exists() else {}
     plan = parse_stages(STAGES)
-    return StagedRun(frame, document, summary, output + f"\nexit code {done.returncode}", plan)
+    report = (folder / "report.html").read_text() if (folder / "report.html").exists() else ""
+    return StagedRun(frame, document, summary, output + f"\nexit code {done.returncode}", plan, report)
 
 
 def test_the_run_follows_the_plan_and_records_it(staged: StagedRun) -> None:
@@ -62,6 +65,8 @@ def test_the_run_follows_the_plan_and_records_it(staged: StagedRun) -> None:
     assert metadata["settings"]["peers"] == 4 and metadata["settings"]["duration"] == 20
     assert len(metadata["peerIds"]) == 4 and metadata["departedPeers"] == metadata["peerIds"][2:]
     assert "active 4 target 4 of 4" in staged.output, "the live view shows active vs target"
+    # Stages 2-5 have windows: two of them orange on each of the six plots over time.
+    assert "Stages: active peers per window" in staged.report and staged.report.count("fill: #f9ab00") == 12
 
 
 def test_each_window_is_reported_by_exactly_the_instances_active_in_it(staged: StagedRun) -> None:
