@@ -31,7 +31,7 @@ COLUMNS = (
     *("peerId", "timestamp", "window", "kind", "hostId", "nodeId", "layer", "room", "connectedPeersCount"),
     *("originated", "originatedOneHop", "originatedBySubtype", "uniqueReceived", "missing", "lateArrivals"),
     *("arrivedExpired", "deliveredBySubtype", "received", "duplicate", *RATES.values(), *LATENCY_COLUMNS.values()),
-    *("hops", "connectSetupMs", "connectionFailures", "connectionRejects", "reconnections", "routineErrors"),
+    *("hops", "connectSetupMs", "joinMs", "connectionFailures", "connectionRejects", "reconnections", "routineErrors"),
     *("tickLagMs", "tickLagP99", "ticksMissed", "hostCpuPercent", "machineCpuPercent", "machineCpus", "extra"),
     *("clockOffsetMs", "clockErrorMs", "harnessErrors", "hostHarnessErrors", "receivedBySubtype"),
     *("originatedByWindow", "arrivedByWindow"),
@@ -246,6 +246,7 @@ def summaries_by(frame: pd.DataFrame, column: str, **options: Any) -> dict[str, 
             "datapoints": Metric("datapoints", "steady datapoints in the group", len(part.body)),
             **(figures(part.samples) if len(part.body) else {}),
         }
+        metrics.update(_setup(prepared.ours[(prepared.ours[column] == value).to_numpy()]))
         if part.delivery is not None:
             metrics["delivery.windows"] = Metric(
                 "delivery.windows", "origin windows delivery counts", part.delivery.windows
@@ -395,6 +396,11 @@ def _setup(frame: pd.DataFrame) -> dict[str, Metric]:
         if not math.isnan(p50):
             out["setup.p50"] = Metric("setup.p50", "connection set-up p50", p50, "ms", "lower")
             out["setup.p99"] = Metric("setup.p99", "connection set-up p99", p99, "ms", "lower")
+    if "joinMs" in frame:  # staged peers join during the test: every join counts, warm-up or not
+        p50, p99 = percentiles(bucket_counts(frame["joinMs"]), [50, 99])
+        if not math.isnan(p50):
+            out["join.p50"] = Metric("join.p50", "lighthouse join (connect, layer, room) p50", p50, "ms", "lower")
+            out["join.p99"] = Metric("join.p99", "lighthouse join (connect, layer, room) p99", p99, "ms", "lower")
     for column, name, label in (
         ("connectionFailures", "connections.failed", "connections that never opened"),
         ("reconnections", "reconnections", "lighthouse reconnections"),

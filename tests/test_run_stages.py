@@ -104,3 +104,12 @@ def test_delivery_is_exact_no_loss_for_peers_not_yet_joined_or_gone(staged: Stag
     assert metrics["delivery"] >= 0.97, metrics
     assert metrics["peers.dropped_out"] == 0 and metrics["peers.never_reported"] == 0
     assert metrics["delivery.windows"] >= 4
+
+
+def test_each_instance_reports_its_lighthouse_join_once(staged: StagedRun) -> None:
+    frame = staged.frame
+    joins = frame[frame["joinMs"].notna()] if "joinMs" in frame else frame.iloc[0:0]
+    assert sorted(joins["peerId"]) == sorted(staged.document["metadata"]["peerIds"]), "one join each"
+    first = frame.groupby("peerId")["window"].min()
+    assert all(first[row.peerId] == row.window for row in joins.itertuples()), "with the instance's first window"
+    assert 0 < staged.summary["metrics"]["join.p50"] <= staged.summary["metrics"]["join.p99"] < 5000

@@ -24,6 +24,7 @@ from peerperf.errors import PeerperfError
 from peerperf.peer import Peer, PeerSettings
 from peerperf.peer.impairment_profile import PeerImpairment
 from peerperf.peer.origin_windows import WindowGrid
+from peerperf.protocol.histogram import Histogram
 from peerperf.protocol.wallclock import now_ms
 from peerperf.results.client import ResultsClient
 from peerperf.results.model import BatchResult, Submission
@@ -211,10 +212,12 @@ class PeerHost:
             self._clock.reference_now_ms,
             lambda key: phase(self._timer_seed, routine_timer(key), spec.index),
         )
+        began = time.monotonic()
         try:
             await peer.connect()
             await peer.set_layer(spec.layer)
             await peer.join_room(spec.room)
+            sim.join_ms = (time.monotonic() - began) * 1000
         except (PeerperfError, OSError) as exc:
             self.failed[spec.peer_id] = str(exc)
             log.warning("peer %s could not join: %s", spec.peer_id, exc)
@@ -384,6 +387,9 @@ class PeerHost:
             metrics.update(host_fields)
             metrics.update(room=sim.room, layer=sim.peer.layer or "", routine=sim.routine_name, routineErrors=errors)
             metrics.update(sim.peer.impairment_metrics())
+            if sim.join_ms is not None:  # the join goes with the peer's first window
+                metrics["joinMs"] = _one(sim.join_ms)
+                sim.join_ms = None
             batch.append(Submission(sim.id, metrics))
         fields = {**host_fields, "receivedBySubtype": dict(by_subtype), "timestamp": now_ms()}
         self._window = _Window(lag, load.cpu_percent, load.rss_mb, originated, received, fields)
@@ -410,11 +416,19 @@ class PeerHost:
             "machineLoad1": load.load1,
             "nodeId": self.config.node_id,
             "hostId": self.config.host_id,
-            "stage": self.config.stages.stage_at(window * self.config.stats_interval) if self.config.stages else None,
+            **self._stage_fields(window),
             "clockOffsetMs": self._clock.offset.offset_ms if self._clock.offset else None,
             "clockErrorMs": self._clock.offset.error_ms if self._clock.offset else None,
         }
         return {key: value for key, value in fields.items() if value is not None}
+
+    def _stage_fields(self, window: int) -> dict[str, Any]:
+        """With `--stages`: the stage `window` closed in, and the target of active peers then."""
+        plan = self.config.stages
+        if plan is None:
+            return {}
+        closed = window * self.config.stats_interval
+        return {"stage": plan.stage_at(closed), "stageTarget": round(plan.target_at(closed), 3)}
 
     def progress(self) -> HostProgress:
         w = self._window
@@ -441,6 +455,13 @@ class PeerHost:
         """Dispose every peer (no tasks, sockets or connections left)."""
         for sim in self.sims:
             await self.supervisor.call(sim.peer.dispose, f"disposing peer {sim.id}")
+
+
+def _one(value: float) -> list[int]:
+    """A histogram of one value (the wire's encoding)."""
+    histogram = Histogram()
+    histogram.record(value)
+    return histogram.encode()
 
 
 async def _set_within(event: asyncio.Event, seconds: float) -> bool:

@@ -9,6 +9,7 @@ import pytest
 from peerperf.analysis.assertions import check, parse
 from peerperf.analysis.summary import Summary, summaries_by, summary
 from peerperf.errors import ConfigError
+from peerperf.protocol.histogram import Histogram
 from tests.analysis.fixtures import Scenario
 
 #: 4 peers, 12 windows of 20 positions each; stage 1 is windows 1-6, stage 2 windows 7-12.
@@ -73,3 +74,16 @@ def test_a_scope_is_parsed_or_refused_with_the_form() -> None:
         parse("stage:.delivery>=0.9")
     outcome = check(summary(staged_frame()), [threshold])[0]
     assert not outcome.passed and "need the datapoints" in outcome.message
+
+
+def test_lighthouse_joins_are_figures_of_the_stage_they_were_reported_in() -> None:
+    frame = staged_frame()
+    frame["joinMs"] = None
+    for window, ms in ((1, 20.0), (7, 300.0)):  # a join in each stage
+        one = Histogram()
+        one.record(ms)
+        row = frame.index[(frame["window"] == window) & (frame["peerId"] == Scenario().peer_id(1))][0]
+        frame.at[row, "joinMs"] = one.encode()
+    groups = summaries_by(frame, "stage", warmup_windows=0, keep_last=True)
+    assert groups["1"]["join.p50"] == pytest.approx(20.0, rel=0.05)
+    assert groups["2"]["join.p99"] == pytest.approx(300.0, rel=0.05)
