@@ -12,6 +12,7 @@ from peerperf.peer.settings import PeerSettings
 from peerperf.results.influx.relay_settings import InfluxSettings
 from peerperf.results.settings import ResultsSettings
 from peerperf.settings import setting, setting_like
+from peerperf.sim.churn import parse_churn, steady_plan, with_churn
 from peerperf.sim.stages import StagePlan, check_peers, parse_stages
 
 #: Where a run's peers differ from the library's defaults: they ping as the original performance-test
@@ -34,6 +35,11 @@ class RunConfig:
         None,
         "load over time, k6's form: each duration:target moves the active peers linearly to target, e.g. "
         "30s:100,2m:100,30s:0 (peers join and leave through the lighthouse during the test)",
+    )
+    churn: str | None = setting(
+        None,
+        "replace this share of the active peers every minute, e.g. 10%/min (at most 100%/min): the oldest "
+        "instance leaves and a new instance, with a new id, joins its place",
     )
     routine: str = setting("default", "routine name, module:function, or a weighted mix such as default:0.8,idle:0.2")
     peers_per_actor: int = setting(1, "simulated peers per Ray actor (1: every peer is its own process)")
@@ -122,13 +128,18 @@ class RunConfig:
             problems.append("--on-missing must be abort or proceed")
         if self.stages is not None:
             parse_stages(self.stages)  # a stage list that does not parse is refused before anything starts
+        if self.churn is not None:
+            parse_churn(self.churn)
         if problems:
             raise ConfigError("; ".join(problems))
 
     @property
     def stage_plan(self) -> StagePlan | None:
-        """Who is active when (`--stages`); None: every peer for the whole test."""
-        return None if self.stages is None else parse_stages(self.stages)
+        """Who is active when (`--stages`, `--churn`); None: every peer for the whole test."""
+        if self.churn is None:
+            return None if self.stages is None else parse_stages(self.stages)
+        plan = steady_plan(self.peers, self.duration) if self.stages is None else parse_stages(self.stages)
+        return with_churn(plan, parse_churn(self.churn))
 
 
 def with_stages(config: RunConfig, peers_given: bool, duration_given: bool) -> RunConfig:

@@ -275,7 +275,7 @@ def _staged(plan: StagePlan | None, specs: list[PeerSpec]) -> dict[str, Any]:
     """What the test's metadata records of `--stages`: the plan, and the instances that leave on purpose."""
     if plan is None:
         return {}
-    return {"stagePlan": plan.to_json(), "departedPeers": departed_ids(plan, specs)}
+    return {**({"stagePlan": plan.to_json()} if plan.explicit else {}), "departedPeers": departed_ids(plan, specs)}
 
 
 async def _stop_task(task: asyncio.Task[None] | None) -> None:

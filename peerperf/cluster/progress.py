@@ -29,7 +29,7 @@ class RunProgress:
         stages: StagePlan | None = None,
     ) -> None:
         self._on_progress = on_progress or (lambda snapshot: None)
-        self._stages = stages
+        self._stages = stages if stages is not None and stages.explicit else None
         self.last = RunSnapshot("starting", peers, 0, 0, 0, 0.0, duration)
         #: Hosts whose progress call failed (said once each).
         self._unanswered: set[Any] = set()

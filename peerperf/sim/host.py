@@ -425,7 +425,7 @@ class PeerHost:
     def _stage_fields(self, window: int) -> dict[str, Any]:
         """With `--stages`: the stage `window` closed in, and the target of active peers then."""
         plan = self.config.stages
-        if plan is None:
+        if plan is None or not plan.explicit:
             return {}
         closed = window * self.config.stats_interval
         return {"stage": plan.stage_at(closed), "stageTarget": round(plan.target_at(closed), 3)}

@@ -65,6 +65,11 @@ class StagePlan:
 
     stages: tuple[Stage, ...]
     sessions: tuple[Session, ...]
+    #: Whether the user gave the stages (`--stages`); False: one stage of every peer, for `--churn` alone
+    #: (datapoints then carry no stage).
+    explicit: bool = True
+    #: Peers active from the start, before the first stage moves the line.
+    start_level: int = 0
 
     @property
     def duration(self) -> float:
@@ -73,7 +78,7 @@ class StagePlan:
     @property
     def peak(self) -> int:
         """The largest target: how many slots (peers placed on hosts) the run needs."""
-        return max(stage.target for stage in self.stages)
+        return max(self.start_level, *(stage.target for stage in self.stages))
 
     def bounds(self) -> list[tuple[float, float]]:
         """Each stage's (start, end) in seconds from the test's start."""
@@ -85,7 +90,7 @@ class StagePlan:
 
     def target_at(self, t: float) -> float:
         """The line the stages draw: the target number of active peers `t` s into the test."""
-        level = 0.0
+        level = float(self.start_level)
         for (start, end), stage in zip(self.bounds(), self.stages, strict=True):
             if t < end:
                 share = (t - start) / stage.duration if stage.duration > 0 else 1.0
@@ -147,12 +152,12 @@ def _stage(part: str) -> Stage:
     return Stage(float(match.group(1)) * _UNIT_SECONDS[match.group(2)], count)
 
 
-def plan_stages(stages: list[Stage]) -> StagePlan:
+def plan_stages(stages: list[Stage], start_level: int = 0) -> StagePlan:
     """Every slot's sessions: joins as the line rises through whole numbers, leaves (last in, first out)
-    as it falls through them."""
+    as it falls through them; `start_level` peers are active from the start."""
     if not stages:
         raise ConfigError("--stages: no stage given")
-    if max(s.target for s in stages) < 1:
+    if max(start_level, *(s.target for s in stages)) < 1:
         raise ConfigError("--stages: every target is 0: no peer would ever be active")
     total = sum(s.duration for s in stages)
     if total <= 0:
@@ -160,7 +165,8 @@ def plan_stages(stages: list[Stage]) -> StagePlan:
     open_at: dict[int, float] = {}  # slot -> join time of its open session
     numbers: dict[int, int] = {}
     sessions: list[Session] = []
-    level, start = 0, 0.0
+    level, start = start_level, 0.0
+    open_at.update({slot: 0.0 for slot in range(start_level)})
     for stage in stages:
         step = stage.duration / abs(stage.target - level) if stage.target != level else 0.0
         for k in range(level + 1, stage.target + 1):  # rising: slot k - 1 joins when the line reaches k
@@ -175,7 +181,7 @@ def plan_stages(stages: list[Stage]) -> StagePlan:
         sessions.append(Session(slot, numbers[slot], join, None))
     sessions = [s for s in sessions if s.join < total and (s.leave is None or s.leave > s.join)]
     ordered = sorted(sessions, key=lambda s: (s.join, s.slot))
-    return StagePlan(tuple(stages), tuple(_until_end(s, total) for s in ordered))
+    return StagePlan(tuple(stages), tuple(_until_end(s, total) for s in ordered), start_level=start_level)
 
 
 def _until_end(session: Session, total: float) -> Session:
