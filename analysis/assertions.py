@@ -2,7 +2,8 @@
 
 A threshold names a figure of the summary, an operator and a value. Values may carry a unit: `ms`
 or `s` for times (figures are in ms), `%` for ratios (`loss<0.1%`). A figure that is missing or has
-no value fails the assertion: a threshold that cannot be checked is not met.
+no value fails the assertion: a threshold that cannot be checked is not met. A scope `COLUMN:VALUE.`
+checks the figure of one group of datapoints (`summary --by COLUMN`): `stage:2.delivery>=0.99`.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
     ">": operator.gt,
     "<": operator.lt,
 }
-_PATTERN = re.compile(r"^\s*([A-Za-z_][\w.]*)\s*(>=|<=|==|!=|>|<)\s*(\S+)\s*$")
+_PATTERN = re.compile(r"^\s*(?:([A-Za-z_]\w*):([^.\s:]+)\.)?([A-Za-z_][\w.]*)\s*(>=|<=|==|!=|>|<)\s*(\S+)\s*$")
 _NUMBER = re.compile(r"^([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)(ms|s|%)?$")
 
 
@@ -43,6 +44,12 @@ class Threshold:
     metric: str
     op: str
     value: float | str
+    #: (column, value) of the group of datapoints the figure is read from; None: the whole run.
+    scope: tuple[str, str] | None = None
+
+
+#: The summaries of each value of a datapoint column (`summary.summaries_by`), for scoped thresholds.
+Groups = Callable[[str], "dict[str, Summary]"]
 
 
 @dataclass(frozen=True)
@@ -61,22 +68,53 @@ def parse(text: str) -> Threshold:
     match = _PATTERN.match(text)
     if match is None:
         raise ConfigError(
-            f"--assert {text!r}: expected NAME OP VALUE, e.g. delivery>=0.99 or latency.position.p99<250ms"
+            f"--assert {text!r}: expected [COLUMN:VALUE.]NAME OP VALUE, e.g. delivery>=0.99, "
+            "latency.position.p99<250ms or stage:2.delivery>=0.99"
         )
-    metric, op, raw = match.groups()
+    column, group, metric, op, raw = match.groups()
+    scope = (column, group) if column else None
     number = _NUMBER.match(raw)
     if number is None:
-        return Threshold(text, metric, op, raw)
+        return Threshold(text, metric, op, raw, scope)
     value, unit = float(number.group(1)), number.group(2)
     if unit == "s":
         value *= 1000
     elif unit == "%":
         value /= 100
-    return Threshold(text, metric, op, value)
+    return Threshold(text, metric, op, value, scope)
 
 
-def check(summary: Summary, thresholds: Iterable[Threshold]) -> list[Outcome]:
-    return [_check_one(summary, threshold) for threshold in thresholds]
+def check(summary: Summary, thresholds: Iterable[Threshold], groups: Groups | None = None) -> list[Outcome]:
+    """Each threshold against `summary`, or a scoped one against its group's summary from `groups`."""
+    cache: dict[str, dict[str, Summary] | str] = {}
+    out = []
+    for threshold in thresholds:
+        if threshold.scope is None:
+            out.append(_check_one(summary, threshold))
+            continue
+        column, value = threshold.scope
+        if column not in cache:
+            cache[column] = _groups(groups, column)
+        found = cache[column]
+        if isinstance(found, str):
+            out.append(Outcome(threshold.text, threshold.metric, False, None, f"{threshold.text}: {found}"))
+        elif value not in found:
+            known = ", ".join(found) or "none"
+            message = f"{threshold.text}: no {column} {value} in this run ({column} values: {known})"
+            out.append(Outcome(threshold.text, threshold.metric, False, None, message))
+        else:
+            out.append(_check_one(found[value], threshold))
+    return out
+
+
+def _groups(groups: Groups | None, column: str) -> dict[str, Summary] | str:
+    """The summaries by `column`, or why there are none."""
+    if groups is None:
+        return "scoped assertions need the datapoints"
+    try:
+        return groups(column)
+    except KeyError as exc:
+        return str(exc.args[0]) if exc.args else f"no column {column!r}"
 
 
 def _check_one(summary: Summary, threshold: Threshold) -> Outcome:

@@ -7,6 +7,7 @@ Exit codes: 0 done, 1 an assertion failed, 2 bad arguments or unreadable results
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 from pathlib import Path
@@ -35,7 +36,9 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         _sources(sub)
         _steady(sub)
         sub.add_argument("--all", action="store_true", help="show every figure, not only the headline ones")
-        sub.add_argument("--by", metavar="COLUMN", help="one summary per value of a peer's column, e.g. impairment")
+        sub.add_argument(
+            "--by", metavar="COLUMN", help="one summary per value of a datapoint column, e.g. stage, impairment, room"
+        )
         sub.add_argument("--json", type=Path, help="also write the summary as JSON here")
         sub.set_defaults(handler=_summary)
     sub = commands.add_parser("assert", help="check thresholds on a test's summary (exit 1 when one fails)")
@@ -100,7 +103,7 @@ def _summary(args: argparse.Namespace, console: Console) -> int:
     if args.by:
         for path in results_files(args.sources):
             frame = load_datapoints(path, (*COLUMNS, args.by)).assign(testId=id_of(path))
-            options = {"warmup_windows": args.warmup_windows, "keep_last": args.keep_last}
+            options = {"warmup_windows": args.warmup_windows, "keep_last": args.keep_last, "metadata": metadata(path)}
             try:
                 groups = summaries_by(frame, args.by, **options)
             except KeyError as exc:
@@ -117,17 +120,23 @@ def _summary(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+def _by(frame: pd.DataFrame, path: Path, args: argparse.Namespace, column: str) -> dict[str, Summary]:
+    """The summaries of `frame` by `column` (a scoped assertion's groups)."""
+    options = {"warmup_windows": args.warmup_windows, "keep_last": args.keep_last}
+    return summaries_by(frame, column, metadata=metadata(path), **options)
+
+
 def _assert(args: argparse.Namespace, console: Console) -> int:
     """1 when an assertion failed; else 3 when a test's harness was not healthy (its figures measure the load
     generator too, so passing thresholds prove nothing), unless --allow-unhealthy; else 0."""
     thresholds = [parse_threshold(text) for text in args.assertions]
     failed = False
     unhealthy: list[str] = []
-    for path, _, result in _summaries(args):
+    for path, frame, result in _summaries(args):
         status = str(result.verdict.status)
         if status != "healthy":
             unhealthy.append(f"{id_of(path)} ({status})")
-        outcomes = check(result, thresholds)
+        outcomes = check(result, thresholds, functools.partial(_by, frame, path, args))
         for outcome in outcomes:
             mark = "[green]ok[/]" if outcome.passed else "[bold red]FAILED[/]"
             console.print(f"{id_of(path)}: assert {mark}: {outcome.message}", highlight=False)

@@ -76,9 +76,11 @@ def has_origin_windows(frame: pd.DataFrame) -> bool:
     return array is not None and int(pc.sum(pc.list_value_length(array)).as_py() or 0) > 0
 
 
-def origin_delivery(frame: pd.DataFrame, first: int, grace: int) -> OriginDelivery:
+def origin_delivery(frame: pd.DataFrame, first: int, grace: int, receiving: np.ndarray | None = None) -> OriginDelivery:
     """Exact delivery over origin windows `first`.. (numbered datapoints of peerperf's peers, every window,
-    nested columns included); `grace`: windows after an origin window in which its arrivals may come."""
+    nested columns included); `grace`: windows after an origin window in which its arrivals may come.
+    `receiving` (a flag per row) counts only those datapoints' windows as receivers, e.g. one stage's: the
+    sources are still every peer of the layer, so a group's delivery is as exact as the whole run's."""
     peers = frame.groupby(["testId", "peerId"], observed=True, sort=True).ngroup().to_numpy()
     layers = frame.groupby(["testId", "layer"], observed=True, sort=False, dropna=False).ngroup().to_numpy()
     rooms = frame.groupby(["testId", "layer", "room"], observed=True, sort=False, dropna=False).ngroup().to_numpy()
@@ -101,6 +103,10 @@ def origin_delivery(frame: pd.DataFrame, first: int, grace: int) -> OriginDelive
     countable[:, : max(first, 1)] = False
     counted = np.arange(width) > firsts[:, None]
     receivers = present & counted & countable[np.maximum(layer_at, 0), np.arange(width)] & (layer_at >= 0)
+    if receiving is not None:
+        in_group = np.zeros_like(present)
+        in_group[peers[receiving], window[receiving]] = True
+        receivers &= in_group
 
     made, got = _entries(frame, ORIGINATED), _entries(frame, ARRIVED)
     names = sorted(made.names | got.names)

@@ -12,6 +12,7 @@ packets reach our peers but nobody reports creating them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -43,8 +44,16 @@ class Prepared:
     notes: list[str] = field(default_factory=list)
 
 
-def prepare(frame: pd.DataFrame, warmup_windows: int | None = None, keep_last: bool = False) -> Prepared:
-    """Number, split, choose the steady state and build the per-peer samples of `frame` (not empty)."""
+def prepare(
+    frame: pd.DataFrame,
+    warmup_windows: int | None = None,
+    keep_last: bool = False,
+    group: tuple[str, Any] | None = None,
+) -> Prepared:
+    """Number, split, choose the steady state and build the per-peer samples of `frame` (not empty).
+
+    `group` (column, value) keeps only the steady datapoints with that value (a stage, say), and counts
+    delivery to them as receivers, from every peer's packets."""
     numbered = with_windows(frame)
     python = (numbered["kind"] == PYTHON).to_numpy()
     notes = []
@@ -63,11 +72,14 @@ def prepare(frame: pd.DataFrame, warmup_windows: int | None = None, keep_last: b
             f"{others['peerId'].nunique()} peers of another client (no peerperf fields) send in "
             f"{_layers_named(ours, mixed)}: nobody reports what they create, so delivery leaves these layers out"
         )
+    if group is not None:
+        body = body[(body[group[0]] == group[1]).to_numpy()]
     delivery = None
     if has_origin_windows(ours):
         counted = ours if mixed is None or not mixed.any() else ours[~mixed]
         grace = grace_windows(ARRIVAL_GRACE_S, state.interval_s)
-        delivery = origin_delivery(counted, state.warmup_windows + 1, grace) if len(counted) else None
+        receiving = None if group is None else (counted[group[0]] == group[1]).to_numpy()
+        delivery = origin_delivery(counted, state.warmup_windows + 1, grace, receiving) if len(counted) else None
         if delivery is not None:
             notes += delivery.notes
     samples = peer_samples(body, ours, delivery)

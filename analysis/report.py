@@ -29,6 +29,7 @@ from peerperf.analysis.thresholds import LATE_TICK_MS
 from peerperf.analysis.verdict import Status
 from peerperf.analysis.windows import PYTHON, interval_seconds, with_windows
 from peerperf.protocol.metrics import ARRIVAL_GRACE_S
+from peerperf.sim.stages import parse_stages
 
 #: The verdict as a report's heading says it.
 LABELS = {
@@ -66,12 +67,16 @@ def report(frame: pd.DataFrame, summary: Summary, path: Path, title: str | None 
         "<h2>Over time</h2>",
         _plots(
             [
-                ("Packets per second, mean per peer", lambda: _rates_plot({"": frame})),
-                ("Delivery ratio and loss per window", lambda: _delivery_plot({"": frame})),
-                ("Latency per subtype (p50 solid, p99 dashed)", lambda: _latency_plot({"": frame})),
-                ("Connections per peer", lambda: _connections_plot({"": frame})),
+                *_stage_plots(frame, summary.settings),
+                ("Packets per second, mean per peer", lambda: _banded(_rates_plot({"": frame}), frame)),
+                ("Delivery ratio and loss per window", lambda: _banded(_delivery_plot({"": frame}), frame)),
+                (
+                    "Latency per subtype (p50 solid, p99 dashed)",
+                    lambda: _banded(_latency_plot({"": frame}), frame),
+                ),
+                ("Connections per peer", lambda: _banded(_connections_plot({"": frame}), frame)),
                 ("Hops of delivered messages", lambda: _hops_plot({"": frame})),
-                ("Harness: tick lag p99 and CPU per host", lambda: _harness_plot(frame)),
+                ("Harness: tick lag p99 and CPU per host", lambda: _banded(_harness_plot(frame), frame)),
                 ("Received packets per second, per peer and window", lambda: _heatmap(frame)),
             ]
         ),
@@ -354,4 +359,65 @@ def _heatmap(frame: pd.DataFrame) -> Figure | None:
     axes.set_xticks(range(len(grid.columns)))
     axes.set_xticklabels([str(w) for w in grid.columns], fontsize="x-small")
     figure.colorbar(image, ax=axes, label="received packets/s")
+    return figure
+
+
+def _stage_plots(frame: pd.DataFrame, settings: dict[str, object]) -> list[tuple[str, Callable[[], Figure | None]]]:
+    """With `--stages`: the active peers per window against the stages' target, first among the plots."""
+    if not _has_stages(frame):
+        return []
+    caption = (
+        "Stages: active peers per window (solid) and the stages' target (dashed); on every plot over time the "
+        "bands are the windows each stage's figures count (a window counts for the stage it closed in)"
+    )
+    return [(caption, lambda: _banded(_active_plot(frame, settings.get("stages")), frame))]
+
+
+def _has_stages(frame: pd.DataFrame) -> bool:
+    return "stage" in frame and bool(frame["stage"].notna().any())
+
+
+def _active_plot(frame: pd.DataFrame, stages: object) -> Figure | None:
+    figure, axes = _figure()
+    active = frame.groupby("window")["peerId"].nunique()
+    seconds = _seconds(frame)
+    interval = interval_seconds(frame)
+    # A window's peers are drawn over the window, which ends at its x.
+    ends = seconds.loc[active.index].to_numpy()
+    counts = active.to_numpy()
+    axes.step([*(ends - interval), ends[-1]], [*counts, counts[-1]], where="post", label="active peers")
+    if isinstance(stages, str):  # the stages as the run was given them: the line they draw
+        plan = parse_stages(stages)
+        x = np.arange(0.0, plan.duration + interval / 2, interval / 4)
+        # A window's x is about when it closed: time t of the test is at x(window) - (n x interval - t).
+        first = int(active.index.min())
+        shift = float(seconds.loc[first]) - first * interval
+        axes.plot(x + shift, [plan.target_at(t) for t in x], linestyle="--", label="target")
+    axes.set_xlabel("s")
+    axes.set_ylabel("peers")
+    axes.legend(fontsize="small")
+    return figure
+
+
+def _banded(figure: Figure | None, frame: pd.DataFrame) -> Figure | None:
+    """`figure` with each stage's windows shaded behind its plot over time and named on top (`--stages`)."""
+    if figure is None or not _has_stages(frame):
+        return figure
+    axes = figure.axes[0]
+    seconds = _seconds(frame)
+    interval = interval_seconds(frame)
+    stage_of = frame.groupby("window")["stage"].first().dropna()
+    for i, (stage, windows) in enumerate(stage_of.groupby(stage_of)):
+        start = float(seconds.loc[windows.index.min()]) - interval
+        end = float(seconds.loc[windows.index.max()])
+        axes.axvspan(start, end, color="#1a73e8" if i % 2 else "#f9ab00", alpha=0.08, linewidth=0)
+        axes.text(
+            (start + end) / 2,
+            1.0,
+            f"stage {int(stage)}",
+            transform=axes.get_xaxis_transform(),
+            ha="center",
+            va="bottom",
+            fontsize="x-small",
+        )
     return figure

@@ -31,7 +31,7 @@ COLUMNS = (
     *("peerId", "timestamp", "window", "kind", "hostId", "nodeId", "layer", "room", "connectedPeersCount"),
     *("originated", "originatedOneHop", "originatedBySubtype", "uniqueReceived", "missing", "lateArrivals"),
     *("arrivedExpired", "deliveredBySubtype", "received", "duplicate", *RATES.values(), *LATENCY_COLUMNS.values()),
-    *("hops", "connectSetupMs", "connectionFailures", "connectionRejects", "reconnections", "routineErrors"),
+    *("hops", "connectSetupMs", "joinMs", "connectionFailures", "connectionRejects", "reconnections", "routineErrors"),
     *("tickLagMs", "tickLagP99", "ticksMissed", "hostCpuPercent", "machineCpuPercent", "machineCpus", "extra"),
     *("clockOffsetMs", "clockErrorMs", "harnessErrors", "hostHarnessErrors", "receivedBySubtype"),
     *("originatedByWindow", "arrivedByWindow"),
@@ -235,15 +235,56 @@ def figures(samples: PeerSamples) -> dict[str, Metric]:
 
 
 def summaries_by(frame: pd.DataFrame, column: str, **options: Any) -> dict[str, Summary]:
-    """One summary per value of a peer's `column` (`impairment`, `routine`, `room`, `nodeId`...).
+    """One summary per value of a datapoint column, values in order (`stage` 1, 2, ...; `impairment`, `room`).
 
-    Delivery still counts what every peer of the layer sent, whatever its group: a group's figures
-    are those of its peers as receivers. The harness verdict is the whole run's.
+    A column that can change during a peer's run (`stage`) groups datapoints: a group's figures are
+    those of its windows, delivery counted to them as receivers. Otherwise it groups peers (`impairment`,
+    `routine`, `nodeId`...): a group's figures are those of its peers as receivers. Delivery still counts
+    what every peer of the layer sent, whatever its group. The harness verdict is the whole run's.
     """
     if column not in frame:
         raise KeyError(f"the datapoints have no column {column!r}")
-    prepared = prepare(frame, options.get("warmup_windows"), options.get("keep_last", False))
-    return group_summaries(prepared, column, options.get("metadata"))
+    warmup, keep_last = options.get("warmup_windows"), options.get("keep_last", False)
+    prepared = prepare(frame, warmup, keep_last)
+    if not _varies_within_peers(prepared.ours, column):
+        return group_summaries(prepared, column, options.get("metadata"))
+    whole = summarise(prepared, options.get("metadata"))
+    out = {}
+    for value in _values(prepared.ours[column]):
+        part = prepare(frame, warmup, keep_last, group=(column, value))
+        metrics = {
+            "peers": Metric(
+                "peers", "peers reporting in the group's steady windows", int(part.body["peerId"].nunique())
+            ),
+            "datapoints": Metric("datapoints", "steady datapoints in the group", len(part.body)),
+            **(figures(part.samples) if len(part.body) else {}),
+        }
+        metrics.update(_setup(prepared.ours[(prepared.ours[column] == value).to_numpy()]))
+        if part.delivery is not None:
+            metrics["delivery.windows"] = Metric(
+                "delivery.windows", "origin windows delivery counts", part.delivery.windows
+            )
+        metrics["harness"] = whole.metrics["harness"]
+        out[group_label(value)] = Summary(
+            whole.test_ids, metrics, whole.verdict, whole.steady_state, whole.settings, whole.notes
+        )
+    return out
+
+
+def group_label(value: Any) -> str:
+    """How a group's value is named (and matched by `--assert 'COLUMN:VALUE.metric'`): 2.0 -> '2'."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _values(column: pd.Series) -> list[Any]:
+    """A column's distinct values, in order (numbers as numbers)."""
+    return sorted(column.dropna().unique().tolist())
+
+
+def _varies_within_peers(frame: pd.DataFrame, column: str) -> bool:
+    return bool((frame.groupby(["testId", "peerId"], observed=True)[column].nunique() > 1).any())
 
 
 def group_summaries(prepared: Prepared, column: str, metadata: dict[str, Any] | None = None) -> dict[str, Summary]:
@@ -281,12 +322,12 @@ def _counts(prepared: Prepared, metadata: dict[str, Any]) -> dict[str, Metric]:
     seen = set(prepared.numbered["peerId"].astype(str).unique())
     last_window = frame.groupby(["testId", "peerId"], observed=True)["window"].max()
     final = frame.groupby("testId", observed=True)["window"].max()
-    # Explained apart: peers lost with their host, and first instances a restarted host replaced.
+    # Explained apart: peers lost with their host, first instances a restarted host replaced, and peers that
+    # left as the stages planned (`departedPeers`: they did not drop out).
     lost, restarted = set(metadata.get("lostPeers") or {}), set(metadata.get("restartedPeers") or {})
+    ended = lost | restarted | set(metadata.get("departedPeers") or [])
     dropped = sorted(
-        str(peer)
-        for (test, peer), window in last_window.items()
-        if window < final[test] - 1 and str(peer) not in lost | restarted
+        str(peer) for (test, peer), window in last_window.items() if window < final[test] - 1 and str(peer) not in ended
     )
     expected = metadata.get("peerIds") or []
     never = sorted(set(expected) - seen)
@@ -371,6 +412,11 @@ def _setup(frame: pd.DataFrame) -> dict[str, Metric]:
         if not math.isnan(p50):
             out["setup.p50"] = Metric("setup.p50", "connection set-up p50", p50, "ms", "lower")
             out["setup.p99"] = Metric("setup.p99", "connection set-up p99", p99, "ms", "lower")
+    if "joinMs" in frame:  # staged peers join during the test: every join counts, warm-up or not
+        p50, p99 = percentiles(bucket_counts(frame["joinMs"]), [50, 99])
+        if not math.isnan(p50):
+            out["join.p50"] = Metric("join.p50", "lighthouse join (connect, layer, room) p50", p50, "ms", "lower")
+            out["join.p99"] = Metric("join.p99", "lighthouse join (connect, layer, room) p99", p99, "ms", "lower")
     for column, name, label in (
         ("connectionFailures", "connections.failed", "connections that never opened"),
         ("reconnections", "reconnections", "lighthouse reconnections"),

@@ -32,6 +32,8 @@ HEADLINE = (
     "connections",
     "hops.mean",
     "setup.p50",
+    "join.p50",
+    "join.p99",
     "connections.failed",
     "peers.dropped_out",
     "peers.never_reported",

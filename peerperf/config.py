@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+import math
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from peerperf.errors import ConfigError
@@ -11,6 +12,8 @@ from peerperf.peer.settings import PeerSettings
 from peerperf.results.influx.relay_settings import InfluxSettings
 from peerperf.results.settings import ResultsSettings
 from peerperf.settings import setting, setting_like
+from peerperf.sim.churn import parse_churn, steady_plan, with_churn
+from peerperf.sim.stages import StagePlan, check_peers, parse_stages
 
 #: Where a run's peers differ from the library's defaults: they ping as the original performance-test
 #: client did (pingInterval 9 ms, so a round every ~7.009 s with the 7 s ping timeout); `--ping-interval off`.
@@ -24,8 +27,20 @@ RUN_MANAGED_PEER_SETTINGS = ("stats_update_interval", "host_addresses")
 class RunConfig:
     """One performance test. Env vars named after the original's (PEERS_COUNT, TEST_ID, ...) also work."""
 
-    peers: int = setting(8, "simulated peers", env="PEERS_COUNT")
-    duration: float = setting(180.0, "test length after the start signal", env="TEST_DURATION", unit="s")
+    peers: int = setting(8, "simulated peers (with --stages: the largest target)", env="PEERS_COUNT")
+    duration: float = setting(
+        180.0, "test length after the start signal (with --stages: their sum)", env="TEST_DURATION", unit="s"
+    )
+    stages: str | None = setting(
+        None,
+        "load over time, k6's form: each duration:target moves the active peers linearly to target, e.g. "
+        "30s:100,2m:100,30s:0 (peers join and leave through the lighthouse during the test)",
+    )
+    churn: str | None = setting(
+        None,
+        "replace this share of the active peers every minute, e.g. 10%/min (at most 100%/min): the oldest "
+        "instance leaves and a new instance, with a new id, joins its place",
+    )
     routine: str = setting("default", "routine name, module:function, or a weighted mix such as default:0.8,idle:0.2")
     peers_per_actor: int = setting(1, "simulated peers per Ray actor (1: every peer is its own process)")
     browser_peers: int = setting(0, "browser peers: pages of --browser-client, one peer each, in headless Chromium")
@@ -117,6 +132,10 @@ class RunConfig:
             problems.append("--restart-hosts must not be negative")
         if self.on_missing not in ("abort", "proceed"):
             problems.append("--on-missing must be abort or proceed")
+        if self.stages is not None:
+            parse_stages(self.stages)  # a stage list that does not parse is refused before anything starts
+        if self.churn is not None:
+            parse_churn(self.churn)
         if problems:
             raise ConfigError("; ".join(problems))
 
@@ -134,7 +153,31 @@ class RunConfig:
             return ["browser peers join layer blue, room room (the original page's): keep --layer and --room"]
         if self.results_token:
             return ["browser pages send no results token: --browser-peers cannot be used with --results-token"]
+        if self.stages is not None or self.churn is not None:
+            return ["browser pages join once and stay: --browser-peers cannot be used with --stages or --churn"]
         return []
+
+    @property
+    def stage_plan(self) -> StagePlan | None:
+        """Who is active when (`--stages`, `--churn`); None: every peer for the whole test."""
+        if self.churn is None:
+            return None if self.stages is None else parse_stages(self.stages)
+        plan = steady_plan(self.peers, self.duration) if self.stages is None else parse_stages(self.stages)
+        return with_churn(plan, parse_churn(self.churn))
+
+
+def with_stages(config: RunConfig, peers_given: bool, duration_given: bool) -> RunConfig:
+    """`config` with `--peers` (unless given) and `--duration` taken from `--stages`: an explicit `--peers` must
+    hold the largest target, and an explicit `--duration` must be the stages' sum."""
+    if config.stages is None:
+        return config
+    plan = parse_stages(config.stages)
+    peers = check_peers(plan, config.peers if peers_given else None)
+    if duration_given and not math.isclose(plan.duration, config.duration):
+        raise ConfigError(
+            f"--duration {config.duration:g} s differs from the stages' sum {plan.duration:g} s: leave it out"
+        )
+    return replace(config, peers=peers, duration=plan.duration)
 
 
 #: Settings never written to results: credentials.

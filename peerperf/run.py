@@ -22,14 +22,14 @@ from typing import TYPE_CHECKING, Any
 from peerperf.analysis.assertions import Outcome, Threshold, check, write_json, write_junit
 from peerperf.analysis.assertions import parse as parse_threshold
 from peerperf.cluster.orchestrator import Orchestrator
-from peerperf.config import RUN_MANAGED_PEER_SETTINGS, RUN_PEER_DEFAULTS, RunConfig, recorded_settings
+from peerperf.config import RUN_MANAGED_PEER_SETTINGS, RUN_PEER_DEFAULTS, RunConfig, recorded_settings, with_stages
 from peerperf.errors import ConfigError
 from peerperf.peer.settings import PeerSettings
 from peerperf.results.influx.relay_settings import InfluxSettings
 from peerperf.results.storage import check_writable
 from peerperf.run_state import RunOutcome
 from peerperf.runview import RunView
-from peerperf.settings import add_arguments, resolve
+from peerperf.settings import add_arguments, given, resolve
 from peerperf.sim.impairment_profiles import impairment_plan
 from peerperf.sim.impairment_settings import ImpairmentSettings
 from peerperf.sim.routines import parse_mix
@@ -94,6 +94,7 @@ def parse(argv: list[str] | None) -> tuple[RunConfig, VerdictOptions, argparse.N
     args = parser.parse_args(argv)
     peer = resolve(PeerSettings, args, defaults=RUN_PEER_DEFAULTS)
     config = resolve(RunConfig, args, peer=peer, influx=resolve(InfluxSettings, args))
+    config = with_stages(config, given(RunConfig, "peers", args), given(RunConfig, "duration", args))
     options = VerdictOptions(
         [parse_threshold(text) for text in args.assertions],
         args.junit_xml,
@@ -128,6 +129,14 @@ class Finished:
 
     frame: pd.DataFrame
     summary: Summary
+    #: What the run recorded about itself (the summary's metadata), for summaries by group.
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def by(self, column: str) -> dict[str, Summary]:
+        """One summary per value of a datapoint column (`--assert 'stage:2.delivery>=0.99'`)."""
+        from peerperf.analysis.summary import summaries_by
+
+        return summaries_by(self.frame, column, metadata=self.metadata)
 
 
 def run_summary(settings: dict[str, Any], outcome: RunOutcome) -> Finished | None:
@@ -145,7 +154,7 @@ def run_summary(settings: dict[str, Any], outcome: RunOutcome) -> Finished | Non
         peerIds=metadata.get("peerIds") or outcome.peer_ids,
         lostPeers=outcome.lost,
     )
-    return Finished(frame, summary(frame, metadata=metadata))
+    return Finished(frame, summary(frame, metadata=metadata), metadata)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -205,7 +214,7 @@ def _verdict(view: RunView, options: VerdictOptions, finished: Finished | None, 
             view.console.print("[red]assertions not checked[/]: the run has no results to summarise")
         return bool(options.thresholds)
     result = finished.summary
-    outcomes: list[Outcome] = check(result, options.thresholds)
+    outcomes: list[Outcome] = check(result, options.thresholds, finished.by)
     view.assertions(outcomes)
     if options.junit_xml is not None:
         write_junit(options.junit_xml, outcomes, suite=f"peerperf.{outcome.test_id}")

@@ -47,6 +47,8 @@ class RunSnapshot:
     layers: str = ""
     #: Each peer host's last closed window (its fields of the datapoint schema), for the harness verdict so far.
     host_windows: tuple[dict[str, Any], ...] = ()
+    #: With `--stages`: the number of active peers the stages ask for now (`ready` is how many are active).
+    target: float | None = None
 
 
 @dataclass

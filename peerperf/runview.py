@@ -128,8 +128,9 @@ def _line(s: RunSnapshot, verdict: Verdict | None = None) -> str:
         nodes = f" on {s.nodes} node(s)" if s.nodes else ""
         failed = f", failed {s.failed}" if s.failed else ""
         return f"[{s.phase}] peers ready {s.ready}/{s.peers}{layers}{nodes}{failed}"
+    peers = f"peers {s.ready}/{s.peers}" if s.target is None else f"active {s.ready} target {s.target:.0f} of {s.peers}"
     return (
-        f"[running] {s.elapsed:5.0f}/{s.duration:.0f} s  peers {s.ready}/{s.peers}{layers} on {s.nodes} node(s)  "
+        f"[running] {s.elapsed:5.0f}/{s.duration:.0f} s  {peers}{layers} on {s.nodes} node(s)  "
         f"originated {s.originated_per_second:.0f}/s  received {s.received_per_second:.0f}/s  "
         f"connections {s.connections_mean:.1f} (min {s.connections_min})  "
         f"tick lag p99 {s.tick_lag_p99_ms:.1f} ms  cpu {s.cpu_max:.0f}%  datapoints {s.datapoints}"
@@ -160,6 +161,8 @@ def _panel(s: RunSnapshot, verdict: Verdict | None = None) -> Table:
     table.add_column()
     remaining = max(0.0, s.duration - s.elapsed)
     table.add_row("peers ready", f"{s.ready}/{s.peers}" + (f"  ({s.failed} failed)" if s.failed else ""))
+    if s.target is not None:
+        table.add_row("active / target", f"{s.ready} / {s.target:.0f} (stages)")
     if s.layers:
         table.add_row("layers", s.layers)
     table.add_row("nodes", str(s.nodes))

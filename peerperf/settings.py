@@ -128,6 +128,13 @@ def resolve(
     return cls(**values)
 
 
+def given(cls: type, name: str, args: argparse.Namespace | None, environ: Mapping[str, str] | None = None) -> bool:
+    """Whether setting `name` of `cls` was set by a flag or an env var (not left at its default)."""
+    environ = os.environ if environ is None else environ
+    f = next(f for f in dataclasses.fields(cls) if f.name == name)
+    return getattr(args, name, None) is not None or any(env in environ for env in env_names(f))
+
+
 def parse_value(tp: Any, raw: Any, source: str) -> Any:
     """Convert text from a flag or env var to type `tp`, or raise `ConfigError` naming `source`."""
     if not isinstance(raw, str):

@@ -121,7 +121,7 @@ class _Barrier:
             report: SetupReport = future.result()
         except ray.exceptions.RayError as exc:
             report = SetupReport("?", "", [], {s.peer_id: f"host failed: {exc}" for s in chunk})
-        if report.ready:
+        if report.ready or report.deferred:  # a host whose peers all join later (--stages) runs the test too
             self.ready_hosts[host] = report
         self.ready_count += len(report.ready)
         self.missing.update(report.failed)

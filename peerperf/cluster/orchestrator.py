@@ -37,10 +37,11 @@ from peerperf.config import RunConfig, recorded_settings
 from peerperf.errors import ConfigError, PeerperfError
 from peerperf.results.download import wait_finished
 from peerperf.run_state import RunOutcome, RunSnapshot
-from peerperf.sim.host import SetupReport
+from peerperf.sim.host import PeerSpec, SetupReport
 from peerperf.sim.impairment_profiles import ImpairmentPlan, describe
 from peerperf.sim.population import plan_peers
 from peerperf.sim.routines import parse_mix
+from peerperf.sim.stages import StagePlan, departed_ids, instance_ids
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +65,7 @@ class Orchestrator:
         self.impairment = impairment
         #: Every setting of the run, recorded with the test so comparisons can show which ones differ.
         self.settings = settings if settings is not None else recorded_settings(config)
-        self.progress = RunProgress(config.peers, config.duration, on_progress)
+        self.progress = RunProgress(config.peers, config.duration, on_progress, config.stage_plan)
         self._interrupts = 0
         self._stop = asyncio.Event()
         self.outcome = RunOutcome()
@@ -106,7 +107,8 @@ class Orchestrator:
             if self.impairment is not None:
                 specs = self.impairment.assign(specs)
                 self._show(f"impairing {describe(specs)}")
-            self.outcome.peer_ids = [spec.peer_id for spec in specs]
+            plan = config.stage_plan
+            self.outcome.peer_ids = [spec.peer_id for spec in specs] if plan is None else instance_ids(plan, specs)
             self.outcome.log_dir = runtime.logs_dir()
             # Timer phases follow --seed; without one, a timer seed is drawn, and recorded either way.
             timer_seed = config.seed if config.seed is not None else random.randrange(2**32)
@@ -119,6 +121,7 @@ class Orchestrator:
                     "version": __version__,
                     "layers": {"sizes": population.layer_sizes(), "capacity": layers.capacity, "source": layers.source},
                     "timerSeed": timer_seed,
+                    **_staged(plan, specs),
                 },
             )
             self._hosts = spawn_hosts(
@@ -306,6 +309,13 @@ class Orchestrator:
         await stop_hosts([host for host, _ in self._hosts] + self._restarts.replacements, self._on_cluster)
         if services is not None:
             await stop_services(services)
+
+
+def _staged(plan: StagePlan | None, specs: list[PeerSpec]) -> dict[str, Any]:
+    """What the test's metadata records of `--stages`: the plan, and the instances that leave on purpose."""
+    if plan is None:
+        return {}
+    return {**({"stagePlan": plan.to_json()} if plan.explicit else {}), "departedPeers": departed_ids(plan, specs)}
 
 
 async def _stop_task(task: asyncio.Task[None] | None) -> None:

@@ -48,6 +48,7 @@ def spawn_hosts(
             config.stats_interval / 1000,
             seed=rng.randrange(2**32),
             timer_seed=timer_seed,
+            stages=config.stage_plan,
         )
         hosts.append((spawn(host_config, chunk), chunk))
     if on_cluster:  # ask for every peer node at once: one scale-up, not one per actor

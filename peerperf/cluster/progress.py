@@ -13,6 +13,7 @@ from peerperf.cluster.actor_calls import awaited
 from peerperf.results.influx.relay_stats import RelayStats
 from peerperf.run_state import RunOutcome, RunSnapshot
 from peerperf.sim.host import HostProgress
+from peerperf.sim.stages import StagePlan
 
 log = logging.getLogger(__name__)
 
@@ -20,8 +21,15 @@ log = logging.getLogger(__name__)
 class RunProgress:
     """Publishes `RunSnapshot`s to `on_progress`; a phase change keeps the last figures on screen."""
 
-    def __init__(self, peers: int, duration: float, on_progress: Callable[[RunSnapshot], None] | None = None) -> None:
+    def __init__(
+        self,
+        peers: int,
+        duration: float,
+        on_progress: Callable[[RunSnapshot], None] | None = None,
+        stages: StagePlan | None = None,
+    ) -> None:
         self._on_progress = on_progress or (lambda snapshot: None)
+        self._stages = stages if stages is not None and stages.explicit else None
         self.last = RunSnapshot("starting", peers, 0, 0, 0, 0.0, duration)
         #: Hosts whose progress call failed (said once each).
         self._unanswered: set[Any] = set()
@@ -96,5 +104,6 @@ class RunProgress:
                 relay,
                 layers=self.last.layers,
                 host_windows=tuple(p.window_fields for p in progress if p.window_fields),
+                target=self._stages.target_at(elapsed) if self._stages is not None and started_at is not None else None,
             )
         )

@@ -178,6 +178,12 @@ FIELDS: tuple[MetricField, ...] = (
             ("latencyOtherMs", Kind.HISTOGRAM, "latency of delivered messages of other subtypes", "ms"),
             # The mesh.
             ("connectSetupMs", Kind.HISTOGRAM, "connection set-up time, offer to open data channel", "ms"),
+            (
+                "joinMs",
+                Kind.HISTOGRAM,
+                "lighthouse join time (connect and validate, layer, room), in the peer's first window",
+                "ms",
+            ),
             ("connectionFailures", Kind.INTEGER, "connections that closed without ever opening", "connections"),
             ("connectionRejects", Kind.COUNTS, "connections the other side rejected, by reason", "connections"),
             ("reconnections", Kind.INTEGER, "reconnections to the lighthouse", "reconnections"),
@@ -216,6 +222,8 @@ FIELDS: tuple[MetricField, ...] = (
         for name, kind, description, unit in (
             # Harness health: the host's own evidence, one value per host and window.
             ("window", Kind.INTEGER, "the host's stats window number (1, 2, ...)", ""),
+            ("stage", Kind.INTEGER, "the stage (--stages, 1 first) in which the window closed (none: no stages)", ""),
+            ("stageTarget", Kind.NUMBER, "the active peers the stages asked for when the window closed", "peers"),
             ("tickLagMs", Kind.HISTOGRAM, "tick lateness of the host's 60 Hz loop", "ms"),
             ("hostOpenFds", Kind.INTEGER, "open file descriptors of the host process", "fds"),
             ("machineCpuPercent", Kind.NUMBER, "whole machine busy share over the window", "% of all cores"),

@@ -42,6 +42,9 @@ class _TestFigures:
     lost: int = 0
     started: int | None = None
     finished: int | None = None
+    #: The peers that reported each of the last windows, and the stages' target then (`--stages`).
+    windows: dict[int, set[str]] = field(default_factory=dict)
+    targets: dict[int, float] = field(default_factory=dict)
     samples: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=HISTORY))
 
 
@@ -63,6 +66,7 @@ class LiveFeed:
             figures.unique += int(metrics.get("uniqueReceived") or 0)
             figures.missing += int(metrics.get("missing") or 0)
             figures.late += int(metrics.get("lateArrivals") or 0)
+            _note_window(figures, point.peer_id, metrics)
             host = metrics.get("hostId")
             if isinstance(host, str) and host:
                 figures.hosts[host] = (_number(metrics.get("tickLagP99")), _number(metrics.get("hostCpuPercent")))
@@ -109,6 +113,7 @@ class LiveFeed:
             "cpuPercent": {host: cpu for host, (_, cpu) in sorted(figures.hosts.items())},
             "peersReporting": len(fresh),
             "peersLost": figures.lost,
+            **_active(figures),
         }
         if not figures.samples or figures.samples[-1]["t"] < sample["t"]:
             figures.samples.append(sample)
@@ -132,6 +137,33 @@ class LiveFeed:
             "arrivedShare": _ratio(figures.unique, total),
             "peersLost": figures.lost,
         }
+
+
+#: Windows a test's active peers are kept for.
+KEPT_WINDOWS = 4
+
+
+def _note_window(figures: _TestFigures, peer_id: str, metrics: dict[str, Any]) -> None:
+    window = metrics.get("window")
+    if not isinstance(window, int):
+        return
+    figures.windows.setdefault(window, set()).add(peer_id)
+    target = _number(metrics.get("stageTarget"))
+    if target is not None:
+        figures.targets[window] = target
+    for old in [w for w in figures.windows if w <= window - KEPT_WINDOWS]:
+        figures.windows.pop(old)
+        figures.targets.pop(old, None)
+
+
+def _active(figures: _TestFigures) -> dict[str, Any]:
+    """The peers that reported the last window every host has submitted (the one before the latest: hosts
+    submit a window up to a second after its end), and the stages' target then (None: no stages)."""
+    if not figures.windows:
+        return {"peersActive": None, "peersTarget": None}
+    latest = max(figures.windows)
+    window = latest - 1 if latest - 1 in figures.windows else latest
+    return {"peersActive": len(figures.windows[window]), "peersTarget": figures.targets.get(window)}
 
 
 def _number(value: Any) -> float | None:

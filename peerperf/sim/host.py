@@ -24,6 +24,7 @@ from peerperf.errors import PeerperfError
 from peerperf.peer import Peer, PeerSettings
 from peerperf.peer.impairment_profile import PeerImpairment
 from peerperf.peer.origin_windows import WindowGrid
+from peerperf.protocol.histogram import Histogram
 from peerperf.protocol.metrics import PYTHON
 from peerperf.protocol.wallclock import now_ms
 from peerperf.results.client import ResultsClient
@@ -35,6 +36,7 @@ from peerperf.sim.payloads import comms_send_time
 from peerperf.sim.phases import SUBMIT, TICK, peer_phases, phase, routine_timer
 from peerperf.sim.routines import load_routine
 from peerperf.sim.simpeer import SimulatedPeer, start_offset
+from peerperf.sim.stages import Session, StagePlan
 from peerperf.sim.tickloop import LagWindow, TickLoop
 from peerperf.supervision import Supervisor
 
@@ -76,6 +78,8 @@ class HostConfig:
     #: Seeds every timer phase (`peerperf.sim.phases`); one value for all hosts of a run, so their
     #: peers are spread together. None: `seed`.
     timer_seed: int | None = None
+    #: Who is active when (`--stages`); None: every peer for the whole test.
+    stages: StagePlan | None = None
 
 
 @dataclass(frozen=True)
@@ -85,6 +89,8 @@ class SetupReport:
     ready: list[str]
     #: Peer id -> why it could not connect or join.
     failed: dict[str, str]
+    #: Peers that join later in the test (`--stages`): the host is ready for them too.
+    deferred: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -157,12 +163,28 @@ class PeerHost:
         self._submit_phase = phase(timer_seed, SUBMIT, first)
         #: How long after a window's end this host submits it (at most half an interval).
         self.submit_delay = self._submit_phase * min(SUBMIT_SPREAD, config.stats_interval / 2)
+        slots = {spec.index: spec for spec in specs}
+        plan = config.stages
+        #: With `--stages`: this host's sessions, each with its peer's spec (the instance's id).
+        self._sessions = [
+            (session, replace(slots[session.slot], peer_id=session.instance_id(slots[session.slot].peer_id)))
+            for session in (plan.sessions if plan is not None else ())
+            if session.slot in slots
+        ]
+        #: Peers that left (`--stages`), and their last, partial window's metrics, submitted with the host's
+        #: next window: (peer, window number, metrics).
+        self._departed: list[tuple[SimulatedPeer, int, dict[str, Any]]] = []
+        self._gone: list[SimulatedPeer] = []
+        self._grid: WindowGrid | None = None
 
     async def setup(self) -> SetupReport:
-        """Connect every peer, join its layer and room; failures are reported per peer."""
-        results = await asyncio.gather(*(self._setup_peer(spec) for spec in self.specs))
+        """Connect every peer active at the start, join its layer and room; failures are reported per peer."""
+        now = [spec for session, spec in self._sessions if session.join <= 0] if self._sessions else self.specs
+        later = [spec.peer_id for session, spec in self._sessions if session.join > 0]
+        results = await asyncio.gather(*(self._setup_peer(spec) for spec in now))
         self.sims = [sim for sim in results if sim is not None]
-        return SetupReport(self.config.host_id, self.config.node_id, [s.id for s in self.sims], dict(self.failed))
+        ready = [s.id for s in self.sims]
+        return SetupReport(self.config.host_id, self.config.node_id, ready, dict(self.failed), later)
 
     async def _setup_peer(self, spec: PeerSpec) -> SimulatedPeer | None:
         routine = load_routine(spec.routine)
@@ -191,15 +213,20 @@ class PeerHost:
             self._clock.reference_now_ms,
             lambda key: phase(self._timer_seed, routine_timer(key), spec.index),
         )
+        began = time.monotonic()
         try:
             await peer.connect()
             await peer.set_layer(spec.layer)
             await peer.join_room(spec.room)
+            sim.join_ms = (time.monotonic() - began) * 1000
         except (PeerperfError, OSError) as exc:
             self.failed[spec.peer_id] = str(exc)
             log.warning("peer %s could not join: %s", spec.peer_id, exc)
             await peer.dispose()
             return None
+        except asyncio.CancelledError:  # the test ended while a staged peer was joining
+            await peer.dispose()
+            raise
         return sim
 
     async def run(self, results: ResultsClient, test_id: str, duration: float, start_timeout: float) -> int:
@@ -212,10 +239,9 @@ class PeerHost:
             (int(now_ms()), 0.0) if info.started is None else (info.started, self._clock.offset_ms)
         )
         self._grid_start = (reference_start + offset) / 1000
-        grid = WindowGrid(reference_start, round(self.config.stats_interval * 1000), offset)
+        self._grid = WindowGrid(reference_start, round(self.config.stats_interval * 1000), offset)
         for sim in self.sims:  # a fresh window at the start: setup traffic is not test traffic
-            sim.peer.close_stats_window()
-            sim.peer.measures.windows.set_grid(grid)  # packets by origin window: the same grid on every host
+            self._reset_window(sim)
         self._load.sample()
         self._loop = TickLoop(self.config.tick_hz, self._tick, phase=self._tick_phase)
         now = time.monotonic()
@@ -224,6 +250,7 @@ class PeerHost:
         self._running = True
         ended = asyncio.Event()
         stats = asyncio.create_task(self._submit_every_interval(results, test_id, ended))
+        sessions = [asyncio.create_task(self._follow(session, spec)) for session, spec in self._sessions]
         try:
             ticking = asyncio.create_task(self._loop.run(duration))
             stopped = asyncio.create_task(self._stopping.wait())
@@ -232,6 +259,9 @@ class PeerHost:
             stopped.cancel()
             await ticking
         finally:
+            for task in sessions:  # joins and leaves planned after the end do not happen
+                task.cancel()
+            await asyncio.gather(*sessions, return_exceptions=True)
             self._running = False
             ended.set()  # not cancel(): a submission under way completes, so no window is lost
             await stats
@@ -241,9 +271,45 @@ class PeerHost:
         await self._submit_final_results(results, test_id)
         return self.datapoints
 
+    def _reset_window(self, sim: SimulatedPeer) -> None:
+        """Start `sim`'s stats afresh on the run's window grid (packets by origin window: the same on every host)."""
+        assert self._grid is not None
+        sim.peer.close_stats_window()
+        sim.peer.measures.windows.set_grid(self._grid)
+
+    async def _follow(self, session: Session, spec: PeerSpec) -> None:
+        """One staged instance's life: join through the lighthouse at its time, leave at its time."""
+        if session.join > 0:
+            await self._until(session.join)
+            sim = await self._setup_peer(spec)
+            if sim is None:
+                return
+            self._reset_window(sim)
+            sim.start(time.monotonic())
+            self.sims.append(sim)
+        else:
+            sim = next((s for s in self.sims if s.id == spec.peer_id), None)
+        if session.leave is None or sim is None:
+            return
+        await self._until(session.leave)
+        await self._leave(sim)
+
+    async def _leave(self, sim: SimulatedPeer) -> None:
+        """The original's leave: the peer stops, its connections close and it disconnects from the lighthouse.
+        Its last, partial window goes with the host's next datapoints (the same window number)."""
+        self.sims.remove(sim)
+        self._departed.append((sim, self._next_window(), sim.peer.close_stats_window()))
+        self._gone.append(sim)
+        await self.supervisor.call(sim.peer.dispose, f"disposing departed peer {sim.id}")
+
+    async def _until(self, t: float) -> None:
+        """Sleep until `t` s after the test's start (the window grid's origin)."""
+        await asyncio.sleep(max(0.0, self._grid_start + t - time.time()))
+
     async def _submit_final_results(self, results: ResultsClient, test_id: str) -> None:
         batch = [
-            Submission(sim.id, {**final_results(sim.peer), "timerPhases": self.timer_phases(sim)}) for sim in self.sims
+            Submission(sim.id, {**final_results(sim.peer), "timerPhases": self.timer_phases(sim)})
+            for sim in [*self.sims, *self._gone]
         ]
         try:
             refused = (await results.submit_results(test_id, batch)).rejected + (await results.drain()).rejected
@@ -287,6 +353,8 @@ class PeerHost:
         then reach the results service the same time after the window's end, so their timestamps stay
         a window apart."""
         batch = self._close_window(window)
+        if not batch and self._sessions:  # no peer active in this window (--stages): nothing to report
+            return
         await asyncio.sleep(delay)
         try:
             result = await results.submit_batch(test_id, batch)
@@ -309,8 +377,9 @@ class PeerHost:
         batch = []
         originated = received = 0.0
         by_subtype: Counter[str] = Counter()
-        for sim in self.sims:
-            metrics = sim.peer.close_stats_window()
+        departed = [(sim, metrics) for sim, number, metrics in self._departed if number <= window]
+        self._departed = [entry for entry in self._departed if entry[1] > window]
+        for sim, metrics in [*((sim, sim.peer.close_stats_window()) for sim in self.sims), *departed]:
             originated += metrics["originatedPerSecond"]
             received += metrics["receivedPerSecond"]
             by_subtype.update(metrics["receivedBySubtype"])
@@ -319,6 +388,9 @@ class PeerHost:
             metrics.update(host_fields)
             metrics.update(room=sim.room, layer=sim.peer.layer or "", routine=sim.routine_name, routineErrors=errors)
             metrics.update(sim.peer.impairment_metrics())
+            if sim.join_ms is not None:  # the join goes with the peer's first window
+                metrics["joinMs"] = _one(sim.join_ms)
+                sim.join_ms = None
             batch.append(Submission(sim.id, metrics))
         fields = {**host_fields, "receivedBySubtype": dict(by_subtype), "timestamp": now_ms()}
         self._window = _Window(lag, load.cpu_percent, load.rss_mb, originated, received, fields)
@@ -346,10 +418,19 @@ class PeerHost:
             "machineLoad1": load.load1,
             "nodeId": self.config.node_id,
             "hostId": self.config.host_id,
+            **self._stage_fields(window),
             "clockOffsetMs": self._clock.offset.offset_ms if self._clock.offset else None,
             "clockErrorMs": self._clock.offset.error_ms if self._clock.offset else None,
         }
         return {key: value for key, value in fields.items() if value is not None}
+
+    def _stage_fields(self, window: int) -> dict[str, Any]:
+        """With `--stages`: the stage `window` closed in, and the target of active peers then."""
+        plan = self.config.stages
+        if plan is None or not plan.explicit:
+            return {}
+        closed = window * self.config.stats_interval
+        return {"stage": plan.stage_at(closed), "stageTarget": round(plan.target_at(closed), 3)}
 
     def progress(self) -> HostProgress:
         w = self._window
@@ -376,6 +457,13 @@ class PeerHost:
         """Dispose every peer (no tasks, sockets or connections left)."""
         for sim in self.sims:
             await self.supervisor.call(sim.peer.dispose, f"disposing peer {sim.id}")
+
+
+def _one(value: float) -> list[int]:
+    """A histogram of one value (the wire's encoding)."""
+    histogram = Histogram()
+    histogram.record(value)
+    return histogram.encode()
 
 
 async def _set_within(event: asyncio.Event, seconds: float) -> bool:

@@ -53,6 +53,8 @@ class SimulatedPeer:
         #: time (None: one period in, as the original's).
         self._phase = phase
         self._last_error: str | None = None
+        #: How long joining the lighthouse took (connect and validate, layer, room), until reported.
+        self.join_ms: float | None = None
 
     @property
     def id(self) -> str:

@@ -8,7 +8,7 @@ import pytest
 
 from peerperf.analysis.compare import compare
 from peerperf.analysis.report import compare_report, report
-from peerperf.analysis.summary import summary
+from peerperf.analysis.summary import Summary, summary
 from tests.analysis.fixtures import Scenario
 from tests.browser import render
 
@@ -40,3 +40,19 @@ def test_console_errors_are_caught(tmp_path: Path) -> None:
     broken = tmp_path / "broken.html"
     broken.write_text("<html><body><script>console.error('boom')</script><p>x</p></body></html>")
     assert any("boom" in message for message in render(broken.as_uri(), tmp_path / "profile").console)
+
+
+def test_stages_are_bands_on_the_plots_over_time_with_active_against_target(tmp_path: Path) -> None:
+    frame = Scenario(windows=10).frame()
+    frame["stage"] = (frame["window"] > 4).astype(int) + 1  # stage 1: windows 1-4, stage 2: 5-10
+    result = summary(frame)
+    settings = {**result.settings, "stages": "8s:4,12s:4"}
+    staged = Summary(result.test_ids, result.metrics, result.verdict, result.steady_state, settings, result.notes)
+    path = report(frame, staged, tmp_path / "report.html")
+    page = render(path.as_uri(), tmp_path / "profile")
+    assert page.console == [] and not page.looks_blank()
+    assert "Stages: active peers per window (solid) and the stages' target (dashed)" in page.dom
+    # One band per stage on each of the six plots over time (stages, rates, delivery, latency, connections,
+    # harness), in alternating colours; none on the hops histogram or the per-window heatmap.
+    assert page.dom.count("fill: #f9ab00") == 6 and page.dom.count("fill: #1a73e8") == 6
+    assert page.dom.count("<svg") >= 8

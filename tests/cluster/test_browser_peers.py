@@ -42,6 +42,7 @@ ISOLATED = ("unshare", "--net", "sh", "-c", 'ip link set lo up && exec "$@"', "s
         ({"browser_peers": 2, "browser_client": "x", "layer": "red"}, "keep --layer and --room"),
         ({"browser_peers": 2, "browser_client": "x", "room_size": 2}, "keep --layer and --room"),
         ({"browser_peers": 2, "browser_client": "x", "results_token": "t"}, "no results token"),
+        ({"browser_peers": 2, "browser_client": "x", "churn": "10%/min"}, "join once and stay"),
         ({"browser_peers": -1}, "--browser-peers must not be negative"),
         ({"pages_per_browser": 0}, "--pages-per-browser must be at least 1"),
     ],

@@ -120,3 +120,15 @@ def test_harness_errors_count_for_the_live_verdict() -> None:
 def test_the_results_service_judges_without_loading_pandas() -> None:
     code = "import sys, peerperf.results.livefeed; assert 'pandas' not in sys.modules, 'pandas was imported'"
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_active_peers_and_the_stages_target_come_from_the_last_window_every_host_submitted() -> None:
+    feed = LiveFeed()
+    feed.datapoints("t", [_point(p, 2_000, "h1", window=1, stageTarget=1.5, stage=1) for p in ("a", "b")])
+    feed.datapoints("t", [_point(p, 4_000, "h1", window=2, stageTarget=3.0, stage=1) for p in ("a", "b", "c")])
+    feed.datapoints("t", [_point("a", 6_000, "h1", window=3, stageTarget=3.0, stage=2)])  # h2 has not submitted 3
+    sample = feed.sample("t", now_ms=6_000)
+    assert (sample["peersActive"], sample["peersTarget"]) == (3, 3.0), "window 2: complete"
+    plain = LiveFeed()
+    plain.datapoints("t", [_point("a", 2_000, "h1", window=1)])
+    assert (plain.sample("t", now_ms=2_000)["peersActive"], plain.sample("t")["peersTarget"]) == (1, None)

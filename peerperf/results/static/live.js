@@ -13,7 +13,9 @@ const CHARTS = [
   { id: "connections", title: "connections per peer", fixed: { mean: s => s.connections } },
   { id: "ticklag", title: "tick lag p99 (ms) per host", perHost: s => s.tickLagP99 },
   { id: "cpu", title: "CPU (% of a core) per host", perHost: s => s.cpuPercent },
-  { id: "peers", title: "peers reporting / lost", fixed: { reporting: s => s.peersReporting, lost: s => s.peersLost } },
+  { id: "peers", title: "peers reporting / lost; active and the stages' target (--stages)",
+    fixed: { reporting: s => s.peersReporting, lost: s => s.peersLost, active: s => s.peersActive,
+             target: s => s.peersTarget } },
 ];
 
 const state = { test: null, source: null, samples: [], charts: {} };
