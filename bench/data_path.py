@@ -6,7 +6,8 @@ peerperf's peers run by default). Short windows alternate between them in ABBA o
 each sending R messages per second on every link both ways with `message_cpu.py`'s 60 Hz pacing, so
 the machine's noise hits all three alike. Reports process CPU per delivered message, the ratio to
 stock and, for `fast`, how many datagrams took the fast path (proof it ran). `--profile` adds a
-cProfile of extra `fast` windows: the top entries by own time, what is left to move.
+cProfile of one extra window of each variant: Python calls per delivered message (a count, which
+machine noise does not move) and, for `fast`, the top entries by own time, what is left to move.
 
     python bench/data_path.py [--peers 5] [--rate 40] [--seconds 3] [--windows 8] [--loop uvloop] [--profile]
 """
@@ -64,7 +65,7 @@ def fast_datagrams(connections: list[Any]) -> int:
     return sum(pc.sctp.transport._peerperf_fast.fast for pc in connections)
 
 
-async def measure(args: argparse.Namespace) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+async def measure(args: argparse.Namespace) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     meshes = {name: await mesh(args.peers, name) for name in VARIANTS}
     datagrams = count_datagrams(meshes)
 
@@ -78,19 +79,26 @@ async def measure(args: argparse.Namespace) -> tuple[list[dict[str, Any]], list[
         result["datagrams_per_message"] = (datagrams[name] - sent_before) / (delivered[0] - delivered_before)
         if name == "fast":
             result["fast_datagrams"] = fast_datagrams(connections) - fast_before
+            result["suspended_sctp_calls"] = sum(pc.sctp.transport._peerperf_fast.suspended for pc in connections)
         return {"variant": name, **result}
 
     runs = []
     for i in range(args.windows):
         for name in VARIANTS if i % 2 == 0 else tuple(reversed(VARIANTS)):
             runs.append(await one_window(name))
-    profile: list[dict[str, Any]] = []
+    profile: dict[str, Any] = {}
     if args.profile:
-        profiler = cProfile.Profile()
-        profiler.enable()
-        profiled = [await one_window("fast") for _ in range(2)]
-        profiler.disable()
-        profile = top_entries(profiler, sum(r["delivered"] for r in profiled))
+        calls: dict[str, float] = {}
+        for name in VARIANTS:
+            profiler = cProfile.Profile()
+            profiler.enable()
+            profiled = await one_window(name)
+            profiler.disable()
+            entries = top_entries(profiler, profiled["delivered"])
+            calls[name] = sum(e["calls_per_message"] for e in entries)
+            if name == "fast":
+                profile["fast_top"] = entries[:PROFILE_TOP]
+        profile["calls_per_message"] = calls
     for connections, _channels, _delivered in meshes.values():
         for pc in connections:
             await pc.close()
@@ -111,7 +119,7 @@ def top_entries(profiler: cProfile.Profile, delivered: int) -> list[dict[str, An
             }
         )
     rows.sort(key=lambda r: r["own_us_per_message"], reverse=True)
-    return rows[:PROFILE_TOP]
+    return rows
 
 
 def summarise(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -152,7 +160,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=3.0, help="length of one window")
     parser.add_argument("--windows", type=int, default=8, help="windows per variant")
     parser.add_argument("--loop", choices=["uvloop", "asyncio"], default="uvloop", help="event loop (peers run uvloop)")
-    parser.add_argument("--profile", action="store_true", help="also profile two extra fast windows")
+    parser.add_argument("--profile", action="store_true", help="also profile one extra window of each variant")
     parser.add_argument("--json", default=str(BENCH_DIR / "results" / "data_path.json"))
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
@@ -183,9 +191,14 @@ def main() -> None:
     )
     if profile:
         print_table(
+            "Python calls per delivered message (cProfile, one window each)",
+            ["variant", "calls/message"],
+            [[name, count] for name, count in profile["calls_per_message"].items()],
+        )
+        print_table(
             "fast path under cProfile: top functions by own time (inflated by the profiler)",
             ["function", "calls/message", "own us/message"],
-            [[p["function"], p["calls_per_message"], p["own_us_per_message"]] for p in profile[:12]],
+            [[p["function"], p["calls_per_message"], p["own_us_per_message"]] for p in profile["fast_top"][:12]],
         )
     parameters = {k: getattr(args, k) for k in ("peers", "rate", "seconds", "windows", "loop", "profile")}
     parameters["load_average_before"] = load_before
