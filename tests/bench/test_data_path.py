@@ -17,8 +17,10 @@ def test_stock_tuned_and_fast_meshes_are_measured_in_one_process(tmp_path: Path)
     runs = document["results"]["runs"]
     assert all(run["delivered"] > 0 for run in runs)
     assert all(run["fast_datagrams"] > 0 for run in runs if run["variant"] == "fast"), "the fast path never ran"
+    assert all(run["compiled_packets"] > 0 for run in runs if run["variant"] == "compiled"), "compiled never ran"
     profile = document["results"]["profile"]
     assert any("fast_path.py" in entry["function"] for entry in profile["fast_top"])
-    assert set(profile["calls_per_message"]) == {"stock", "tuned", "fast"}
+    assert any("compiled_path.py" in entry["function"] for entry in profile["compiled_top"])
+    assert set(profile["calls_per_message"]) == {"stock", "tuned", "fast", "compiled"}
     assert all(count > 10 for count in profile["calls_per_message"].values())
     assert document["parameters"]["load_average_before"]
