@@ -10,10 +10,12 @@ from struct import pack
 
 import google_crc32c
 import pytest
+from aiortc import RTCConfiguration, RTCPeerConnection
 from aiortc.rtcsctptransport import DataChunk, ForwardTsnChunk, SackChunk, parse_packet, serialize_packet
 
 from peerperf.peer import compiled_path, data_path, native
 from peerperf.peer.compiled_path import CompiledReceiver
+from peerperf.peer.fast_path import FastReceiver
 from tests.peer.aiortc_pairs import close_pair, connect_pair, exchange
 
 TAG = 0x1234ABCD
@@ -35,6 +37,22 @@ def test_a_drift_in_what_the_compiled_path_reproduces_turns_it_off(monkeypatch: 
     monkeypatch.setattr(compiled_path, "_DRIFT", [name])
     assert data_path.in_effect("compiled") == "python-fast"
     assert name in data_path.describe("compiled")
+
+
+async def test_without_the_build_peers_run_the_python_fast_path_and_say_why(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(native, "datapath", None)
+    monkeypatch.setattr(native, "why_not", "the C extension peerperf.peer._datapath is not built (test)")
+    monkeypatch.setattr(compiled_path, "_DRIFT", compiled_path.drifted_internals())
+    assert data_path.in_effect("compiled") == "python-fast"
+    assert data_path.describe("compiled").startswith("data path python-fast: compiled is off: the C extension")
+    pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    try:
+        pc.createDataChannel("x")
+        assert pc.sctp is not None
+        assert compiled_path.install(pc.sctp) is False
+        assert type(pc.sctp.transport._peerperf_fast) is FastReceiver  # type: ignore[attr-defined]
+    finally:
+        await pc.close()
 
 
 def data_chunk(tsn: int, payload: bytes = b"hello", flags: int = 0x03, stream_seq: int = 0) -> DataChunk:
