@@ -196,13 +196,13 @@ def summarise(prepared: Prepared, metadata: dict[str, Any] | None = None) -> Sum
 
 
 def data_path_notes(settings: dict[str, Any]) -> list[str]:
-    """A warning when the run asked for a faster data path than its peers ran (peerperf/peer/fast_path.py)."""
+    """A warning when the run asked for a faster data path than its peers ran (peerperf/peer/data_path.py)."""
     asked, ran = settings.get("data_path"), settings.get("data_path_ran")
     if asked is None or ran is None or asked == ran:
         return []
     return [
-        f"the peers ran the {ran} data path, not {asked}: aiortc's internals differ from the release the "
-        "fast path is pinned to, so CPU figures are stock aiortc's (`peerperf --version` names what differs)"
+        f"the peers ran the {ran} data path, not {asked}: the C extension is not built or aiortc's internals "
+        f"differ from the pinned release, so CPU figures are the {ran} path's (`peerperf --version` says why)"
     ]
 
 

@@ -1,12 +1,15 @@
-"""Stock aiortc vs tuned SCTP vs the fast receive path, A/B/C in one process (issue 23 item 1).
+"""Stock aiortc vs tuned SCTP vs the fast and compiled receive paths, in one process (issue 23 items 1-2).
 
-Builds three bare aiortc meshes of N peers in the same process: `stock` (aiortc 1.16.0 as shipped),
-`tuned` (peerperf/peer/sctp_tuning.py) and `fast` (tuned SCTP plus peerperf/peer/fast_path.py, what
-peerperf's peers run by default). Short windows alternate between them in ABBA order (ABC CBA ...),
-each sending R messages per second on every link both ways with `message_cpu.py`'s 60 Hz pacing, so
-the machine's noise hits all three alike. Reports process CPU per delivered message, the ratio to
-stock and, for `fast`, how many datagrams took the fast path (proof it ran). `--profile` adds a
-cProfile of extra `fast` windows: the top entries by own time, what is left to move.
+Builds four bare aiortc meshes of N peers in the same process: `stock` (aiortc 1.16.0 as shipped),
+`tuned` (peerperf/peer/sctp_tuning.py), `fast` (tuned SCTP plus peerperf/peer/fast_path.py) and
+`compiled` (tuned SCTP plus peerperf/peer/compiled_path.py, what peerperf's peers run by default when
+the C extension is built). Short windows alternate between them in ABBA order (ABCD DCBA ...), each
+sending R messages per second on every link both ways with `message_cpu.py`'s 60 Hz pacing, so the
+machine's noise hits all four alike. Reports process CPU per delivered message, the ratio to stock and,
+for `fast` and `compiled`, how many datagrams took the fast path and how many SCTP packets the compiled
+one (proof they ran). `--profile` adds a cProfile of one extra window of each variant: Python calls per
+delivered message (a count, which machine noise does not move) and, for `fast` and `compiled`, the top
+entries by own time, what is left to move.
 
     python bench/data_path.py [--peers 5] [--rate 40] [--seconds 3] [--windows 8] [--loop uvloop] [--profile]
 """
@@ -25,20 +28,24 @@ from typing import Any
 from common import BENCH_DIR, median, print_table, write_json
 from message_cpu import bare_mesh, paced, sender, window
 
-VARIANTS = ("stock", "tuned", "fast")
+VARIANTS = ("stock", "tuned", "fast", "compiled")
 #: Profile entries kept in the JSON.
 PROFILE_TOP = 25
 
 
 async def mesh(peers: int, variant: str) -> tuple[list[Any], list[Any], list[int]]:
-    """A connected mesh of `variant`; the fast path attaches to connections already open."""
-    from peerperf.peer import fast_path
+    """A connected mesh of `variant`; the fast and compiled paths attach to connections already open."""
+    from peerperf.peer import compiled_path, fast_path
 
     connections, channels, delivered = await bare_mesh(peers, variant != "stock")
     if variant == "fast":
         for pc in connections:
             if not fast_path.install(pc.sctp):
                 raise SystemExit(f"the fast path is off here: {fast_path.drifted_internals()}")
+    if variant == "compiled":
+        for pc in connections:
+            if not compiled_path.install(pc.sctp):
+                raise SystemExit(f"the compiled path is off here: {compiled_path.why_not()}")
     return connections, channels, delivered
 
 
@@ -60,37 +67,50 @@ def count_datagrams(meshes: dict[str, tuple[list[Any], list[Any], list[int]]]) -
     return counts
 
 
-def fast_datagrams(connections: list[Any]) -> int:
-    return sum(pc.sctp.transport._peerperf_fast.fast for pc in connections)
+def fast_counts(connections: list[Any]) -> tuple[int, int]:
+    """Datagrams taken by the fast path and SCTP packets taken by the compiled path, so far."""
+    receivers = [pc.sctp.transport._peerperf_fast for pc in connections]
+    return sum(r.fast for r in receivers), sum(getattr(r, "compiled", 0) for r in receivers)
 
 
-async def measure(args: argparse.Namespace) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+async def measure(args: argparse.Namespace) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     meshes = {name: await mesh(args.peers, name) for name in VARIANTS}
     datagrams = count_datagrams(meshes)
 
     async def one_window(name: str) -> dict[str, Any]:
         connections, channels, delivered = meshes[name]
         senders = [paced(args.seconds + 1.2, args.rate, sender(mine)) for mine in channels]
-        fast_before = fast_datagrams(connections) if name == "fast" else 0
+        fast = name in ("fast", "compiled")
+        counts_before = fast_counts(connections) if fast else (0, 0)
         sent_before, delivered_before = datagrams[name], delivered[0]
         result = await window(args.seconds, delivered, senders)
         # Over the whole sending span (warm-up and tail included), not only the CPU window:
         result["datagrams_per_message"] = (datagrams[name] - sent_before) / (delivered[0] - delivered_before)
-        if name == "fast":
-            result["fast_datagrams"] = fast_datagrams(connections) - fast_before
+        if fast:
+            counts = fast_counts(connections)
+            result["fast_datagrams"] = counts[0] - counts_before[0]
+            if name == "compiled":
+                result["compiled_packets"] = counts[1] - counts_before[1]
+            result["suspended_sctp_calls"] = sum(pc.sctp.transport._peerperf_fast.suspended for pc in connections)
         return {"variant": name, **result}
 
     runs = []
     for i in range(args.windows):
         for name in VARIANTS if i % 2 == 0 else tuple(reversed(VARIANTS)):
             runs.append(await one_window(name))
-    profile: list[dict[str, Any]] = []
+    profile: dict[str, Any] = {}
     if args.profile:
-        profiler = cProfile.Profile()
-        profiler.enable()
-        profiled = [await one_window("fast") for _ in range(2)]
-        profiler.disable()
-        profile = top_entries(profiler, sum(r["delivered"] for r in profiled))
+        calls: dict[str, float] = {}
+        for name in VARIANTS:
+            profiler = cProfile.Profile()
+            profiler.enable()
+            profiled = await one_window(name)
+            profiler.disable()
+            entries = top_entries(profiler, profiled["delivered"])
+            calls[name] = sum(e["calls_per_message"] for e in entries)
+            if name in ("fast", "compiled"):
+                profile[f"{name}_top"] = entries[:PROFILE_TOP]
+        profile["calls_per_message"] = calls
     for connections, _channels, _delivered in meshes.values():
         for pc in connections:
             await pc.close()
@@ -111,7 +131,7 @@ def top_entries(profiler: cProfile.Profile, delivered: int) -> list[dict[str, An
             }
         )
     rows.sort(key=lambda r: r["own_us_per_message"], reverse=True)
-    return rows[:PROFILE_TOP]
+    return rows
 
 
 def summarise(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -152,7 +172,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=3.0, help="length of one window")
     parser.add_argument("--windows", type=int, default=8, help="windows per variant")
     parser.add_argument("--loop", choices=["uvloop", "asyncio"], default="uvloop", help="event loop (peers run uvloop)")
-    parser.add_argument("--profile", action="store_true", help="also profile two extra fast windows")
+    parser.add_argument("--profile", action="store_true", help="also profile one extra window of each variant")
     parser.add_argument("--json", default=str(BENCH_DIR / "results" / "data_path.json"))
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
@@ -183,10 +203,16 @@ def main() -> None:
     )
     if profile:
         print_table(
-            "fast path under cProfile: top functions by own time (inflated by the profiler)",
-            ["function", "calls/message", "own us/message"],
-            [[p["function"], p["calls_per_message"], p["own_us_per_message"]] for p in profile[:12]],
+            "Python calls per delivered message (cProfile, one window each)",
+            ["variant", "calls/message"],
+            [[name, count] for name, count in profile["calls_per_message"].items()],
         )
+        for name in ("fast", "compiled"):
+            print_table(
+                f"{name} path under cProfile: top functions by own time (inflated by the profiler)",
+                ["function", "calls/message", "own us/message"],
+                [[p["function"], p["calls_per_message"], p["own_us_per_message"]] for p in profile[f"{name}_top"][:12]],
+            )
     parameters = {k: getattr(args, k) for k in ("peers", "rate", "seconds", "windows", "loop", "profile")}
     parameters["load_average_before"] = load_before
     write_json(args.json, "data_path", parameters, {"summary": rows, "runs": runs, "profile": profile})

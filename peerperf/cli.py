@@ -45,7 +45,7 @@ class _Version(argparse.Action):
     imports the WebRTC stack)."""
 
     def __call__(self, parser: argparse.ArgumentParser, *_args: Any, **_kwargs: Any) -> None:
-        from peerperf.peer.fast_path import describe
+        from peerperf.peer.data_path import describe
         from peerperf.peer.settings import PeerSettings
         from peerperf.settings import resolve
 

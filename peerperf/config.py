@@ -187,8 +187,8 @@ SECRET_SETTINGS = frozenset({"ice_username", "ice_credential", "auth_secret", "r
 def recorded_settings(config: RunConfig, *more: Any) -> dict[str, Any]:
     """Every run and peer setting of `config` (and of the settings objects `more`) as plain JSON values,
     secrets left out, for the test's metadata; `data_path_ran` says which data path the peers ran (the
-    requested one, or stock when this installation's aiortc is not the one the fast path is pinned to)."""
-    from peerperf.peer.fast_path import data_path_in_effect
+    requested one, or the next one down when this installation cannot run it: peerperf/peer/data_path.py)."""
+    from peerperf.peer.data_path import in_effect
 
     out: dict[str, Any] = {}
     for source in (config, config.peer, config.influx, *more):
@@ -197,5 +197,5 @@ def recorded_settings(config: RunConfig, *more: Any) -> dict[str, Any]:
                 continue
             value = getattr(source, f.name)
             out[f.name] = list(value) if isinstance(value, tuple) else value
-    out["data_path_ran"] = data_path_in_effect(config.peer.data_path)
+    out["data_path_ran"] = in_effect(config.peer.data_path)
     return out

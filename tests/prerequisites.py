@@ -12,6 +12,7 @@ import argparse
 import os
 import shutil
 import sys
+import sysconfig
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -34,6 +35,10 @@ def _program(name: str) -> Callable[[str | None], bool]:
     return lambda path: shutil.which(name, path=path) is not None
 
 
+def _python_headers(_path: str | None) -> bool:
+    return os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h"))
+
+
 #: The markers and what each needs. A marker's tests are skipped when any of its tools is missing.
 MARKERS = {
     "browser": "drives Debian's headless Chromium",
@@ -53,6 +58,12 @@ TOOLS = (
     Tool("ip", "root", _program("ip"), ("iproute2",)),
     Tool("unshare", "root", _program("unshare"), ("util-linux",)),
     Tool("mount", "root", _program("mount"), ("mount",)),
+)
+#: What `pip install` needs to build the compiled data path (peerperf/peer/_datapath.c): installed before the
+#: venv like the tools above, but no test is skipped without them (the compiled path's tests fail instead).
+BUILD_TOOLS = (
+    Tool("gcc", "", _program("gcc"), ("gcc",)),
+    Tool("Python headers", "", _python_headers, ("python3-dev",)),
 )
 
 
@@ -106,7 +117,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     tools = missing()
-    print(" ".join(packages(tools)) if args.packages else summary_line(tools))
+    build = [tool for tool in BUILD_TOOLS if not tool.found(None)]
+    print(" ".join(packages([*tools, *build])) if args.packages else summary_line(tools))
     return 0
 
 

@@ -13,7 +13,12 @@ from peerperf.peer.settings import PeerSettings
 
 
 @pytest.mark.parametrize(
-    ("environment", "said"), [({}, "data path python-fast"), ({"PEERPERF_DATA_PATH": "stock"}, "data path stock")]
+    ("environment", "said"),
+    [
+        ({}, "data path compiled"),
+        ({"PEERPERF_DATA_PATH": "python-fast"}, "data path python-fast"),
+        ({"PEERPERF_DATA_PATH": "stock"}, "data path stock"),
+    ],
 )
 def test_version_names_the_data_path(environment: dict[str, str], said: str) -> None:
     env = {k: v for k, v in os.environ.items() if k != "PEERPERF_DATA_PATH"} | environment
@@ -24,6 +29,6 @@ def test_version_names_the_data_path(environment: dict[str, str], said: str) -> 
 
 
 def test_the_metadata_records_the_data_path_asked_for_and_the_one_that_ran() -> None:
-    for asked in ("python-fast", "stock"):
+    for asked in ("compiled", "python-fast", "stock"):
         recorded = recorded_settings(RunConfig(peer=PeerSettings(data_path=asked)))
         assert (recorded["data_path"], recorded["data_path_ran"]) == (asked, asked)

@@ -33,9 +33,14 @@ def test_the_wheel_holds_routines_and_analysis_inside_peerperf_only(tmp_path: Pa
     )
     (wheel,) = tmp_path.glob("peerperf-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
-    assert {name.split("/")[0] for name in names} == {"peerperf", wheel.name.split("-py3")[0] + ".dist-info"}
+    distribution = "-".join(wheel.name.split("-")[:2])  # name-version; the rest is the (platform) tag
+    assert {name.split("/")[0] for name in names} == {"peerperf", distribution + ".dist-info"}
+    assert any(name.startswith("peerperf/peer/_datapath.") and name.endswith(".so") for name in names), (
+        "the compiled data path's C extension was not built into the wheel (setup.py: a C compiler and headers?)"
+    )
     for shipped in (
         "peerperf/py.typed",
+        "peerperf/peer/_datapath.pyi",
         "peerperf/routines/default.py",
         "peerperf/analysis/summary.py",
         "peerperf/sizing/data/default_calibration.json",  # what `peerperf plan` uses without --calibration

@@ -19,11 +19,11 @@ from aiortc import RTCDataChannel, RTCPeerConnection, RTCSessionDescription
 from aiortc.sdp import candidate_from_sdp
 
 from peerperf.errors import PeerperfError
-from peerperf.peer import fast_path
+from peerperf.peer import data_path
 from peerperf.peer.channel_messages import deliver_messages
 from peerperf.peer.ice import ConnectionConfiguration
 from peerperf.peer.sctp_tuning import tune
-from peerperf.peer.settings import PYTHON_FAST_DATA_PATH
+from peerperf.peer.settings import STOCK_DATA_PATH
 from peerperf.protocol.signaling_frames import IceCandidate, SessionDescription
 from peerperf.supervision import Supervisor
 
@@ -71,7 +71,7 @@ class PeerConnection:
         self._negotiating = asyncio.Lock()
         self._channel: RTCDataChannel | None = None
         self._sctp_tuning = configuration.sctp_tuning
-        self._fast_path = configuration.data_path == PYTHON_FAST_DATA_PATH
+        self._data_path = configuration.data_path
         self.pc = RTCPeerConnection(configuration)
         self.pc.on("connectionstatechange", self._state_changed)
         if initiator:
@@ -133,8 +133,8 @@ class PeerConnection:
             return
         if self._sctp_tuning:
             tune(self.pc.sctp)
-        if self._fast_path:
-            fast_path.install(self.pc.sctp)
+        if self._data_path != STOCK_DATA_PATH:
+            data_path.install(self.pc.sctp, self._data_path)
 
     async def answer(self, offer: SessionDescription) -> SessionDescription:
         """The answer to `offer`; `ClosedWhileNegotiating` when the connection was closed first."""

@@ -36,8 +36,6 @@ from aiortc.rtcdtlstransport import RTCDtlsTransport, State
 from aiortc.rtcsctptransport import RTCSctpTransport
 from OpenSSL._util import ffi, lib
 
-from peerperf.peer.settings import PYTHON_FAST_DATA_PATH, STOCK_DATA_PATH
-
 log = logging.getLogger(__name__)
 
 #: The aiortc release whose internals (and aioice's and pyOpenSSL's it pulls in) this module was written against.
@@ -112,28 +110,16 @@ def available() -> bool:
     return not _DRIFT
 
 
-def data_path_in_effect(requested: str) -> str:
-    """The data path a peer asking for `requested` runs in this installation."""
-    return PYTHON_FAST_DATA_PATH if requested == PYTHON_FAST_DATA_PATH and available() else STOCK_DATA_PATH
-
-
-def describe(requested: str) -> str:
-    """One line saying which data path a peer asking for `requested` runs here, and why (`peerperf --version`)."""
-    ran = data_path_in_effect(requested)
-    if ran == requested:
-        return f"data path {ran} (aiortc {version('aiortc')})"
-    return f"data path {ran}: {requested} is off, aiortc internals differ from {PINNED_AIORTC}: {', '.join(_DRIFT)}"
-
-
-def install(sctp: RTCSctpTransport) -> bool:
-    """Give `sctp`'s connection the fast receive path once its DTLS handshake is done; False (stock) on drift."""
+def install(sctp: RTCSctpTransport, kind: type[FastReceiver] | None = None) -> bool:
+    """Give `sctp`'s connection the fast receive path (a `kind`, `FastReceiver` by default) once its DTLS
+    handshake is done; False (stock) on drift."""
     if _DRIFT:
         log.warning("fast data path off, aiortc internals differ from %s: %s", PINNED_AIORTC, ", ".join(_DRIFT))
         return False
     dtls = sctp.transport
     if getattr(dtls, "_peerperf_fast", None) is not None:
         return True
-    receiver = FastReceiver(dtls)
+    receiver = (kind or FastReceiver)(dtls)
     dtls._peerperf_fast = receiver  # type: ignore[attr-defined]
 
     def state_changed() -> None:

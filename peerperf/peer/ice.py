@@ -1,6 +1,6 @@
 """Connection configuration: which addresses become host candidates, which STUN/TURN servers are used,
 whether the SCTP transport is tuned (peerperf/peer/sctp_tuning.py) and which receive path the data
-channels run (peerperf/peer/fast_path.py).
+channels run (peerperf/peer/data_path.py).
 
 aiortc contacts a public STUN server unless told otherwise, and aioice leaves 127.0.0.1 out of its
 host candidates, so on a loopback-only machine two peers find no path. Host addresses are therefore
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import aioice.ice
 from aiortc import RTCConfiguration, RTCIceServer
 
-from peerperf.peer.settings import PYTHON_FAST_DATA_PATH, PeerSettings
+from peerperf.peer.settings import COMPILED_DATA_PATH, PeerSettings
 
 log = logging.getLogger(__name__)
 _configured: tuple[str, ...] | None = None
@@ -44,7 +44,7 @@ class ConnectionConfiguration(RTCConfiguration):
     """aiortc's configuration plus the choice of SCTP transport and receive path, which aiortc has no field for."""
 
     sctp_tuning: bool = True
-    data_path: str = PYTHON_FAST_DATA_PATH
+    data_path: str = COMPILED_DATA_PATH
 
 
 def rtc_configuration(settings: PeerSettings) -> ConnectionConfiguration:

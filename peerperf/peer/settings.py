@@ -12,7 +12,8 @@ from peerperf.settings import setting
 #: shorter Python one, which falls back to aiortc's when aiortc's internals are not the pinned ones.
 STOCK_DATA_PATH = "stock"
 PYTHON_FAST_DATA_PATH = "python-fast"
-DATA_PATHS = (STOCK_DATA_PATH, PYTHON_FAST_DATA_PATH)
+COMPILED_DATA_PATH = "compiled"
+DATA_PATHS = (STOCK_DATA_PATH, PYTHON_FAST_DATA_PATH, COMPILED_DATA_PATH)
 
 
 @dataclass(frozen=True)
@@ -81,8 +82,10 @@ class PeerSettings:
         "(RFC 4960, same wire format; peerperf/peer/sctp_tuning.py); off runs stock aiortc",
     )
     data_path: str = setting(
-        PYTHON_FAST_DATA_PATH,
-        "receive path of the data channels: python-fast (DTLS application data from the socket through "
+        COMPILED_DATA_PATH,
+        "receive path of the data channels: compiled (python-fast with the SCTP steady state checked and "
+        "parsed in one C call; peerperf/peer/compiled_path.py; python-fast when the C extension is not built), "
+        "python-fast (DTLS application data from the socket through "
         "OpenSSL to SCTP in one synchronous call, same wire; peerperf/peer/fast_path.py; stock when aiortc's "
         "internals are not the pinned ones) or stock (aiortc's own)",
     )

@@ -104,7 +104,9 @@ def test_harness_errors_count_each_peer_and_each_host_window_once() -> None:
     ("asked", "ran", "warned"),
     [
         ("python-fast", "stock", True),
+        ("compiled", "python-fast", True),
         ("python-fast", "python-fast", False),
+        ("compiled", "compiled", False),
         ("stock", "stock", False),
         (None, None, False),
     ],
@@ -115,4 +117,4 @@ def test_a_run_that_fell_back_to_the_stock_data_path_says_so(asked: str | None, 
     fell_back = [n for n in notes if "data path" in n]
     assert bool(fell_back) is warned, notes
     if warned:
-        assert "ran the stock data path, not python-fast" in fell_back[0]
+        assert f"ran the {ran} data path, not {asked}" in fell_back[0]

@@ -1,6 +1,6 @@
 """Two bare aiortc peers joined by one data channel on loopback, each side stock or tuned (SCTP) and
-stock or fast (receive path), with the
-datagrams below SCTP observable and droppable (a test-only impairment: netem is not available here)."""
+stock or fast (receive path: python-fast or compiled), with the datagrams below SCTP observable and
+droppable (a test-only impairment: netem is not available here)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from typing import Any
 from aiortc import RTCConfiguration, RTCDataChannel, RTCPeerConnection
 from aiortc.rtcsctptransport import ForwardTsnChunk, RTCSctpTransport, SackChunk, parse_packet
 
-from peerperf.peer import fast_path
+from peerperf.peer import compiled_path, fast_path
 from peerperf.peer.ice import use_host_addresses
 from peerperf.peer.sctp_tuning import tune
 
@@ -81,10 +81,12 @@ async def connect_pair(
     *,
     fast_offerer: bool = False,
     fast_answerer: bool = False,
+    fast_kind: str = "python-fast",
     **channel_options: Any,
 ) -> tuple[Side, Side]:
     """An open channel between two peers (ordered and reliable unless `channel_options` say otherwise);
-    each side's SCTP stock or tuned, its receive path stock or fast."""
+    each side's SCTP stock or tuned, its receive path stock or fast (`fast_kind`: python-fast or compiled)."""
+    install = compiled_path.install if fast_kind == "compiled" else fast_path.install
     use_host_addresses(("127.0.0.1",))
     extra: dict[str, Any] = {} if sack_delay is None else {"sack_delay": sack_delay}
     offerer = RTCPeerConnection(RTCConfiguration(iceServers=[]))
@@ -93,7 +95,7 @@ async def connect_pair(
     if tune_offerer:
         assert tune(sctp_of(offerer), **extra)
     if fast_offerer:
-        assert fast_path.install(sctp_of(offerer))
+        assert install(sctp_of(offerer)), compiled_path.why_not()
     arrived: asyncio.Future[RTCDataChannel] = asyncio.get_running_loop().create_future()
     answerer.on("datachannel", arrived.set_result)
     await offerer.setLocalDescription(await offerer.createOffer())
@@ -101,7 +103,7 @@ async def connect_pair(
     if tune_answerer:
         assert tune(sctp_of(answerer), **extra)
     if fast_answerer:
-        assert fast_path.install(sctp_of(answerer))
+        assert install(sctp_of(answerer)), compiled_path.why_not()
     await answerer.setLocalDescription(await answerer.createAnswer())
     await offerer.setRemoteDescription(answerer.localDescription)
     remote = await asyncio.wait_for(arrived, 20)

@@ -194,6 +194,7 @@ async def run(loss: float, messages: int) -> dict[str, Any]:
         "peer_in_order": session.received == expected,
         "dropped": session.dropped,
         "fast_datagrams": sum(receiver.fast for receiver in fast if receiver is not None),
+        "compiled_packets": sum(getattr(receiver, "compiled", 0) for receiver in fast if receiver is not None),
         "chromium_stderr": stderr.decode(errors="replace")[-1500:],
     }
 

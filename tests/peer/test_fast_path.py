@@ -1,5 +1,6 @@
-"""The fast receive path: pinned to the internals it bypasses, the same wire as stock aiortc in both
-directions (clean, and under loss, duplication and reordering), and unharmed by hostile datagrams."""
+"""The fast receive paths (python-fast, and compiled on top of it): pinned to the internals they bypass,
+the same wire as stock aiortc in both directions (clean, and under loss, duplication and reordering), and
+unharmed by hostile datagrams. The compiled path's own pieces: tests/peer/test_compiled_path.py."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ import pytest
 from aiortc import RTCConfiguration, RTCPeerConnection
 
 from peerperf.errors import ConfigError
-from peerperf.peer import fast_path
+from peerperf.peer import data_path, fast_path
+from peerperf.peer.compiled_path import CompiledReceiver
 from peerperf.peer.connection import PeerConnection
 from peerperf.peer.fast_path import FastReceiver, FastStunProtocol, application_data_only, drifted_internals
 from peerperf.peer.ice import rtc_configuration, use_host_addresses
@@ -20,6 +22,8 @@ from peerperf.peer.settings import PeerSettings
 from tests.peer.aiortc_pairs import Side, close_pair, connect_pair, exchange, poll
 
 #: Both directions against stock aiortc, with the fast side's SCTP tuned in one and stock in the other.
+#: The receive paths under test: both always (a missing C build fails the compiled cases, naming why).
+KINDS = ["python-fast", "compiled"]
 PAIRS = [
     pytest.param(dict(tune_offerer=True, tune_answerer=False, fast_offerer=True), id="fast+tuned-stock"),
     pytest.param(dict(tune_offerer=False, tune_answerer=False, fast_answerer=True), id="stock-fast"),
@@ -47,7 +51,8 @@ def test_a_drifted_internal_is_named_and_switches_the_fast_path_off(monkeypatch:
     assert drifted_internals() == [name, "aioice.ice:Connection.gone (missing)"]
     monkeypatch.setattr(fast_path, "_DRIFT", drifted_internals())
     assert not fast_path.available()
-    assert fast_path.data_path_in_effect("python-fast") == "stock"
+    assert data_path.in_effect("python-fast") == "stock"
+    assert data_path.in_effect("compiled") == "stock"
 
 
 async def test_on_drift_install_leaves_the_connection_stock(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -63,9 +68,9 @@ async def test_on_drift_install_leaves_the_connection_stock(monkeypatch: pytest.
 
 
 def test_the_data_path_setting_is_checked() -> None:
-    assert PeerSettings().data_path == "python-fast"
-    with pytest.raises(ConfigError, match="data_path must be one of stock, python-fast"):
-        PeerSettings(data_path="compiled")
+    assert PeerSettings().data_path == "compiled"
+    with pytest.raises(ConfigError, match="data_path must be one of stock, python-fast, compiled"):
+        PeerSettings(data_path="native")
 
 
 def test_only_whole_application_data_records_are_taken() -> None:
@@ -80,9 +85,10 @@ def test_only_whole_application_data_records_are_taken() -> None:
     assert not application_data_only(record[:11] + b"\xff\xff" + b"hello"), "length beyond the datagram"
 
 
+@pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("sides", PAIRS)
-async def test_thousands_of_messages_each_way_arrive_once_and_in_order(sides: dict[str, bool]) -> None:
-    a, b = await connect_pair(**sides)
+async def test_thousands_of_messages_each_way_arrive_once_and_in_order(sides: dict[str, Any], kind: str) -> None:
+    a, b = await connect_pair(**sides, fast_kind=kind)
     try:
         await exchange(a, b, 2000)
         fast, stock = (a, b) if sides.get("fast_offerer") else (b, a)
@@ -90,13 +96,18 @@ async def test_thousands_of_messages_each_way_arrive_once_and_in_order(sides: di
         assert taken is not None and receiver(stock) is None
         assert taken.fast >= 1000, f"only {taken.fast} datagrams took the fast path in"
         assert taken.sent >= 1000, f"only {taken.sent} datagrams took the fast path out"
+        if kind == "compiled":
+            assert isinstance(taken, CompiledReceiver) and taken.compiled >= 1000, "the compiled path never ran"
     finally:
         await close_pair(a, b)
 
 
+@pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("sides", PAIRS)
-async def test_loss_duplication_and_reordering_beneath_dtls_lose_and_repeat_nothing(sides: dict[str, bool]) -> None:
-    a, b = await connect_pair(**sides)
+async def test_loss_duplication_and_reordering_beneath_dtls_lose_and_repeat_nothing(
+    sides: dict[str, Any], kind: str
+) -> None:
+    a, b = await connect_pair(**sides, fast_kind=kind)
     impairments = [Impairment(ROUGH), Impairment(ROUGH)]
     try:
         for side, impairment in zip((a, b), impairments, strict=True):
@@ -107,6 +118,9 @@ async def test_loss_duplication_and_reordering_beneath_dtls_lose_and_repeat_noth
         fast = a if sides.get("fast_offerer") else b
         taken = receiver(fast)
         assert taken is not None and taken.fast > 300
+        # compiled: with a gap outstanding most of the time, nearly every packet goes to aiortc's own
+        # `_handle_data`; what this proves is that the two interleave without losing or repeating anything.
+        assert isinstance(taken, CompiledReceiver) is (kind == "compiled")
     finally:
         await close_pair(a, b)
 
@@ -148,11 +162,12 @@ def hostile_datagrams() -> dict[str, bytes]:
     }
 
 
-@pytest.mark.parametrize("fast", [True, False], ids=["fast", "stock"])
-async def test_hostile_datagrams_are_dropped_and_the_channel_keeps_working(fast: bool) -> None:
-    """The same datagrams hurt neither path; the fast one also drops an empty datagram, which stock aiortc
+@pytest.mark.parametrize("kind", ["stock", *KINDS])
+async def test_hostile_datagrams_are_dropped_and_the_channel_keeps_working(kind: str) -> None:
+    """The same datagrams hurt no path; the fast ones also drop an empty datagram, which stock aiortc
     would index (`data[0]`) and lose its DTLS transport over."""
-    a, b = await connect_pair(True, False, fast_offerer=fast)
+    fast = kind != "stock"
+    a, b = await connect_pair(True, False, fast_offerer=fast, fast_kind=kind)
     try:
         await exchange(a, b, 50)
         protocols = a.sctp.transport.transport._connection._protocols
@@ -185,7 +200,7 @@ async def test_a_close_from_the_stock_side_closes_the_fast_side() -> None:
         await close_pair(a, b)
 
 
-@pytest.mark.parametrize("data_path", ["python-fast", "stock"])
+@pytest.mark.parametrize("data_path", ["compiled", "python-fast", "stock"])
 async def test_the_peer_library_follows_the_setting(data_path: str) -> None:
     use_host_addresses(("127.0.0.1",))
     configuration = rtc_configuration(PeerSettings(data_path=data_path))
@@ -199,10 +214,9 @@ async def test_the_peer_library_follows_the_setting(data_path: str) -> None:
         offerer, answerer = made
         await offerer.accept_answer(await answerer.answer(await offerer.offer()))
         await asyncio.wait_for(asyncio.gather(offerer.opened.wait(), answerer.opened.wait()), 20)
+        kinds = {"compiled": CompiledReceiver, "python-fast": FastReceiver, "stock": type(None)}
         for connection in made:
-            assert (getattr(connection.pc.sctp.transport, "_peerperf_fast", None) is not None) is (
-                data_path == "python-fast"
-            )
+            assert type(getattr(connection.pc.sctp.transport, "_peerperf_fast", None)) is kinds[data_path]
         assert offerer.send(b"to answerer") and answerer.send(b"to offerer")
         await poll(lambda: len(got) == 2, "a message each way")
         assert sorted(got) == [b"to answerer", b"to offerer"]

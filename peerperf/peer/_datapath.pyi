@@ -1,0 +1,11 @@
+"""Type stubs of the C extension peerperf/peer/_datapath.c."""
+
+def crc32c(data: bytes | bytearray | memoryview, /) -> int:
+    """CRC32c (Castagnoli) of `data`."""
+
+def steady_chunks(
+    packet: bytes, verification_tag: int, last_tsn: int, /
+) -> list[tuple[int, int, bytes] | tuple[int, int, int, int, int, int, bytes]] | None:
+    """The packet's SACK chunks as (3, flags, body) and whole-message DATA chunks as
+    (0, flags, tsn, stream_id, stream_seq, ppid, user_data), in order, when it is valid and every DATA
+    chunk's TSN follows `last_tsn`; None when aiortc's own parse must decide."""

@@ -1,0 +1,184 @@
+"""The compiled data path: the fast path (fast_path.py) with the SCTP steady state handled in one C call.
+
+Per received SCTP packet, stock aiortc parses every chunk into Python objects and runs about a dozen
+coroutines (`_handle_data`, `_receive_chunk`, `_receive_data_chunk`, `_mark_received`, the inbound
+stream's reassembly, `_receive`, `_data_channel_receive`). In the steady state (in-order TSNs, one
+whole message per DATA chunk, no gaps or duplicates outstanding) all of that amounts to: advance the
+cumulative TSN, advance the stream's sequence number, hand the message to the channel, owe a SACK.
+`CompiledReceiver` does just that, after `_datapath.steady_chunks` (C) has checked the packet's length,
+CRC32c, verification tag, chunk lengths and TSNs; SACK chunks in the packet still go through aiortc's
+own `_receive_sack_chunk`, and the SACK owed is still sent by aiortc's (or the tuning's) `_send_sack`.
+Every other packet goes to aiortc's own `_handle_data`, which finds the state as it left it.
+
+Pinned like the fast path: `RELIED_ON` fingerprints the aiortc code whose effect this reproduces.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiortc.rtcsctptransport import (
+    WEBRTC_BINARY,
+    WEBRTC_BINARY_EMPTY,
+    WEBRTC_STRING,
+    WEBRTC_STRING_EMPTY,
+    InboundStream,
+    RTCSctpTransport,
+    SackChunk,
+)
+
+from peerperf.peer import fast_path, native
+from peerperf.peer.sctp_tuning import TunedSctpTransport
+
+#: sha256 (first 16 hex digits) of the aiortc functions whose effect `CompiledReceiver` reproduces for
+#: steady-state packets (fast_path.fingerprint's naming); any drift turns the compiled path off.
+RELIED_ON = {
+    "aiortc.rtcsctptransport:parse_packet": "b88a5f1d01e14c5f",
+    "aiortc.rtcsctptransport:RTCSctpTransport._handle_data": "8661b724e20776bb",
+    "aiortc.rtcsctptransport:RTCSctpTransport._receive_chunk": "830bae988365ba89",
+    "aiortc.rtcsctptransport:RTCSctpTransport._receive_data_chunk": "790c2bb8cd0f5dd7",
+    "aiortc.rtcsctptransport:RTCSctpTransport._mark_received": "2ac68b6a3934ca87",
+    "aiortc.rtcsctptransport:RTCSctpTransport._get_inbound_stream": "7bb5d6a0225afa1c",
+    "aiortc.rtcsctptransport:RTCSctpTransport._receive": "802b1265df7b6174",
+    "aiortc.rtcsctptransport:RTCSctpTransport._data_channel_receive": "3df88b4b9c662b3b",
+    "aiortc.rtcsctptransport:RTCSctpTransport._reset_deferred_streams": "e8a288bf519131b3",
+    "aiortc.rtcsctptransport:InboundStream.add_chunk": "de934faf324b1b4b",
+    "aiortc.rtcsctptransport:InboundStream.pop_messages": "bd29de9aa7c4f8fd",
+    "aiortc.rtcsctptransport:SackChunk.__init__": "9b42035a753d375f",
+    "peerperf.peer.sctp_tuning:TunedSctpTransport._handle_data": "ee55c8f1d364a58f",
+    "peerperf.peer.sctp_tuning:TunedSctpTransport._receive_data_chunk": "46f366536883876b",
+}
+
+SACK = 3
+DATA_UNORDERED = 0x04
+#: Payload protocol ids whose messages go straight to the channel (RFC 8831 8); DCEP goes through aiortc.
+MESSAGES = {WEBRTC_STRING, WEBRTC_BINARY, WEBRTC_STRING_EMPTY, WEBRTC_BINARY_EMPTY}
+
+
+def drifted_internals() -> list[str]:
+    """What keeps the compiled path off here: the fast path's drift, a missing build, changed functions."""
+    drift = fast_path.drifted_internals()
+    if not native.available():
+        drift.append(native.why_not)
+    for name, digest in RELIED_ON.items():
+        try:
+            if fast_path.fingerprint(name) != digest:
+                drift.append(name)
+        except (AttributeError, ImportError, OSError, TypeError):
+            drift.append(f"{name} (missing)")
+    return drift
+
+
+_DRIFT = drifted_internals()
+
+
+def available() -> bool:
+    """Whether the compiled path can run here (built, and the pinned internals are the installed ones)."""
+    return not _DRIFT and fast_path.available()
+
+
+def why_not() -> str:
+    """Why the compiled path is off here ("" when it is on)."""
+    return ", ".join(_DRIFT)
+
+
+def install(sctp: RTCSctpTransport) -> bool:
+    """Give `sctp`'s connection the compiled receive path (False and the fast or stock path when it cannot run)."""
+    if _DRIFT:
+        fast_path.install(sctp)
+        return False
+    return fast_path.install(sctp, CompiledReceiver)
+
+
+class CompiledReceiver(fast_path.FastReceiver):
+    """The fast path's receiver, with steady-state SCTP packets handled without aiortc's per-chunk Python."""
+
+    def __init__(self, dtls: Any) -> None:
+        super().__init__(dtls)
+        #: SCTP packets handled the compiled way (the rest went through aiortc's `_handle_data`).
+        self.compiled = 0
+
+    def _deliver(self, plaintext: bytes) -> None:
+        sctp = self.dtls._data_receiver
+        if sctp is None:
+            return
+        if self._backlog is not None:
+            self._backlog.append(plaintext)
+            return
+        chunks = self._steady(sctp, plaintext)
+        if chunks is None:
+            self._run(sctp._handle_data(plaintext))
+            return
+        self.compiled += 1
+        self._run(self._handle_steady(sctp, chunks))
+
+    @staticmethod
+    def _steady(sctp: Any, plaintext: bytes) -> list[Any] | None:
+        """The packet's chunks if it is valid and in the steady state (else None: aiortc decides)."""
+        if (
+            sctp._association_state != RTCSctpTransport.State.ESTABLISHED
+            or sctp._last_received_tsn is None
+            or sctp._sack_misordered
+            or sctp._sack_duplicates
+        ):
+            return None
+        assert native.datapath is not None
+        chunks = native.datapath.steady_chunks(plaintext, sctp._local_verification_tag, sctp._last_received_tsn)
+        if chunks is None:
+            return None
+        streams = sctp._inbound_streams
+        expected: dict[int, int] = {}
+        for chunk in chunks:
+            if chunk[0] == SACK:
+                continue
+            stream_id = chunk[3]
+            stream: InboundStream | None = streams.get(stream_id)
+            if stream is not None and stream.reassembly:
+                return None  # a fragment or a later message waits: aiortc's reassembly decides
+            if chunk[1] & DATA_UNORDERED:
+                continue
+            sequence = expected.get(stream_id, 0 if stream is None else stream.sequence_number)
+            if chunk[4] != sequence:
+                return None  # an earlier message is missing: aiortc holds this one back
+            expected[stream_id] = (sequence + 1) & 0xFFFF
+        return chunks
+
+    @staticmethod
+    async def _handle_steady(sctp: Any, chunks: list[Any]) -> None:
+        """aiortc's `_handle_data` (and the tuning's, around it) for a steady-state packet, each DATA chunk's
+        effect done inline: `_mark_received` (the TSN is the next one), the stream's reassembly (one whole
+        message, the next in order) and `_data_channel_receive` for channel messages."""
+        tuned = isinstance(sctp, TunedSctpTransport)
+        if tuned:
+            sctp._packet_has_data = False
+            sctp._gap_before_packet = False
+            sctp._cork_depth += 1
+        try:
+            for chunk in chunks:
+                if chunk[0] == SACK:
+                    await sctp._receive_sack_chunk(SackChunk(chunk[1], chunk[2]))
+                    continue
+                _, flags, tsn, stream_id, sequence, ppid, data = chunk
+                if tuned:
+                    sctp._packet_has_data = True
+                sctp._sack_needed = True
+                sctp._last_received_tsn = tsn
+                stream = sctp._get_inbound_stream(stream_id)
+                if not flags & DATA_UNORDERED:
+                    stream.sequence_number = (sequence + 1) & 0xFFFF
+                channel = sctp._data_channels.get(stream_id) if ppid in MESSAGES else None
+                if channel is None:
+                    await sctp._receive(stream_id, ppid, data)
+                elif ppid == WEBRTC_STRING:
+                    channel.emit("message", data.decode("utf8"))
+                elif ppid == WEBRTC_BINARY:
+                    channel.emit("message", data)
+                else:
+                    channel.emit("message", "" if ppid == WEBRTC_STRING_EMPTY else b"")
+                if sctp._reconfig_deferred is not None:
+                    await sctp._reset_deferred_streams()
+            if sctp._sack_needed:
+                await sctp._send_sack()
+        finally:
+            if tuned:
+                await sctp._uncork()
