@@ -9,6 +9,7 @@ import pytest
 from peerperf.errors import ConfigError, PeerStateError
 from peerperf.peer import Peer
 from peerperf.routines.roam import Move, moves, parse_period
+from peerperf.sim.api import RoutinePeer
 from peerperf.sim.roomset import RoomSet
 from peerperf.sim.routines import load_routine, parse_mix, routine_params
 from peerperf.sim.simpeer import SimulatedPeer
@@ -30,7 +31,7 @@ def test_a_room_set_counts_joins_and_leaves_and_refuses_mistakes() -> None:
 
 
 def test_a_simulated_peers_mistaken_move_is_a_routine_error_and_changes_nothing() -> None:
-    def rejoin(elapsed: float, delta: float, peer: SimulatedPeer) -> None:
+    def rejoin(elapsed: float, delta: float, peer: RoutinePeer) -> None:
         peer.join_room("room-1")
 
     sim = SimulatedPeer(Peer("http://127.0.0.1:9", "p1"), rejoin, "rejoin", "room-1", start_offset=0.0)
@@ -74,7 +75,7 @@ def test_roam_moves_the_peer_on_its_schedule_while_sending_the_default_traffic()
     peer.room, peer.run_rooms, peer.params = "room-1", ROOMS, {"period": "2-4"}
     peer.room_set = RoomSet({"room-1"})
     planned = list(itertools.takewhile(lambda m: m.at <= 20, moves(peer.id, ROOMS, "room-1", (2, 4))))
-    routine, seen = load_routine("roam"), []
+    routine, seen = load_routine("roam"), list[tuple[float, str]]()
     for n in range(1, 20 * 60 + 1):
         routine(n / 60, 1 / 60, peer)
         if not seen or seen[-1][1] != peer.room:
