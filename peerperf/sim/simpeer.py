@@ -91,11 +91,11 @@ class SimulatedPeer:
 
     def join_room(self, name: str) -> None:
         self.room_set.join(name)
-        self._peer.supervisor.spawn(self._peer.join_room(name), f"joining room {name}")
+        self._peer.join_room_soon(name)
 
     def leave_room(self, name: str) -> None:
         self.room_set.leave(name)
-        self._peer.supervisor.spawn(self._peer.leave_room(name), f"leaving room {name}")
+        self._peer.leave_room_soon(name)
 
     def send_position(self) -> None:
         self._peer.send_message(self.room, position_message(self.position, sent_at=self._clock()), POSITION)
