@@ -18,7 +18,11 @@ reported by its source; the windows where that cannot be vouched for are left ou
   the windows next to a missing one may have been counted in it.
 
 Arrivals count whenever they were reported, so those up to the grace period after the steady state
-count. App messages to rooms are counted the same way per room and subtype (keys `w/subtype`).
+count. App messages to rooms are counted the same way per room and subtype (keys `w/subtype`), with
+membership following the peers as they move (`rooms`, `roomMoves`): the expected receivers of a room's
+packets of window w are the peers that were in that room, and only it, for all of w and its grace
+windows (no move from w to w + grace); a room's window w is left out when a peer that sends there moved
+in w (its packets of w went partly to its old room, partly to its new one).
 A peer that sends without ever reporting (another client) makes a layer's count too high: the
 summary leaves such layers out (see `summary.mixed_layers`).
 """
@@ -99,6 +103,7 @@ def origin_delivery(frame: pd.DataFrame, first: int, grace: int, receiving: np.n
     lasts = np.full(n_peers, -1)
     np.maximum.at(lasts, peers, window)
 
+    in_room = _stayed(frame, peers, window, rooms, room_at, n_rooms, grace)
     countable = ~_doubtful(peers, layers, present, firsts, lasts, n_layers, grace)
     countable[:, : max(first, 1)] = False
     counted = np.arange(width) > firsts[:, None]
@@ -123,8 +128,9 @@ def origin_delivery(frame: pd.DataFrame, first: int, grace: int, receiving: np.n
             if s < 0
             else room_total[s + 1][np.maximum(room_at, 0), columns]
         )
-        expected = np.where(receivers, total - own[s + 1], 0)
-        arrived = np.where(receivers, arrivals[s + 1], 0)
+        receiving_here = receivers if s < 0 else receivers & in_room
+        expected = np.where(receiving_here, total - own[s + 1], 0)
+        arrived = np.where(receiving_here, arrivals[s + 1], 0)
         suffix = f".{name}" if name else ""
         out[f"arrived{suffix}"], out[f"expected{suffix}"] = arrived.sum(axis=1), expected.sum(axis=1)
         if not name:
@@ -135,6 +141,52 @@ def origin_delivery(frame: pd.DataFrame, first: int, grace: int, receiving: np.n
     table = table[table["expected"] > 0]
     used = int((receivers.any(axis=0) if n_peers else np.zeros(width, bool)).sum())
     return OriginDelivery(per_peer, table, names, _windows_counted(receivers, layer_at, n_layers), _notes(used))
+
+
+def _stayed(
+    frame: pd.DataFrame,
+    peers: np.ndarray,
+    window: np.ndarray,
+    rooms: np.ndarray,
+    room_at: np.ndarray,
+    n_rooms: int,
+    grace: int,
+) -> np.ndarray:
+    """(peer, origin window) pairs where the peer counts as a receiver of its room's messages: in that room
+    alone (its `rooms` are just its `room`), no move of its own from the window to `grace` after it, and
+    no move in the window by a peer sending to that room before or after the move."""
+    width = room_at.shape[1]
+    alone = np.zeros(room_at.shape, bool)
+    single = _alone(frame)
+    alone[peers[single], window[single]] = True
+    if "roomMoves" not in frame:
+        return alone
+    moves = frame["roomMoves"].fillna(0).to_numpy(dtype=np.int64) > 0
+    moved = np.zeros(room_at.shape, bool)
+    moved[peers[moves], window[moves]] = True
+    since = np.concatenate([np.zeros((len(moved), 1), np.int64), np.cumsum(moved, axis=1)], axis=1)
+    ahead = np.minimum(np.arange(width) + grace + 1, width)
+    still = since[:, ahead] - since[:, :width] == 0
+    left = np.zeros((max(n_rooms, 1), width), bool)
+    mover, at = np.nonzero(moved)
+    for rooms_then in (room_at[mover, at], room_at[mover, np.maximum(at - 1, 0)]):
+        known = rooms_then >= 0
+        left[rooms_then[known], at[known]] = True
+    return alone & still & ~left[np.maximum(room_at, 0), np.arange(width)]
+
+
+def _alone(frame: pd.DataFrame) -> np.ndarray:
+    """Per datapoint: whether the peer was in its `room` only (no `rooms` reported: it never moves)."""
+    if "rooms" not in frame:
+        return np.ones(len(frame), bool)
+    array = as_arrow(frame["rooms"])
+    if len(array) == 0 or pa.types.is_null(array.type):
+        return np.ones(len(frame), bool)
+    lengths = pc.fill_null(pc.list_value_length(array), -1).to_numpy(zero_copy_only=False)
+    only = np.full(len(frame), None, object)
+    only[pc.list_parent_indices(array).to_numpy()] = pc.list_flatten(array).to_numpy(zero_copy_only=False)
+    room = frame["room"].astype(object).to_numpy() if "room" in frame else np.full(len(frame), None, object)
+    return (lengths == -1) | ((lengths == 1) & (only == room))
 
 
 def _count(codes: np.ndarray) -> int:

@@ -34,7 +34,7 @@ COLUMNS = (
     *("hops", "connectSetupMs", "joinMs", "connectionFailures", "connectionRejects", "reconnections", "routineErrors"),
     *("tickLagMs", "tickLagP99", "ticksMissed", "hostCpuPercent", "machineCpuPercent", "machineCpus", "extra"),
     *("clockOffsetMs", "clockErrorMs", "harnessErrors", "hostHarnessErrors", "receivedBySubtype"),
-    *("originatedByWindow", "arrivedByWindow"),
+    *("originatedByWindow", "arrivedByWindow", "rooms", "roomMoves"),
 )
 
 

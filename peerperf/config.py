@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+import random
 from dataclasses import dataclass, field, fields, replace
+from functools import cached_property
 from typing import Any
 
 from peerperf.errors import ConfigError
@@ -13,6 +15,7 @@ from peerperf.results.influx.relay_settings import InfluxSettings
 from peerperf.results.settings import ResultsSettings
 from peerperf.settings import setting, setting_like
 from peerperf.sim.churn import parse_churn, steady_plan, with_churn
+from peerperf.sim.sessions import parse_session_length, with_session_lengths
 from peerperf.sim.stages import StagePlan, check_peers, parse_stages
 
 #: Where a run's peers differ from the library's defaults: they ping as the original performance-test
@@ -40,6 +43,11 @@ class RunConfig:
         None,
         "replace this share of the active peers every minute, e.g. 10%/min (at most 100%/min): the oldest "
         "instance leaves and a new instance, with a new id, joins its place",
+    )
+    session_length: str | None = setting(
+        None,
+        "how long each peer instance stays, drawn per instance: exp:5m (mean), fixed:2m or uniform:1m-3m; it then "
+        "leaves and a new instance, with a new id, joins its place",
     )
     routine: str = setting("default", "routine name, module:function, or a weighted mix such as default:0.8,idle:0.2")
     peers_per_actor: int = setting(1, "simulated peers per Ray actor (1: every peer is its own process)")
@@ -136,6 +144,8 @@ class RunConfig:
             parse_stages(self.stages)  # a stage list that does not parse is refused before anything starts
         if self.churn is not None:
             parse_churn(self.churn)
+        if self.session_length is not None:
+            parse_session_length(self.session_length)
         if problems:
             raise ConfigError("; ".join(problems))
 
@@ -153,17 +163,24 @@ class RunConfig:
             return ["browser peers join layer blue, room room (the original page's): keep --layer and --room"]
         if self.results_token:
             return ["browser pages send no results token: --browser-peers cannot be used with --results-token"]
-        if self.stages is not None or self.churn is not None:
-            return ["browser pages join once and stay: --browser-peers cannot be used with --stages or --churn"]
+        if self.stages is not None or self.churn is not None or self.session_length is not None:
+            return [
+                "browser pages join once and stay: --browser-peers cannot be used with --stages, --churn or "
+                "--session-length"
+            ]
         return []
 
-    @property
+    @cached_property
     def stage_plan(self) -> StagePlan | None:
-        """Who is active when (`--stages`, `--churn`); None: every peer for the whole test."""
-        if self.churn is None:
+        """Who is active when (`--stages`, `--churn`, `--session-length`); None: every peer for the whole test.
+        Computed once: without `--seed`, session lengths are drawn from a seed drawn here."""
+        if self.churn is None and self.session_length is None:
             return None if self.stages is None else parse_stages(self.stages)
         plan = steady_plan(self.peers, self.duration) if self.stages is None else parse_stages(self.stages)
-        return with_churn(plan, parse_churn(self.churn))
+        if self.session_length is not None:
+            seed = self.seed if self.seed is not None else random.randrange(2**32)
+            plan = with_session_lengths(plan, parse_session_length(self.session_length), seed)
+        return plan if self.churn is None else with_churn(plan, parse_churn(self.churn))
 
 
 def with_stages(config: RunConfig, peers_given: bool, duration_given: bool) -> RunConfig:

@@ -129,6 +129,8 @@ def test_each_instance_reports_its_lighthouse_join_once(staged: StagedRun) -> No
         (["--stages", "10s:4,1x:2"], "duration '1x' in '1x:2'"),
         (["--stages", "10s:4", "--duration", "30"], "--duration 30 s differs from the stages' sum 10 s"),
         (["--churn", "150%/min"], "above 100%/min"),
+        (["--session-length", "normal:5m"], "expected exp:MEAN, fixed:LENGTH or uniform:LOW-HIGH"),
+        (["--routine", "roam?period=4-2"], "0 < LOW <= HIGH"),
     ],
 )
 def test_bad_stages_exit_2_before_anything_starts(

@@ -40,6 +40,7 @@ def spawn_hosts(
 
     Every host gets the run's `timer_seed`, so the timer phases of all its peers are spread together."""
     hosts = []
+    rooms = tuple(dict.fromkeys(spec.room for spec in specs))
     for number, chunk in enumerate(group(specs, config.peers_per_actor)):
         host_config = HostConfig(
             f"host-{number:04d}",
@@ -49,6 +50,7 @@ def spawn_hosts(
             seed=rng.randrange(2**32),
             timer_seed=timer_seed,
             stages=config.stage_plan,
+            rooms=rooms,
         )
         hosts.append((spawn(host_config, chunk), chunk))
     if on_cluster:  # ask for every peer node at once: one scale-up, not one per actor

@@ -49,21 +49,35 @@ class Membership:
         self.layer = layer
         self._learn_users(users)
 
-    async def join_room(self, room: str) -> None:
+    def add_room(self, room: str) -> None:
+        """The original's first step of `joinRoom`: the room counts locally at once (sending, delivery)."""
         if self.layer is None:
             raise PeerStateError("set_layer() before join_room()")
         self.rooms.add(room)
+
+    async def join_room(self, room: str) -> None:
+        self.add_room(room)
         users = await self._client.request(
             "PUT", f"/layers/{self.layer}/rooms/{room}", {"id": self._id, "userId": self._id, "peerId": self._id}
         )
         self.room_members[room] = {u["id"] for u in users if isinstance(u, dict) and u.get("id") != self._id}
         self._learn_users(users)
 
-    async def leave_room(self, room: str) -> None:
+    def drop_room(self, room: str) -> bool:
+        """Stop counting `room` locally (no more delivery to it); whether the peer was in it."""
         if self.layer is None or room not in self.rooms:
-            return
+            return False
         self.rooms.discard(room)
         self.room_members.pop(room, None)
+        return True
+
+    async def leave_room(self, room: str) -> None:
+        if self.drop_room(room):
+            await self.announce_leave(room)
+
+    async def announce_leave(self, room: str) -> None:
+        """Tell the lighthouse this peer left `room` (after `drop_room`)."""
+        assert self.layer is not None, "set_layer() first"
         await self._client.request("DELETE", f"/layers/{self.layer}/rooms/{room}/users/{self._id}")
 
     async def rejoin(self) -> None:

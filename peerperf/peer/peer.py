@@ -200,6 +200,18 @@ class Peer:
     async def leave_room(self, room: str) -> None:
         await self.membership.leave_room(room)
 
+    def join_room_soon(self, room: str) -> None:
+        """`join_room` without waiting (for routines, which cannot): the room counts at once, as the original
+        pushes it before its lighthouse call; the call and the network update run in the background."""
+        self.membership.add_room(room)
+        self._spawn(self.join_room(room))
+
+    def leave_room_soon(self, room: str) -> None:
+        """`leave_room` without waiting: packets to `room` stop being delivered at once; the lighthouse is
+        told in the background."""
+        if self.membership.drop_room(room):
+            self._spawn(self.membership.announce_leave(room))
+
     async def _rejoin(self) -> None:
         """After a lighthouse reconnection: join the layer and every room again (connections stay)."""
         await self.membership.rejoin()

@@ -132,6 +132,12 @@ FIELDS: tuple[MetricField, ...] = (
         "hostMemoryMb", Kind.NUMBER, "resident memory of the peer's host process", "MB", original=False, per_host=True
     ),
     MetricField("room", Kind.TEXT, "room the peer's routine sends to", original=False),
+    MetricField(
+        "rooms", Kind.TEXT_LIST, "rooms the peer is in when the window closed (they change as it moves)", original=False
+    ),
+    MetricField(
+        "roomMoves", Kind.INTEGER, "room joins and leaves in the window (routines that move)", "moves", original=False
+    ),
     MetricField("layer", Kind.TEXT, "layer the peer joined", original=False),
     MetricField("routine", Kind.TEXT, "routine the peer runs", original=False),
     MetricField(

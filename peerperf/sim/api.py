@@ -15,10 +15,14 @@ from peerperf.protocol.positions import Position
 class RoutinePeer(Protocol):
     """The peer-facing API of one simulated peer."""
 
-    #: The room its messages go to by default.
+    #: The room its messages go to by default (a routine that moves sets it to the room it joined).
     room: str
     #: Per-peer scratch space for the routine (timers, targets, anything).
     state: dict[str, Any]
+    #: The routine's parameters from its name (`roam?period=2-4` -> {"period": "2-4"}).
+    params: dict[str, str]
+    #: Every room of the run (in the order the run made them), for routines that move between them.
+    run_rooms: tuple[str, ...]
 
     @property
     def id(self) -> str:
@@ -33,6 +37,18 @@ class RoutinePeer(Protocol):
     @property
     def connections(self) -> list[str]:
         """Ids of the peers this one has an open data channel with."""
+
+    @property
+    def rooms(self) -> frozenset[str]:
+        """The rooms this peer is in now (as it asked: a join counts at once, as the original's `joinRoom`)."""
+
+    def join_room(self, name: str) -> None:
+        """The original's `joinRoom`: packets to `name` are delivered from now on; the lighthouse call runs in
+        the background. Connections stay (the mesh is the layer's). `PeerStateError` if already in it."""
+
+    def leave_room(self, name: str) -> None:
+        """The original's `leaveRoom`: packets to `name` are no longer delivered (still relayed); connections
+        stay. `PeerStateError` if not in it."""
 
     def send_position(self) -> None:
         """The original's position message, `unreliable("position")`."""

@@ -62,7 +62,7 @@ def with_churn(plan: StagePlan, per_minute: float) -> StagePlan:
                 break
             done, at = math.floor(done) + 1, due
             sessions = _replace_oldest(sessions, at)
-    return replace(plan, sessions=_numbered(sessions))
+    return replace(plan, sessions=numbered(sessions))
 
 
 def _replace_oldest(sessions: list[Session], at: float) -> list[Session]:
@@ -72,7 +72,7 @@ def _replace_oldest(sessions: list[Session], at: float) -> list[Session]:
     return [*rest, replace(oldest, leave=at), Session(oldest.slot, 0, at, oldest.leave)]
 
 
-def _numbered(sessions: list[Session]) -> tuple[Session, ...]:
+def numbered(sessions: list[Session]) -> tuple[Session, ...]:
     """Sessions in join order, each slot's numbered 1, 2, ... in time."""
     ordered = sorted(sessions, key=lambda s: (s.join, s.slot, s.leave is None, s.leave or 0.0))
     counts: dict[int, int] = {}

@@ -34,7 +34,7 @@ from peerperf.sim.finalresults import final_results
 from peerperf.sim.hostload import HostLoad, LoadSample
 from peerperf.sim.payloads import comms_send_time
 from peerperf.sim.phases import SUBMIT, TICK, peer_phases, phase, routine_timer
-from peerperf.sim.routines import load_routine
+from peerperf.sim.routines import load_routine, routine_params
 from peerperf.sim.simpeer import SimulatedPeer, start_offset
 from peerperf.sim.stages import Session, StagePlan
 from peerperf.sim.tickloop import LagWindow, TickLoop
@@ -80,6 +80,8 @@ class HostConfig:
     timer_seed: int | None = None
     #: Who is active when (`--stages`); None: every peer for the whole test.
     stages: StagePlan | None = None
+    #: Every room of the run, for routines that move between them (none given: each peer's own room).
+    rooms: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -212,6 +214,8 @@ class PeerHost:
             start_offset(self._rng, self.config.max_start_offset),
             self._clock.reference_now_ms,
             lambda key: phase(self._timer_seed, routine_timer(key), spec.index),
+            routine_params(spec.routine),
+            self.config.rooms,
         )
         began = time.monotonic()
         try:
@@ -387,6 +391,7 @@ class PeerHost:
             self._routine_errors_reported[sim.id] = sim.routine_errors
             metrics.update(host_fields)
             metrics.update(room=sim.room, layer=sim.peer.layer or "", routine=sim.routine_name, routineErrors=errors)
+            metrics.update(rooms=sorted(sim.rooms), roomMoves=sim.room_set.take_moves())
             metrics.update(sim.peer.impairment_metrics())
             if sim.join_ms is not None:  # the join goes with the peer's first window
                 metrics["joinMs"] = _one(sim.join_ms)

@@ -2,6 +2,9 @@
 
 `default` -> `peerperf.routines.default:routine`; `pkg.mod:fn` imports that function; `default:0.8,idle:0.2`
 assigns routines to peers by weight (the part after the last `:` is a weight when it is a number).
+A routine takes parameters after `?`, as a URL's query: `roam?period=2-4`, `crowd?at=30&room=room-1`;
+the routine reads them as `peer.params`, and its module's `check_params(params)`, if any, refuses bad
+ones when the mix is parsed, before anything starts.
 """
 
 from __future__ import annotations
@@ -45,8 +48,23 @@ def parse_mix(spec: str) -> list[RoutineChoice]:
     return choices
 
 
+def routine_params(name: str) -> dict[str, str]:
+    """The parameters after `?` in a routine's name: `roam?period=2-4&x=1` -> {"period": "2-4", "x": "1"}."""
+    _, _, query = name.partition("?")
+    params: dict[str, str] = {}
+    for part in filter(None, query.split("&")):
+        key, sep, value = part.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"routine {name!r}: parameter {part!r} is not key=value")
+        params[key] = value
+    return params
+
+
 def load_routine(name: str) -> Routine:
-    """Import a routine by built-in name (`peerperf.routines.<name>:routine`) or `module:function`."""
+    """Import a routine by built-in name (`peerperf.routines.<name>:routine`) or `module:function`, and check
+    its parameters (`?key=value&...`) with the module's `check_params`, when it has one."""
+    params = routine_params(name)
+    name = name.partition("?")[0]
     module_name, _, attr = name.partition(":") if ":" in name else (f"peerperf.routines.{name}", ":", "routine")
     try:
         module = importlib.import_module(module_name)
@@ -55,6 +73,11 @@ def load_routine(name: str) -> Routine:
     routine = getattr(module, attr, None)
     if not callable(routine):
         raise ConfigError(f"routine {name!r}: {module_name} has no function {attr!r}")
+    check = getattr(module, "check_params", None)
+    if callable(check):
+        check(params)
+    elif params:
+        raise ConfigError(f"routine {name!r} takes no parameters, got {sorted(params)}")
     return routine
 
 

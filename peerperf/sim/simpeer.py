@@ -17,6 +17,7 @@ from peerperf.sim.api import Routine
 from peerperf.sim.payloads import chat_message, decoded_position, position_message, profile_message
 from peerperf.sim.periodic import Every
 from peerperf.sim.phases import routine_timer
+from peerperf.sim.roomset import RoomSet
 
 log = logging.getLogger(__name__)
 
@@ -37,12 +38,18 @@ class SimulatedPeer:
         start_offset: float,
         clock: Callable[[], float] | None = None,
         phase: Callable[[str], float] | None = None,
+        params: dict[str, str] | None = None,
+        run_rooms: tuple[str, ...] = (),
     ) -> None:
         self._peer = peer
         self._routine = routine
         self.routine_name = routine_name
         self.room = room
         self.state: dict[str, Any] = {}
+        self.params = dict(params or {})
+        self.run_rooms = run_rooms or (room,)
+        #: The rooms as the routine asked (the host joins `room` before the routine runs).
+        self.room_set = RoomSet({room})
         self.start_offset = start_offset
         #: Now in ms on the run's reference clock, stamped on app messages (see `peerperf.sim.clock`).
         self._clock = clock or now_ms
@@ -77,6 +84,18 @@ class SimulatedPeer:
     @property
     def connections(self) -> list[str]:
         return self._peer.connected_ids()
+
+    @property
+    def rooms(self) -> frozenset[str]:
+        return frozenset(self.room_set.rooms)
+
+    def join_room(self, name: str) -> None:
+        self.room_set.join(name)
+        self._peer.join_room_soon(name)
+
+    def leave_room(self, name: str) -> None:
+        self.room_set.leave(name)
+        self._peer.leave_room_soon(name)
 
     def send_position(self) -> None:
         self._peer.send_message(self.room, position_message(self.position, sent_at=self._clock()), POSITION)

@@ -140,8 +140,8 @@ def _stage(part: str) -> Stage:
     duration, sep, target = part.partition(":")
     if not sep:
         raise ConfigError(f"--stages: {part!r} is not duration:target (e.g. 30s:10)")
-    match = _DURATION.match(duration.strip())
-    if match is None:
+    seconds = parse_seconds(duration.strip())
+    if seconds is None:
         raise ConfigError(f"--stages: duration {duration!r} in {part!r} is not a duration such as 30s, 2m or 500ms")
     try:
         count = int(target.strip())
@@ -149,7 +149,13 @@ def _stage(part: str) -> Stage:
         raise ConfigError(f"--stages: target {target!r} in {part!r} is not a whole number of peers") from None
     if count < 0:
         raise ConfigError(f"--stages: target {count} in {part!r} is negative")
-    return Stage(float(match.group(1)) * _UNIT_SECONDS[match.group(2)], count)
+    return Stage(seconds, count)
+
+
+def parse_seconds(text: str) -> float | None:
+    """`500ms`, `30s`, `2m`, `1h` or a bare number of seconds -> seconds; None when it is none of these."""
+    match = _DURATION.match(text)
+    return None if match is None else float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
 
 
 def plan_stages(stages: list[Stage], start_level: int = 0) -> StagePlan:

@@ -62,7 +62,12 @@ async def run_layer(layer: PackedLayer) -> LayerMeasurement:
     async with serving(create_app(lighthouse), "127.0.0.1", 0) as port:
         rng = random.Random(layer.seed)
         config = HostConfig(
-            "packed", f"http://127.0.0.1:{port}", layer.peer, stats_interval=layer.stats_interval, seed=layer.seed
+            "packed",
+            f"http://127.0.0.1:{port}",
+            layer.peer,
+            stats_interval=layer.stats_interval,
+            seed=layer.seed,
+            rooms=tuple(population.rooms()),
         )
         host = PeerHost(config, plan_peers(population, rng))
         try:

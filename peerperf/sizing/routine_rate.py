@@ -16,7 +16,8 @@ from peerperf.protocol.packets import Payload
 from peerperf.protocol.positions import Position
 from peerperf.sim.api import Routine
 from peerperf.sim.periodic import Every
-from peerperf.sim.routines import load_routine, parse_mix
+from peerperf.sim.roomset import RoomSet
+from peerperf.sim.routines import load_routine, parse_mix, routine_params
 
 TICK_HZ = 60.0
 
@@ -39,6 +40,9 @@ class _CountingPeer:
 
     room: str = "room"
     state: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, str] = field(default_factory=dict)
+    run_rooms: tuple[str, ...] = ("room",)
+    _rooms: RoomSet = field(default_factory=lambda: RoomSet({"room"}))
     unreliable: int = 0
     reliable: int = 0
     _position: Position = (0.0, 0.0, 0.0)
@@ -58,6 +62,16 @@ class _CountingPeer:
     @property
     def connections(self) -> list[str]:
         return []
+
+    @property
+    def rooms(self) -> frozenset[str]:
+        return frozenset(self._rooms.rooms)
+
+    def join_room(self, name: str) -> None:
+        self._rooms.join(name)
+
+    def leave_room(self, name: str) -> None:
+        self._rooms.leave(name)
 
     def send_position(self) -> None:
         self.unreliable += 1
@@ -92,7 +106,7 @@ def routine_rate(spec: str, seconds: float = 600.0, wall_seconds: float | None =
     per_routine = None if wall_seconds is None else wall_seconds / len(choices)
     for choice in choices:
         routine = load_routine(choice.name)
-        peer = _CountingPeer()
+        peer = _CountingPeer(params=routine_params(choice.name))
         ran = _run(routine, peer, seconds, per_routine)
         unreliable += peer.unreliable / ran * choice.weight / total
         reliable += peer.reliable / ran * choice.weight / total

@@ -16,6 +16,7 @@ from peerperf.protocol.positions import Position
 from peerperf.sim.api import Routine
 from peerperf.sim.payloads import chat_message, position_message, profile_message
 from peerperf.sim.periodic import Every
+from peerperf.sim.roomset import RoomSet
 from peerperf.sim.simpeer import CHAT, POSITION, PROFILE
 from peerperf.sizing.virtual_peer import VirtualPeer
 
@@ -29,6 +30,9 @@ class VirtualRoutinePeer:
         self._wall_ms = wall_ms
         self.started_at = started_at
         self.room = peer.room
+        self.params: dict[str, str] = {}
+        self.run_rooms: tuple[str, ...] = (peer.room,)
+        self._rooms = RoomSet({peer.room})
         self.state: dict[str, Any] = {}
         self._timers: dict[str, Every] = {}
 
@@ -47,6 +51,17 @@ class VirtualRoutinePeer:
     @property
     def connections(self) -> list[str]:
         return list(self._peer.connections.connected_ids())
+
+    @property
+    def rooms(self) -> frozenset[str]:
+        return frozenset(self._rooms.rooms)
+
+    def join_room(self, name: str) -> None:
+        """Only recorded: a sizing layer's peers deliver to their own room."""
+        self._rooms.join(name)
+
+    def leave_room(self, name: str) -> None:
+        self._rooms.leave(name)
 
     def send_position(self) -> None:
         self._peer.mesh.send_message(self.room, position_message(self.position, sent_at=self._wall_ms()), POSITION)

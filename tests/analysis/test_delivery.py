@@ -85,3 +85,53 @@ def test_the_datapoints_of_another_client_in_the_layer_leave_it_out() -> None:
     assert any("another client" in note and "layer blue" in note for note in result.notes)
     assert result["delivery"] == 1.0  # the red layer's, counted; blue left out
     assert result["delivery.windows"] == 4
+
+
+def moving_frame(multi_room_window: int | None = None) -> pd.DataFrame:
+    """Peers a and b stay in room r1; c is in r2 until it moves to r1 in window 5 (4 of its 10 packets of
+    window 5 go to r2, 6 to r1; it gets the last 6 of a's and b's). Every packet reaches every peer."""
+    rows = []
+    for w in range(1, 9):
+        for peer in "abc":
+            room = "r2" if peer == "c" and w < 5 else "r1"
+            rooms = ["r1", "r2"] if peer == "c" and w == multi_room_window else [room]
+            arrived: dict[str, int] = {}
+            for src in "abc":
+                if src == peer:
+                    continue
+                arrived[str(w)] = arrived.get(str(w), 0) + 10
+                src_room = "r2" if src == "c" and w < 5 else "r1"
+                moving = w == 5 and "c" in (src, peer)  # the move: only packets sent after it reach r1's members
+                got = 6 if moving else 10 if src_room == room else 0
+                arrived[f"{w}/position"] = arrived.get(f"{w}/position", 0) + got
+            rows.append(
+                {
+                    "testId": "t",
+                    "peerId": peer,
+                    "layer": "blue",
+                    "window": w,
+                    "room": room,
+                    "rooms": rooms,
+                    "roomMoves": 2 if peer == "c" and w == 5 else 0,
+                    "originatedByWindow": {str(w): 10, f"{w}/position": 10},
+                    "arrivedByWindow": arrived,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def test_delivery_to_rooms_expects_only_the_peers_in_the_senders_room_while_they_are() -> None:
+    exact = origin_delivery(moving_frame(), first=1, grace=1).per_peer.loc["t"]
+    # Origin windows 2..6 count (7 is within the grace of the last); room windows 4 (c's, before its move)
+    # and 5 (both rooms: c moved in it) are left out: a and b expect 10 from each other in 2, 3, 4 and 20
+    # (c too) in 6; c expects nothing in r2 alone (2, 3) and 20 in 6.
+    assert exact["expected.position"].to_dict() == {"a": 50, "b": 50, "c": 20}
+    assert (exact["arrived.position"] == exact["expected.position"]).all()
+    assert exact["expected"].to_dict() == {"a": 100, "b": 100, "c": 100}, "flooded packets: every window 2..6"
+    static = origin_delivery(moving_frame().drop(columns=["rooms", "roomMoves"]), first=1, grace=1).per_peer
+    assert (static["arrived.position"] < static["expected.position"]).any(), "without membership: false loss"
+
+
+def test_a_receiver_in_two_rooms_is_left_out_of_room_delivery_for_that_window() -> None:
+    exact = origin_delivery(moving_frame(multi_room_window=6), first=1, grace=1).per_peer.loc["t"]
+    assert exact["expected.position"].to_dict() == {"a": 50, "b": 50, "c": 0}

@@ -13,6 +13,7 @@ from peerperf.peer import Peer
 from peerperf.protocol.positions import Position
 from peerperf.sim.payloads import chat_message, position_message, profile_message
 from peerperf.sim.periodic import Every
+from peerperf.sim.roomset import RoomSet
 from peerperf.sim.routines import RoutineChoice, assign, load_routine, parse_mix
 from peerperf.sim.simpeer import SimulatedPeer
 
@@ -27,6 +28,19 @@ class FakePeer:
         self.sent: Counter[str] = Counter()
         self._position: Position = (0.0, 0.0, 0.0)
         self._timers: dict[str, Every] = {}
+        self.params: dict[str, str] = {}
+        self.run_rooms: tuple[str, ...] = ("room",)
+        self.room_set = RoomSet({"room"})
+
+    @property
+    def rooms(self) -> frozenset[str]:
+        return frozenset(self.room_set.rooms)
+
+    def join_room(self, name: str) -> None:
+        self.room_set.join(name)
+
+    def leave_room(self, name: str) -> None:
+        self.room_set.leave(name)
 
     @property
     def position(self) -> Position:
