@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from peerperf.analysis.browser_hosts import from_metadata
 from peerperf.analysis.health import harness_verdict
 from peerperf.analysis.histograms import bucket_counts, percentiles
 from peerperf.analysis.host_windows import from_records
@@ -220,6 +221,7 @@ def run_facts(metrics: dict[str, Metric], metadata: dict[str, Any]) -> RunFacts:
         peers_never_reported=count("peers.never_reported") if "peerIds" in metadata else None,
         peers_restarted=count("peers.restarted") if "peers.restarted" in metrics else None,
         datapoints_refused=int(metadata["rejectedDatapoints"] or 0) if "rejectedDatapoints" in metadata else None,
+        browser_hosts=from_metadata(metadata),
     )
 
 
