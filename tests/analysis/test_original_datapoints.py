@@ -4,13 +4,16 @@ counted apart, through the same Parquet file the results service writes."""
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
+import pytest
 from rich.console import Console
 
 from peerperf.analysis.assertions import check, parse
+from peerperf.analysis.cli import main as analysis_main
 from peerperf.analysis.compare import compare_groups
 from peerperf.analysis.load import load_datapoints
 from peerperf.analysis.report import report
@@ -119,3 +122,12 @@ def test_a_test_of_original_pages_only_groups_by_kind(tmp_path: Path) -> None:
     frame = load_datapoints(write_test(tmp_path / "pages.parquet", [], 3)).assign(testId="pages")
     assert list(summaries_by(frame, "kind")) == [BROWSER]
     assert list(summaries_by(frame.drop(columns="kind", errors="ignore"), "kind")) == [BROWSER]  # told by its fields
+
+
+def test_peerperf_summary_of_a_mixed_test_ends_with_the_table_by_kind(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_test(tmp_path / "mixed.parquet", our_rows(), 3)
+    assert analysis_main(["summary", str(path)]) == 0
+    table = capsys.readouterr().out.split("mixed by kind", 1)[-1]
+    assert re.search(r"^\W*browser\b.*69\.00", table, re.M) and re.search(r"^\W*python\b", table, re.M), table
