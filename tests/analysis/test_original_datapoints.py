@@ -66,7 +66,10 @@ def test_a_test_with_three_original_pages_summarises_them_apart(tmp_path: Path) 
     assert math.isnan(float(result["delivery"]))  # they send in our layer but nobody reports what they create
     assert any("3 peers of another client" in note for note in result.notes)
     assert result["loss"] == 0.0 and float(result["latency.position.p50"]) > 0
-    assert "<svg" in report(frame, result, tmp_path / "mixed.html").read_text()
+    page = report(frame, result, tmp_path / "mixed.html").read_text()
+    assert (
+        "<svg" in page and "<h2>By kind of peer</h2>\n<table><tr><th>figure</th><th>browser</th><th>python</th>" in page
+    )
 
 
 def test_a_test_of_original_pages_only_summarises_what_they_report(tmp_path: Path) -> None:
