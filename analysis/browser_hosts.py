@@ -14,6 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from peerperf.analysis.load import ResultsFileError
 from peerperf.analysis.thresholds import CPU_BOUND_PERCENT, TOLERATED_LOST_PEERS
 
 
@@ -46,22 +47,26 @@ def from_metadata(metadata: dict[str, Any]) -> tuple[BrowserHost, ...]:
     """The browser hosts a test's metadata records (none for a run without browser peers)."""
     hosts = metadata.get("browserHosts") or {}
     if not isinstance(hosts, dict):
-        raise ValueError(f"the test's browserHosts is not an object of hosts: {hosts!r}")
+        raise ResultsFileError(f"the test's metadata browserHosts is not an object of hosts: {hosts!r}")
     return tuple(_host(str(name), figures) for name, figures in sorted(hosts.items()))
 
 
 def _host(name: str, figures: Any) -> BrowserHost:
+    problem = f"the test's metadata: browser host {name}'s figures"
     if not isinstance(figures, dict) or not {"pages", "pagesAlive"} <= figures.keys():
-        raise ValueError(f"browser host {name}'s figures lack pages and pagesAlive: {figures!r}")
+        raise ResultsFileError(f"{problem} lack pages and pagesAlive: {figures!r}")
     cpu, cpus = figures.get("cpuPercent"), figures.get("machineCpus")
-    return BrowserHost(
-        name,
-        int(figures["pages"]),
-        int(figures["pagesAlive"]),
-        float(cpu) if cpu is not None else None,
-        int(cpus) if cpus else None,
-        str(figures.get("nodeId") or ""),
-    )
+    try:
+        return BrowserHost(
+            name,
+            int(figures["pages"]),
+            int(figures["pagesAlive"]),
+            float(cpu) if cpu is not None else None,
+            int(cpus) if cpus else None,
+            str(figures.get("nodeId") or ""),
+        )
+    except (TypeError, ValueError) as exc:
+        raise ResultsFileError(f"{problem} are not numbers: {figures!r} ({exc})") from None
 
 
 def core_shares(hosts: tuple[BrowserHost, ...]) -> dict[str, float]:

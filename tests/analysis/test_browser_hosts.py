@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from peerperf.analysis.browser_hosts import BrowserHost, core_shares, from_metadata, judge_browser_hosts
+from peerperf.analysis.load import ResultsFileError
 from peerperf.analysis.summary import summary
 from peerperf.analysis.verdict import Status
 from tests.analysis.fixtures import Scenario
@@ -53,10 +54,14 @@ def test_a_host_without_cpu_or_cores_is_left_unjudged_not_passed() -> None:
 
 @pytest.mark.parametrize(
     ("metadata", "problem"),
-    [({"browserHosts": [1]}, "not an object of hosts"), ({"browserHosts": {"h": {"cpuPercent": 5}}}, "h's figures")],
+    [
+        ({"browserHosts": [1]}, "not an object of hosts"),
+        ({"browserHosts": {"h": {"cpuPercent": 5}}}, "browser host h's figures lack pages"),
+        ({"browserHosts": {"h": {**figures(), "cpuPercent": "busy"}}}, "browser host h's figures are not numbers"),
+    ],
 )
 def test_malformed_browser_hosts_are_a_clear_error(metadata: dict[str, Any], problem: str) -> None:
-    with pytest.raises(ValueError, match=problem):
+    with pytest.raises(ResultsFileError, match=problem):
         from_metadata(metadata)
 
 
