@@ -21,8 +21,8 @@ from peerperf.analysis.assertions import parse as parse_threshold
 from peerperf.analysis.compare import Comparison, compare_groups, compare_sides
 from peerperf.analysis.load import id_of, load_datapoints, metadata, results_files
 from peerperf.analysis.report import compare_report, report
-from peerperf.analysis.summary import COLUMNS, Summary, summaries_by, summary
-from peerperf.analysis.text import print_summary
+from peerperf.analysis.summary import COLUMNS, Summary, mixed_kinds, summaries_by, summary
+from peerperf.analysis.text import kinds_table, print_summary
 from peerperf.errors import PeerperfError
 
 
@@ -112,8 +112,10 @@ def _summary(args: argparse.Namespace, console: Console) -> int:
                 print_summary(console, result, f"{id_of(path)}: {args.by} = {value or '(none)'}", every=args.all)
         return 0
     results = _summaries(args)
-    for path, _, result in results:
+    for path, frame, result in results:
         print_summary(console, result, f"{id_of(path)} ({path})", every=args.all)
+        if mixed_kinds(frame):
+            console.print(kinds_table(_by(frame, path, args, "kind"), f"{id_of(path)} by kind"))
     if args.json is not None:
         documents = [result.to_dict() for _, _, result in results]
         args.json.write_text(json.dumps(documents[0] if len(documents) == 1 else documents, indent=2, default=str))

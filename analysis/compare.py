@@ -22,7 +22,7 @@ import pandas as pd
 
 from peerperf.analysis.peers import PeerSamples
 from peerperf.analysis.prepared import prepare
-from peerperf.analysis.summary import Definition, Summary, definitions, group_summaries, groups_of, summarise, summary
+from peerperf.analysis.summary import Definition, Summary, all_groups, definitions, group_summaries, summarise, summary
 
 #: Confidence of the intervals.
 CONFIDENCE = 0.95
@@ -160,13 +160,13 @@ def compare_sides(
 
 def compare_groups(frame: pd.DataFrame, column: str, *, resamples: int = 2000, seed: int = 0) -> Comparison:
     """Compare the groups of one run's peers by `column` (e.g. `impairment`): the first group is the baseline."""
-    if column not in frame:
+    if column not in frame and column != "kind":  # every datapoint has a kind (`windows.kinds`)
         raise KeyError(f"the datapoints have no column {column!r}")
     prepared = prepare(frame)
     groups = group_summaries(prepared, column)
     if len(groups) < 2:
         raise ValueError(f"{column!r} has one value in this run ({', '.join(groups)}): nothing to compare")
-    samples = list(groups_of(prepared, column).values())
+    samples = list(all_groups(prepared, column).values())
     differences = _differences(list(groups.values()), samples, resamples, seed)
     whole = next(iter(groups.values()))
     note = f"groups of one run by {column}: the intervals measure the spread between the peers of this run"

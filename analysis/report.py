@@ -23,7 +23,7 @@ from peerperf.analysis.delivery import grace_windows, has_origin_windows, origin
 from peerperf.analysis.health import host_rows
 from peerperf.analysis.histograms import bucket_counts, percentiles
 from peerperf.analysis.peers import LATENCY_COLUMNS, row_samples
-from peerperf.analysis.summary import Summary
+from peerperf.analysis.summary import Summary, mixed_kinds, summaries_by
 from peerperf.analysis.text import HEADLINE, format_value
 from peerperf.analysis.thresholds import LATE_TICK_MS
 from peerperf.analysis.verdict import Status
@@ -64,6 +64,7 @@ def report(frame: pd.DataFrame, summary: Summary, path: Path, title: str | None 
         "<h2>Summary</h2>",
         _summary_table([summary], ["value"]),
         f"<p>Steady state: {html.escape(summary.steady_state.describe())}.</p>",
+        *_kinds_html(frame),
         "<h2>Over time</h2>",
         _plots(
             [
@@ -142,6 +143,14 @@ def _verdict_html(summary: Summary, name: str = "") -> str:
     return (
         f"<div class='verdict {verdict.status}'><strong>{prefix}harness verdict: {label}</strong><ul>{items}</ul></div>"
     )
+
+
+def _kinds_html(frame: pd.DataFrame) -> list[str]:
+    """With two kinds of peer (python, browser): their figures side by side."""
+    if not mixed_kinds(frame):
+        return []
+    groups = summaries_by(frame, "kind")
+    return ["<h2>By kind of peer</h2>", _summary_table(list(groups.values()), list(groups))]
 
 
 def _summary_table(summaries: list[Summary], columns: list[str]) -> str:

@@ -16,14 +16,15 @@ from typing import Any
 
 import pandas as pd
 
+from peerperf.analysis.browser_hosts import from_metadata
 from peerperf.analysis.health import harness_verdict
 from peerperf.analysis.histograms import bucket_counts, percentiles
 from peerperf.analysis.host_windows import from_records
-from peerperf.analysis.peers import LATENCY_COLUMNS, RATES, PeerSamples, counts_table, subset
+from peerperf.analysis.peers import LATENCY_COLUMNS, RATES, PeerSamples, counts_table, peer_samples, subset
 from peerperf.analysis.prepared import Prepared, prepare
 from peerperf.analysis.statistics import FromHistogram, Mean, Ratio, Statistic, evaluate
 from peerperf.analysis.verdict import RunFacts, Verdict, judge
-from peerperf.analysis.windows import SteadyState
+from peerperf.analysis.windows import SteadyState, kinds, steady
 from peerperf.protocol.histogram import Scale
 
 #: The columns a summary reads (`load(path, columns=COLUMNS)` skips the rest of a big test).
@@ -220,6 +221,7 @@ def run_facts(metrics: dict[str, Metric], metadata: dict[str, Any]) -> RunFacts:
         peers_never_reported=count("peers.never_reported") if "peerIds" in metadata else None,
         peers_restarted=count("peers.restarted") if "peers.restarted" in metrics else None,
         datapoints_refused=int(metadata["rejectedDatapoints"] or 0) if "rejectedDatapoints" in metadata else None,
+        browser_hosts=from_metadata(metadata),
     )
 
 
@@ -242,7 +244,7 @@ def summaries_by(frame: pd.DataFrame, column: str, **options: Any) -> dict[str, 
     `routine`, `nodeId`...): a group's figures are those of its peers as receivers. Delivery still counts
     what every peer of the layer sent, whatever its group. The harness verdict is the whole run's.
     """
-    if column not in frame:
+    if column not in frame and column != "kind":  # every datapoint has a kind (`windows.kinds`)
         raise KeyError(f"the datapoints have no column {column!r}")
     warmup, keep_last = options.get("warmup_windows"), options.get("keep_last", False)
     prepared = prepare(frame, warmup, keep_last)
@@ -271,6 +273,11 @@ def summaries_by(frame: pd.DataFrame, column: str, **options: Any) -> dict[str, 
     return out
 
 
+def mixed_kinds(frame: pd.DataFrame) -> bool:
+    """Whether the datapoints hold more than one kind of peer (python and browser): worth a row per kind."""
+    return len(frame) > 0 and kinds(frame).nunique() > 1
+
+
 def group_label(value: Any) -> str:
     """How a group's value is named (and matched by `--assert 'COLUMN:VALUE.metric'`): 2.0 -> '2'."""
     if isinstance(value, float) and value.is_integer():
@@ -288,14 +295,42 @@ def _varies_within_peers(frame: pd.DataFrame, column: str) -> bool:
 
 
 def group_summaries(prepared: Prepared, column: str, metadata: dict[str, Any] | None = None) -> dict[str, Summary]:
-    """The summary of each group of peers by `column` (see `summaries_by`)."""
+    """The summary of each group of peers by `column` (see `summaries_by`); another client's peers (`kind`
+    browser) make groups of their own, from the figures their datapoints carry."""
     whole = summarise(prepared, metadata)
     out = {}
-    for value, part in groups_of(prepared, column).items():
+    for value, part in all_groups(prepared, column).items():
         metrics = {"peers": Metric("peers", "peers in the group", len(part.table)), **figures(part)}
         metrics["harness"] = whole.metrics["harness"]
-        out[value] = Summary(whole.test_ids, metrics, whole.verdict, whole.steady_state, whole.settings, whole.notes)
+        notes = whole.notes if value in ours_values(prepared, column) else [*whole.notes, OTHER_CLIENT_NOTE]
+        out[value] = Summary(whole.test_ids, metrics, whole.verdict, whole.steady_state, whole.settings, notes)
     return out
+
+
+#: Why another client's group has no delivery, loss or latency.
+OTHER_CLIENT_NOTE = (
+    "another client's peers (the original's browser client) report packet counts and rates only: no delivery, "
+    "loss or latency (the original tags no copy of the newest unreliable packet as a duplicate, so its "
+    "received counts hold copies)"
+)
+
+
+def all_groups(prepared: Prepared, column: str) -> dict[str, PeerSamples]:
+    """Each group's per-peer samples, in sorted order: our peers' groups, then values only another client has."""
+    out = groups_of(prepared, column)
+    others = prepared.others
+    if others.empty or column not in others or others[column].isna().all():
+        return out
+    body, _ = steady(others, prepared.state.warmup_windows, prepared.state.keep_last)  # our steady windows
+    for value in _values(body[column]):
+        if group_label(value) not in out:  # a value both have is our peers': their figures are the measurement
+            out[group_label(value)] = peer_samples(body[(body[column] == value).to_numpy()], others)
+    return dict(sorted(out.items()))
+
+
+def ours_values(prepared: Prepared, column: str) -> set[str]:
+    """The values of `column` among our peers' datapoints (as `groups_of` names them)."""
+    return {str(v) for v in prepared.ours[column].unique()} if column in prepared.ours else set()
 
 
 def groups_of(prepared: Prepared, column: str) -> dict[str, PeerSamples]:

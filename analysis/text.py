@@ -78,6 +78,31 @@ def summary_table(summary: Summary, title: str, every: bool = False) -> Table:
     return table
 
 
+#: The figures of the table by kind (`kinds_table`), when a test has both peerperf's peers and browser peers.
+KIND_FIGURES = (
+    "peers",
+    "delivery",
+    "latency.position.p50",
+    "throughput.sent",
+    "throughput.received",
+    "throughput.relayed",
+    "connections",
+)
+
+
+def kinds_table(groups: dict[str, Summary], title: str) -> Table:
+    """One row per kind of peer (python, browser): the figures both kinds can have ('n/a' where one has not)."""
+    table = Table(title=title)
+    table.add_column("kind")
+    for name in KIND_FIGURES:
+        units = {g.metrics[name].unit for g in groups.values() if name in g.metrics} - {""}
+        table.add_column(name + (f" ({units.pop()})" if len(units) == 1 else ""), justify="right")
+    for kind, group in groups.items():
+        cells = [format_value(group.metrics[n]) if n in group.metrics else "n/a" for n in KIND_FIGURES]
+        table.add_row(kind, *cells)
+    return table
+
+
 def print_summary(console: Console, summary: Summary, title: str, every: bool = False) -> None:
     """The table, how the steady state was chosen, notes, and the harness verdict with its evidence."""
     console.print(summary_table(summary, title, every))

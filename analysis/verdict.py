@@ -5,12 +5,14 @@ One function, `judge`, over one shape (`HostWindows`, one row per host and windo
 evidence. Statuses, most serious first:
 
 - `saturated`: the load generator ran late or out of CPU throughout (tick-lag p99, skipped ticks or
-  CPU-bound windows past the limits in `thresholds.py`, and no sign that it was only bursts);
+  CPU-bound windows past the limits in `thresholds.py`, and no sign that it was only bursts), or a
+  browser host's Chromium used more than that limit of its share of cores (`browser_hosts.py`);
 - `faulty`: the harness failed in part: unexpected errors in its loops, peers lost or that stopped
-  reporting, datapoints the results service refused;
+  reporting, datapoints the results service refused, browser hosts that lost pages;
 - `bursts`: overloaded in short (usually periodic) bursts, fine in between: the figures hold
   between the bursts, but latency in the burst windows includes the harness's own stalls;
-- `unknown`: some host window lacks tick-lag or CPU evidence (a verdict without evidence would be a guess);
+- `unknown`: some host window lacks tick-lag or CPU evidence, or some browser host its CPU (a verdict
+  without evidence would be a guess);
 - `healthy`: every host window has its evidence and none of the above.
 """
 
@@ -23,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from peerperf.analysis.browser_hosts import BrowserHost, judge_browser_hosts
 from peerperf.analysis.bursts import Bursts, late_windows, pattern, sustained
 from peerperf.analysis.host_windows import HostWindows, percentile
 from peerperf.analysis.thresholds import (
@@ -61,6 +64,8 @@ class RunFacts:
     peers_restarted: int | None = None
     #: Datapoints the results service refused.
     datapoints_refused: int | None = None
+    #: The browser hosts' own figures over the test (`browser_hosts.from_metadata`).
+    browser_hosts: tuple[BrowserHost, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -85,11 +90,16 @@ class Verdict:
 
 def judge(windows: HostWindows, facts: RunFacts | None = None, interval_s: float | None = None) -> Verdict:
     """The verdict over these host windows (usually the steady state's) and the run's facts."""
-    faults, fault_evidence = _faults(facts or RunFacts())
+    facts = facts or RunFacts()
+    faults, fault_evidence = _faults(facts)
+    browsers = judge_browser_hosts(facts.browser_hosts)
+    faults += browsers.faults
+    fault_evidence += browsers.evidence
     if len(windows) == 0:
-        status = Status.FAULTY if faults else Status.UNKNOWN
-        return Verdict(status, [*faults, "no host windows: no evidence of the harness's health"], fault_evidence)
-    figures: dict[str, float] = {"hostWindows": float(len(windows))}
+        status = Status.FAULTY if faults else Status.SATURATED if browsers.saturated else Status.UNKNOWN
+        reasons = [*browsers.saturated, *faults, "no host windows: no evidence of the harness's health"]
+        return Verdict(status, reasons, fault_evidence, browsers.figures)
+    figures: dict[str, float] = {"hostWindows": float(len(windows)), **browsers.figures}
     lag_p99_rows, ticks = windows.lag_p99(), windows.ticks()
     found = [_lag(windows, figures), _missed(windows, ticks, figures), _cpu(windows, figures)]
     reasons = [reason for reason, _ in found if reason]
@@ -104,6 +114,8 @@ def judge(windows: HostWindows, facts: RunFacts | None = None, interval_s: float
     evidence += fault_evidence
     if reasons and "busy with other work" in machine:
         reasons.append(machine)
+    if browsers.saturated:  # a browser host's figure covers the whole test: sustained by definition
+        return Verdict(Status.SATURATED, [*browsers.saturated, *reasons, *faults], evidence, figures, bursts)
     if reasons:
         why = sustained(windows, late, ticks)
         if why:
@@ -114,6 +126,8 @@ def judge(windows: HostWindows, facts: RunFacts | None = None, interval_s: float
     if reasons:
         return Verdict(Status.BURSTS, reasons, evidence, figures, bursts)
     missing = _missing(windows, lag_p99_rows)
+    if browsers.unjudged:
+        missing.append(f"the Chromium CPU (or machine cores) of browser hosts {', '.join(browsers.unjudged)}")
     if missing:
         return Verdict(Status.UNKNOWN, [f"no evidence for: {', '.join(missing)}"], evidence, figures)
     return Verdict(Status.HEALTHY, [], evidence, figures)

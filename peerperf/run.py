@@ -138,6 +138,12 @@ class Finished:
 
         return summaries_by(self.frame, column, metadata=self.metadata)
 
+    def kinds(self) -> dict[str, Summary]:
+        """One summary per kind of peer when the test has two (python and browser), else none."""
+        from peerperf.analysis.summary import mixed_kinds
+
+        return self.by("kind") if mixed_kinds(self.frame) else {}
+
 
 def run_summary(settings: dict[str, Any], outcome: RunOutcome) -> Finished | None:
     """The analysis summary of the finished test, with what the run knows about itself."""
@@ -179,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         view.close()
     finished = run_summary(settings, outcome)
-    view.outcome(outcome, finished.summary if finished else None)
+    view.outcome(outcome, finished.summary if finished else None, finished.kinds() if finished else {})
     failed = _verdict(view, options, finished, outcome)
     if outcome.bad_arguments:
         print(f"peerperf.run: {outcome.reason}", file=sys.stderr)

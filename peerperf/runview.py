@@ -76,12 +76,15 @@ class RunView:
             self._live.stop()
             self._live = None
 
-    def outcome(self, outcome: RunOutcome, summary: Summary | None) -> None:
+    def outcome(self, outcome: RunOutcome, summary: Summary | None, kinds: dict[str, Summary] | None = None) -> None:
+        """The summary (with a row per kind of peer when `kinds` has two), the files, and what went wrong."""
         if summary is not None and summary.metrics:
-            from peerperf.analysis.text import print_summary
+            from peerperf.analysis.text import kinds_table, print_summary
 
             title = f"test {outcome.test_id}: {summary['peers']} peers, {summary['datapoints']} datapoints"
             print_summary(self.console, summary, title)
+            if kinds:
+                self.console.print(kinds_table(kinds, f"test {outcome.test_id} by kind of peer"))
         elif summary is not None:
             self.console.print(f"[red]test {outcome.test_id}: its files hold no datapoints[/]", highlight=False)
         for label, path in (("JSON", outcome.json_path), ("Parquet", outcome.parquet_path)):

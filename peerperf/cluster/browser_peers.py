@@ -168,6 +168,8 @@ class BrowserPeers:
                 "pages": last.pages,
                 "pagesAlive": last.pages_alive,
                 "seconds": round(span, 2),
+                "machineCpus": last.machine_cpus,
+                "nodeId": last.node_id,
             }
         return out
 

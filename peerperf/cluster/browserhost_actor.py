@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -73,6 +74,10 @@ class BrowserLoad:
     at: float
     pss_mb: float
     processes: int
+    #: The cores of the host's machine and its Ray node: the verdict judges the tree's CPU against the
+    #: share of those cores each browser host on the node has.
+    machine_cpus: int | None = None
+    node_id: str = ""
 
 
 class BrowserHostWorker:
@@ -80,6 +85,7 @@ class BrowserHostWorker:
 
     def __init__(self, host_id: str, pages: list[PageSpec]) -> None:
         self.host_id = host_id
+        self.node_id = ray.get_runtime_context().get_node_id() if ray.is_initialized() else ""
         self.specs = pages
         self.chromium: Chromium | None = None
         self.pages: dict[str, Page] = {}
@@ -131,6 +137,8 @@ class BrowserHostWorker:
             time.monotonic(),
             usage.pss_mb if usage else 0.0,
             usage.processes if usage else 0,
+            os.cpu_count(),
+            self.node_id,
         )
 
     async def shutdown(self) -> None:

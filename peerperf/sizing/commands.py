@@ -21,6 +21,7 @@ from peerperf.sizing import calibrate as calibrate_module
 from peerperf.sizing import calibration as calibration_file
 from peerperf.sizing import peer_settings_json
 from peerperf.sizing import plan as plan_module
+from peerperf.sizing.browser_plan import plan_browsers, render_browsers
 from peerperf.sizing.calibrate import CalibrationPlan, calibrate
 from peerperf.sizing.packet_prediction import predict
 from peerperf.sizing.plan import PlanRequest, make_plan, render
@@ -72,6 +73,7 @@ def plan_main(argv: list[str]) -> int:
         settings = resolve(PlanSettings, args)
         layer_size = settings.layer_size or _lighthouse_capacity()
         _check(PlanRequest(settings.peers, layer_size, settings.node_cpus or 1, settings.utilisation))
+        _check_browsers(settings)
         if settings.calibration is None:
             cal = calibration_file.default()
         else:
@@ -86,7 +88,14 @@ def plan_main(argv: list[str]) -> int:
         layer_size, cal.routine, peer_settings_json.from_json(cal.peer_settings), seed=settings.simulation_seed
     )
     result = make_plan(request, cal, packets)
-    print(json.dumps(result.to_json(), indent=2) if settings.json else render(result))
+    if not settings.browser_peers:
+        print(json.dumps(result.to_json(), indent=2) if settings.json else render(result))
+        return 0
+    browsers = plan_browsers(result, settings.browser_peers, settings.pages_per_browser)
+    if settings.json:
+        print(json.dumps({**result.to_json(), "browser": browsers.to_json()}, indent=2))
+    else:
+        print(f"{render(result)}\n{render_browsers(browsers)}")
     return 0
 
 
@@ -107,6 +116,16 @@ def _check(request: PlanRequest) -> None:
         problems.append("--node-cpus must be at least 1")
     if not 0 < request.utilisation <= 1:
         problems.append("--utilisation must be in (0, 1]")
+    if problems:
+        raise ConfigError("; ".join(problems))
+
+
+def _check_browsers(settings: PlanSettings) -> None:
+    problems = []
+    if settings.browser_peers < 0:
+        problems.append("--browser-peers must not be negative")
+    if settings.pages_per_browser < 1:
+        problems.append("--pages-per-browser must be at least 1")
     if problems:
         raise ConfigError("; ".join(problems))
 

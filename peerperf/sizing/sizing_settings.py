@@ -46,5 +46,7 @@ class PlanSettings:
     )
     node_cpus: int | None = setting(None, "vCPUs of a peer node; default: the calibration machine's")
     utilisation: float = setting(UTILISATION, "share of each core the peers may use (headroom for bursts, Ray, the OS)")
+    browser_peers: int = setting_like(RunConfig, "browser_peers")
+    pages_per_browser: int = setting_like(RunConfig, "pages_per_browser")
     simulation_seed: int = setting(1, "random seed of the mesh simulation")
     json: bool = setting(False, "print the plan as JSON")

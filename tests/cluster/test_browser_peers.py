@@ -20,8 +20,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from peerperf.analysis.assertions import check, parse
+from peerperf.analysis.compare import compare_groups
 from peerperf.analysis.load import load
-from peerperf.analysis.summary import summary
+from peerperf.analysis.summary import summaries_by, summary
 from peerperf.cluster.browser_peers import plan_pages
 from peerperf.config import RunConfig
 from peerperf.errors import ConfigError
@@ -120,6 +122,7 @@ def test_the_run_completes_with_datapoints_of_both_kinds(mixed_run: MixedRun) ->
     hosts = mixed_run.document["metadata"]["browserHosts"]  # the browser host's own harness figures
     assert list(hosts) == ["browser-0000"] and hosts["browser-0000"]["pagesAlive"] == 2, hosts
     assert hosts["browser-0000"]["cpuPercent"] > 0 and hosts["browser-0000"]["pssMb"] > 50, hosts
+    assert hosts["browser-0000"]["machineCpus"] == os.cpu_count() and hosts["browser-0000"]["nodeId"], hosts
     result = summary(load(mixed_run.folder))
     assert (result["peers.browser"], result["datapoints.browser"]) == (
         2,
@@ -175,3 +178,25 @@ async def test_a_page_killed_mid_run_is_named_and_fails_the_run(tmp_path: Path) 
     for page in ("browser-0000/page-0", "browser-0000/page-1"):
         assert re.search(rf"{page}: browser page stopped|{page}: .*crashed", run.output), run.output[-3000:]
     assert "failed: " in run.output
+
+
+@pytest.mark.browser
+@pytest.mark.root
+def test_the_mixed_run_is_summarised_asserted_and_compared_per_kind(mixed_run: MixedRun) -> None:
+    """The run prints a row per kind; `summary --by kind`, `kind:VALUE.metric` assertions and `compare --by kind`
+    read the mixed test's results (the pages' bodies without peerperf's fields); the verdict covers the browser
+    host."""
+    assert "evidence: 1 browser hosts, 2 of 2 pages alive" in mixed_run.output  # the run's own verdict
+    table = mixed_run.output.split("by kind of peer", 1)[-1]
+    assert re.search(r"^\W*browser\b", table, re.M) and re.search(r"^\W*python\b", table, re.M), table
+    frame = load(mixed_run.folder)
+    groups = summaries_by(frame, "kind")
+    assert list(groups) == [BROWSER, PYTHON] and (groups[BROWSER]["peers"], groups[PYTHON]["peers"]) == (2, 2)
+    assert float(groups[BROWSER]["throughput.received"]) > 0 and float(groups[BROWSER]["connections"]) >= 2
+    thresholds = ["kind:browser.connections>=2", "kind:python.throughput.received>0", "kind:browser.peers==2"]
+    outcomes = check(summary(frame), [parse(t) for t in thresholds], lambda column: summaries_by(frame, column))
+    assert all(o.passed for o in outcomes), [o.message for o in outcomes]
+    assert compare_groups(frame, "kind", resamples=100).names == [BROWSER, PYTHON]
+    verdict = summary(frame, metadata=mixed_run.document["metadata"]).verdict
+    assert any("1 browser hosts, 2 of 2 pages alive" in line for line in verdict.evidence), verdict.evidence
+    assert "browserCpuMaxSharePercent" in verdict.figures, verdict.figures

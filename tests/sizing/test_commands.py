@@ -39,6 +39,21 @@ def test_plan_as_json(calibration_path: Path, capsys: pytest.CaptureFixture[str]
     assert plan["packets"]["received"] > 0 and plan["nodes"] >= 1 and plan["peer_slot"] == plan["peers_per_node"]
 
 
+def test_plan_of_a_mixed_population_adds_browser_nodes(
+    calibration_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["plan", "--peers", "40", "--layer-size", "8", "--calibration", str(calibration_path), "--node-cpus", "16"]
+    assert main([*args, "--browser-peers", "25", "--pages-per-browser", "5"]) == 0
+    out = capsys.readouterr().out
+    assert "measured: bench/results/browser_cost.json" in out and "--browser-peers 25 --pages-per-browser 5" in out
+    found = re.search(r"pages per browser node: (\d+); browser nodes: (\d+)", out)
+    assert found and int(found[1]) % 5 == 0 and int(found[2]) == -(-25 // int(found[1])), out
+    assert out.rstrip().splitlines()[-1] == f"cluster.yaml (browser nodes): browser_slot: {found[1]}"
+    assert main([*args, "--browser-peers", "25", "--json"]) == 0
+    plan = json.loads(capsys.readouterr().out)
+    assert plan["browser"]["browser_slot"] == plan["browser"]["pages_per_node"] and plan["browser"]["browsers"] == 3
+
+
 def test_plan_without_a_calibration_says_it_uses_the_shipped_one(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["plan", "--peers", "16", "--layer-size", "4"]) == 0
     first = capsys.readouterr().out.splitlines()[0]
@@ -53,6 +68,8 @@ def test_plan_without_a_calibration_says_it_uses_the_shipped_one(capsys: pytest.
         (["--utilisation", "1.5"], "--utilisation must be in (0, 1]"),
         (["--node-cpus", "many"], "--node-cpus: expected int"),
         (["--calibration", "/nonexistent/calibration.json"], "cannot read calibration /nonexistent/calibration.json"),
+        (["--browser-peers", "-2"], "--browser-peers must not be negative"),
+        (["--browser-peers", "2", "--pages-per-browser", "0"], "--pages-per-browser must be at least 1"),
     ],
 )
 def test_plan_refuses_bad_input(args: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
