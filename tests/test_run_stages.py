@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -21,6 +22,8 @@ import pytest
 
 from peerperf.sim.churn import parse_churn, with_churn
 from peerperf.sim.stages import StagePlan, parse_stages
+from tests.analysis.svg import MeshShapes
+from tests.browser import render
 from tests.runcli import results_document
 
 STAGES = "1s:1,6s:4,12s:4,4s:2,1s:2"
@@ -38,6 +41,8 @@ class StagedRun:
     plan: StagePlan
     #: The run's HTML report (`--report`).
     report: str
+    #: The run's results folder (`--output`).
+    out: Path
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +63,7 @@ def staged(tmp_path_factory: pytest.TempPathFactory) -> StagedRun:
     summary = json.loads((folder / "summary.json").read_text()) if (folder / "summary.json").exists() else {}
     plan = with_churn(parse_stages(STAGES), parse_churn(CHURN))
     report = (folder / "report.html").read_text() if (folder / "report.html").exists() else ""
-    return StagedRun(frame, document, summary, output + f"\nexit code {done.returncode}", plan, report)
+    return StagedRun(frame, document, summary, output + f"\nexit code {done.returncode}", plan, report, folder / "out")
 
 
 def test_the_run_follows_the_plan_and_records_it(staged: StagedRun) -> None:
@@ -120,6 +125,33 @@ def test_each_instance_reports_its_lighthouse_join_once(staged: StagedRun) -> No
     first = frame.groupby("peerId")["window"].min()
     assert all(first[row.peerId] == row.window for row in joins.itertuples()), "with the instance's first window"
     assert 0 < staged.summary["metrics"]["join.p50"] <= staged.summary["metrics"]["join.p99"] < 5000
+
+
+@pytest.mark.browser
+def test_the_report_draws_the_mesh_as_the_lighthouse_reported_it(staged: StagedRun, tmp_path: Path) -> None:
+    from peerperf.analysis.cli import main
+    from peerperf.analysis.load import results_files
+
+    # (peers, connections) of each topology sample the run stored, counted here from the lighthouse's lists.
+    sampled = []
+    for point in staged.document["topologyDataPoints"]:
+        listed = {entry["id"]: entry["connectedPeerIds"] for entry in point["topology"]}
+        edges = {frozenset((a, b)) for a, others in listed.items() for b in others if b in listed and b != a}
+        if listed:
+            sampled.append((len(listed), len(edges)))
+    assert len(sampled) >= 3, "a 24 s run sampled every 5 s"
+    shapes = MeshShapes(staged.report)
+    drawn = [shapes.count(n) for n in range(1, shapes.pictures() + 1)]
+    assert 2 <= len(drawn) <= 6 and drawn[0] == sampled[0] and drawn[-1] == sampled[-1], (drawn, sampled)
+    assert all(count in sampled for count in drawn)
+    assert "Connections per peer as the lighthouse saw them" in staged.report
+    # `peerperf report` finds the topology beside the results file and draws the same; Chromium shows it.
+    (parquet,) = results_files(staged.out)
+    assert main(["report", str(parquet), "-o", str(tmp_path / "again.html")]) == 0
+    page = render((tmp_path / "again.html").as_uri(), tmp_path / "profile")
+    assert page.console == [] and not page.looks_blank()
+    again = MeshShapes(page.dom)
+    assert [again.count(n) for n in range(1, again.pictures() + 1)] == drawn
 
 
 @pytest.mark.parametrize(

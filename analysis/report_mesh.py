@@ -1,0 +1,145 @@
+"""The report's mesh section: the mesh as the lighthouse saw it at a few moments, and connections per
+peer over time, drawn with matplotlib like every plot of the report.
+
+Each picture's peers and connections are SVG groups with ids (`mesh-N-peers`, `mesh-N-connections`),
+so a test can count them in the page as a browser shows it.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib import colormaps
+from matplotlib.collections import LineCollection
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+
+from peerperf.analysis.mesh import (
+    Mesh,
+    colour_key,
+    connections_over_time,
+    groups_at,
+    layout,
+    meshes,
+    moments,
+    natural,
+    stage_marks,
+)
+
+#: At most this many peers get a line of their own on connections over time; more get min, median and max.
+LINES_PER_PEER = 8
+#: At most this many colours are named in a picture's legend.
+LEGEND_ENTRIES = 12
+
+Plot = tuple[str, Callable[[], Figure | None]]
+
+
+@dataclass
+class MeshSection:
+    """What the report shows of the mesh: pictures, connections over time, or why there are none."""
+
+    pictures: list[Plot] = field(default_factory=list)
+    connections: Plot | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def mesh_section(frame: pd.DataFrame, samples: Sequence[tuple[int, Any]] | None, interval_s: float) -> MeshSection:
+    """The mesh at up to six moments (start, each stage's start, end; else evenly spaced) and connections
+    over time, from the test's topology `samples` (None: not sampled); `frame` gives rooms and time zero."""
+    if samples is None:
+        return MeshSection(notes=["The mesh was not sampled in this run (no topology samples stored with it)."])
+    found = meshes(samples)
+    notes = []
+    if found.unreadable:
+        notes.append(f"{found.unreadable} topology samples were not in the lighthouse's format and are left out.")
+    if not found.meshes:
+        return MeshSection(notes=[*notes, "No topology sample listed any peer: no mesh to draw."])
+    origin = float(frame["timestamp"].min()) if len(frame) else float(found.meshes[0].timestamp)
+    key = colour_key(frame)
+    positions = layout(found.meshes, groups_at(frame, key) if key else None)
+    chosen = moments([m.timestamp for m in found.meshes], stage_marks(frame, interval_s * 1000))
+    all_groups = sorted({str(v) for v in frame[key].dropna().unique()}, key=natural) if key else []
+    colours = _colours(all_groups)
+    pictures: list[Plot] = []
+    for number, moment in enumerate(chosen, start=1):
+        mesh = found.meshes[moment.index]
+        groups = groups_at(frame, key, mesh.timestamp) if key else {}
+        when = f"{(mesh.timestamp - origin) / 1000:.0f} s" + (f", {moment.label}" if moment.label else "")
+        caption = (
+            f"Mesh at {when}: {len(mesh.layers)} peers, {len(mesh.edges)} connections"
+            + (f", coloured by {key}" if key else "")
+            + " (lighthouse topology; each peer keeps its place in every picture)"
+        )
+        pictures.append((caption, functools.partial(mesh_figure, mesh, positions, groups, colours, number)))
+    degrees = connections_over_time(found.meshes)
+    caption = "Connections per peer as the lighthouse saw them, per topology sample" + (
+        " (a line per peer)" if degrees["peerId"].nunique() <= LINES_PER_PEER else " (median; band: min to max)"
+    )
+    return MeshSection(pictures, (caption, lambda: connections_figure(degrees, origin)), notes)
+
+
+def _colours(groups: Sequence[str]) -> dict[str, str]:
+    palette = colormaps["tab10" if len(groups) <= 10 else "tab20"]
+    count = 10 if len(groups) <= 10 else 20
+    return {g: _hex(palette(i % count)) for i, g in enumerate(groups)}
+
+
+def _hex(rgba: tuple[float, float, float, float]) -> str:
+    return "#" + "".join(f"{round(c * 255):02x}" for c in rgba[:3])
+
+
+def mesh_figure(
+    mesh: Mesh,
+    positions: Mapping[str, tuple[float, float]],
+    groups: Mapping[str, str],
+    colours: Mapping[str, str],
+    number: int,
+) -> Figure:
+    """One picture: the mesh's peers at their places, its connections as lines, peers coloured by group."""
+    figure = Figure(figsize=(5.2, 5.2))
+    axes = figure.subplots()
+    axes.set_aspect("equal")
+    axes.set_axis_off()
+    peers = mesh.peers
+    segments = [(positions[a], positions[b]) for a, b in sorted(mesh.edges)]
+    lines = LineCollection(segments, colors="#9aa0a6", linewidths=0.8, alpha=0.7, zorder=1)
+    lines.set_gid(f"mesh-{number}-connections")
+    axes.add_collection(lines)
+    xy = np.array([positions[p] for p in peers])
+    fill = [colours.get(groups.get(p, ""), "#5f6368") for p in peers]
+    size = float(np.clip(3000 / len(peers), 8, 60))
+    dots = axes.scatter(xy[:, 0], xy[:, 1], s=size, c=fill, edgecolors="white", linewidths=0.5, zorder=2)
+    dots.set_gid(f"mesh-{number}-peers")
+    everyone = np.array(list(positions.values()))
+    axes.set_xlim(everyone[:, 0].min() - 0.15, everyone[:, 0].max() + 0.15)
+    axes.set_ylim(everyone[:, 1].min() - 0.15, everyone[:, 1].max() + 0.15)
+    shown = sorted({groups[p] for p in peers if p in groups}, key=natural)
+    if 1 < len(shown) <= LEGEND_ENTRIES:
+        handles = [Line2D([], [], marker="o", linestyle="", color=colours[g], label=g) for g in shown]
+        axes.legend(handles=handles, fontsize="x-small", loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+    return figure
+
+
+def connections_figure(degrees: pd.DataFrame, origin_ms: float) -> Figure:
+    """Connections per peer over time: a line per peer when few, else median with a min-max band."""
+    figure = Figure(figsize=(6.4, 3.4))
+    axes = figure.subplots()
+    axes.grid(alpha=0.3)
+    seconds = (degrees["timestamp"] - origin_ms) / 1000
+    if degrees["peerId"].nunique() <= LINES_PER_PEER:
+        for peer, rows in degrees.groupby("peerId", sort=True):
+            axes.plot(seconds.loc[rows.index], rows["connections"], marker=".", label=str(peer)[:10])
+    else:
+        grouped = degrees.groupby(seconds)["connections"]
+        x = grouped.median().index
+        (line,) = axes.plot(x, grouped.median(), marker=".", label="median")
+        axes.fill_between(x, grouped.min(), grouped.max(), alpha=0.2, color=line.get_color(), label="min to max")
+    axes.set_xlabel("s")
+    axes.set_ylabel("connections")
+    axes.legend(fontsize="x-small")
+    return figure
