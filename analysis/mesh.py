@@ -150,18 +150,15 @@ def natural(name: str) -> tuple[Any, ...]:
 
 
 def moments(timestamps: Sequence[int], marks: Sequence[tuple[int, str]] = (), most: int = MOST_MOMENTS) -> list[Moment]:
-    """Which meshes to draw: the first, the last, the one nearest each mark (a stage's start); at most `most`.
+    """Which meshes to draw: the first, the last, the one nearest each mark (a stage's start), then
+    evenly spaced ones while there is room; at most `most`.
 
-    Without marks, moments evenly spaced in time. A mesh is drawn once, as "start" or "end" or under
-    the first mark it is nearest; when there are more than `most`, the first and last stay and the rest are thinned
-    evenly.
+    A mesh is drawn once, as "start" or "end" or under the first mark it is nearest; with more marks
+    than room, the first and last stay and the marked ones are thinned evenly.
     """
     if not timestamps:
         return []
     times = np.asarray(timestamps, dtype=float)
-    if not marks:
-        spaced = np.linspace(times[0], times[-1], most)[1:-1]
-        marks = [(int(t), "") for t in spaced]
     chosen: dict[int, str] = {0: "start"}
     chosen.setdefault(len(times) - 1, "end")
     for when, label in sorted(marks):
@@ -171,7 +168,11 @@ def moments(timestamps: Sequence[int], marks: Sequence[tuple[int, str]] = (), mo
         middle = indices[1:-1]
         keep = np.linspace(0, len(middle) - 1, most - 2).round().astype(int)
         indices = [indices[0], *(middle[i] for i in keep), indices[-1]]
-    return [Moment(i, chosen[i]) for i in indices]
+    for when in np.linspace(times[0], times[-1], most):  # room left: evenly spaced ones in between
+        nearest = int(np.abs(times - when).argmin())
+        if len(indices) < most and nearest not in indices:
+            indices = sorted([*indices, nearest])
+    return [Moment(i, chosen.get(i, "")) for i in indices]
 
 
 def colour_key(frame: pd.DataFrame) -> str | None:

@@ -31,8 +31,8 @@ from peerperf.analysis.mesh import (
     stage_marks,
 )
 
-#: At most this many peers get a line of their own on connections over time; more get min, median and max.
-LINES_PER_PEER = 8
+#: What the colours stand for, by datapoint column.
+COLUMN_NAMES = {"room": "room", "nodeId": "node", "hostId": "host"}
 #: At most this many colours are named in a picture's legend.
 LEGEND_ENTRIES = 12
 
@@ -72,14 +72,12 @@ def mesh_section(frame: pd.DataFrame, samples: Sequence[tuple[int, Any]] | None,
         when = f"{(mesh.timestamp - origin) / 1000:.0f} s" + (f", {moment.label}" if moment.label else "")
         caption = (
             f"Mesh at {when}: {len(mesh.layers)} peers, {len(mesh.edges)} connections"
-            + (f", coloured by {key}" if key else "")
+            + (f", coloured by {COLUMN_NAMES[key]}" if key else "")
             + " (lighthouse topology; each peer keeps its place in every picture)"
         )
         pictures.append((caption, functools.partial(mesh_figure, mesh, positions, groups, colours, number)))
     degrees = connections_over_time(found.meshes)
-    caption = "Connections per peer as the lighthouse saw them, per topology sample" + (
-        " (a line per peer)" if degrees["peerId"].nunique() <= LINES_PER_PEER else " (median; band: min to max)"
-    )
+    caption = "Connections per peer as the lighthouse saw them, per topology sample (median; band: min to max)"
     return MeshSection(pictures, (caption, lambda: connections_figure(degrees, origin)), notes)
 
 
@@ -126,19 +124,16 @@ def mesh_figure(
 
 
 def connections_figure(degrees: pd.DataFrame, origin_ms: float) -> Figure:
-    """Connections per peer over time: a line per peer when few, else median with a min-max band."""
+    """Connections per peer over time: the median, and the band from the least connected peer to the most."""
     figure = Figure(figsize=(6.4, 3.4))
     axes = figure.subplots()
     axes.grid(alpha=0.3)
-    seconds = (degrees["timestamp"] - origin_ms) / 1000
-    if degrees["peerId"].nunique() <= LINES_PER_PEER:
-        for peer, rows in degrees.groupby("peerId", sort=True):
-            axes.plot(seconds.loc[rows.index], rows["connections"], marker=".", label=str(peer)[:10])
-    else:
-        grouped = degrees.groupby(seconds)["connections"]
-        x = grouped.median().index
-        (line,) = axes.plot(x, grouped.median(), marker=".", label="median")
-        axes.fill_between(x, grouped.min(), grouped.max(), alpha=0.2, color=line.get_color(), label="min to max")
+    grouped = degrees.groupby((degrees["timestamp"] - origin_ms) / 1000)["connections"]
+    x, low, high = grouped.median().index, grouped.min(), grouped.max()
+    (line,) = axes.plot(x, grouped.median(), marker=".", label="median")
+    axes.fill_between(x, low, high, alpha=0.2, color=line.get_color(), label="min to max")
+    axes.plot(x, low, linestyle=":", color=line.get_color(), linewidth=0.8)
+    axes.plot(x, high, linestyle=":", color=line.get_color(), linewidth=0.8)
     axes.set_xlabel("s")
     axes.set_ylabel("connections")
     axes.legend(fontsize="x-small")

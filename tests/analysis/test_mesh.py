@@ -88,11 +88,19 @@ def test_the_layout_is_the_same_at_every_moment_one_circle_per_layer_ordered_by_
 def test_moments_are_start_each_stage_and_end_nearest_sample_once() -> None:
     times = [0, 5000, 10000, 15000, 20000, 25000]
     marks = [(-1000, "stage 1 begins"), (6000, "stage 2 begins"), (7000, "stage 3 begins"), (19000, "stage 4 begins")]
-    assert moments(times, marks) == [
+    assert moments(times, marks, most=4) == [
         Moment(0, "start"),
         Moment(1, "stage 2 begins"),  # nearest both stage 2 and 3: drawn once
         Moment(4, "stage 4 begins"),
         Moment(5, "end"),
+    ]
+    assert [(m.index, m.label) for m in moments(times, marks)] == [  # room for two more: 6 samples, 6 moments
+        (0, "start"),
+        (1, "stage 2 begins"),
+        (2, ""),
+        (3, ""),
+        (4, "stage 4 begins"),
+        (5, "end"),
     ]
 
 
