@@ -19,7 +19,7 @@ import pandas as pd
 
 #: Samples of one pass over the layers are taken one after another; a sample this long after the pass's
 #: first starts a new pass even if its layer is new (a pass that skipped a layer). Well under the sampling
-#: interval (5 s by default), well over a pass's few requests.
+#: interval (5 s by default), well over a pass's few requests; at most half the interval (`pass_gap_ms`).
 PASS_GAP_MS = 2000
 #: Most moments a report draws the mesh at.
 MOST_MOMENTS = 6
@@ -65,7 +65,12 @@ class Moment:
     label: str
 
 
-def meshes(samples: Iterable[tuple[int, Any]]) -> Meshes:
+def pass_gap_ms(interval_s: object) -> float:
+    """The gap that starts a new pass for a run sampled every `interval_s` (its `topology_interval` setting)."""
+    return min(PASS_GAP_MS, float(interval_s) * 500) if isinstance(interval_s, int | float) else PASS_GAP_MS
+
+
+def meshes(samples: Iterable[tuple[int, Any]], gap_ms: float = PASS_GAP_MS) -> Meshes:
     """Group `(timestamp ms, topology body)` samples into one mesh per pass over the layers.
 
     A body is the lighthouse's topology: a list of `{id, layer, connectedPeerIds}`. Anything else (the
@@ -85,7 +90,7 @@ def meshes(samples: Iterable[tuple[int, Any]]) -> Meshes:
         if not entries:
             continue  # a layer with nobody in it: nothing to draw
         layer = str(entries[0].get("layer", ""))
-        if not passes or layer in seen or timestamp - start > PASS_GAP_MS:
+        if not passes or layer in seen or timestamp - start > gap_ms:
             passes.append([])
             stamps.append(timestamp)
             seen, start = set(), timestamp

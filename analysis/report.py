@@ -89,16 +89,16 @@ def report(
                 ("Received packets per second, per peer and window", lambda: _heatmap(frame)),
             ]
         ),
-        *_mesh_html(frame, topology),
+        *_mesh_html(frame, topology, summary.settings.get("topology_interval")),
     ]
     if summary.settings:
         parts += ["<h2>Settings</h2>", _settings_table(summary.settings)]
     return _write(path, title, parts)
 
 
-def _mesh_html(frame: pd.DataFrame, topology: Sequence[tuple[int, Any]] | None) -> list[str]:
+def _mesh_html(frame: pd.DataFrame, topology: Sequence[tuple[int, Any]] | None, sampled_every: object) -> list[str]:
     """The mesh at a few moments and connections per peer over time (stage bands on the latter)."""
-    section = mesh_section(frame, topology, interval_seconds(frame))
+    section = mesh_section(frame, topology, interval_seconds(frame), sampled_every)
     plots = list(section.pictures)
     if section.connections is not None:
         caption, draw = section.connections

@@ -28,6 +28,7 @@ from peerperf.analysis.mesh import (
     meshes,
     moments,
     natural,
+    pass_gap_ms,
     stage_marks,
 )
 
@@ -48,12 +49,15 @@ class MeshSection:
     notes: list[str] = field(default_factory=list)
 
 
-def mesh_section(frame: pd.DataFrame, samples: Sequence[tuple[int, Any]] | None, interval_s: float) -> MeshSection:
-    """The mesh at up to six moments (start, each stage's start, end; else evenly spaced) and connections
-    over time, from the test's topology `samples` (None: not sampled); `frame` gives rooms and time zero."""
+def mesh_section(
+    frame: pd.DataFrame, samples: Sequence[tuple[int, Any]] | None, interval_s: float, sampled_every: object = None
+) -> MeshSection:
+    """The mesh at up to six moments (start, end, each stage's start, then evenly spaced) and connections
+    over time, from the test's topology `samples` (None: not sampled) taken every `sampled_every` s (its
+    `topology_interval` setting, when known); `frame` gives rooms and time zero, `interval_s` its windows."""
     if samples is None:
         return MeshSection(notes=["The mesh was not sampled in this run (no topology samples stored with it)."])
-    found = meshes(samples)
+    found = meshes(samples, pass_gap_ms(sampled_every))
     notes = []
     if found.unreadable:
         notes.append(f"{found.unreadable} topology samples were not in the lighthouse's format and are left out.")

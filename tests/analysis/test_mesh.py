@@ -20,6 +20,7 @@ from peerperf.analysis.mesh import (
     layout,
     meshes,
     moments,
+    pass_gap_ms,
     stage_marks,
 )
 from peerperf.results.model import TopologyPoint
@@ -53,6 +54,11 @@ def test_a_pass_that_skipped_a_layer_does_not_swallow_the_next_one() -> None:
     samples = [(0, [entry("a", "x")]), (10, [entry("b", "y")]), (5000, [entry("b", "y")])]
     samples.append((5000 + PASS_GAP_MS + 1, [entry("a", "x")]))  # x of the third pass; y of it was skipped
     assert [sorted(m.layers) for m in meshes(samples).meshes] == [["a", "b"], ["b"], ["a"]]
+    # Sampled every second: a pass is at most half a second long.
+    assert pass_gap_ms(1) == 500 and pass_gap_ms(5.0) == PASS_GAP_MS and pass_gap_ms(None) == PASS_GAP_MS
+    quick = [(0, [entry("a", "x")]), (10, [entry("b", "y")]), (1010, [entry("b", "y")]), (2000, [entry("a", "x")])]
+    assert [sorted(m.layers) for m in meshes(quick, pass_gap_ms(1)).meshes] == [["a", "b"], ["b"], ["a"]]
+    assert len(meshes(quick).meshes) == 2, "with the default gap, 1010 and 2000 would make one pass"
 
 
 @pytest.mark.parametrize(
@@ -147,6 +153,8 @@ def test_connections_over_time_has_a_row_per_peer_and_sample() -> None:
 def test_topology_is_read_from_the_sibling_file_or_the_json(tmp_path: Path) -> None:
     parquet = tmp_path / "t-1.parquet"
     assert topology(parquet) is None  # not sampled: no sibling
+    write_topology(tmp_path / "t-1.topology.parquet", [])
+    assert topology(parquet) is None  # not sampled: an empty one (--topology-interval 0)
     body = [entry("a", "blue", "b")]
     write_topology(tmp_path / "t-1.topology.parquet", [TopologyPoint(5, body), TopologyPoint(9, [])])
     assert topology(parquet) == [(5, body), (9, [])]
