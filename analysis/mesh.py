@@ -123,7 +123,15 @@ def _mesh(timestamp: int, samples: list[list[dict[str, Any]]]) -> Mesh:
     return Mesh(timestamp, layers, frozenset(edges))
 
 
-def layout(meshes: Sequence[Mesh], groups: Mapping[str, str] | None = None) -> dict[str, tuple[float, float]]:
+@dataclass(frozen=True)
+class Layout:
+    """Where each peer is drawn (the same at every moment), and the centre of each layer's circle."""
+
+    positions: dict[str, tuple[float, float]]
+    centres: dict[str, tuple[float, float]]
+
+
+def layout(meshes: Sequence[Mesh], groups: Mapping[str, str] | None = None) -> Layout:
     """A position for every peer of every mesh, the same at every moment, so a person sees the mesh re-form.
 
     Each layer is a circle of radius 1 (layers in a grid, in natural order of name); a peer sits on its
@@ -139,14 +147,14 @@ def layout(meshes: Sequence[Mesh], groups: Mapping[str, str] | None = None) -> d
     for peer, layer in first_layer.items():
         by_layer.setdefault(layer, []).append(peer)
     columns = max(1, math.ceil(math.sqrt(len(by_layer))))
-    positions: dict[str, tuple[float, float]] = {}
+    drawn = Layout({}, {})
     for k, layer in enumerate(sorted(by_layer, key=natural)):
-        centre_x, centre_y = 2.5 * (k % columns), -2.5 * (k // columns)
+        x, y = drawn.centres[layer] = (2.5 * (k % columns), -2.5 * (k // columns))
         peers = sorted(by_layer[layer], key=lambda p: (natural(groups.get(p, "")), p))
         angles = math.pi / 2 - 2 * math.pi * np.arange(len(peers)) / len(peers)  # clockwise from the top
         for peer, angle in zip(peers, angles, strict=True):
-            positions[peer] = (centre_x + math.cos(angle), centre_y + math.sin(angle))
-    return positions
+            drawn.positions[peer] = (x + math.cos(angle), y + math.sin(angle))
+    return drawn
 
 
 def natural(name: str) -> tuple[Any, ...]:

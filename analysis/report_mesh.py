@@ -20,6 +20,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from peerperf.analysis.mesh import (
+    Layout,
     Mesh,
     colour_key,
     connections_over_time,
@@ -65,7 +66,7 @@ def mesh_section(
         return MeshSection(notes=[*notes, "No topology sample listed any peer: no mesh to draw."])
     origin = float(frame["timestamp"].min()) if len(frame) else float(found.meshes[0].timestamp)
     key = colour_key(frame)
-    positions = layout(found.meshes, groups_at(frame, key) if key else None)
+    places = layout(found.meshes, groups_at(frame, key) if key else None)
     chosen = moments([m.timestamp for m in found.meshes], stage_marks(frame, interval_s * 1000))
     all_groups = sorted({str(v) for v in frame[key].dropna().unique()}, key=natural) if key else []
     colours = _colours(all_groups)
@@ -79,7 +80,7 @@ def mesh_section(
             + (f", coloured by {COLUMN_NAMES[key]}" if key else "")
             + " (lighthouse topology; each peer keeps its place in every picture)"
         )
-        pictures.append((caption, functools.partial(mesh_figure, mesh, positions, groups, colours, number)))
+        pictures.append((caption, functools.partial(mesh_figure, mesh, places, groups, colours, number)))
     degrees = connections_over_time(found.meshes)
     caption = "Connections per peer as the lighthouse saw them, per topology sample (median; band: min to max)"
     return MeshSection(pictures, (caption, lambda: connections_figure(degrees, origin)), notes)
@@ -96,18 +97,15 @@ def _hex(rgba: tuple[float, float, float, float]) -> str:
 
 
 def mesh_figure(
-    mesh: Mesh,
-    positions: Mapping[str, tuple[float, float]],
-    groups: Mapping[str, str],
-    colours: Mapping[str, str],
-    number: int,
+    mesh: Mesh, places: Layout, groups: Mapping[str, str], colours: Mapping[str, str], number: int
 ) -> Figure:
-    """One picture: the mesh's peers at their places, its connections as lines, peers coloured by group."""
+    """One picture: the mesh's peers at their places, its connections as lines, peers coloured by group;
+    each layer's circle named when there are several."""
     figure = Figure(figsize=(5.2, 5.2))
     axes = figure.subplots()
     axes.set_aspect("equal")
     axes.set_axis_off()
-    peers = mesh.peers
+    peers, positions = mesh.peers, places.positions
     segments = [(positions[a], positions[b]) for a, b in sorted(mesh.edges)]
     lines = LineCollection(segments, colors="#9aa0a6", linewidths=0.8, alpha=0.7, zorder=1)
     lines.set_gid(f"mesh-{number}-connections")
@@ -117,9 +115,12 @@ def mesh_figure(
     size = float(np.clip(3000 / len(peers), 8, 60))
     dots = axes.scatter(xy[:, 0], xy[:, 1], s=size, c=fill, edgecolors="white", linewidths=0.5, zorder=2)
     dots.set_gid(f"mesh-{number}-peers")
-    everyone = np.array(list(positions.values()))
-    axes.set_xlim(everyone[:, 0].min() - 0.15, everyone[:, 0].max() + 0.15)
-    axes.set_ylim(everyone[:, 1].min() - 0.15, everyone[:, 1].max() + 0.15)
+    centres = np.array(list(places.centres.values()))
+    axes.set_xlim(centres[:, 0].min() - 1.15, centres[:, 0].max() + 1.15)
+    axes.set_ylim(centres[:, 1].min() - 1.15, centres[:, 1].max() + 1.3)
+    if len(places.centres) > 1:
+        for layer, (x, y) in places.centres.items():
+            axes.text(x, y + 1.12, layer, ha="center", va="bottom", fontsize="xx-small", color="#5f6368")
     shown = sorted({groups[p] for p in peers if p in groups}, key=natural)
     if 1 < len(shown) <= LEGEND_ENTRIES:
         handles = [Line2D([], [], marker="o", linestyle="", color=colours[g], label=g) for g in shown]

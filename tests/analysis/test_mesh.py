@@ -79,8 +79,10 @@ def test_the_layout_is_the_same_at_every_moment_one_circle_per_layer_ordered_by_
     ]
     found = meshes(samples).meshes
     groups = {"p1": "room-2", "p2": "room-1", "p3": "room-2", "p4": "room-10", "p4-s2": "room-10"}
-    positions = layout(found, groups)
-    assert positions == layout(list(found), dict(groups))  # deterministic
+    drawn = layout(found, groups)
+    assert drawn == layout(list(found), dict(groups))  # deterministic
+    positions = drawn.positions
+    assert drawn.centres == {"blue-2": (0.0, 0.0), "blue-10": (2.5, 0.0)}
     assert set(positions) == {"p1", "p2", "p3", "p4", "p4-s2", "q1"}  # everyone who was ever there
     # blue-2 (before blue-10) is the circle of radius 1 around (0, 0); going clockwise from the top:
     # room-1 (p2), room-2 (p1, p3), room-10 (p4, p4-s2 next to the instance it replaced).
