@@ -15,9 +15,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from matplotlib import colormaps
-from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.patches import PathPatch
+from matplotlib.path import Path
 
 from peerperf.analysis.mesh import (
     Layout,
@@ -35,6 +36,8 @@ from peerperf.analysis.mesh import (
 
 #: What the colours stand for, by datapoint column.
 COLUMN_NAMES = {"room": "room", "nodeId": "node", "hostId": "host"}
+#: Connections are drawn thinner in a picture with more than this many (a big run's layers in a grid).
+THIN_ABOVE = 300
 #: At most this many colours are named in a picture's legend.
 LEGEND_ENTRIES = 12
 
@@ -106,10 +109,8 @@ def mesh_figure(
     axes.set_aspect("equal")
     axes.set_axis_off()
     peers, positions = mesh.peers, places.positions
-    segments = [(positions[a], positions[b]) for a, b in sorted(mesh.edges)]
-    lines = LineCollection(segments, colors="#9aa0a6", linewidths=0.8, alpha=0.7, zorder=1)
-    lines.set_gid(f"mesh-{number}-connections")
-    axes.add_collection(lines)
+    if mesh.edges:
+        axes.add_patch(_connections(mesh, positions, f"mesh-{number}-connections"))
     xy = np.array([positions[p] for p in peers])
     fill = [colours.get(groups.get(p, ""), "#5f6368") for p in peers]
     size = float(np.clip(3000 / len(peers), 8, 60))
@@ -126,6 +127,19 @@ def mesh_figure(
         handles = [Line2D([], [], marker="o", linestyle="", color=colours[g], label=g) for g in shown]
         axes.legend(handles=handles, fontsize="x-small", loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
     return figure
+
+
+def _connections(mesh: Mesh, positions: Mapping[str, tuple[float, float]], gid: str) -> PathPatch:
+    """Every connection as one move-and-line of a single SVG path: a thousand peers' connections drawn as
+    elements of their own would be most of the report's bytes. Not simplified, so each stays a move."""
+    ends = np.array([(positions[a], positions[b]) for a, b in sorted(mesh.edges)]).reshape(-1, 2)
+    codes = np.tile([Path.MOVETO, Path.LINETO], len(mesh.edges)).astype(Path.code_type)
+    path = Path(ends, codes)
+    path.should_simplify = False
+    width = 0.8 if len(mesh.edges) <= THIN_ABOVE else 0.4
+    patch = PathPatch(path, fill=False, edgecolor="#9aa0a6", linewidth=width, alpha=0.7, zorder=1)
+    patch.set_gid(gid)
+    return patch
 
 
 def connections_figure(degrees: pd.DataFrame, origin_ms: float) -> Figure:

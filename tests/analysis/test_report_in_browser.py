@@ -89,7 +89,7 @@ def test_the_mesh_is_drawn_at_start_each_stage_and_end_with_its_peers_and_connec
     captions = ("Mesh at -1 s, start: 3 peers", "at 4 s, stage 2 begins: 6 peers", "at 9 s: 3", "at 14 s, end: 6 peers")
     assert all(caption in page.dom for caption in captions)
     assert "coloured by host" in page.dom
-    fills = [style.split(";")[0] for style in shapes.shapes["mesh-2-peers"]]
+    fills = [style.split(";")[0] for style, _ in shapes.shapes["mesh-2-peers"]]
     assert sorted(fills.count(f) for f in set(fills)) == [2, 2, 2], "three hosts of two peers, a colour each"
     assert "Connections per peer as the lighthouse saw them" in page.dom
     assert page.dom.count("fill: #f9ab00") == 7, "stage bands on connections over time too, not on the pictures"
