@@ -19,7 +19,7 @@ from rich.table import Table
 from peerperf.analysis.assertions import check, write_json, write_junit
 from peerperf.analysis.assertions import parse as parse_threshold
 from peerperf.analysis.compare import Comparison, compare_groups, compare_sides
-from peerperf.analysis.load import id_of, load_datapoints, metadata, results_files
+from peerperf.analysis.load import id_of, load_datapoints, metadata, results_files, topology
 from peerperf.analysis.report import compare_report, report
 from peerperf.analysis.summary import COLUMNS, Summary, mixed_kinds, summaries_by, summary
 from peerperf.analysis.text import kinds_table, print_summary
@@ -240,7 +240,7 @@ def _report(args: argparse.Namespace, console: Console) -> int:
         frame, warmup_windows=args.warmup_windows, keep_last=args.keep_last, metadata=metadata(args.source)
     )
     output = args.output or args.source.with_suffix(".html")
-    report(frame, result, output)
+    report(frame, result, output, topology=topology(args.source))
     console.print(f"HTML report: {output}", highlight=False)
     return 0
 

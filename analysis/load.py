@@ -111,3 +111,25 @@ def metadata(path: str | Path) -> dict[str, Any]:
     except (OSError, ValueError) as exc:
         raise ResultsFileError(f"{path}: not a readable results file: {exc}") from exc
     return dict(document.get("metadata") or {})
+
+
+def topology(path: str | Path) -> list[tuple[int, Any]] | None:
+    """The lighthouse topology samples stored with a test, `(timestamp ms, body)` in stored order.
+
+    From `{id}.topology.parquet` beside `{id}.parquet`, or the `topologyDataPoints` of the original's
+    `{id}.json`. None when the test has none stored (its mesh was not sampled: `--topology-interval 0`,
+    or no file).
+    """
+    path = Path(path).expanduser()
+    try:
+        if path.suffix == ".parquet":
+            sibling = path.with_name(f"{id_of(path)}.topology.parquet")
+            if not sibling.exists():
+                return None
+            table = pq.read_table(sibling, columns=["timestamp", "topology"]).to_pydict()
+            rows = zip(table["timestamp"], table["topology"], strict=True)
+            return [(int(t), json.loads(body)) for t, body in rows] or None
+        points = json.loads(path.read_text()).get("topologyDataPoints")
+        return [(int(p["timestamp"]), p.get("topology")) for p in points] if points else None
+    except (OSError, ValueError, KeyError, TypeError, pa.ArrowException) as exc:
+        raise ResultsFileError(f"{path}: its topology samples are not readable: {exc}") from exc

@@ -10,8 +10,9 @@ from __future__ import annotations
 import html
 import io
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -23,6 +24,7 @@ from peerperf.analysis.delivery import grace_windows, has_origin_windows, origin
 from peerperf.analysis.health import host_rows
 from peerperf.analysis.histograms import bucket_counts, percentiles
 from peerperf.analysis.peers import LATENCY_COLUMNS, row_samples
+from peerperf.analysis.report_mesh import mesh_section
 from peerperf.analysis.summary import Summary, mixed_kinds, summaries_by
 from peerperf.analysis.text import HEADLINE, format_value
 from peerperf.analysis.thresholds import LATE_TICK_MS
@@ -54,8 +56,15 @@ figure { margin: 0; } figure svg { width: 100%; height: auto; } figcaption { fon
 """
 
 
-def report(frame: pd.DataFrame, summary: Summary, path: Path, title: str | None = None) -> Path:
-    """Write the HTML report of one run to `path`; returns it."""
+def report(
+    frame: pd.DataFrame,
+    summary: Summary,
+    path: Path,
+    title: str | None = None,
+    topology: Sequence[tuple[int, Any]] | None = None,
+) -> Path:
+    """Write the HTML report of one run to `path`; returns it. `topology`: the run's topology samples
+    (`analysis.load.topology`), drawn as the mesh over time; None says the mesh was not sampled."""
     frame = with_windows(frame)
     title = title or f"peerperf test {', '.join(summary.test_ids)}"
     parts = [
@@ -81,10 +90,22 @@ def report(frame: pd.DataFrame, summary: Summary, path: Path, title: str | None 
                 ("Received packets per second, per peer and window", lambda: _heatmap(frame)),
             ]
         ),
+        *_mesh_html(frame, topology, summary.settings.get("topology_interval")),
     ]
     if summary.settings:
         parts += ["<h2>Settings</h2>", _settings_table(summary.settings)]
     return _write(path, title, parts)
+
+
+def _mesh_html(frame: pd.DataFrame, topology: Sequence[tuple[int, Any]] | None, sampled_every: object) -> list[str]:
+    """The mesh at a few moments and connections per peer over time (stage bands on the latter)."""
+    section = mesh_section(frame, topology, interval_seconds(frame), sampled_every)
+    plots = list(section.pictures)
+    if section.connections is not None:
+        caption, draw = section.connections
+        plots.append((caption, lambda: _banded(draw(), frame)))
+    notes = [f"<p>{html.escape(note)}</p>" for note in section.notes]
+    return ["<h2>Mesh</h2>", *notes, *([_plots(plots)] if plots else [])]
 
 
 def compare_report(frames: list[pd.DataFrame], comparison: Comparison, path: Path) -> Path:

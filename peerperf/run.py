@@ -229,9 +229,11 @@ def _verdict(view: RunView, options: VerdictOptions, finished: Finished | None, 
         write_json(options.summary_json, result, outcomes)
         view.console.print(f"summary JSON: {options.summary_json}", highlight=False)
     if options.report is not None:
+        from peerperf.analysis.load import topology
         from peerperf.analysis.report import report
 
-        report(finished.frame, result, options.report)
+        samples = topology(outcome.parquet_path) if outcome.parquet_path is not None else None
+        report(finished.frame, result, options.report, topology=samples)
         view.console.print(f"HTML report: {options.report}", highlight=False)
     return any(not o.passed for o in outcomes)
 

@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -21,6 +22,8 @@ import pytest
 
 from peerperf.sim.churn import parse_churn, with_churn
 from peerperf.sim.stages import StagePlan, parse_stages
+from tests.analysis.svg import MeshShapes
+from tests.browser import render
 from tests.runcli import results_document
 
 STAGES = "1s:1,6s:4,12s:4,4s:2,1s:2"
@@ -38,6 +41,8 @@ class StagedRun:
     plan: StagePlan
     #: The run's HTML report (`--report`).
     report: str
+    #: The run's results folder (`--output`).
+    out: Path
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +63,7 @@ def staged(tmp_path_factory: pytest.TempPathFactory) -> StagedRun:
     summary = json.loads((folder / "summary.json").read_text()) if (folder / "summary.json").exists() else {}
     plan = with_churn(parse_stages(STAGES), parse_churn(CHURN))
     report = (folder / "report.html").read_text() if (folder / "report.html").exists() else ""
-    return StagedRun(frame, document, summary, output + f"\nexit code {done.returncode}", plan, report)
+    return StagedRun(frame, document, summary, output + f"\nexit code {done.returncode}", plan, report, folder / "out")
 
 
 def test_the_run_follows_the_plan_and_records_it(staged: StagedRun) -> None:
@@ -71,8 +76,9 @@ def test_the_run_follows_the_plan_and_records_it(staged: StagedRun) -> None:
     assert len(ids) == 5 and ids[4] == f"{ids[0]}-s2"
     assert metadata["departedPeers"] == [ids[0], ids[2], ids[3]]
     assert "active 4 target 4 of 4" in staged.output, "the live view shows active vs target"
-    # Stages 2-5 have windows: two of them orange on each of the six plots over time.
-    assert "Stages: active peers per window" in staged.report and staged.report.count("fill: #f9ab00") == 12
+    # Stages 2-5 have windows: two of them orange on each of the seven plots over time (the six of the
+    # datapoints and the mesh's connections per peer).
+    assert "Stages: active peers per window" in staged.report and staged.report.count("fill: #f9ab00") == 14
 
 
 def test_each_window_is_reported_by_exactly_the_instances_active_in_it(staged: StagedRun) -> None:
@@ -120,6 +126,32 @@ def test_each_instance_reports_its_lighthouse_join_once(staged: StagedRun) -> No
     first = frame.groupby("peerId")["window"].min()
     assert all(first[row.peerId] == row.window for row in joins.itertuples()), "with the instance's first window"
     assert 0 < staged.summary["metrics"]["join.p50"] <= staged.summary["metrics"]["join.p99"] < 5000
+
+
+@pytest.mark.browser
+def test_the_report_draws_the_mesh_as_the_lighthouse_reported_it(staged: StagedRun, tmp_path: Path) -> None:
+    from peerperf.analysis.cli import main
+    from peerperf.analysis.load import results_files
+
+    # (peers, connections) of each topology sample the run stored, counted here from the lighthouse's lists.
+    sampled = []
+    for point in staged.document["topologyDataPoints"]:
+        listed = {entry["id"]: entry["connectedPeerIds"] for entry in point["topology"]}
+        edges = {frozenset((a, b)) for a, others in listed.items() for b in others if b in listed and b != a}
+        if listed:
+            sampled.append((len(listed), len(edges)))
+    assert 3 <= len(sampled) <= 6, "a 24 s run sampled every 5 s"
+    shapes = MeshShapes(staged.report)
+    drawn = [shapes.count(n) for n in range(1, shapes.pictures() + 1)]
+    assert drawn == sampled, "six pictures at most: every sample of a run this short is drawn"
+    assert "Connections per peer as the lighthouse saw them" in staged.report
+    # `peerperf report` finds the topology beside the results file and draws the same; Chromium shows it.
+    (parquet,) = results_files(staged.out)
+    assert main(["report", str(parquet), "-o", str(tmp_path / "again.html")]) == 0
+    page = render((tmp_path / "again.html").as_uri(), tmp_path / "profile")
+    assert page.console == [] and not page.looks_blank()
+    again = MeshShapes(page.dom)
+    assert [again.count(n) for n in range(1, again.pictures() + 1)] == drawn
 
 
 @pytest.mark.parametrize(
