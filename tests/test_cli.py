@@ -15,7 +15,8 @@ from peerperf.peer.settings import PeerSettings
 @pytest.mark.parametrize(
     ("environment", "said"),
     [
-        ({}, "data path compiled"),
+        ({}, "data path stock"),
+        ({"PEERPERF_DATA_PATH": "compiled"}, "data path compiled"),
         ({"PEERPERF_DATA_PATH": "python-fast"}, "data path python-fast"),
         ({"PEERPERF_DATA_PATH": "stock"}, "data path stock"),
     ],

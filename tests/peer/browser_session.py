@@ -29,7 +29,7 @@ from aiohttp import web
 from peerperf.peer.connection import PeerConnection
 from peerperf.peer.ice import rtc_configuration, use_host_addresses
 from peerperf.peer.sctp_tuning import TunedSctpTransport
-from peerperf.peer.settings import PeerSettings
+from peerperf.peer.settings import COMPILED_DATA_PATH, PeerSettings
 from peerperf.protocol.signaling_frames import SessionDescription
 from tests.browser import CHROMIUM_FLAGS, chromium
 from tests.peer.aiortc_pairs import poll
@@ -107,7 +107,7 @@ class Exchange:
             "browser",
             "session",
             initiator=False,
-            configuration=rtc_configuration(PeerSettings(sctp_tuning=True)),
+            configuration=rtc_configuration(PeerSettings(sctp_tuning=True, data_path=COMPILED_DATA_PATH)),
             on_data=lambda _src, data: self.received.append(data),
             on_closed=lambda _c: None,
         )
