@@ -14,8 +14,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from peerperf.analysis.load import ResultsFileError
 from peerperf.analysis.thresholds import CPU_BOUND_PERCENT, TOLERATED_LOST_PEERS
+from peerperf.errors import ResultsFileError
 
 
 @dataclass(frozen=True)

@@ -291,5 +291,6 @@ def _notes(used: int) -> list[str]:
 
 
 def grace_windows(grace_s: float, interval_s: float) -> int:
-    """Windows after an origin window in which its packets may still arrive."""
-    return max(1, math.ceil(grace_s / interval_s - 1e-9))
+    """Windows after an origin window in which its packets may still arrive. The interval is measured from
+    timestamps (1.9998 s for 2 s windows), so a ratio within 1 % of a whole number counts as that number."""
+    return max(1, math.ceil(grace_s / interval_s - 0.01))

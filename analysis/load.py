@@ -16,7 +16,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from peerperf.errors import PeerperfError
+from peerperf.errors import ResultsFileError
 
 #: Text columns read as categories (Arrow dictionaries): a million rows of ids would otherwise be a
 #: million Python strings each, factorised again later (`analysis.windows.KEYS`). The keys of counts by
@@ -24,10 +24,6 @@ from peerperf.errors import PeerperfError
 TEXT_KEYS = ("peerId", "hostId", "nodeId", "layer", "room")
 #: Key of the run's metadata in a Parquet file's schema metadata.
 METADATA_KEY = b"peerperf.metadata"
-
-
-class ResultsFileError(PeerperfError):
-    """A results file or folder that cannot be read."""
 
 
 def load(source: str | Path | Iterable[str | Path], columns: Iterable[str] | None = None) -> pd.DataFrame:

@@ -17,6 +17,11 @@ class ConfigError(PeerperfError):
     """A setting that cannot be used (wrong type, missing secret, bad combination)."""
 
 
+class ResultsFileError(PeerperfError):
+    """A results file or folder that cannot be read (here, not in `analysis.load`: the verdict raises it
+    too, and the live verdict must not import pandas)."""
+
+
 class RequestError(PeerperfError):
     """A refused request, answered over HTTP as `{"status": code, "message": ...}` JSON with an HTTP status."""
 

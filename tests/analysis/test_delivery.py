@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from peerperf.analysis.delivery import origin_delivery
+from peerperf.analysis.delivery import grace_windows, origin_delivery
 from peerperf.analysis.summary import summary
 from peerperf.analysis.windows import with_windows
 from tests.analysis.fixtures import Scenario
@@ -135,3 +135,10 @@ def test_delivery_to_rooms_expects_only_the_peers_in_the_senders_room_while_they
 def test_a_receiver_in_two_rooms_is_left_out_of_room_delivery_for_that_window() -> None:
     exact = origin_delivery(moving_frame(multi_room_window=6), first=1, grace=1).per_peer.loc["t"]
     assert exact["expected.position"].to_dict() == {"a": 50, "b": 50, "c": 0}
+
+
+def test_grace_windows_round_a_measured_interval_to_the_whole_windows_it_is() -> None:
+    """2 s windows measured from timestamps read 1.9998 s: still one window of grace for 2 s, not two."""
+    assert grace_windows(2.0, 1.9998) == 1 and grace_windows(2.0, 2.0) == 1
+    assert grace_windows(2.0, 1.9) == 2 and grace_windows(2.0, 1.0) == 2 and grace_windows(2.0, 0.5) == 4
+    assert grace_windows(2.0, 5.0) == 1
