@@ -60,13 +60,7 @@ def drifted_internals() -> list[str]:
     drift = fast_path.drifted_internals()
     if not native.available():
         drift.append(native.why_not)
-    for name, digest in RELIED_ON.items():
-        try:
-            if fast_path.fingerprint(name) != digest:
-                drift.append(name)
-        except (AttributeError, ImportError, OSError, TypeError):
-            drift.append(f"{name} (missing)")
-    return drift
+    return drift + fast_path.changed_functions(RELIED_ON)
 
 
 _DRIFT = drifted_internals()

@@ -89,17 +89,23 @@ def fingerprint(qualified_name: str) -> str:
     return hashlib.sha256(inspect.getsource(target).encode()).hexdigest()[:16]
 
 
+def changed_functions(relied_on: dict[str, str]) -> list[str]:
+    """The functions of `relied_on` (name -> fingerprint) whose source differs or is gone."""
+    changed = []
+    for name, digest in relied_on.items():
+        try:
+            if fingerprint(name) != digest:
+                changed.append(name)
+        except (AttributeError, ImportError, OSError, TypeError):
+            changed.append(f"{name} (missing)")
+    return changed
+
+
 def drifted_internals() -> list[str]:
     """What differs from what this module was written against: the aiortc release, changed functions."""
     installed = version("aiortc")
     drift = [] if installed == PINNED_AIORTC else [f"aiortc {installed} (pinned {PINNED_AIORTC})"]
-    for name, digest in RELIED_ON.items():
-        try:
-            if fingerprint(name) != digest:
-                drift.append(name)
-        except (AttributeError, ImportError, OSError, TypeError):
-            drift.append(f"{name} (missing)")
-    return drift
+    return drift + changed_functions(RELIED_ON)
 
 
 _DRIFT = drifted_internals()
