@@ -1,5 +1,5 @@
 """Every figure in bench/README.md's table comes from a committed command and the JSON it wrote, and every
-results file the READMEs cite exists: a row without its command, JSON, date or baseline fails here."""
+results file the READMEs and docs/ cite exists: a row without its command, JSON, date or baseline fails here."""
 
 from __future__ import annotations
 
@@ -97,10 +97,14 @@ def _same(recorded: Any, given: str) -> bool:
     return str(recorded) == given
 
 
-@pytest.mark.parametrize("readme", [REPO_ROOT / "README.md", BENCH / "README.md"], ids=lambda p: p.parent.name)
-def test_every_results_file_the_readmes_cite_exists(readme: Path) -> None:
-    text = readme.read_text()
+#: The pages that cite results: the README with its docs/ (read as one), and bench/README.md.
+DOCS = [REPO_ROOT / "README.md", *sorted((REPO_ROOT / "docs").rglob("*.md"))]
+
+
+@pytest.mark.parametrize("readme", [DOCS, [BENCH / "README.md"]], ids=["docs", "bench"])
+def test_every_results_file_the_readmes_cite_exists(readme: list[Path]) -> None:
+    text = "\n".join(page.read_text() for page in readme)
     cited = set(re.findall(r"bench/results/([\w.-]+\.json)", text))
-    if readme.parent == BENCH:
+    if readme == [BENCH / "README.md"]:
         cited |= {name for row in ROWS for name in row.jsons}
     assert cited and all((RESULTS / name).exists() for name in cited), sorted(cited)

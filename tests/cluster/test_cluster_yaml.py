@@ -104,10 +104,10 @@ def _commented_head_commands() -> list[str]:
 
 
 @pytest.mark.influx
-def test_the_commented_influxdb_commands_are_the_readmes_and_create_the_database(tmp_path: Path) -> None:
+def test_the_commented_influxdb_commands_are_the_docs_and_create_the_database(tmp_path: Path) -> None:
     commands = _commented_head_commands()
-    readme = (REPO_ROOT / "README.md").read_text().split("## Watching a run live", 1)[1].split("\n## ", 1)[0]
-    block = re.search(r"\*\*On a cluster\*\*.*?```bash\n(.*?)```", readme, re.S)
+    live_view = (REPO_ROOT / "docs" / "usage" / "live-view.md").read_text()
+    block = re.search(r"## On a cluster\n.*?```bash\n(.*?)```", live_view, re.S)
     assert block and commands == block[1].splitlines()
     # The config they start InfluxDB with is the one every test InfluxDB runs from: loopback, no reporting.
     config = tomllib.loads((REPO_ROOT / "deploy" / "influxdb.conf").read_text())

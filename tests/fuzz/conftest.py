@@ -1,4 +1,4 @@
-"""The fuzz tests' real input count, printed at the end of the session (the README quotes it)."""
+"""The fuzz tests' real input count, printed at the end of the session (docs/reliability.md quotes it)."""
 
 from __future__ import annotations
 

@@ -116,9 +116,8 @@ def test_missing_files_and_bad_shares_are_clear_errors(tmp_path: Path) -> None:
         impairment_plan(ImpairmentSettings(impair="lag=1ms"))
 
 
-def test_the_readme_profile_file_example_is_valid(tmp_path: Path) -> None:
-    readme = (REPO_ROOT / "README.md").read_text()
-    section = readme.split("## Network impairment", 1)[1].split("\n## ", 1)[0]
+def test_the_docs_profile_file_example_is_valid(tmp_path: Path) -> None:
+    section = (REPO_ROOT / "docs" / "usage" / "impairment.md").read_text()
     example = re.search(r"```yaml\n(.*?)```", section, re.S)
     assert example is not None
     path = tmp_path / "profiles.yaml"

@@ -1,4 +1,4 @@
-"""cluster.yaml's peer_slot and node count, and the README's sizing figures, are what `peerperf plan` prints from the
+"""cluster.yaml's peer_slot and node count, and the docs' sizing figures, are what `peerperf plan` prints from the
 shipped calibration: a change to the relay code, the policy or the calibration shows here until the docs follow."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from peerperf.sizing.sizing_settings import UTILISATION
 from tests.conftest import REPO_ROOT
 
 CLUSTER_YAML = REPO_ROOT / "cluster.yaml"
-#: The command cluster.yaml and the README say their sizing comes from.
+#: The command cluster.yaml and the docs say their sizing comes from.
 PLAN_COMMAND = re.compile(r"peerperf plan --peers (\d+) --layer-size (\d+) --node-cpus (\d+)")
 
 
@@ -42,10 +42,9 @@ def test_cluster_yaml_takes_peer_slot_and_node_count_from_the_plan() -> None:
     assert "calibrated" in text and "peerperf calibrate" in text  # how to redo it for another node type
 
 
-def test_the_readme_states_the_plans_figures() -> None:
+def test_the_docs_state_the_plans_figures() -> None:
     plan = sized_plan()
-    readme = (REPO_ROOT / "README.md").read_text()
-    section = readme.split("## Scale-out: a cloud cluster", 1)[1].split("\n## ", 1)[0]
+    section = (REPO_ROOT / "docs" / "usage" / "scale-out.md").read_text()
     r = plan.request
     assert f"peerperf plan --peers {r.peers} --layer-size {r.layer_size} --node-cpus {r.node_cpus}" in section
     assert f"--peers {r.peers} --layer-size {r.layer_size} --peers-per-actor {plan.peers_per_actor}" in section
