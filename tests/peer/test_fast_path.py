@@ -68,7 +68,7 @@ async def test_on_drift_install_leaves_the_connection_stock(monkeypatch: pytest.
 
 
 def test_the_data_path_setting_is_checked() -> None:
-    assert PeerSettings().data_path == "stock"  # the faster paths are opt-in (docs/usage/peer-library.md)
+    assert PeerSettings().data_path == "stock"  # the faster paths are opt-in (docs/usage/data-paths.md)
     with pytest.raises(ConfigError, match="data_path must be one of stock, python-fast, compiled"):
         PeerSettings(data_path="native")
 
