@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from peerperf.results.gateway import create_app
     from peerperf.results.model import BatchResult, DataPoint, PeerResults, Submission, TestInfo, TopologyPoint
-    from peerperf.results.results_service import ResultsService
+    from peerperf.results.service import ResultsService
     from peerperf.results.settings import ResultsSettings
 
 _WHERE = {
@@ -23,7 +23,7 @@ _WHERE = {
     "Submission": "peerperf.results.model",
     "TestInfo": "peerperf.results.model",
     "TopologyPoint": "peerperf.results.model",
-    "ResultsService": "peerperf.results.results_service",
+    "ResultsService": "peerperf.results.service",
     "ResultsSettings": "peerperf.results.settings",
 }
 __all__ = [
