@@ -3,7 +3,10 @@
 `ResultsService` implements it; the Ray actor (`peerperf.cluster.results_actor`) and the actor client
 forward each operation under the same name (`Forwarding`); `HttpResultsClient`
 speaks it over the original's routes, which the gateway serves with handlers named after the
-operations. A peer host imports this module: it needs only the data model, never pyarrow.
+operations. What only the server has stays off the API: the one-record forms of the two submit
+operations that the gateway answers each request with (`submit_one`, `submit_results_one`),
+flushing, and streaming a test as the original's JSON (`stream_json`). A peer host imports this
+module: it needs only the data model, never pyarrow.
 """
 
 from __future__ import annotations
