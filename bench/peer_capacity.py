@@ -35,8 +35,7 @@ from peerperf.httpserver import serving
 from peerperf.lighthouse import LighthouseSettings, create_app
 from peerperf.peer import PeerSettings
 from peerperf.protocol.wallclock import now_ms, now_ms_int
-from peerperf.results.model import TestInfo
-from peerperf.results.results_service import BatchResult, Submission
+from peerperf.results.model import BatchResult, Submission, TestInfo
 from peerperf.sim.host import HostConfig, PeerHost
 from peerperf.sim.population import Population, plan_peers
 from peerperf.sim.routines import parse_mix

@@ -63,7 +63,7 @@ async def actor_rounds(args: argparse.Namespace) -> list[dict[str, Any]]:
 
     from peerperf.cluster.results_actor import spawn_results_actor
     from peerperf.cluster.runtime import init_local_ray
-    from peerperf.results.results_service import Submission
+    from peerperf.results.model import Submission
     from peerperf.results.settings import ResultsSettings
 
     runs: list[dict[str, Any]] = []

@@ -16,23 +16,23 @@ from typing import TYPE_CHECKING, Any
 
 import ray
 
+from peerperf.results.api import Forwarding
 from peerperf.results.influx.relay_settings import InfluxSettings
 from peerperf.results.influx.relay_stats import RelayStats
-from peerperf.results.model import BatchResult, Submission, TestInfo
 from peerperf.results.settings import ResultsSettings
 
 if TYPE_CHECKING:
     from peerperf.httpserver import HttpServer
-    from peerperf.results.results_service import ResultsService
+    from peerperf.results.service import ResultsService
 
 LOOPBACK = "127.0.0.1"
 
 
-class ResultsActor:
-    """Plain class behind the actor (usable without Ray); every method is a thin delegate."""
+class ResultsActor(Forwarding):
+    """Plain class behind the actor (usable without Ray): the results API (`Forwarding`), the gateway's lifecycle."""
 
     def __init__(self, settings: ResultsSettings, influx: InfluxSettings | None = None) -> None:
-        from peerperf.results.stack import ResultsStack  # here, not at the top: see the module's docstring
+        from peerperf.results.assembly import ResultsStack  # here, not at the top: see the module's docstring
 
         self.stack = ResultsStack.build(settings, influx)
         self.service: ResultsService = self.stack.service
@@ -54,35 +54,9 @@ class ResultsActor:
             await self._gateway.also_listen(LOOPBACK)
         return port
 
-    async def create_test(self, test_id: str | None = None, started: bool = False) -> TestInfo:
-        return await self.service.create(test_id, started)
-
-    async def start_test(self, test_id: str) -> TestInfo:
-        return await self.service.start(test_id)
-
-    async def finish_test(self, test_id: str) -> TestInfo:
-        return await self.service.finish(test_id)
-
-    async def get_test(self, test_id: str) -> TestInfo:
-        return await self.service.get(test_id)
-
-    async def wait_started(self, test_id: str, timeout: float | None = None) -> TestInfo:
-        return await self.service.wait_started(test_id, timeout)
-
-    async def submit_batch(self, test_id: str, submissions: list[Submission]) -> BatchResult:
-        return await self.service.submit_batch(test_id, submissions)
-
-    async def submit_results(self, test_id: str, submissions: list[Submission]) -> BatchResult:
-        return await self.service.submit_results_batch(test_id, submissions)
-
-    async def submit_topology(self, test_id: str, topology: Any) -> None:
-        await self.service.submit_topology(test_id, topology)
-
-    async def set_metadata(self, test_id: str, metadata: dict[str, Any]) -> TestInfo:
-        return await self.service.set_metadata(test_id, metadata)
-
-    def server_time_ms(self) -> float:
-        return self.service.server_time_ms()
+    async def forward(self, operation: str, *args: Any) -> Any:
+        """Every `ResultsApi` operation runs on the service under its own name."""
+        return await getattr(self.service, operation)(*args)
 
     async def relay_stats(self, drain_timeout: float = 0.0) -> RelayStats | None:
         """The InfluxDB relay's counts (None when off), after waiting up to `drain_timeout` s for pending points."""

@@ -1,4 +1,4 @@
-"""Results: the test lifecycle, datapoint intake, incremental Parquet and the HTTP gateway.
+"""Results: the results API (`ResultsApi`), test lifecycle, datapoint intake, incremental Parquet, HTTP gateway.
 
 Names are imported on first use: a peer host needs only the client and the data model, and must
 not pay for pyarrow (about 50 MB per process) because it touched this package.
@@ -10,12 +10,14 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from peerperf.results.api import ResultsApi
     from peerperf.results.gateway import create_app
     from peerperf.results.model import BatchResult, DataPoint, PeerResults, Submission, TestInfo, TopologyPoint
-    from peerperf.results.results_service import ResultsService
+    from peerperf.results.service import ResultsService
     from peerperf.results.settings import ResultsSettings
 
 _WHERE = {
+    "ResultsApi": "peerperf.results.api",
     "create_app": "peerperf.results.gateway",
     "BatchResult": "peerperf.results.model",
     "DataPoint": "peerperf.results.model",
@@ -23,13 +25,14 @@ _WHERE = {
     "Submission": "peerperf.results.model",
     "TestInfo": "peerperf.results.model",
     "TopologyPoint": "peerperf.results.model",
-    "ResultsService": "peerperf.results.results_service",
+    "ResultsService": "peerperf.results.service",
     "ResultsSettings": "peerperf.results.settings",
 }
 __all__ = [
     "BatchResult",
     "DataPoint",
     "PeerResults",
+    "ResultsApi",
     "ResultsService",
     "ResultsSettings",
     "Submission",

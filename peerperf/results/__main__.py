@@ -8,9 +8,9 @@ import sys
 from aiohttp import web
 
 from peerperf.httpserver import ServiceCommand
+from peerperf.results.assembly import ResultsStack
 from peerperf.results.influx.relay_settings import InfluxSettings
 from peerperf.results.settings import ResultsSettings
-from peerperf.results.stack import ResultsStack
 
 
 def build(settings: ResultsSettings, influx: InfluxSettings) -> web.Application:

@@ -1,6 +1,7 @@
-"""How peers and the orchestrator talk to a results service: one protocol, two transports.
+"""How peers and the orchestrator talk to a results service: the results API, two transports.
 
-`ResultsClient` is what the simulation needs. `HttpResultsClient` speaks the original's HTTP API, so
+`ResultsClient` is `ResultsApi` (peerperf.results.api) plus delivering what is queued and closing.
+`HttpResultsClient` speaks the original's HTTP API, so
 any compatible results server works (`--results-url`); inside Ray the actor client in
 `peerperf.cluster` calls the results actor directly. Over HTTP, peers' records that find the service
 away wait in a bounded `Outbox` and are retried with a growing pause (a restarted service gets them).
@@ -17,6 +18,7 @@ from typing import Any, Protocol
 import aiohttp
 
 from peerperf.errors import RequestError
+from peerperf.results.api import ResultsApi
 from peerperf.results.model import BatchResult, Submission, TestInfo
 from peerperf.results.outbox import Outbox, Pending, RetryPolicy
 
@@ -40,37 +42,11 @@ async def _refusal(resp: aiohttp.ClientResponse) -> Any:
         return _MARKUP.sub(" ", text).strip()[:200] or None
 
 
-class ResultsClient(Protocol):
-    """The results operations a run uses."""
-
-    async def create_test(self, test_id: str | None = None, started: bool = False) -> TestInfo: ...
-
-    async def start_test(self, test_id: str) -> TestInfo: ...
-
-    async def finish_test(self, test_id: str) -> TestInfo: ...
-
-    async def get_test(self, test_id: str) -> TestInfo: ...
-
-    async def wait_started(self, test_id: str, timeout: float | None = None) -> TestInfo: ...
-
-    async def submit_batch(self, test_id: str, submissions: list[Submission]) -> BatchResult: ...
-
-    async def submit_results(self, test_id: str, submissions: list[Submission]) -> BatchResult:
-        """Peers' final results (`results[peerId]`); `Submission.metrics` holds the results body."""
-        ...
-
-    async def submit_topology(self, test_id: str, topology: Any) -> None: ...
+class ResultsClient(ResultsApi, Protocol):
+    """The results API as a run reaches it from elsewhere, with the transport's own two calls."""
 
     async def drain(self) -> BatchResult:
         """Deliver what earlier submissions left queued (bounded wait); `accepted` counts them."""
-        ...
-
-    async def set_metadata(self, test_id: str, metadata: dict[str, Any]) -> TestInfo:
-        """Merge keys into the test's metadata (until it finishes)."""
-        ...
-
-    async def server_time_ms(self) -> float:
-        """The results server's wall clock in ms."""
         ...
 
     async def close(self) -> None: ...

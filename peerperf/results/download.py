@@ -24,9 +24,9 @@ from peerperf.errors import ProtocolError, RequestError
 from peerperf.protocol.metrics import validate_metrics
 from peerperf.results.client import ResultsClient, bearer_headers
 from peerperf.results.datapoints import METADATA_KEY, SCHEMA, to_table
-from peerperf.results.folder import ResultsFolder
 from peerperf.results.model import DataPoint, PeerResults, TestInfo, TopologyPoint
-from peerperf.results.sidecars import write_results, write_topology
+from peerperf.results.results_folder import ResultsFolder
+from peerperf.results.sibling_parquet import write_results, write_topology
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,5 @@
-"""HTTP API of the results service (reference section 4), over a `ResultsService`.
+"""HTTP API of the results service (reference section 4), over a `ResultsService`: the original's
+routes and bodies, each served by a handler named after the results API operation it carries.
 
 The same service object backs the Ray actor's methods when the gateway runs inside the actor,
 so HTTP clients and peers in the cluster see one state.
@@ -20,7 +21,7 @@ from peerperf.results.auth import token_middleware
 from peerperf.results.intake import encode_json, parse_object
 from peerperf.results.livefeed import LiveFeed
 from peerperf.results.livepage import add_live_page
-from peerperf.results.results_service import ResultsService
+from peerperf.results.service import ResultsService
 
 SERVICE: web.AppKey[ResultsService] = web.AppKey("results", ResultsService)
 routes = web.RouteTableDef()
@@ -65,12 +66,14 @@ async def _stream_test(request: web.Request, test_id: str) -> web.StreamResponse
     return response
 
 
+# Each handler is named after the results API operation it serves (`peerperf.results.api`); a batch
+# travels as one request per record, answered with the stored record as the original did.
 # Registered first: aiohttp tries the routes under /test in registration order, and this one gets nearly every request.
 @routes.put("/test/{test_id}/peer/{peer_id}/metrics")
-async def put_metrics(request: web.Request) -> web.Response:
-    """The hot route: parsed, validated and answered by msgspec; any body it refuses is read as before."""
+async def submit_batch(request: web.Request) -> web.Response:
+    """One datapoint, the hot route: parsed, validated and answered by msgspec; a body it refuses is read as before."""
     body = parse_object(await request.read()) or await read_json_object(request)
-    point = await request.app[SERVICE].submit(request.match_info["test_id"], request.match_info["peer_id"], body)
+    point = await request.app[SERVICE].submit_one(request.match_info["test_id"], request.match_info["peer_id"], body)
     return web.Response(body=encode_json(point.to_json()), content_type="application/json")
 
 
@@ -80,28 +83,23 @@ async def status(request: web.Request) -> web.Response:
 
 
 @routes.get("/time")
-async def server_time(request: web.Request) -> web.Response:
+async def server_time_ms(request: web.Request) -> web.Response:
     """The server's wall clock (ms), so peers on other hosts can estimate their clock offset."""
-    return web.json_response({"now": request.app[SERVICE].server_time_ms()})
+    return web.json_response({"now": await request.app[SERVICE].server_time_ms()})
 
 
 @routes.post("/test")
-async def create_random(request: web.Request) -> web.Response:
-    body = await _optional_json(request)
-    info = await request.app[SERVICE].create(None, started=bool(body.get("started")))
-    return web.json_response(info.to_json())
-
-
 @routes.post("/test/{test_id}")
-async def create_named(request: web.Request) -> web.Response:
+async def create_test(request: web.Request) -> web.Response:
+    """A test with the given id, or a random one."""
     body = await _optional_json(request)
-    info = await request.app[SERVICE].create(request.match_info["test_id"], started=bool(body.get("started")))
+    info = await request.app[SERVICE].create_test(request.match_info.get("test_id"), started=bool(body.get("started")))
     return web.json_response(info.to_json())
 
 
 @routes.put("/test/{test_id}/start")
-async def start(request: web.Request) -> web.Response:
-    return web.json_response((await request.app[SERVICE].start(request.match_info["test_id"])).to_json())
+async def start_test(request: web.Request) -> web.Response:
+    return web.json_response((await request.app[SERVICE].start_test(request.match_info["test_id"])).to_json())
 
 
 @routes.put("/test/{test_id}/metadata")
@@ -112,39 +110,39 @@ async def set_metadata(request: web.Request) -> web.Response:
 
 
 @routes.put("/test/{test_id}/finish")
-async def finish(request: web.Request) -> web.StreamResponse:
+async def finish_test(request: web.Request) -> web.StreamResponse:
     """Finish and answer the whole test, as the original did."""
     test_id = request.match_info["test_id"]
-    await request.app[SERVICE].finish(test_id)
+    await request.app[SERVICE].finish_test(test_id)
     return await _stream_test(request, test_id)
 
 
 @routes.get("/test/{test_id}")
 async def get_test(request: web.Request) -> web.StreamResponse:
     test_id = request.match_info["test_id"]
-    info = await request.app[SERVICE].get(test_id)
+    info = await request.app[SERVICE].get_test(test_id)
     if request.query.get("dataPoints") != "true":
         return web.json_response(info.to_json())
     return await _stream_test(request, test_id)
 
 
 @routes.put("/test/{test_id}/peer/{peer_id}/results")
-async def put_results(request: web.Request) -> web.Response:
+async def submit_results(request: web.Request) -> web.Response:
     """A peer's final results, stored as `results[peerId] = {...body, timestamp}`."""
     body = await read_json_object(request)
-    entry = await request.app[SERVICE].submit_results(
+    entry = await request.app[SERVICE].submit_results_one(
         request.match_info["test_id"], request.match_info["peer_id"], body
     )
     return web.json_response(entry.to_json())
 
 
 @routes.put("/test/{test_id}/topology")
-async def put_topology(request: web.Request) -> web.Response:
+async def submit_topology(request: web.Request) -> web.Response:
     """A topology snapshot (any JSON object or array, as express.json() accepted)."""
     body = await read_json(request)
     if not isinstance(body, dict | list):
         raise RequestError(400, "bad-request", "body must be a JSON object or array")
     test_id = request.match_info["test_id"]
     await request.app[SERVICE].submit_topology(test_id, body)
-    info = await request.app[SERVICE].get(test_id)
+    info = await request.app[SERVICE].get_test(test_id)
     return web.json_response({"id": info.id, "started": info.started})

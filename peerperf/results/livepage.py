@@ -17,7 +17,7 @@ from pathlib import Path
 from aiohttp import web
 
 from peerperf.results.livefeed import LiveFeed
-from peerperf.results.results_service import ResultsService
+from peerperf.results.service import ResultsService
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ async def events(request: web.Request) -> web.StreamResponse:
     test_id = request.match_info["test_id"]
     feed = request.app[FEED]
     if not feed.knows(test_id):
-        await request.app[SERVICE].get(test_id)  # 404 for an unknown test; a known one without figures is fine
+        await request.app[SERVICE].get_test(test_id)  # 404 for an unknown test; a known one without figures is fine
     response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
     await response.prepare(request)
     closing = request.app[CLOSING]

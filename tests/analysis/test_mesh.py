@@ -24,7 +24,7 @@ from peerperf.analysis.mesh import (
     stage_marks,
 )
 from peerperf.results.model import TopologyPoint
-from peerperf.results.sidecars import write_topology
+from peerperf.results.sibling_parquet import write_topology
 
 
 def entry(peer: str, layer: str, *connected: str) -> dict[str, Any]:

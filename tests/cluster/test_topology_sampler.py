@@ -45,7 +45,7 @@ async def test_samples_each_layer_while_the_test_runs(lighthouse: LighthouseUnde
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
             await client.close()
-        await service.finish("topo")
+        await service.finish_test("topo")
     async with lighthouse.http.get(f"{lighthouse.base}/layers/blue/topology") as resp:
         current = await resp.json()
     document = await _document(service)

@@ -185,7 +185,7 @@ async def test_a_test_read_while_it_finishes_comes_back_whole(gateway: Gateway) 
     for n in range(50):
         await gateway.call("PUT", f"/test/racing/peer/p{n}/metrics", json=metrics_body(n))
     finishing = asyncio.create_task(gateway.call("PUT", "/test/racing/finish"))
-    while not (await gateway.service.get("racing")).finished:
+    while not (await gateway.service.get_test("racing")).finished:
         await asyncio.sleep(0)  # step the loop until the finish has marked the test
     status, document = await gateway.call("GET", "/test/racing?dataPoints=true")
     assert status == 200 and len(document["dataPoints"]) == 50

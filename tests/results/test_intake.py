@@ -158,9 +158,9 @@ async def test_keys_the_schema_lacks_are_warned_about_once_per_test_and_key(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     service = ResultsService(ResultsSettings(location=str(tmp_path)))
-    caplog.set_level(logging.WARNING, logger="peerperf.results.results_service")
+    caplog.set_level(logging.WARNING, logger="peerperf.results.submissions")
     for test_id in ("a", "b"):
-        await service.create(test_id, started=True)
+        await service.create_test(test_id, started=True)
     bodies = [
         metrics_body(),
         metrics_body(newCounter=1),
@@ -168,9 +168,9 @@ async def test_keys_the_schema_lacks_are_warned_about_once_per_test_and_key(
         metrics_body(other=[1], newCounter=3),
     ]
     for body in bodies:
-        point = await service.submit("a", "p", body)
+        point = await service.submit_one("a", "p", body)
         assert point.metrics == {**body, "kind": "browser"}  # kept, whatever the warnings
-    await service.submit("b", "p", metrics_body(newCounter=4))
+    await service.submit_one("b", "p", metrics_body(newCounter=4))
     warnings = [r.getMessage() for r in caplog.records if "does not know" in r.getMessage()]
     assert warnings == [
         "test a: peer p sent metric keys peerperf does not know, kept: ['newCounter']",

@@ -14,10 +14,10 @@ import aiohttp
 import pytest
 
 from peerperf.httpserver import serving
+from peerperf.results.assembly import ResultsStack
 from peerperf.results.livepage import STATIC
-from peerperf.results.results_service import Submission
+from peerperf.results.model import Submission
 from peerperf.results.settings import ResultsSettings
-from peerperf.results.stack import ResultsStack
 from tests.results.conftest import metrics_body
 
 
@@ -62,8 +62,8 @@ async def test_the_event_stream_replays_the_history_then_pushes_a_sample_at_leas
     live: tuple[str, ResultsStack],
 ) -> None:
     base, stack = live
-    await stack.service.create("live-1")
-    await stack.service.start("live-1")
+    await stack.service.create_test("live-1")
+    await stack.service.start_test("live-1")
     await stack.service.submit_batch(
         "live-1", [Submission(f"peer-{i}", metrics_body(1, originatedPerSecond=11.0, hostId="h")) for i in range(3)]
     )

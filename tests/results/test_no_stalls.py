@@ -78,7 +78,7 @@ def unbounded(tmp_path: Path, **settings: Any) -> ResultsSettings:
 
 async def test_a_big_flush_never_holds_the_event_loop_long(tmp_path: Path) -> None:
     service = ResultsService(unbounded(tmp_path))
-    await service.create("big", started=True)
+    await service.create_test("big", started=True)
     await fill(service, "big", BIG, {"position": [1.5, 0, -2]}, flush=False)
     async with loop_lag() as lags:
         await service.flush("big")
@@ -108,10 +108,10 @@ async def test_finishing_converts_no_datapoint_again_and_time_is_answered_meanwh
     wrote, copied."""
     service = ResultsService(unbounded(tmp_path))
     async with serving(create_app(service), "127.0.0.1", 0) as port, aiohttp.ClientSession() as http:
-        await service.create("big", started=True)
+        await service.create_test("big", started=True)
         await fill(service, "big", BIG, metrics_body(3), flush=True)
         conversions = count_conversions(monkeypatch)
-        finishing = asyncio.create_task(service.finish("big"))
+        finishing = asyncio.create_task(service.finish_test("big"))
         round_trips = []
         while not finishing.done():
             start = time.perf_counter()
@@ -130,7 +130,7 @@ async def test_finishing_converts_no_datapoint_again_and_time_is_answered_meanwh
 async def test_flushing_starts_at_half_the_bound_without_waiting_for_the_interval(tmp_path: Path) -> None:
     service = ResultsService(unbounded(tmp_path, flush_rows=10))
     async with serving(create_app(service), "127.0.0.1", 0) as port, aiohttp.ClientSession() as http:
-        await service.create("early", started=True)
+        await service.create_test("early", started=True)
         for n in range(5):
             async with http.put(f"http://127.0.0.1:{port}/test/early/peer/p{n}/metrics", json=metrics_body(n)) as resp:
                 assert resp.status == 200
@@ -168,10 +168,10 @@ async def test_a_submission_at_the_bound_waits_for_its_own_datapoints_not_later_
     waited for the flushes of datapoints that arrived after it (under wrk: a second and more)."""
     gates = GatedWrites(monkeypatch)
     service = ResultsService(unbounded(tmp_path, flush_rows=2))
-    await service.create("t", started=True)
+    await service.create_test("t", started=True)
 
     def submit(n: int) -> asyncio.Task[Any]:
-        return asyncio.create_task(service.submit("t", f"peer-{n}", metrics_body(n)))
+        return asyncio.create_task(service.submit_one("t", f"peer-{n}", metrics_body(n)))
 
     def writes(count: int) -> Callable[[], bool]:
         return lambda: gates.started == count
@@ -199,7 +199,7 @@ async def test_a_submission_at_the_bound_waits_for_its_own_datapoints_not_later_
 
 async def test_with_flush_rows_1_every_answer_means_on_disk(tmp_path: Path) -> None:
     service = ResultsService(unbounded(tmp_path, flush_rows=1))
-    await service.create("durable", started=True)
+    await service.create_test("durable", started=True)
     for n in range(3):
-        await service.submit("durable", f"peer-{n}", metrics_body(n))
+        await service.submit_one("durable", f"peer-{n}", metrics_body(n))
         assert stored_rows(tmp_path, "durable") == n + 1

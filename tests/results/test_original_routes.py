@@ -110,10 +110,10 @@ async def test_metadata_is_merged_kept_across_restarts_and_written(gateway: Gate
     assert (await gateway.call("PUT", "/test/m/metadata", json=[1]))[0] == 400
 
     restarted = ResultsService(ResultsSettings(location=str(gateway.folder)))  # a new process on the same folder
-    assert (await restarted.get("m")).metadata == expected
-    await restarted.start("m")
-    await restarted.submit("m", "p", metrics_body())
-    await restarted.finish("m")
+    assert (await restarted.get_test("m")).metadata == expected
+    await restarted.start_test("m")
+    await restarted.submit_one("m", "p", metrics_body())
+    await restarted.finish_test("m")
     assert json.loads((gateway.folder / "m.json").read_text())["metadata"] == expected
     schema = pq.read_schema(gateway.folder / "m.parquet")
     assert json.loads(schema.metadata[b"peerperf.metadata"]) == expected
@@ -132,7 +132,7 @@ async def test_server_clock(gateway: Gateway) -> None:
 
 async def test_bodies_over_the_limit_are_413_json(tmp_path: Path) -> None:
     service = ResultsService(ResultsSettings(location=str(tmp_path), max_body_size=10_000))
-    await service.create("big", started=True)
+    await service.create_test("big", started=True)
     async with serving(create_app(service), "127.0.0.1", 0) as port, aiohttp.ClientSession() as http:
         url = f"http://127.0.0.1:{port}/test/big/peer/p/metrics"
         async with http.put(url, json=metrics_body(pad="x" * 20_000)) as resp:

@@ -7,7 +7,7 @@ from typing import Any
 
 from peerperf.peer import PeerSettings
 from peerperf.results.client import HttpResultsClient
-from peerperf.results.results_service import BatchResult, Submission
+from peerperf.results.model import BatchResult, Submission
 from peerperf.sim.host import HostConfig, PeerHost, PeerSpec
 from tests.lighthouse.conftest import StartLighthouse, start_lighthouse  # noqa: F401
 from tests.results.conftest import Gateway, gateway  # noqa: F401

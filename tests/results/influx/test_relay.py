@@ -16,13 +16,12 @@ import pytest
 from peerperf.config import recorded_settings
 from peerperf.errors import ConfigError
 from peerperf.protocol.metrics import validate_metrics
+from peerperf.results.assembly import ResultsStack
 from peerperf.results.influx.relay import InfluxRelay
 from peerperf.results.influx.relay_settings import InfluxSettings
 from peerperf.results.influx.writers import V1Writer, WriteFailed
-from peerperf.results.model import DataPoint
-from peerperf.results.results_service import Submission
+from peerperf.results.model import DataPoint, Submission
 from peerperf.results.settings import ResultsSettings
-from peerperf.results.stack import ResultsStack
 from peerperf.run import parse as parse_run
 from tests.metricsdb import InfluxD, VictoriaMetrics, free_port
 from tests.results.conftest import metrics_body
@@ -47,14 +46,14 @@ async def test_the_results_service_relays_accepted_datapoints_and_events_to_infl
     stack = ResultsStack.build(ResultsSettings(location=str(tmp_path)), settings)
     stack.start()
     service = stack.service
-    await service.create("relay-1x")
-    await service.start("relay-1x")
+    await service.create_test("relay-1x")
+    await service.start_test("relay-1x")
     result = await service.submit_batch(
         "relay-1x", [Submission(f"peer-{i}", metrics_body(i, room="r 1")) for i in range(20)] + [Submission("p", {})]
     )
     assert result.accepted == 20 and len(result.rejected) == 1  # a refused datapoint is not relayed
     await service.set_metadata("relay-1x", {"lostPeers": {"peer-3": "host failed", "peer-4": "host failed"}})
-    await service.finish("relay-1x")
+    await service.finish_test("relay-1x")
     stats = await stack.close()
     assert stats is not None and stats.written == 23 and stats.not_relayed == 0  # 20 datapoints and 3 events
     rows = influx.rows("SELECT sent, knownPeersCount, peer, room FROM peer_metrics WHERE test = 'relay-1x'")

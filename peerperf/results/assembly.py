@@ -15,7 +15,7 @@ from peerperf.results.influx.relay import InfluxRelay
 from peerperf.results.influx.relay_settings import InfluxSettings
 from peerperf.results.influx.relay_stats import RelayStats
 from peerperf.results.livefeed import LiveFeed
-from peerperf.results.results_service import ResultsService
+from peerperf.results.service import ResultsService
 from peerperf.results.settings import ResultsSettings
 
 #: How long stopping waits for the relay to write what is pending.

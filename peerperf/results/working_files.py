@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from peerperf.results.datapoints import SLICE_ROWS
-from peerperf.results.folder import ResultsFolder
 from peerperf.results.model import PeerResults, TopologyPoint
 from peerperf.results.parts import DatapointLog
-from peerperf.results.records import RecordLog
+from peerperf.results.record_log import RecordLog
+from peerperf.results.results_folder import ResultsFolder
 from peerperf.results.seen_windows import SeenWindows
-from peerperf.results.sidecars import write_results, write_topology
+from peerperf.results.sibling_parquet import write_results, write_topology
 from peerperf.results.storage import is_storage_error, storage_error
 
 T = TypeVar("T")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from peerperf.results.records import RecordLog
+from peerperf.results.record_log import RecordLog
 
 
 def test_a_torn_last_line_is_cut_when_reopened(tmp_path: Path) -> None:
