@@ -37,7 +37,7 @@ from peerperf.sim.routines import parse_mix
 if TYPE_CHECKING:  # pandas and the analysis load only once there are results: `--help` stays quick
     import pandas as pd
 
-    from peerperf.analysis.summary import Summary
+    from peerperf.analysis.summarise import Summary
 
 QUIET_LOGGERS = ("aioice", "aiortc", "aiohttp.access", "peerperf.peer", "peerperf.lighthouse")
 
@@ -134,22 +134,22 @@ class Finished:
 
     def by(self, column: str) -> dict[str, Summary]:
         """One summary per value of a datapoint column (`--assert 'stage:2.delivery>=0.99'`)."""
-        from peerperf.analysis.summary import summaries_by
+        from peerperf.analysis.groups import summaries_by
 
         return summaries_by(self.frame, column, metadata=self.metadata)
 
     def kinds(self) -> dict[str, Summary]:
         """One summary per kind of peer when the test has two (python and browser), else none."""
-        from peerperf.analysis.summary import mixed_kinds
+        from peerperf.analysis.groups import mixed_kinds
 
         return self.by("kind") if mixed_kinds(self.frame) else {}
 
 
 def run_summary(settings: dict[str, Any], outcome: RunOutcome) -> Finished | None:
     """The analysis summary of the finished test, with what the run knows about itself."""
-    from peerperf.analysis.load import load_datapoints
-    from peerperf.analysis.load import metadata as read_metadata
-    from peerperf.analysis.summary import summary
+    from peerperf.analysis.results_files import load_datapoints
+    from peerperf.analysis.results_files import metadata as read_metadata
+    from peerperf.analysis.summarise import summary
 
     if outcome.parquet_path is None or not outcome.parquet_path.exists():
         return None
@@ -229,8 +229,8 @@ def _verdict(view: RunView, options: VerdictOptions, finished: Finished | None, 
         write_json(options.summary_json, result, outcomes)
         view.console.print(f"summary JSON: {options.summary_json}", highlight=False)
     if options.report is not None:
-        from peerperf.analysis.load import topology
-        from peerperf.analysis.report import report
+        from peerperf.analysis.html_report import report
+        from peerperf.analysis.results_files import topology
 
         samples = topology(outcome.parquet_path) if outcome.parquet_path is not None else None
         report(finished.frame, result, options.report, topology=samples)
