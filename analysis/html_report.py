@@ -62,7 +62,7 @@ figure { margin: 0; } figure svg { width: 100%; height: auto; } figcaption { fon
 def report(
     frame: pd.DataFrame,
     summary: Summary,
-    path: Path,
+    path: Path | str,
     title: str | None = None,
     topology: Sequence[tuple[int, Any]] | None = None,
 ) -> Path:
@@ -111,7 +111,7 @@ def _mesh_html(frame: pd.DataFrame, topology: Sequence[tuple[int, Any]] | None, 
     return ["<h2>Mesh</h2>", *notes, *([_plots(plots)] if plots else [])]
 
 
-def compare_report(frames: list[pd.DataFrame], comparison: Comparison, path: Path) -> Path:
+def compare_report(frames: list[pd.DataFrame], comparison: Comparison, path: Path | str) -> Path:
     """Write the HTML comparison of several runs (overlaid plots, differences with intervals)."""
     named = {name: with_windows(frame) for name, frame in zip(comparison.names, frames, strict=True)}
     title = "peerperf comparison: " + " vs ".join(comparison.names)
@@ -145,12 +145,12 @@ def compare_report(frames: list[pd.DataFrame], comparison: Comparison, path: Pat
     return _write(path, title, parts)
 
 
-def _write(path: Path, title: str, parts: list[str]) -> Path:
+def _write(path: Path | str, title: str, parts: list[str]) -> Path:
     page = (
         "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
         f"<title>{html.escape(title)}</title><style>{STYLE}</style></head><body>" + "\n".join(parts) + "</body></html>"
     )
-    path = Path(path)
+    path = Path(path).expanduser()
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_text(page, encoding="utf-8")

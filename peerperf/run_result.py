@@ -109,17 +109,17 @@ def write_files(
 ) -> RunPaths:
     """Write the files asked for; `paths` with them."""
     if junit_xml is not None:
-        junit_xml = Path(junit_xml)
+        junit_xml = Path(junit_xml).expanduser()
         write_junit(junit_xml, list(outcomes), suite=f"peerperf.{outcome.test_id}")
     if summary_json is not None:
-        summary_json = Path(summary_json)
+        summary_json = Path(summary_json).expanduser()
         write_json(summary_json, finished.summary, list(outcomes))
     if report is not None:
         from peerperf.analysis.html_report import report as write_report
         from peerperf.analysis.results_files import topology
 
         samples = topology(outcome.parquet_path) if outcome.parquet_path is not None else None
-        report = write_report(finished.frame, finished.summary, Path(report), topology=samples)
+        report = write_report(finished.frame, finished.summary, report, topology=samples)
     return replace(paths, report=report, summary_json=summary_json, junit_xml=junit_xml)
 
 
