@@ -50,7 +50,7 @@ class Threshold:
     scope: tuple[str, str] | None = None
 
 
-#: The summaries of each value of a datapoint column (`summary.summaries_by`), for scoped thresholds.
+#: The summaries of each value of a datapoint column (`groups.summaries_by`), for scoped thresholds.
 Groups = Callable[[str], "dict[str, Summary]"]
 
 

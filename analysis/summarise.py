@@ -3,7 +3,8 @@
 `summary(frame)` reads the steady state (see `peerperf.analysis.windows`) and returns a `Summary`: every
 figure under a dotted name (`delivery`, `latency.position.p99`, `harness`), with its unit and the
 direction that is better, plus the harness verdict with its evidence. The run's own summary, the
-assertions, the comparison and the report all read this one object.
+assertions, the comparison and the report all read this one object. What each figure is lives in
+`figures`, the counts of who reported in `run_counts`, summaries by group in `groups`.
 """
 
 from __future__ import annotations
