@@ -22,7 +22,9 @@ from typing import TYPE_CHECKING, Any
 from peerperf.errors import ConfigError
 
 if TYPE_CHECKING:  # parsing thresholds (the run CLI's arguments) needs no pandas
-    from peerperf.analysis.summary import Summary
+    import pandas as pd
+
+    from peerperf.analysis.summarise import Summary
 
 OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
     ">=": operator.ge,
@@ -48,7 +50,7 @@ class Threshold:
     scope: tuple[str, str] | None = None
 
 
-#: The summaries of each value of a datapoint column (`summary.summaries_by`), for scoped thresholds.
+#: The summaries of each value of a datapoint column (`groups.summaries_by`), for scoped thresholds.
 Groups = Callable[[str], "dict[str, Summary]"]
 
 
@@ -84,8 +86,22 @@ def parse(text: str) -> Threshold:
     return Threshold(text, metric, op, value, scope)
 
 
-def check(summary: Summary, thresholds: Iterable[Threshold], groups: Groups | None = None) -> list[Outcome]:
-    """Each threshold against `summary`, or a scoped one against its group's summary from `groups`."""
+def check(
+    source: Summary | pd.DataFrame, assertions: Iterable[str | Threshold], groups: Groups | None = None
+) -> list[Outcome]:
+    """Each assertion (text such as `delivery>=0.99`, or parsed) against a summary, or a scoped one against
+    its group's summary from `groups`. `source` is a `Summary`, or datapoints (`load`): then they are
+    summarised here and scoped assertions group them. `ConfigError` for an assertion that does not parse."""
+    thresholds = [parse(a) if isinstance(a, str) else a for a in assertions]
+    summary = _summary_of(source)
+    if groups is None and summary is not source:
+        from peerperf.analysis.groups import summaries_by
+
+        frame = source
+
+        def groups(column: str) -> dict[str, Summary]:
+            return summaries_by(frame, column)
+
     cache: dict[str, dict[str, Summary] | str] = {}
     out = []
     for threshold in thresholds:
@@ -105,6 +121,13 @@ def check(summary: Summary, thresholds: Iterable[Threshold], groups: Groups | No
         else:
             out.append(_check_one(found[value], threshold))
     return out
+
+
+def _summary_of(source: Summary | pd.DataFrame) -> Summary:
+    """`source` itself, or the summary of the datapoints it is."""
+    from peerperf.analysis.summarise import Summary, summary
+
+    return source if isinstance(source, Summary) else summary(source)
 
 
 def _groups(groups: Groups | None, column: str) -> dict[str, Summary] | str:

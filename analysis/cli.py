@@ -18,10 +18,11 @@ from rich.table import Table
 
 from peerperf.analysis.assertions import check, write_json, write_junit
 from peerperf.analysis.assertions import parse as parse_threshold
-from peerperf.analysis.compare import Comparison, compare_groups, compare_sides
-from peerperf.analysis.load import id_of, load_datapoints, metadata, results_files, topology
-from peerperf.analysis.report import compare_report, report
-from peerperf.analysis.summary import COLUMNS, Summary, mixed_kinds, summaries_by, summary
+from peerperf.analysis.comparison import Comparison, compare_groups, compare_sides
+from peerperf.analysis.groups import mixed_kinds, summaries_by
+from peerperf.analysis.html_report import compare_report, report
+from peerperf.analysis.results_files import id_of, load_datapoints, metadata, results_files, topology
+from peerperf.analysis.summarise import COLUMNS, Summary, summary
 from peerperf.analysis.text import kinds_table, print_summary
 from peerperf.errors import PeerperfError
 

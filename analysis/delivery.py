@@ -24,7 +24,7 @@ packets of window w are the peers that were in that room, and only it, for all o
 windows (no move from w to w + grace); a room's window w is left out when a peer that sends there moved
 in w (its packets of w went partly to its old room, partly to its new one).
 A peer that sends without ever reporting (another client) makes a layer's count too high: the
-summary leaves such layers out (see `summary.mixed_layers`).
+summary leaves such layers out (see `prepared.mixed_layers`).
 """
 
 from __future__ import annotations
@@ -247,7 +247,7 @@ def _entries(frame: pd.DataFrame, column: str) -> _Counts:
         return _Counts(empty, empty, empty, [])
     flat = pc.list_flatten(array)
     keys = pc.struct_field(flat, 0)
-    if not pa.types.is_dictionary(keys.type):  # read from Parquet they already are (`load.load_datapoints`)
+    if not pa.types.is_dictionary(keys.type):  # read from Parquet they already are (`results_files.load_datapoints`)
         keys = keys.dictionary_encode()
     return _Counts(
         pc.list_parent_indices(array).to_numpy(),

@@ -7,7 +7,8 @@ import math
 from rich.console import Console
 from rich.table import Table
 
-from peerperf.analysis.summary import Metric, Summary
+from peerperf.analysis.figures import Metric
+from peerperf.analysis.summarise import Summary
 from peerperf.analysis.verdict import Status
 
 #: Figures shown at the end of a run, in this order (when present); `peerperf summary --all` shows every one.

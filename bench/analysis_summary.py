@@ -25,8 +25,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from common import BENCH_DIR, median, print_table, write_json
 
-from peerperf.analysis.load import load
-from peerperf.analysis.summary import COLUMNS, summary
+from peerperf.analysis.results_files import load
+from peerperf.analysis.summarise import COLUMNS, summary
 from peerperf.results.datapoints import SCHEMA
 
 #: Log buckets a loopback latency histogram typically fills in one window.

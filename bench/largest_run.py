@@ -93,7 +93,7 @@ def _number(value: Any) -> float:
 
 def cores_per_peer(folder: Path, peers: int) -> float:
     """The peer hosts' CPU over the steady state, per peer: each host window's process CPU, summed over hosts."""
-    from peerperf.analysis.load import load_datapoints
+    from peerperf.analysis.results_files import load_datapoints
     from peerperf.analysis.windows import steady, with_windows
 
     parquet = next(p for p in folder.glob("*.parquet") if p.name.count(".") == 1)

@@ -21,9 +21,9 @@ import numpy as np
 from analysis_summary import generate, timed
 from common import BENCH_DIR, median, print_table, write_json
 
-from peerperf.analysis.load import load_datapoints
-from peerperf.analysis.report import report
-from peerperf.analysis.summary import summary
+from peerperf.analysis.html_report import report
+from peerperf.analysis.results_files import load_datapoints
+from peerperf.analysis.summarise import summary
 
 #: Peers per layer, as the original lighthouse's capacity makes them.
 LAYER_SIZE = 50

@@ -7,8 +7,8 @@ is what scales back up.
 
 from __future__ import annotations
 
+from peerperf.routines import RoutinePeer
 from peerperf.routines.default import CHAT_PERIOD, POSITION_PERIOD, PROFILE_PERIOD
-from peerperf.sim.api import RoutinePeer
 
 #: Fraction of the default routine's message rates this routine sends at.
 RATE_SCALE = 1.0

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import os
 
+from peerperf.routines import RoutinePeer
 from peerperf.routines.default import CHAT_PERIOD, POSITION_PERIOD, PROFILE_PERIOD
-from peerperf.sim.api import RoutinePeer
 
 #: Fraction of the default routine's message rates.
 RATE = float(os.environ.get("PLAN_VALIDATION_RATE", "1"))

@@ -33,7 +33,7 @@ import pyarrow.parquet as pq
 from common import BENCH_DIR, median, print_table, write_json
 
 import peerperf  # noqa: F401  (before the analysis: loopback-only Ray if anything imports it)
-from peerperf.analysis.load import load, metadata
+from peerperf.analysis.results_files import load, metadata
 from peerperf.analysis.windows import steady, with_windows
 
 #: How long one run may take beyond its duration (Ray, peers joining, the summary).

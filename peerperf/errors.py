@@ -18,7 +18,7 @@ class ConfigError(PeerperfError):
 
 
 class ResultsFileError(PeerperfError):
-    """A results file or folder that cannot be read (here, not in `analysis.load`: the verdict raises it
+    """A results file or folder that cannot be read (here, not in `analysis.results_files`: the verdict raises it
     too, and the live verdict must not import pandas)."""
 
 

@@ -1,5 +1,8 @@
 """`python -m peerperf.run`: one command runs a whole performance test and gives its verdict.
 
+From Python, `run(RunConfig(peers=8, duration=30))` does the same and returns a `RunResult`; `main`
+(the command) parses its arguments into those, calls `run` and prints what it returned.
+
 Starts (or joins) Ray, the lighthouse and the results service, places the simulated peers, starts
 the test when every peer has joined, shows progress, finishes, and prints the summary (delivery,
 loss, latency, throughput, the harness verdict) and the paths of the results. `--assert` checks
@@ -15,11 +18,11 @@ import asyncio
 import logging
 import signal
 import sys
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
-from peerperf.analysis.assertions import Outcome, Threshold, check, write_json, write_junit
+from peerperf.analysis.assertions import Threshold, check
 from peerperf.analysis.assertions import parse as parse_threshold
 from peerperf.cluster.orchestrator import Orchestrator
 from peerperf.config import RUN_MANAGED_PEER_SETTINGS, RUN_PEER_DEFAULTS, RunConfig, recorded_settings, with_stages
@@ -27,23 +30,26 @@ from peerperf.errors import ConfigError
 from peerperf.peer.settings import PeerSettings
 from peerperf.results.influx.relay_settings import InfluxSettings
 from peerperf.results.storage import check_writable
-from peerperf.run_state import RunOutcome
+from peerperf.run_result import (
+    BAD_ARGUMENTS,
+    OK,
+    UNHEALTHY,
+    RunPaths,
+    RunResult,
+    exit_code,
+    run_summary,
+    write_files,
+)
+from peerperf.run_state import RunOutcome, RunSnapshot
 from peerperf.runview import RunView
 from peerperf.settings import add_arguments, given, resolve
 from peerperf.sim.impairment_profiles import impairment_plan
 from peerperf.sim.impairment_settings import ImpairmentSettings
 from peerperf.sim.routines import parse_mix
 
-if TYPE_CHECKING:  # pandas and the analysis load only once there are results: `--help` stays quick
-    import pandas as pd
-
-    from peerperf.analysis.summary import Summary
+__all__ = ["RunConfig", "RunPaths", "RunResult", "main", "parse", "run"]
 
 QUIET_LOGGERS = ("aioice", "aiortc", "aiohttp.access", "peerperf.peer", "peerperf.lighthouse")
-
-
-#: Exit codes (documented in the README's "Exit codes").
-OK, FAILED, BAD_ARGUMENTS, UNHEALTHY, INTERRUPTED = 0, 1, 2, 3, 130
 
 
 @dataclass(frozen=True)
@@ -105,7 +111,45 @@ def parse(argv: list[str] | None) -> tuple[RunConfig, VerdictOptions, argparse.N
     return config, options, args
 
 
-async def _run(orchestrator: Orchestrator) -> RunOutcome:
+def run(
+    config: RunConfig,
+    *,
+    assertions: Iterable[str | Threshold] = (),
+    impairment: ImpairmentSettings | None = None,
+    report: Path | str | None = None,
+    summary_json: Path | str | None = None,
+    junit_xml: Path | str | None = None,
+    allow_unhealthy: bool = False,
+    progress: Callable[[RunSnapshot], None] | None = None,
+) -> RunResult:
+    """Run one whole test, as `python -m peerperf.run` does, and return what it found (printing nothing).
+
+    Starts (or joins) Ray, the lighthouse and the results service, runs the peers, summarises their
+    datapoints, checks `assertions` (`delivery>=0.99`, ...) and writes the files asked for.
+    `progress` sees a snapshot about once a second. `ConfigError` before anything starts for bad
+    input: a routine, impairment, assertion or output folder that cannot be used."""
+    impairment = impairment or ImpairmentSettings()
+    thresholds = [parse_threshold(a) if isinstance(a, str) else a for a in assertions]
+    parse_mix(config.routine)
+    plan = impairment_plan(impairment)
+    if config.results_url is None:  # the embedded service writes here: a full disk is refused now
+        check_writable(Path(config.output).expanduser())
+    settings = recorded_settings(config, impairment)
+    orchestrator = Orchestrator(config, progress or (lambda _: None), plan, settings)
+    outcome = asyncio.run(_orchestrate(orchestrator))
+    finished = run_summary(settings, outcome)
+    paths = RunPaths(outcome.json_path, outcome.parquet_path)
+    if finished is None:
+        return RunResult(outcome, None, (), paths, exit_code(outcome, bool(thresholds), None, allow_unhealthy))
+    outcomes = tuple(check(finished.summary, thresholds, finished.by))
+    paths = write_files(finished, outcome, outcomes, paths, report, summary_json, junit_xml)
+    failed = any(not o.passed for o in outcomes)
+    code = exit_code(outcome, failed, finished.summary, allow_unhealthy)
+    return RunResult(outcome, finished.summary, outcomes, paths, code, finished.kinds())
+
+
+async def _orchestrate(orchestrator: Orchestrator) -> RunOutcome:
+    """The orchestrator's run; Ctrl-C (or SIGTERM) asks it to stop, a second one stops waiting."""
     loop = asyncio.get_running_loop()
     task = asyncio.current_task()
 
@@ -123,54 +167,11 @@ async def _run(orchestrator: Orchestrator) -> RunOutcome:
         return orchestrator.outcome
 
 
-@dataclass(frozen=True)
-class Finished:
-    """The finished test's datapoints (read once) and their summary."""
-
-    frame: pd.DataFrame
-    summary: Summary
-    #: What the run recorded about itself (the summary's metadata), for summaries by group.
-    metadata: dict[str, Any] = field(default_factory=dict)
-
-    def by(self, column: str) -> dict[str, Summary]:
-        """One summary per value of a datapoint column (`--assert 'stage:2.delivery>=0.99'`)."""
-        from peerperf.analysis.summary import summaries_by
-
-        return summaries_by(self.frame, column, metadata=self.metadata)
-
-    def kinds(self) -> dict[str, Summary]:
-        """One summary per kind of peer when the test has two (python and browser), else none."""
-        from peerperf.analysis.summary import mixed_kinds
-
-        return self.by("kind") if mixed_kinds(self.frame) else {}
-
-
-def run_summary(settings: dict[str, Any], outcome: RunOutcome) -> Finished | None:
-    """The analysis summary of the finished test, with what the run knows about itself."""
-    from peerperf.analysis.load import load_datapoints
-    from peerperf.analysis.load import metadata as read_metadata
-    from peerperf.analysis.summary import summary
-
-    if outcome.parquet_path is None or not outcome.parquet_path.exists():
-        return None
-    frame = load_datapoints(outcome.parquet_path).assign(testId=outcome.test_id)
-    metadata = {"settings": settings, **read_metadata(outcome.parquet_path)}
-    metadata.update(
-        rejectedDatapoints=outcome.rejected,
-        peerIds=metadata.get("peerIds") or outcome.peer_ids,
-        lostPeers=outcome.lost,
-    )
-    return Finished(frame, summary(frame, metadata=metadata), metadata)
-
-
 def main(argv: list[str] | None = None) -> int:
+    """`python -m peerperf.run`: parse the arguments, `run`, show the outcome, return the exit code."""
     try:
         config, options, args = parse(argv)
-        parse_mix(config.routine)
-        impairment_settings = resolve(ImpairmentSettings, args)
-        impairment = impairment_plan(impairment_settings)
-        if config.results_url is None:  # the embedded service writes here: a full disk is refused now
-            check_writable(Path(config.output).expanduser())
+        impairment = resolve(ImpairmentSettings, args)
     except ConfigError as exc:
         print(f"peerperf.run: {exc}", file=sys.stderr)
         return BAD_ARGUMENTS
@@ -178,64 +179,51 @@ def main(argv: list[str] | None = None) -> int:
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLogger().level))
     view = RunView(plain=config.plain)
-    settings = recorded_settings(config, impairment_settings)
-    orchestrator = Orchestrator(config, view.update, impairment, settings)
     try:
-        outcome = asyncio.run(_run(orchestrator))
+        result = run(
+            config,
+            assertions=options.thresholds,
+            impairment=impairment,
+            report=options.report,
+            summary_json=options.summary_json,
+            junit_xml=options.junit_xml,
+            allow_unhealthy=options.allow_unhealthy,
+            progress=view.update,
+        )
+    except ConfigError as exc:
+        print(f"peerperf.run: {exc}", file=sys.stderr)
+        return BAD_ARGUMENTS
     finally:
         view.close()
-    finished = run_summary(settings, outcome)
-    view.outcome(outcome, finished.summary if finished else None, finished.kinds() if finished else {})
-    failed = _verdict(view, options, finished, outcome)
+    show(view, result, options)
+    return result.exit_code
+
+
+def show(view: RunView, result: RunResult, options: VerdictOptions) -> None:
+    """What the CLI prints once the run is over: the summary, the assertions, the files, the exit code's why."""
+    outcome = result.outcome
+    view.outcome(outcome, result.summary, result.kinds)
+    if result.summary is None and options.thresholds:
+        view.console.print("[red]assertions not checked[/]: the run has no results to summarise")
+    view.assertions(list(result.outcomes))
+    for label, path in (
+        ("JUnit XML", result.paths.junit_xml),
+        ("summary JSON", result.paths.summary_json),
+        ("HTML report", result.paths.report),
+    ):
+        if path is not None:
+            view.console.print(f"{label}: {path}", highlight=False)
     if outcome.bad_arguments:
         print(f"peerperf.run: {outcome.reason}", file=sys.stderr)
-        return 2
-    if not outcome.ok:
-        return INTERRUPTED if outcome.interrupted else FAILED
-    if failed:
-        return FAILED
-    return _health_code(view, finished, options.allow_unhealthy)
-
-
-def _health_code(view: RunView, finished: Finished | None, allow_unhealthy: bool) -> int:
-    """0 when the harness was healthy (or that is allowed), else 3, said in words."""
-    status = str(finished.summary.verdict.status) if finished is not None else "unknown"
-    if status == "healthy":
-        return OK
-    if allow_unhealthy:
+    status = str(result.summary.verdict.status) if result.summary is not None else "unknown"
+    if result.exit_code == UNHEALTHY:
+        view.console.print(
+            f"[bold red]exit code 3[/]: the test completed, but the harness was not healthy ({status}): these "
+            "figures measure the load generator too (--allow-unhealthy accepts it)",
+            highlight=False,
+        )
+    elif result.exit_code == OK and status != "healthy":
         view.console.print(f"harness {status}: accepted (--allow-unhealthy)", highlight=False)
-        return OK
-    view.console.print(
-        f"[bold red]exit code 3[/]: the test completed, but the harness was not healthy ({status}): these figures "
-        "measure the load generator too (--allow-unhealthy accepts it)",
-        highlight=False,
-    )
-    return UNHEALTHY
-
-
-def _verdict(view: RunView, options: VerdictOptions, finished: Finished | None, outcome: RunOutcome) -> bool:
-    """Check the thresholds and write the requested files; True when an assertion failed."""
-    if finished is None:
-        if options.thresholds:
-            view.console.print("[red]assertions not checked[/]: the run has no results to summarise")
-        return bool(options.thresholds)
-    result = finished.summary
-    outcomes: list[Outcome] = check(result, options.thresholds, finished.by)
-    view.assertions(outcomes)
-    if options.junit_xml is not None:
-        write_junit(options.junit_xml, outcomes, suite=f"peerperf.{outcome.test_id}")
-        view.console.print(f"JUnit XML: {options.junit_xml}", highlight=False)
-    if options.summary_json is not None:
-        write_json(options.summary_json, result, outcomes)
-        view.console.print(f"summary JSON: {options.summary_json}", highlight=False)
-    if options.report is not None:
-        from peerperf.analysis.load import topology
-        from peerperf.analysis.report import report
-
-        samples = topology(outcome.parquet_path) if outcome.parquet_path is not None else None
-        report(finished.frame, result, options.report, topology=samples)
-        view.console.print(f"HTML report: {options.report}", highlight=False)
-    return any(not o.passed for o in outcomes)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from peerperf.run_state import RunOutcome, RunSnapshot
 
 if TYPE_CHECKING:  # the summary (pandas) is only there at the end; the verdict (numpy) once hosts report
     from peerperf.analysis.live_verdict import LiveVerdict
-    from peerperf.analysis.summary import Summary
+    from peerperf.analysis.summarise import Summary
     from peerperf.analysis.verdict import Verdict
 
 #: Seconds between progress lines when the output is not a terminal.

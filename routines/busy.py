@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import time
 
+from peerperf.routines import RoutinePeer
 from peerperf.routines.default import routine as default_routine
-from peerperf.sim.api import RoutinePeer
 
 #: CPU burnt per tick per peer: 8 peers on one host then need about 2.4 cores at 60 Hz.
 BURN_SECONDS = 0.005

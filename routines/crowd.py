@@ -8,9 +8,9 @@ join that one, send there. It sends what the default routine sends throughout.
 from __future__ import annotations
 
 from peerperf.errors import ConfigError
+from peerperf.routines import RoutinePeer
 from peerperf.routines.default import routine as default_routine
 from peerperf.routines.roam import go_to
-from peerperf.sim.api import RoutinePeer
 
 #: Routine seconds before the crowd gathers.
 AT = 60.0

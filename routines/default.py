@@ -7,7 +7,7 @@ over a run the peer sends exactly 10 + 1 + 0.1 messages per second.
 
 from __future__ import annotations
 
-from peerperf.sim.api import RoutinePeer
+from peerperf.routines import RoutinePeer
 
 POSITION_PERIOD = 0.1
 PROFILE_PERIOD = 1.0

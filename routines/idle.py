@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from peerperf.sim.api import RoutinePeer
+from peerperf.routines import RoutinePeer
 
 
 def routine(elapsed: float, delta: float, peer: RoutinePeer) -> None:

@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from peerperf.errors import ConfigError
+from peerperf.routines import RoutinePeer
 from peerperf.routines.default import routine as default_routine
-from peerperf.sim.api import RoutinePeer
 
 #: Seconds between moves, drawn uniformly in this range.
 PERIOD = (20.0, 40.0)

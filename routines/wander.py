@@ -10,8 +10,8 @@ from __future__ import annotations
 import math
 import random
 
+from peerperf.routines import RoutinePeer
 from peerperf.routines.default import routine as default_routine
-from peerperf.sim.api import RoutinePeer
 
 SPEED = 4.0
 AREA = 64.0

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from peerperf.analysis.load import load_datapoints
+from peerperf.analysis.results_files import load_datapoints
 from tests.runcli import RUN_TIMEOUT, results_document
 
 #: Fields compared between InfluxDB and Parquet: numbers, integers and a histogram's count.

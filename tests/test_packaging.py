@@ -42,7 +42,7 @@ def test_the_wheel_holds_routines_and_analysis_inside_peerperf_only(tmp_path: Pa
         "peerperf/py.typed",
         "peerperf/peer/_datapath.pyi",
         "peerperf/routines/default.py",
-        "peerperf/analysis/summary.py",
+        "peerperf/analysis/summarise.py",
         "peerperf/sizing/data/default_calibration.json",  # what `peerperf plan` uses without --calibration
     ):
         assert shipped in names
@@ -51,7 +51,7 @@ def test_the_wheel_holds_routines_and_analysis_inside_peerperf_only(tmp_path: Pa
 
 
 def test_the_checkouts_old_import_paths_still_work() -> None:
-    code = "import analysis.summary, routines.default, peerperf.analysis.summary; print(routines.default.routine)"
+    code = "import analysis.summarise, routines.default, peerperf.analysis.summarise; print(routines.default.routine)"
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
     assert "function routine" in out
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from peerperf.analysis.compare import compare_groups
-from peerperf.analysis.load import load
-from peerperf.analysis.summary import summaries_by
+from peerperf.analysis.comparison import compare_groups
+from peerperf.analysis.groups import summaries_by
+from peerperf.analysis.results_files import load
 from tests.runcli import Run
 
 

@@ -23,7 +23,7 @@ import pandas as pd
 import pytest
 
 from peerperf.analysis.delivery import origin_delivery
-from peerperf.analysis.load import load
+from peerperf.analysis.results_files import load
 from peerperf.analysis.windows import with_windows
 from peerperf.routines.roam import moves, parse_period
 from tests.runcli import results_document

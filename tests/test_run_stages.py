@@ -131,7 +131,7 @@ def test_each_instance_reports_its_lighthouse_join_once(staged: StagedRun) -> No
 @pytest.mark.browser
 def test_the_report_draws_the_mesh_as_the_lighthouse_reported_it(staged: StagedRun, tmp_path: Path) -> None:
     from peerperf.analysis.cli import main
-    from peerperf.analysis.load import results_files
+    from peerperf.analysis.results_files import results_files
 
     # (peers, connections) of each topology sample the run stored, counted here from the lighthouse's lists.
     sampled = []

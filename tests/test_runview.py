@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from rich.console import Console
 
-from peerperf.analysis.summary import summary
+from peerperf.analysis.summarise import summary
 from peerperf.run_state import RunOutcome
 from peerperf.runview import RunView
 from tests.analysis.fixtures import Scenario
@@ -61,7 +61,7 @@ def test_harness_errors_are_shown_while_running() -> None:
 def test_a_test_without_datapoints_is_said_not_a_crash() -> None:
     import pandas as pd
 
-    from peerperf.analysis.summary import summary
+    from peerperf.analysis.summarise import summary
     from peerperf.run_state import RunOutcome
 
     out = io.StringIO()

@@ -21,10 +21,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from peerperf.analysis.compare import WITHIN_RUN_ONLY, compare, compare_sides
-from peerperf.analysis.load import load, metadata, results_files
+from peerperf.analysis.comparison import WITHIN_RUN_ONLY, compare, compare_sides
 from peerperf.analysis.prepared import prepare
-from peerperf.analysis.summary import summary
+from peerperf.analysis.results_files import load, metadata, results_files
+from peerperf.analysis.summarise import summary
 from peerperf.analysis.verdict import Status
 from peerperf.peer.settings import PeerSettings
 from tests.netwatch import loopback_only

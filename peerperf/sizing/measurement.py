@@ -1,6 +1,6 @@
 """A packed layer's measurement, read from its peers' own datapoints by the analysis's code.
 
-Throughput, loss and the harness verdict are the run summary's (`peerperf.analysis.summary`), over the
+Throughput, loss and the harness verdict are the run summary's (`peerperf.analysis.summarise`), over the
 same steady state; CPU is the host process's, averaged over its steady windows.
 """
 
@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 
 from peerperf.analysis.health import host_rows
-from peerperf.analysis.summary import summary
+from peerperf.analysis.summarise import summary
 from peerperf.analysis.windows import steady, with_windows
 from peerperf.sizing.layer_measurement import LayerMeasurement
 

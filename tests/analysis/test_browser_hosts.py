@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from peerperf.analysis.browser_hosts import BrowserHost, core_shares, from_metadata, judge_browser_hosts
-from peerperf.analysis.load import ResultsFileError
-from peerperf.analysis.summary import summary
+from peerperf.analysis.results_files import ResultsFileError
+from peerperf.analysis.summarise import summary
 from peerperf.analysis.verdict import Status
 from tests.analysis.fixtures import Scenario
 

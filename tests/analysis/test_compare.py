@@ -9,8 +9,8 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from peerperf.analysis.cli import main
-from peerperf.analysis.compare import WITHIN_RUN_ONLY, compare, compare_groups, compare_sides, settings_that_differ
-from peerperf.analysis.summary import summaries_by
+from peerperf.analysis.comparison import WITHIN_RUN_ONLY, compare, compare_groups, compare_sides, settings_that_differ
+from peerperf.analysis.groups import summaries_by
 from peerperf.protocol.metrics import validate_metrics
 from peerperf.results.datapoints import to_table
 from peerperf.results.model import DataPoint

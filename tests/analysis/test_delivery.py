@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from peerperf.analysis.delivery import grace_windows, origin_delivery
-from peerperf.analysis.summary import summary
+from peerperf.analysis.summarise import summary
 from peerperf.analysis.windows import with_windows
 from tests.analysis.fixtures import Scenario
 

@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from peerperf.analysis.assertions import check, parse
-from peerperf.analysis.summary import Summary, summaries_by, summary
+from peerperf.analysis.groups import summaries_by
+from peerperf.analysis.summarise import Summary, summary
 from peerperf.errors import ConfigError
 from peerperf.protocol.histogram import Histogram
 from tests.analysis.fixtures import Scenario

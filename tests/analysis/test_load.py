@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from peerperf.analysis.load import ResultsFileError, load, results_files
+from peerperf.analysis.results_files import ResultsFileError, load, results_files
 
 
 def test_a_folder_reads_each_tests_datapoints_not_its_topology_or_results_siblings(tmp_path: Path) -> None:

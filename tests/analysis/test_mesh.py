@@ -10,7 +10,6 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from peerperf.analysis.load import ResultsFileError, topology
 from peerperf.analysis.mesh import (
     PASS_GAP_MS,
     Moment,
@@ -23,6 +22,7 @@ from peerperf.analysis.mesh import (
     pass_gap_ms,
     stage_marks,
 )
+from peerperf.analysis.results_files import ResultsFileError, topology
 from peerperf.results.model import TopologyPoint
 from peerperf.results.sibling_parquet import write_topology
 

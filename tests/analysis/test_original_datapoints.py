@@ -14,10 +14,11 @@ from rich.console import Console
 
 from peerperf.analysis.assertions import check, parse
 from peerperf.analysis.cli import main as analysis_main
-from peerperf.analysis.compare import compare_groups
-from peerperf.analysis.load import load_datapoints
-from peerperf.analysis.report import report
-from peerperf.analysis.summary import mixed_kinds, summaries_by, summary
+from peerperf.analysis.comparison import compare_groups
+from peerperf.analysis.groups import mixed_kinds, summaries_by
+from peerperf.analysis.html_report import report
+from peerperf.analysis.results_files import load_datapoints
+from peerperf.analysis.summarise import summary
 from peerperf.analysis.text import kinds_table
 from peerperf.analysis.verdict import Status
 from peerperf.protocol.metrics import BROWSER, CATEGORIES, PYTHON, SUFFIXES, validate_metrics

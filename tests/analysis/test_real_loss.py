@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from peerperf.analysis.summary import summary
+from peerperf.analysis.summarise import summary
 from peerperf.peer import Peer
 from peerperf.protocol.messagetypes import reliable
 from peerperf.protocol.packets import decode_packet

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from peerperf.analysis.compare import compare
-from peerperf.analysis.report import compare_report, report
-from peerperf.analysis.summary import Summary, summary
+from peerperf.analysis.comparison import compare
+from peerperf.analysis.html_report import compare_report, report
+from peerperf.analysis.summarise import Summary, summary
 from tests.analysis.fixtures import Scenario
 from tests.analysis.svg import MeshShapes
 from tests.browser import render

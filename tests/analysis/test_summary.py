@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from peerperf.analysis.summary import summary
+from peerperf.analysis.summarise import summary
 from peerperf.analysis.verdict import Status
 from peerperf.protocol.histogram import Histogram
 from tests.analysis.fixtures import Scenario

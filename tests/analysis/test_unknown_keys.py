@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from peerperf.analysis.summary import summary
+from peerperf.analysis.summarise import summary
 from tests.analysis.fixtures import Scenario
 
 

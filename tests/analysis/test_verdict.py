@@ -8,7 +8,7 @@ import pytest
 
 from peerperf.analysis.assertions import check, parse
 from peerperf.analysis.host_windows import from_records
-from peerperf.analysis.summary import summary
+from peerperf.analysis.summarise import summary
 from peerperf.analysis.verdict import RunFacts, Status, judge
 from tests.analysis.fixtures import Scenario
 

@@ -21,9 +21,10 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from peerperf.analysis.assertions import check, parse
-from peerperf.analysis.compare import compare_groups
-from peerperf.analysis.load import load
-from peerperf.analysis.summary import summaries_by, summary
+from peerperf.analysis.comparison import compare_groups
+from peerperf.analysis.groups import summaries_by
+from peerperf.analysis.results_files import load
+from peerperf.analysis.summarise import summary
 from peerperf.cluster.browser_peers import plan_pages
 from peerperf.config import RunConfig
 from peerperf.errors import ConfigError

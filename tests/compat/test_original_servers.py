@@ -20,8 +20,8 @@ from urllib.request import urlopen
 import pandas as pd
 import pytest
 
-from peerperf.analysis.load import load
-from peerperf.analysis.summary import summary
+from peerperf.analysis.results_files import load
+from peerperf.analysis.summarise import summary
 from peerperf.protocol.metrics import PYTHON
 from tests.compat.original_servers import absent, original_lighthouse, original_results_server
 from tests.runcli import Run

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from peerperf.analysis.load import load_datapoints
-from peerperf.analysis.summary import summary
+from peerperf.analysis.results_files import load_datapoints
+from peerperf.analysis.summarise import summary
 from peerperf.protocol.metrics import BROWSER, PYTHON, kind_of
 from tests.results.conftest import Gateway, metrics_body
 

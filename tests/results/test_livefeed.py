@@ -6,7 +6,7 @@ import subprocess
 import sys
 from typing import Any
 
-from peerperf.analysis.summary import summary
+from peerperf.analysis.summarise import summary
 from peerperf.protocol.histogram import Histogram
 from peerperf.protocol.metrics import validate_metrics
 from peerperf.results.livefeed import STALE_MS, LiveFeed

@@ -8,8 +8,8 @@ import pytest
 
 from peerperf.errors import ConfigError, PeerStateError
 from peerperf.peer import Peer
+from peerperf.routines import RoutinePeer
 from peerperf.routines.roam import Move, moves, parse_period
-from peerperf.sim.api import RoutinePeer
 from peerperf.sim.roomset import RoomSet
 from peerperf.sim.routines import load_routine, parse_mix, routine_params
 from peerperf.sim.simpeer import SimulatedPeer

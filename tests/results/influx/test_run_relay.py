@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from peerperf.analysis.load import load_datapoints
+from peerperf.analysis.results_files import load_datapoints
 from peerperf.protocol.histogram import Histogram
 from tests.metricsdb import InfluxD, VictoriaMetrics, influxd
 from tests.relayedrun import COMPARED, RUN_ARGS, RelayedRun, run_cli

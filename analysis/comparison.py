@@ -20,9 +20,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from peerperf.analysis.figures import Definition, definitions
+from peerperf.analysis.groups import all_groups, group_summaries
 from peerperf.analysis.peers import PeerSamples
 from peerperf.analysis.prepared import prepare
-from peerperf.analysis.summary import Definition, Summary, all_groups, definitions, group_summaries, summarise, summary
+from peerperf.analysis.summarise import Summary, summarise, summary
 
 #: Confidence of the intervals.
 CONFIDENCE = 0.95
