@@ -60,10 +60,8 @@ class DocsRun:
 
 
 def snippets(path: Path) -> list[Snippet]:
-    text = path.read_text()
-    return [
-        Snippet(f"{path.relative_to(ROOT)}:{text.count(chr(10), 0, m.start()) + 2}", m.group(1)) for m in FENCE.finditer(text)
-    ]
+    text, page = path.read_text(), path.relative_to(ROOT)
+    return [Snippet(f"{page}:{text.count(chr(10), 0, m.start()) + 2}", m.group(1)) for m in FENCE.finditer(text)]
 
 
 def pointed_at(code: str, folder: Path, test_id: str) -> str:
