@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
 import signal
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +28,8 @@ from tests.runcli import Run, results_document
 DEFAULT_RATE = 10 + 1 + 0.1
 #: A ping round every ~7 s: one ping of its own plus one pong per other peer's ping.
 PING_ROUND = 7.0
+#: 16 s: each peer reports windows 1..8 and a partial 9th, so 7 steady ones (check_rates needs 5).
+DEFAULT_RUN_SECONDS = 16
 
 
 def check_rates(document: dict[str, Any], peers: int, pings: bool = False) -> None:
@@ -71,35 +75,55 @@ def check_topology_and_results(document: dict[str, Any]) -> None:
     )
 
 
+@dataclass(frozen=True)
+class Finished:
+    code: int
+    output: str
+    folder: Path
+
+
+@pytest.fixture(scope="module")
+def default_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[int, Finished]:
+    """Both default-routine runs (1 and 4 peers per host), side by side: what is asserted of them is counted
+    per peer over whole windows (rates from totals, every peer heard), which the other run's load does not
+    change, and both accept an unhealthy harness."""
+
+    async def both() -> dict[int, Finished]:
+        folders = {per_actor: tmp_path_factory.mktemp(f"default-{per_actor}") for per_actor in (1, 4)}
+        runs = {}
+        for per_actor, folder in folders.items():
+            pings = per_actor == 4  # the default, as the original client's; off for the exact rate check
+            runs[per_actor] = await Run.start(
+                *("--peers", "8", "--duration", str(DEFAULT_RUN_SECONDS), "--peers-per-actor", str(per_actor)),
+                *("--output", str(folder), "--seed", "7", *([] if pings else ["--ping-interval", "off"])),
+            )
+        try:
+            codes = await asyncio.gather(*(run.finish() for run in runs.values()))
+        finally:
+            for run in runs.values():  # one timed out: the other is not left running
+                if run.proc.returncode is None:
+                    run.proc.kill()
+                    await run.proc.wait()
+        return {k: Finished(code, runs[k].output, folders[k]) for k, code in zip(runs, codes, strict=True)}
+
+    return asyncio.run(both())
+
+
 @pytest.mark.parametrize("per_actor", [1, 4])
-async def test_a_whole_run_with_the_default_routine(tmp_path: Path, per_actor: int) -> None:
-    pings = per_actor == 4  # the default, as the original client's; off for the exact rate check
-    run = await Run.start(
-        "--peers",
-        "8",
-        "--duration",
-        "20",
-        "--peers-per-actor",
-        str(per_actor),
-        "--output",
-        str(tmp_path),
-        "--seed",
-        "7",
-        *([] if pings else ["--ping-interval", "off"]),
-    )
-    code = await run.finish()
-    assert code == 0, run.output
+def test_a_whole_run_with_the_default_routine(default_runs: dict[int, Finished], per_actor: int) -> None:
+    run = default_runs[per_actor]
+    assert run.code == 0, run.output
     assert "JSON: " in run.output and "Parquet: " in run.output and "harness check: " in run.output
-    document = results_document(tmp_path)
-    check_rates(document, 8, pings)
+    document = results_document(run.folder)
+    check_rates(document, 8, pings=per_actor == 4)
     check_topology_and_results(document)
     hosts = {p["metrics"]["hostId"] for p in document["dataPoints"]}
     assert len(hosts) == 8 // per_actor
     test_id = document["id"]
-    parquet = pd.read_parquet(tmp_path / f"{test_id}.parquet")
+    parquet = pd.read_parquet(run.folder / f"{test_id}.parquet")
     assert len(parquet) == len(document["dataPoints"])
-    assert len(pd.read_parquet(tmp_path / f"{test_id}.topology.parquet")) == len(document["topologyDataPoints"])
-    assert len(pd.read_parquet(tmp_path / f"{test_id}.results.parquet")) == 8
+    assert len(pd.read_parquet(run.folder / f"{test_id}.topology.parquet")) == len(document["topologyDataPoints"])
+    assert len(pd.read_parquet(run.folder / f"{test_id}.results.parquet")) == 8
 
 
 @pytest.fixture

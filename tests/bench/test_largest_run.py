@@ -6,10 +6,16 @@ from pathlib import Path
 
 from tests.bench.conftest import run_bench
 
+#: 8 s: windows 1..4 whole, so 2 steady ones after the 2 warm-up windows (cores per peer needs 1).
+DURATION = "8"
+
 
 def test_each_size_is_a_whole_run_with_its_verdict(tmp_path: Path) -> None:
     document = run_bench(
-        "largest_run.py", tmp_path, *("--peers", "2,3", "--hosts", "1", "--duration", "10", "--keep-going"), timeout=400
+        "largest_run.py",
+        tmp_path,
+        *("--peers", "2,3", "--hosts", "1", "--duration", DURATION, "--keep-going"),
+        timeout=400,
     )
     sizes = document["results"]["sizes"]
     assert [(row["peers"], row["layers"]) for row in sizes] == [(2, "1 layer of 2"), (3, "1 layer of 3")]

@@ -175,13 +175,17 @@ class FakeCluster:
                 pids.append(int(entry.name))
         return pids
 
-    def stop(self, timeout: float = 30.0) -> None:
-        """End this cluster's processes only (never `ray stop --force`)."""
-        for sig in (signal.SIGTERM, signal.SIGKILL):
+    def stop(self, term_grace: float = 3.0, timeout: float = 30.0) -> None:
+        """End this cluster's processes only (never `ray stop --force`).
+
+        SIGTERM first, SIGKILL after `term_grace` s: the gcs_server, raylet and autoscaler monitor that
+        `ray start` left were seen to outlive SIGTERM for 35 s (all three), so a longer grace only waits.
+        """
+        for sig, wait in ((signal.SIGTERM, term_grace), (signal.SIGKILL, timeout)):
             for pid in self.processes():
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, sig)
-            deadline = time.monotonic() + timeout
+            deadline = time.monotonic() + wait
             while self.processes() and time.monotonic() < deadline:
                 time.sleep(0.2)
             if not self.processes():

@@ -114,7 +114,9 @@ async def test_a_host_that_never_starts_delays_the_others_only_for_the_quiet_per
     never = tmp_path / "never"
     placed = _placed([None, None, str(never)], watched=tmp_path / "unused")
     outcome = RunOutcome()
-    config = RunConfig(peers=3, ready_timeout=30.0, on_missing="proceed")  # the never-started host runs it out
+    # The never-started host runs the ready timeout out; 10 s still leaves the two others (an actor each, up
+    # in a second or two) several times what they need to start, and a late one would fail the test, not pass it.
+    config = RunConfig(peers=3, ready_timeout=10.0, on_missing="proceed")
     try:
         ready = await barrier(placed, config, asyncio.Event(), outcome, lambda *a, **k: None)
         assert {id(host) for host in ready} == {id(host) for host, _ in placed[:2]}, outcome.missing
