@@ -23,8 +23,8 @@ from typing import Any
 
 import ray
 
-from peerperf.cluster.actor_calls import awaited
 from peerperf.cluster.peerhost_actor import spawn_peer_host
+from peerperf.cluster.runtime import awaited
 from peerperf.errors import PeerperfError
 from peerperf.sim.host import HostConfig, PeerSpec, SetupReport
 

@@ -21,7 +21,6 @@ import ray
 
 from peerperf import __version__
 from peerperf.cluster import runtime
-from peerperf.cluster.actor_calls import awaited
 from peerperf.cluster.barrier import barrier
 from peerperf.cluster.browser_peers import BrowserPeers
 from peerperf.cluster.embedded_services import RunServices, relay_stats, start_services, stop_services
@@ -30,11 +29,11 @@ from peerperf.cluster.host_restarts import HostRestarts
 from peerperf.cluster.layer_capacity import plan_layers
 from peerperf.cluster.placement import PlacedHost, spawn_hosts, stop_hosts, warn_if_overloaded
 from peerperf.cluster.progress import RunProgress
-from peerperf.cluster.run_aborted import RunAborted
 from peerperf.cluster.run_records import keep_files, prepare_test, record
+from peerperf.cluster.runtime import awaited
 from peerperf.cluster.topology_sampler import TopologySampler
 from peerperf.config import RunConfig, recorded_settings
-from peerperf.errors import ConfigError, PeerperfError
+from peerperf.errors import ConfigError, PeerperfError, RunAborted
 from peerperf.results.download import wait_finished
 from peerperf.run_state import RunOutcome, RunSnapshot
 from peerperf.sim.host import PeerSpec, SetupReport

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from peerperf.cluster.actor_calls import awaited
+from peerperf.cluster.runtime import awaited
 from peerperf.results.influx.relay_stats import RelayStats
 from peerperf.run_state import RunOutcome, RunSnapshot
 from peerperf.sim.host import HostProgress

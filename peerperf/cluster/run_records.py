@@ -6,9 +6,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from peerperf.cluster.run_aborted import RunAborted
 from peerperf.config import RunConfig
-from peerperf.errors import PeerperfError
+from peerperf.errors import PeerperfError, RunAborted
 from peerperf.results.client import ResultsClient
 from peerperf.results.download import download_test
 from peerperf.run_state import RunOutcome
