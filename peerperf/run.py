@@ -30,8 +30,7 @@ from peerperf.results.storage import check_writable
 from peerperf.run_state import RunOutcome
 from peerperf.runview import RunView
 from peerperf.settings import add_arguments, given, resolve
-from peerperf.sim.impairment_profiles import impairment_plan
-from peerperf.sim.impairment_settings import ImpairmentSettings
+from peerperf.sim.impairment_plan import ImpairmentSettings, impairment_plan
 from peerperf.sim.routines import parse_mix
 
 if TYPE_CHECKING:  # pandas and the analysis load only once there are results: `--help` stays quick

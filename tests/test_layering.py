@@ -153,7 +153,7 @@ def test_a_planted_violation_is_caught(module: str, source: str, rule: str) -> N
 @pytest.mark.parametrize(
     ("module", "source"),
     [
-        ("peerperf.peer.connection", "import aiortc\n"),
+        ("peerperf.peer.webrtc_connection", "import aiortc\n"),
         ("peerperf.cluster.placement", "import ray\n"),
         ("peerperf.run", "import ray\n"),
         ("peerperf.protocol.packets", "from peerperf.errors import ProtocolError\nfrom . import messagetypes\n"),

@@ -37,7 +37,7 @@ from peerperf.errors import ConfigError, PeerperfError, RunAborted
 from peerperf.results.download import wait_finished
 from peerperf.run_state import RunOutcome, RunSnapshot
 from peerperf.sim.host import PeerSpec, SetupReport
-from peerperf.sim.impairment_profiles import ImpairmentPlan, describe
+from peerperf.sim.impairment_plan import ImpairmentPlan, describe
 from peerperf.sim.population import plan_peers
 from peerperf.sim.routines import parse_mix
 from peerperf.sim.stages import StagePlan, departed_ids, instance_ids

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from peerperf.errors import PeerStateError, ProtocolError
+from peerperf.peer.delivery_metrics import Measures
 from peerperf.peer.knownpeers import KnownPeers, SubtypeData
-from peerperf.peer.measures import Measures
+from peerperf.peer.packet_counts import GlobalStats
 from peerperf.peer.settings import PeerSettings
-from peerperf.peer.stats import GlobalStats
 from peerperf.protocol.messagetypes import PING, PONG, SUSPEND_RELAY, MessageType
 from peerperf.protocol.packets import (
     Packet,

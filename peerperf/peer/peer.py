@@ -18,18 +18,18 @@ from typing import Any
 
 from peerperf.errors import LighthouseUnavailable, PeerStateError, RequestError
 from peerperf.peer.connections import Connections
+from peerperf.peer.delivery_metrics import Measures
 from peerperf.peer.ice import rtc_configuration, use_host_addresses
 from peerperf.peer.impairment import Impairment, SignalingDelay
 from peerperf.peer.impairment_profile import PeerImpairment
 from peerperf.peer.knownpeers import KnownPeers, PositionDecoder
 from peerperf.peer.lighthouse_client import LighthouseClient
-from peerperf.peer.measures import Measures
 from peerperf.peer.membership import Membership
 from peerperf.peer.mesh import Mesh, MessageHandler, SendTime, packet_send_time
 from peerperf.peer.network import Connect, MeshView, next_operation
+from peerperf.peer.packet_counts import GlobalStats
 from peerperf.peer.settings import PeerSettings
 from peerperf.peer.signaling_handlers import SignalingHandlers
-from peerperf.peer.stats import GlobalStats
 from peerperf.peer.timer_phases import TimerPhases, first_firing
 from peerperf.protocol.ids import is_valid_peer_id
 from peerperf.protocol.messagetypes import MessageType

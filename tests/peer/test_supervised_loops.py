@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from peerperf.peer.connection import PeerConnection
+from peerperf.peer.webrtc_connection import PeerConnection
 from peerperf.protocol.signaling_frames import Frame, HeartbeatPayload
 from tests.lighthouse.conftest import LighthouseUnderTest, StartLighthouse
 from tests.peer.conftest import FAST, MakePeer, eventually
