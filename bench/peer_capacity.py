@@ -37,7 +37,8 @@ from peerperf.peer import PeerSettings
 from peerperf.protocol.wallclock import now_ms, now_ms_int
 from peerperf.results.model import TestInfo
 from peerperf.results.results_service import BatchResult, Submission
-from peerperf.sim.host import HostConfig, PeerHost
+from peerperf.sim.host import PeerHost
+from peerperf.sim.host_config import HostConfig
 from peerperf.sim.population import Population, plan_peers
 from peerperf.sim.routines import parse_mix
 

@@ -27,7 +27,7 @@ from peerperf.cluster.runtime import awaited
 from peerperf.config import RunConfig
 from peerperf.errors import RunAborted
 from peerperf.run_state import RunOutcome
-from peerperf.sim.host import SetupReport
+from peerperf.sim.host_reports import SetupReport
 
 #: Called with the phase and the figures so far: ready peers, failed peers, alive nodes.
 ShowProgress = Callable[..., None]

@@ -26,7 +26,8 @@ import ray
 from peerperf.cluster.peerhost_actor import spawn_peer_host
 from peerperf.cluster.runtime import awaited
 from peerperf.errors import PeerperfError
-from peerperf.sim.host import HostConfig, PeerSpec, SetupReport
+from peerperf.sim.host_config import HostConfig, PeerSpec
+from peerperf.sim.host_reports import SetupReport
 
 log = logging.getLogger(__name__)
 

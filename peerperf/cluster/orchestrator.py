@@ -36,7 +36,8 @@ from peerperf.config import RunConfig, recorded_settings
 from peerperf.errors import ConfigError, PeerperfError, RunAborted
 from peerperf.results.download import wait_finished
 from peerperf.run_state import RunOutcome, RunSnapshot
-from peerperf.sim.host import PeerSpec, SetupReport
+from peerperf.sim.host_config import PeerSpec
+from peerperf.sim.host_reports import SetupReport
 from peerperf.sim.impairment_plan import ImpairmentPlan, describe
 from peerperf.sim.population import plan_peers
 from peerperf.sim.routines import parse_mix

@@ -12,7 +12,7 @@ from typing import Any
 from peerperf.cluster.runtime import awaited
 from peerperf.results.influx.relay_stats import RelayStats
 from peerperf.run_state import RunOutcome, RunSnapshot
-from peerperf.sim.host import HostProgress
+from peerperf.sim.host_reports import HostProgress
 from peerperf.sim.stages import StagePlan
 
 log = logging.getLogger(__name__)

@@ -30,7 +30,7 @@ import yaml
 from peerperf.errors import ConfigError
 from peerperf.peer.impairment_profile import ImpairmentProfile, PeerImpairment, parse_profile, parse_share
 from peerperf.settings import setting
-from peerperf.sim.host import PeerSpec
+from peerperf.sim.host_config import PeerSpec
 
 _RULE_KEYS = {"profile", "share", "rooms", "routines"}
 

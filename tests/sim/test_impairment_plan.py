@@ -11,7 +11,7 @@ import pytest
 
 from peerperf.errors import ConfigError
 from peerperf.settings import resolve
-from peerperf.sim.host import PeerSpec
+from peerperf.sim.host_config import PeerSpec
 from peerperf.sim.impairment_plan import ImpairmentSettings, describe, impairment_plan
 from tests.conftest import REPO_ROOT
 
