@@ -25,7 +25,8 @@ from peerperf.peer.impairment_profile import PeerImpairment
 from peerperf.peer.knownpeers import KnownPeers, PositionDecoder
 from peerperf.peer.lighthouse_client import LighthouseClient
 from peerperf.peer.membership import Membership
-from peerperf.peer.mesh import Mesh, MessageHandler, SendTime, packet_send_time
+from peerperf.peer.mesh import Mesh
+from peerperf.peer.mesh_interfaces import MessageHandler, SendTime, packet_send_time
 from peerperf.peer.network import Connect, MeshView, next_operation
 from peerperf.peer.packet_counts import GlobalStats
 from peerperf.peer.settings import PeerSettings
