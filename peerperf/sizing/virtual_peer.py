@@ -16,8 +16,8 @@ from typing import Protocol
 from peerperf.peer.knownpeers import KnownPeers
 from peerperf.peer.mesh import Mesh
 from peerperf.peer.network import Connect, MeshView, accept_over_max, next_operation
+from peerperf.peer.network_updates import MAX_UPDATE_STEPS
 from peerperf.peer.packet_counts import GlobalStats
-from peerperf.peer.peer import MAX_UPDATE_STEPS
 from peerperf.peer.settings import PeerSettings
 from peerperf.protocol.packets import Packet, Payload
 from peerperf.protocol.positions import Position
