@@ -24,7 +24,7 @@ from peerperf.cluster.runtime import init_local_ray
 from peerperf.httpserver import serving
 from peerperf.lighthouse import LighthouseSettings, create_app
 from peerperf.peer import PeerSettings
-from peerperf.sim.host import HostConfig
+from peerperf.sim.host_config import HostConfig
 from peerperf.sim.population import Population, plan_peers
 from peerperf.sim.routines import parse_mix
 

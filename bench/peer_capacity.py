@@ -36,7 +36,8 @@ from peerperf.lighthouse import LighthouseSettings, create_app
 from peerperf.peer import PeerSettings
 from peerperf.protocol.wallclock import now_ms, now_ms_int
 from peerperf.results.model import BatchResult, Submission, TestInfo
-from peerperf.sim.host import HostConfig, PeerHost
+from peerperf.sim.host import PeerHost
+from peerperf.sim.host_config import HostConfig
 from peerperf.sim.population import Population, plan_peers
 from peerperf.sim.routines import parse_mix
 

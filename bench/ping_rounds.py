@@ -30,13 +30,14 @@ import uvloop
 from common import BENCH_DIR, emit, median, print_table, run_child, write_json
 from peer_capacity import CollectingResults
 
-import peerperf.sim.host as host_module
+import peerperf.sim.host_peers as host_peers
 from peerperf.httpserver import serving
 from peerperf.lighthouse import LighthouseSettings, create_app
 from peerperf.peer import PeerSettings
 from peerperf.peer.timer_phases import TimerPhases
 from peerperf.protocol.histogram import Histogram
-from peerperf.sim.host import HostConfig, PeerHost
+from peerperf.sim.host import PeerHost
+from peerperf.sim.host_config import HostConfig
 from peerperf.sim.population import Population, plan_peers
 from peerperf.sim.routines import parse_mix
 
@@ -64,8 +65,8 @@ class Sample:
 
 def lock_the_timers(host: PeerHost) -> None:
     """Put `host`'s timers back as they were before phases: all peers' rounds start together."""
-    host_module.peer_phases = lambda seed, index: TimerPhases()
-    host_module.phase = lambda seed, timer, index: 1.0  # routine timers: one period in
+    host_peers.peer_phases = lambda seed, index: TimerPhases()
+    host_peers.phase = lambda seed, timer, index: 1.0  # routine timers: one period in
     host._tick_phase, host.submit_delay = 0.0, 0.0
 
 

@@ -39,7 +39,7 @@ import ray
 
 from peerperf.cluster.runtime import init_local_ray
 from peerperf.peer import PeerSettings
-from peerperf.sim.host import HostConfig
+from peerperf.sim.host_config import HostConfig
 from peerperf.sim.population import Population, plan_peers
 from peerperf.sim.routines import parse_mix
 

@@ -51,5 +51,9 @@ class PeerStateError(PeerperfError):
     """A peer asked to do something its state does not allow (send to a room it has not joined...)."""
 
 
+class RunAborted(PeerperfError):
+    """The run cannot go on (peers missing at the deadline, capacity, a finished test...)."""
+
+
 class LighthouseUnavailable(PeerperfError):
     """The lighthouse could not be reached, refused the peer, or stayed away past every retry."""

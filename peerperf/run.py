@@ -43,8 +43,7 @@ from peerperf.run_result import (
 from peerperf.run_state import RunOutcome, RunSnapshot
 from peerperf.runview import RunView
 from peerperf.settings import add_arguments, given, resolve
-from peerperf.sim.impairment_profiles import impairment_plan
-from peerperf.sim.impairment_settings import ImpairmentSettings
+from peerperf.sim.impairment_plan import ImpairmentSettings, impairment_plan
 from peerperf.sim.routines import parse_mix
 
 __all__ = ["RunConfig", "RunPaths", "RunResult", "main", "parse", "run"]

@@ -6,7 +6,8 @@
 - routines and the analysis import neither `peerperf.peer` nor `peerperf.cluster`;
 - `peerperf.sizing` (calibrate, plan) sits below `peerperf.cluster`: it imports the peer library, sim/ and the
   analysis, never cluster/; nothing beneath it (peer/, sim/, protocol/, the services, the analysis) imports it;
-- nothing imports the checkout-only names `analysis` and `routines` (installed, they are inside peerperf);
+- nothing imports the names `analysis` and `routines` (they exist only as peerperf.analysis and peerperf.routines),
+  in the package or in the checkout's tests, benchmarks and scripts;
 - nothing in the package imports `scripts` (checkout tools such as the cluster rehearsal: not installed).
 """
 
@@ -40,13 +41,11 @@ BENEATH_SIZING = (
 
 
 def package_modules() -> Iterator[tuple[str, Path]]:
-    """Every module of the installed package, by its installed name (symlinks and generated code skipped)."""
+    """Every module of the installed package, by its installed name (generated code skipped)."""
     for package, folder in SOURCES.items():
         for path in sorted(folder.rglob("*.py")):
             relative = path.relative_to(folder)
-            if "generated" in relative.parts or (
-                package == "peerperf" and relative.parts[0] in ("analysis", "routines")
-            ):
+            if "generated" in relative.parts:
                 continue
             parts = [package, *relative.with_suffix("").parts]
             if parts[-1] == "__init__":
@@ -118,6 +117,19 @@ def test_the_package_keeps_its_layering_rules() -> None:
     assert broken == []
 
 
+def test_the_checkout_imports_analysis_and_routines_by_their_one_name() -> None:
+    """Tests, benchmarks and scripts too: `import analysis` would load a second copy of each module."""
+    files = [path for folder in ("tests", "bench", "scripts", "grafana") for path in (ROOT / folder).rglob("*.py")]
+    assert ROOT / "tests" / "test_layering.py" in files
+    broken = [
+        f"{path.relative_to(ROOT)} imports {name}"
+        for path in files
+        for name in sorted(imported_modules("checkout", path.read_text()))
+        if _within(name, ("analysis", "routines"))
+    ]
+    assert broken == []
+
+
 @pytest.mark.parametrize(
     ("module", "source", "rule"),
     [
@@ -147,7 +159,7 @@ def test_a_planted_violation_is_caught(module: str, source: str, rule: str) -> N
 @pytest.mark.parametrize(
     ("module", "source"),
     [
-        ("peerperf.peer.connection", "import aiortc\n"),
+        ("peerperf.peer.webrtc_connection", "import aiortc\n"),
         ("peerperf.cluster.placement", "import ray\n"),
         ("peerperf.run", "import ray\n"),
         ("peerperf.protocol.packets", "from peerperf.errors import ProtocolError\nfrom . import messagetypes\n"),

@@ -50,10 +50,27 @@ def test_the_wheel_holds_routines_and_analysis_inside_peerperf_only(tmp_path: Pa
     assert {name.rpartition("/")[2] for name in names if name.startswith("peerperf/analysis/")} == sources
 
 
-def test_the_checkouts_old_import_paths_still_work() -> None:
-    code = "import analysis.summarise, routines.default, peerperf.analysis.summarise; print(routines.default.routine)"
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
-    assert "function routine" in out
+def test_analysis_and_routines_have_one_name_each_outside_the_checkout(tmp_path: Path) -> None:
+    """The package-dir mapping alone (no symlinks) serves the install: `peerperf.analysis` resolves to the
+    sources at the top, and no top-level `analysis` exists to make a second `verdict.Status` class."""
+    code = (
+        "import importlib.util, sys\n"
+        "import peerperf.analysis.verdict, peerperf.routines.roam\n"
+        "print(peerperf.analysis.verdict.__file__)\n"
+        "print(peerperf.routines.roam.__file__)\n"
+        "print([name for name in ('analysis', 'routines') if importlib.util.find_spec(name) is not None])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True)
+    verdict, roam, top_level = out.stdout.splitlines()
+    assert Path(verdict) == ROOT / "analysis" / "verdict.py" and Path(roam) == ROOT / "routines" / "roam.py"
+    assert top_level == "[]"
+    failed = subprocess.run([sys.executable, "-c", "import analysis"], cwd=tmp_path, capture_output=True, text=True)
+    assert failed.returncode != 0 and "No module named 'analysis'" in failed.stderr
+
+
+def test_the_package_holds_no_symlinks() -> None:
+    """Symlinks break on checkouts without them (and gave one file two module names): the mapping replaces them."""
+    assert [path for path in (ROOT / "peerperf").rglob("*") if path.is_symlink()] == []
 
 
 def test_the_run_cli_parses_its_arguments_without_pandas() -> None:

@@ -21,13 +21,13 @@ from typing import Any
 
 import ray
 
-from peerperf.cluster.actor_calls import awaited
 from peerperf.cluster.peerhost_actor import PEER_SLOT
 from peerperf.cluster.placement import PlacedHost, alive_nodes
-from peerperf.cluster.run_aborted import RunAborted
+from peerperf.cluster.runtime import awaited
 from peerperf.config import RunConfig
+from peerperf.errors import RunAborted
 from peerperf.run_state import RunOutcome
-from peerperf.sim.host import SetupReport
+from peerperf.sim.host_reports import SetupReport
 
 #: Called with the phase and the figures so far: ready peers, failed peers, alive nodes.
 ShowProgress = Callable[..., None]

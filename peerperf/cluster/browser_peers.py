@@ -21,8 +21,8 @@ from urllib.parse import urlencode
 import ray
 from aiohttp import web
 
-from peerperf.cluster.actor_calls import awaited
 from peerperf.cluster.browserhost_actor import BrowserLoad, PageSpec, PageState, spawn_browser_host
+from peerperf.cluster.runtime import awaited
 from peerperf.config import RunConfig
 from peerperf.httpserver import serving
 

@@ -11,10 +11,10 @@ from typing import Any
 import ray
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
-from peerperf.cluster.actor_calls import awaited
 from peerperf.cluster.actor_results_client import ActorResultsClient
 from peerperf.cluster.lighthouse_actor import LighthouseActor
 from peerperf.cluster.results_actor import spawn_results_actor
+from peerperf.cluster.runtime import awaited
 from peerperf.config import RunConfig
 from peerperf.lighthouse import LighthouseSettings
 from peerperf.results import ResultsSettings

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from peerperf.sim.host import SetupReport
+from peerperf.sim.host_reports import SetupReport
 
 #: How much of the error's first line the reason keeps.
 ERROR_CHARS = 200

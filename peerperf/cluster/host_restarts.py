@@ -23,10 +23,11 @@ from typing import Any
 
 import ray
 
-from peerperf.cluster.actor_calls import awaited
 from peerperf.cluster.peerhost_actor import spawn_peer_host
+from peerperf.cluster.runtime import awaited
 from peerperf.errors import PeerperfError
-from peerperf.sim.host import HostConfig, PeerSpec, SetupReport
+from peerperf.sim.host_config import HostConfig, PeerSpec
+from peerperf.sim.host_reports import SetupReport
 
 log = logging.getLogger(__name__)
 

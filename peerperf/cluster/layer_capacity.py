@@ -13,9 +13,8 @@ from typing import Any
 
 import aiohttp
 
-from peerperf.cluster.run_aborted import RunAborted
 from peerperf.config import RunConfig
-from peerperf.errors import ConfigError
+from peerperf.errors import ConfigError, RunAborted
 from peerperf.lighthouse.settings import LighthouseSettings
 from peerperf.sim.population import Population
 from peerperf.sim.routines import RoutineChoice

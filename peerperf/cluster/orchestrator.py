@@ -3,8 +3,8 @@
 Start the services (unless external URLs are given), create or join the test, place the peer hosts,
 wait until every peer has joined (a barrier with a deadline that names who is missing), start the
 test, watch progress, finish, and always clean up what was started. Each step lives in its own
-module (`embedded_services`, `run_records`, `layer_capacity`, `placement`, `barrier`, `progress`);
-this one runs them in order.
+module (`embedded_services`, `run_records`, `layer_capacity`, `placement`, `barrier`, `progress`,
+`run_finish`); this one runs them in order.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ import ray
 
 from peerperf import __version__
 from peerperf.cluster import runtime
-from peerperf.cluster.actor_calls import awaited
 from peerperf.cluster.barrier import barrier
 from peerperf.cluster.browser_peers import BrowserPeers
 from peerperf.cluster.embedded_services import RunServices, relay_stats, start_services, stop_services
@@ -30,25 +29,22 @@ from peerperf.cluster.host_restarts import HostRestarts
 from peerperf.cluster.layer_capacity import plan_layers
 from peerperf.cluster.placement import PlacedHost, spawn_hosts, stop_hosts, warn_if_overloaded
 from peerperf.cluster.progress import RunProgress
-from peerperf.cluster.run_aborted import RunAborted
-from peerperf.cluster.run_records import keep_files, prepare_test, record
+from peerperf.cluster.run_finish import finish
+from peerperf.cluster.run_records import prepare_test, record, staged
+from peerperf.cluster.runtime import awaited
 from peerperf.cluster.topology_sampler import TopologySampler
 from peerperf.config import RunConfig, recorded_settings
-from peerperf.errors import ConfigError, PeerperfError
-from peerperf.results.download import wait_finished
+from peerperf.errors import ConfigError, PeerperfError, RunAborted
 from peerperf.run_state import RunOutcome, RunSnapshot
-from peerperf.sim.host import PeerSpec, SetupReport
-from peerperf.sim.impairment_profiles import ImpairmentPlan, describe
+from peerperf.sim.host_reports import SetupReport
+from peerperf.sim.impairment_plan import ImpairmentPlan, describe
 from peerperf.sim.population import plan_peers
 from peerperf.sim.routines import parse_mix
-from peerperf.sim.stages import StagePlan, departed_ids, instance_ids
+from peerperf.sim.stages import instance_ids
 
 log = logging.getLogger(__name__)
 
 __all__ = ["Orchestrator", "RunAborted", "RunOutcome", "RunSnapshot"]
-
-#: After the finish, how long the InfluxDB relay may take to write what is pending before the summary.
-RELAY_DRAIN_TIMEOUT = 10.0
 
 
 class Orchestrator:
@@ -121,7 +117,7 @@ class Orchestrator:
                     "version": __version__,
                     "layers": {"sizes": population.layer_sizes(), "capacity": layers.capacity, "source": layers.source},
                     "timerSeed": timer_seed,
-                    **_staged(plan, specs),
+                    **staged(plan, specs),
                 },
             )
             self._hosts = spawn_hosts(
@@ -240,32 +236,7 @@ class Orchestrator:
                 **(sampler.report(outcome) if sampler is not None else {}),
             },
         )
-        if outcome.owned:
-            self._show("finishing the test")
-            await services.results.finish_test(outcome.test_id)
-        else:
-            finish_url = f"{outcome.results_url}/test/{outcome.test_id}/finish"
-            self._show(f"waiting for test {outcome.test_id} to be finished: PUT {finish_url}")
-            await wait_finished(services.results, outcome.test_id, 0 if outcome.interrupted else config.finish_wait)
-        outcome.relay = await relay_stats(services, RELAY_DRAIN_TIMEOUT)
-        await keep_files(config, outcome)
-        tolerated = config.on_missing == "proceed"
-        outcome.ok = (
-            not outcome.interrupted
-            and outcome.datapoints > 0
-            and (tolerated or (not outcome.missing and not outcome.lost))
-        )
-        if not outcome.ok and not outcome.reason:
-            if outcome.interrupted:
-                outcome.reason = "interrupted"
-            elif outcome.datapoints == 0:
-                outcome.reason = "no datapoints were recorded"
-            elif outcome.lost:
-                outcome.reason = (
-                    f"{len(outcome.lost)} peers were lost when their host failed (use --on-missing proceed to accept)"
-                )
-            else:
-                outcome.reason = "some peers were missing"
+        await finish(config, services, outcome, self._show)
 
     def _can_restart(self, host: Any, started_at: float) -> bool:
         """Whether to bring a failed host back (`--restart-hosts`): allowed, and the test has time left."""
@@ -309,13 +280,6 @@ class Orchestrator:
         await stop_hosts([host for host, _ in self._hosts] + self._restarts.replacements, self._on_cluster)
         if services is not None:
             await stop_services(services)
-
-
-def _staged(plan: StagePlan | None, specs: list[PeerSpec]) -> dict[str, Any]:
-    """What the test's metadata records of `--stages`: the plan, and the instances that leave on purpose."""
-    if plan is None:
-        return {}
-    return {**({"stagePlan": plan.to_json()} if plan.explicit else {}), "departedPeers": departed_ids(plan, specs)}
 
 
 async def _stop_task(task: asyncio.Task[None] | None) -> None:

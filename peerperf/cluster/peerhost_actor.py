@@ -9,7 +9,9 @@ import ray
 
 from peerperf.cluster.lean_worker import skip_unused_serializers
 from peerperf.results.client import HttpResultsClient, ResultsClient
-from peerperf.sim.host import HostConfig, HostProgress, PeerHost, PeerSpec, SetupReport
+from peerperf.sim.host import PeerHost
+from peerperf.sim.host_config import HostConfig, PeerSpec
+from peerperf.sim.host_reports import HostProgress, SetupReport
 
 skip_unused_serializers()  # before Ray deserializes this actor's arguments (see lean_worker)
 

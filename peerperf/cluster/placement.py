@@ -11,10 +11,10 @@ from typing import Any
 import ray
 from ray.autoscaler.sdk import request_resources
 
-from peerperf.cluster.actor_calls import awaited
 from peerperf.cluster.peerhost_actor import PEER_SLOT, spawn_peer_host
+from peerperf.cluster.runtime import awaited
 from peerperf.config import RunConfig
-from peerperf.sim.host import HostConfig, PeerSpec
+from peerperf.sim.host_config import HostConfig, PeerSpec
 from peerperf.sim.population import Population, group
 from peerperf.sizing.placement_check import NodeLoad, local_cpus, placement_warning
 

@@ -9,10 +9,10 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from peerperf.cluster.actor_calls import awaited
+from peerperf.cluster.runtime import awaited
 from peerperf.results.influx.relay_stats import RelayStats
 from peerperf.run_state import RunOutcome, RunSnapshot
-from peerperf.sim.host import HostProgress
+from peerperf.sim.host_reports import HostProgress
 from peerperf.sim.stages import StagePlan
 
 log = logging.getLogger(__name__)

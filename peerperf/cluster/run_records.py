@@ -6,12 +6,13 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from peerperf.cluster.run_aborted import RunAborted
 from peerperf.config import RunConfig
-from peerperf.errors import PeerperfError
+from peerperf.errors import PeerperfError, RunAborted
 from peerperf.results.client import ResultsClient
 from peerperf.results.download import download_test
 from peerperf.run_state import RunOutcome
+from peerperf.sim.host_config import PeerSpec
+from peerperf.sim.stages import StagePlan, departed_ids
 
 log = logging.getLogger(__name__)
 
@@ -59,3 +60,10 @@ async def keep_files(config: RunConfig, outcome: RunOutcome) -> None:
     elif (folder / f"{outcome.test_id}.json").exists():
         outcome.json_path = folder / f"{outcome.test_id}.json"
         outcome.parquet_path = folder / f"{outcome.test_id}.parquet"
+
+
+def staged(plan: StagePlan | None, specs: list[PeerSpec]) -> dict[str, Any]:
+    """What the test's metadata records of `--stages`: the plan, and the instances that leave on purpose."""
+    if plan is None:
+        return {}
+    return {**({"stagePlan": plan.to_json()} if plan.explicit else {}), "departedPeers": departed_ids(plan, specs)}

@@ -1,4 +1,4 @@
-"""Connecting to Ray: a running cluster when asked, else a local Ray bound to loopback only."""
+"""Connecting to Ray (a running cluster when asked, else a local Ray bound to loopback only) and awaiting its calls."""
 
 from __future__ import annotations
 
@@ -72,3 +72,8 @@ def logs_dir() -> str | None:
         return str(node.get_logs_dir_path()) if node is not None else None
     except (ImportError, AttributeError):
         return None
+
+
+async def awaited(ref: Any) -> Any:
+    """An actor call's `ObjectRef` as a coroutine (for `asyncio.wait_for`, `gather` and tasks)."""
+    return await ref

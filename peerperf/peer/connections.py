@@ -11,10 +11,10 @@ import time
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
-from peerperf.peer.connection import PeerConnection
+from peerperf.peer.delivery_metrics import Measures
 from peerperf.peer.ice import ConnectionConfiguration
 from peerperf.peer.impairment import Impairment
-from peerperf.peer.measures import Measures
+from peerperf.peer.webrtc_connection import PeerConnection
 
 log = logging.getLogger(__name__)
 

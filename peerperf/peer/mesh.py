@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import logging
 import random
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
 
 from peerperf.errors import PeerStateError, ProtocolError
+from peerperf.peer.delivery_metrics import Measures
 from peerperf.peer.knownpeers import KnownPeers, SubtypeData
-from peerperf.peer.measures import Measures
+from peerperf.peer.mesh_interfaces import SYSTEM_CLOCK, Links, MeshClock, MessageHandler, SendTime, packet_send_time
+from peerperf.peer.packet_counts import GlobalStats
+from peerperf.peer.relay_suspension import NOTHING_SUSPENDED, RelaySuspension
 from peerperf.peer.settings import PeerSettings
-from peerperf.peer.stats import GlobalStats
 from peerperf.protocol.messagetypes import PING, PONG, SUSPEND_RELAY, MessageType
 from peerperf.protocol.packets import (
     Packet,
@@ -27,48 +27,8 @@ from peerperf.protocol.packets import (
     decode_payload,
     encode_payload,
 )
-from peerperf.protocol.wallclock import now_ms
 
 log = logging.getLogger(__name__)
-
-#: How long a relay path to a source counts as usable (B's KNOWN_PEER_RELAY_EXPIRE_TIME).
-RELAY_PATH_EXPIRY = 30.0
-#: What an absent relay-suspension table reads as (shared, so a lookup allocates nothing).
-_NOTHING_SUSPENDED: dict[str, float] = {}
-
-#: Called for each packet delivered to a joined room: (src, room, payload, packet).
-MessageHandler = Callable[[str, str, Payload, Packet], None]
-#: When the sender sent an app message, in wall-clock ms: by default the packet's timestamp; an
-#: application whose payload carries a finer send time (the perf client's CommsMessage.time) reads it.
-SendTime = Callable[[Payload, Packet], float]
-
-
-def packet_send_time(payload: Payload, packet: Packet) -> float:
-    return float(packet.timestamp)
-
-
-@dataclass(frozen=True)
-class MeshClock:
-    """Where a mesh reads the time, so a simulation can run the same relay rules in virtual time."""
-
-    #: Seconds for local deadlines: duplicate records, relay suspensions and paths, ping rounds.
-    monotonic: Callable[[], float] = time.monotonic
-    #: Wall-clock ms: the timestamps packets carry (whole ms on the wire) and the latency of deliveries.
-    wall_ms: Callable[[], float] = now_ms
-
-
-#: The real clocks (every peer's).
-SYSTEM_CLOCK = MeshClock()
-
-
-class Links(Protocol):
-    """The data channels a mesh sends on."""
-
-    def connected_ids(self) -> Sequence[str]:
-        """The peers with an open channel (read per packet: implementations keep it ready, not rebuilt)."""
-        ...
-
-    def send(self, peer_id: str, data: bytes) -> None: ...
 
 
 @dataclass
@@ -113,14 +73,10 @@ class Mesh:
         #: Packet key (src, instanceId, sequenceId) -> monotonic time its duplicate record expires.
         self._received: dict[tuple[str, int, int], float] = {}
         self._pings: dict[int, PingRound] = {}
-        #: Connection -> source -> until: do not relay that source's packets to that connection.
-        self._own_suspended: dict[str, dict[str, float]] = {}
-        #: Connection -> source -> until: what we asked that connection to stop relaying.
-        self._their_suspended: dict[str, dict[str, float]] = {}
-        self._pending_suspensions: dict[str, list[str]] = {}
-        self._last_suspension_request: dict[str, float] = {}
-        #: Source -> connection -> when a packet of that source last came through that connection.
-        self._reachable: dict[str, dict[str, float]] = {}
+        self.relays = RelaySuspension(settings.relay_suspension_interval, settings.relay_suspension_duration)
+        # The per-packet paths read these two tables directly (never rebound).
+        self._own_suspended = self.relays.own
+        self._reachable = self.relays.reachable
         self.bad_frames = 0
 
     # ---- sending ------------------------------------------------------------------------------
@@ -178,7 +134,7 @@ class Mesh:
         if relayed and self._own_suspended:
             now, src, suspended = self._monotonic(), packet.src, self._own_suspended
             targets = [
-                t for t in candidates if t not in already and suspended.get(t, _NOTHING_SUSPENDED).get(src, 0) <= now
+                t for t in candidates if t not in already and suspended.get(t, NOTHING_SUSPENDED).get(src, 0) <= now
             ]
         else:
             targets = [t for t in candidates if t not in already]
@@ -299,44 +255,18 @@ class Mesh:
                 round_.latencies[packet.src] = latency
                 self._known.ensure(packet.src).latency = latency
         elif kind == "suspendRelayData" and from_peer in self._links.connected_ids():
-            until = self._monotonic() + packet.suspendRelayData.durationMillis / 1000
-            suspended = self._own_suspended.setdefault(from_peer, {})
-            for src in packet.suspendRelayData.relayedPeers:
-                suspended[src] = until
+            request = packet.suspendRelayData
+            self.relays.honour(from_peer, request.relayedPeers, self._monotonic() + request.durationMillis / 1000)
 
     # ---- relay suspension (B) -----------------------------------------------------------------
 
     def _request_relay_suspension(self, src: str, via: str) -> None:
-        interval = self._settings.relay_suspension_interval
-        if interval is None:
-            return
-        now = self._monotonic()
-        pending = self._pending_suspensions.setdefault(via, [])
-        if src not in pending:
-            connected = self._links.connected_ids()
-            relays = [
-                r
-                for r, seen in self._reachable.get(src, {}).items()
-                if r in connected
-                and now - seen < RELAY_PATH_EXPIRY
-                and self._their_suspended.get(r, {}).get(src, 0) <= now
-                and src not in self._pending_suspensions.get(r, [])
-            ]
-            if len(relays) > 1 or (len(relays) == 1 and relays[0] != via):
-                pending.append(src)  # at least one other path to src remains
-        last = self._last_suspension_request.get(via)
-        if last is None:
-            self._last_suspension_request[via] = now  # the original skips the first opportunity
-        elif now - last > interval:
+        sources = self.relays.due_request(src, via, self._monotonic(), self._links.connected_ids())
+        if sources is not None:
             packet = self.new_packet(SUSPEND_RELAY)
-            packet.suspendRelayData.relayedPeers.extend(pending)
-            packet.suspendRelayData.durationMillis = int(self._settings.relay_suspension_duration * 1000)
+            packet.suspendRelayData.relayedPeers.extend(sources)
+            packet.suspendRelayData.durationMillis = int(self.relays.duration * 1000)
             self._send(packet, only=[via])
-            theirs = self._their_suspended.setdefault(via, {})
-            for suspended_src in pending:
-                theirs[suspended_src] = now + self._settings.relay_suspension_duration
-            pending.clear()
-            self._last_suspension_request[via] = now
 
     # ---- housekeeping -------------------------------------------------------------------------
 
@@ -344,28 +274,12 @@ class Mesh:
         """The 2 s loop: forget expired packet ids, suspensions and relay paths."""
         now = self._monotonic()
         self._received = {k: until for k, until in self._received.items() if until > now}
-        for table in (self._own_suspended, self._their_suspended):
-            for conn in list(table):
-                table[conn] = {s: until for s, until in table[conn].items() if until > now}
-        for src in list(self._reachable):
-            paths = {c: seen for c, seen in self._reachable[src].items() if now - seen < RELAY_PATH_EXPIRY}
-            if paths:
-                self._reachable[src] = paths
-            else:
-                del self._reachable[src]
+        self.relays.expire(now)
 
     def connection_lost(self, peer_id: str) -> None:
         """Drop all relay data about a connection that closed."""
-        for table in (
-            self._own_suspended,
-            self._their_suspended,
-            self._pending_suspensions,
-            self._last_suspension_request,
-        ):
-            table.pop(peer_id, None)
-        for paths in self._reachable.values():
-            paths.pop(peer_id, None)
+        self.relays.forget(peer_id)
 
     def relay_suspended(self, via: str, src: str) -> bool:
         """Whether `via` asked us not to relay `src`'s packets to it right now."""
-        return self._own_suspended.get(via, _NOTHING_SUSPENDED).get(src, 0) > self._monotonic()
+        return self.relays.suspended(via, src, self._monotonic())

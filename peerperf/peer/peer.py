@@ -1,10 +1,10 @@
 """A peer of the mesh: the original peer library's `Peer`, over aiortc and a lighthouse.
 
-It validates with the lighthouse, joins a layer and rooms (`Membership`), keeps
-`target_connections` data channels open to the peers the connection policy picks (`network`,
-`Connections`, `SignalingHandlers`), floods packets through them (`Mesh`), and counts what it sends
-and receives (`GlobalStats`, `Measures`). This class wires those together and runs the peer's
-loops; `dispose()` leaves no task, socket or connection behind.
+It validates with the lighthouse (`Heartbeat`), joins a layer and rooms (`Membership`), keeps
+`target_connections` data channels open to the peers the connection policy picks (`NetworkUpdates`,
+`Connections`, `SignalingHandlers`), floods packets through them (`Mesh`) and reports each window
+(`StatsWindows`). This class wires those together and runs the peer's loops; `dispose()` leaves no
+task, socket or connection behind.
 """
 
 from __future__ import annotations
@@ -12,37 +12,34 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from peerperf.errors import LighthouseUnavailable, PeerStateError, RequestError
 from peerperf.peer.connections import Connections
+from peerperf.peer.delivery_metrics import Measures
+from peerperf.peer.heartbeat import Heartbeat
 from peerperf.peer.ice import rtc_configuration, use_host_addresses
 from peerperf.peer.impairment import Impairment, SignalingDelay
 from peerperf.peer.impairment_profile import PeerImpairment
 from peerperf.peer.knownpeers import KnownPeers, PositionDecoder
 from peerperf.peer.lighthouse_client import LighthouseClient
-from peerperf.peer.measures import Measures
 from peerperf.peer.membership import Membership
-from peerperf.peer.mesh import Mesh, MessageHandler, SendTime, packet_send_time
-from peerperf.peer.network import Connect, MeshView, next_operation
+from peerperf.peer.mesh import Mesh
+from peerperf.peer.mesh_interfaces import MessageHandler, SendTime, packet_send_time
+from peerperf.peer.network_updates import NetworkUpdates
+from peerperf.peer.packet_counts import GlobalStats
 from peerperf.peer.settings import PeerSettings
 from peerperf.peer.signaling_handlers import SignalingHandlers
-from peerperf.peer.stats import GlobalStats
+from peerperf.peer.stats_windows import StatsWindows, impairment_metrics
 from peerperf.peer.timer_phases import TimerPhases, first_firing
 from peerperf.protocol.ids import is_valid_peer_id
 from peerperf.protocol.messagetypes import MessageType
 from peerperf.protocol.packets import Packet, Payload
-from peerperf.protocol.positions import Position, parcel_of
-from peerperf.protocol.signaling_frames import HeartbeatPayload
+from peerperf.protocol.positions import Position
 from peerperf.supervision import Supervisor
 
 log = logging.getLogger(__name__)
-
-StatsHandler = Callable[[dict[str, Any]], None]
-#: Most network-policy steps one update runs (each step consumes candidates, so this is a backstop).
-MAX_UPDATE_STEPS = 50
 
 
 class Peer:
@@ -56,7 +53,7 @@ class Peer:
         settings: PeerSettings | None = None,
         position: Position = (0.0, 0.0, 0.0),
         on_message: MessageHandler | None = None,
-        on_stats: StatsHandler | None = None,
+        on_stats: Callable[[dict[str, Any]], None] | None = None,
         on_status: Callable[[str], None] | None = None,
         token: str | None = None,
         send_time: SendTime = packet_send_time,
@@ -70,11 +67,9 @@ class Peer:
         self.phases = phases or TimerPhases()
         self.lighthouse_url = lighthouse_url
         self.position = position
-        self.known = KnownPeers()
-        self.stats = GlobalStats()
-        self.measures = Measures()
+        #: Who it knows of, what it sent and received (the original's stats), what it measured of delivery.
+        self.known, self.stats, self.measures = KnownPeers(), GlobalStats(), Measures()
         self._send_time = send_time
-        self._reconnections_reported = 0
         #: Test-only hook below the mesh: a frame `(from_peer, data)` for which it returns False is
         #: dropped as if the network lost it.
         self.frame_filter: Callable[[str, bytes], bool] | None = None
@@ -85,9 +80,8 @@ class Peer:
         self.supervisor = Supervisor(
             lambda: f"peer {self.client.peer_id}", expected=(RequestError, PeerStateError, LighthouseUnavailable)
         )
-        self._harness_errors_reported = 0
-        self._updating = False
         self._disposed = False
+        self.heartbeat = Heartbeat(self.settings, self.phases, lambda: self.connections.connected_ids())
         self.signaling_delay = SignalingDelay(impairment) if impairment is not None and impairment.signaling else None
         self.client = LighthouseClient(
             lighthouse_url,
@@ -95,7 +89,7 @@ class Peer:
             token or secrets.token_hex(8),
             self.settings,
             lambda frame: self.signaling.receive(frame),
-            self._heartbeat_payload,
+            lambda: self.heartbeat.payload(self.position),
             self._rejoin,
             self._on_status,
             self.signaling_delay,
@@ -120,13 +114,23 @@ class Peer:
             self.measures,
             self.supervisor,
             lambda: self.position,
-            lambda: self._view(set()),
+            lambda: self.updates.view(set()),
             self.update_network,
             self._spawn,
         )
-        hints = first_firing(self.phases.hint_request, self.settings.optimize_network_interval)
-        self._next_hint_request = time.monotonic() + hints
         self.mesh: Mesh | None = None
+        self.updates = NetworkUpdates(
+            self.settings,
+            self.known,
+            self.connections,
+            self.membership,
+            self.signaling.connect_to,
+            lambda: self.position,
+            lambda: self.id,
+        )
+        self.windows = StatsWindows(
+            self.stats, self.measures, self.known, self.connections, self.client, self.supervisor
+        )
 
     @property
     def id(self) -> str:
@@ -248,63 +252,23 @@ class Peer:
 
     def metrics(self) -> dict[str, Any]:
         """The original's submission body (reference section 3) for the last closed window."""
-        body = self.stats.as_metrics()
-        body["connectedPeers"] = self.connected_ids()
-        body["knownPeersCount"] = len(self.known)
-        body["position"] = list(self.position)
-        latency = self.known.average_latency()
-        if latency is not None:
-            body["averageLatency"] = latency
-        return body
+        return self.windows.body(self.position)
 
     def impairment_metrics(self) -> dict[str, Any]:
         """The `impairment` profile name ("" for none) and, when impaired, the datagram counters."""
-        if self.impairment is None:
-            return {"impairment": ""}
-        return {"impairment": self.impairment.profile.name, **self.impairment.counters.as_metrics()}
+        return impairment_metrics(self.impairment)
 
     def close_stats_window(self) -> dict[str, Any]:
         """End the stats window now and return its metrics (also passed to `on_stats`)."""
-        self.stats.close_period()
-        metrics = self.metrics()
-        metrics.update(self.stats.originated_metrics(), connectedPeersCount=len(metrics["connectedPeers"]))
-        metrics.update(self.stats.window_metrics())
-        self.measures.reconnections = self.client.reconnections - self._reconnections_reported
-        self._reconnections_reported = self.client.reconnections
-        metrics.update(self.measures.take(time.monotonic()))
-        metrics["harnessErrors"] = self.supervisor.errors - self._harness_errors_reported
-        self._harness_errors_reported = self.supervisor.errors
+        metrics = self.windows.close(self.position)
         if self._on_stats is not None:
             self._on_stats(metrics)
         return metrics
 
     async def update_network(self) -> None:
         """Run connection-policy steps until the mesh is as it should be (re-entrancy guarded)."""
-        if self._updating or self.membership.layer is None or self._disposed:
-            return
-        self._updating = True
-        try:
-            self.connections.close_unconnected(self.settings.old_connections_timeout)
-            tried: set[str] = set()
-            for _ in range(MAX_UPDATE_STEPS):
-                operation = next_operation(self._view(tried), self.settings)
-                if operation is None:
-                    break
-                if isinstance(operation, Connect):
-                    tried.update(operation.peer_ids)
-                    await asyncio.gather(*(self.signaling.connect_to(p) for p in operation.peer_ids))
-                else:
-                    for peer_id in operation.peer_ids:
-                        await self.connections.close(peer_id)
-        finally:
-            self._updating = False
-
-    def _view(self, tried: set[str]) -> MeshView:
-        positions = {p: k.position for p in self.known.ids() if (k := self.known.get(p)) and k.position}
-        candidates = [p for p in self.known.ids() if p not in self.connections and p not in tried and p != self.id]
-        return MeshView(
-            self.position, self.connections.connected_ids(), candidates, positions, self.membership.room_mates()
-        )
+        if self.membership.layer is not None and not self._disposed:
+            await self.updates.run()
 
     def _data(self, peer_id: str, data: bytes) -> None:
         if self.mesh is not None and (self.frame_filter is None or self.frame_filter(peer_id, data)):
@@ -314,21 +278,6 @@ class Peer:
         if self.mesh is not None:
             self.mesh.connection_lost(peer_id)
         self._spawn(self.update_network())
-
-    def _heartbeat_payload(self) -> HeartbeatPayload:
-        now = time.monotonic()
-        ask = now >= self._next_hint_request
-        if ask:
-            self._next_hint_request = now + self.settings.optimize_network_interval
-        parcel = parcel_of(self.position) if len(self.position) == 3 else None
-        return HeartbeatPayload(
-            tuple(self.connections.connected_ids()),
-            tuple(self.position),
-            parcel,
-            True if ask else None,
-            self.settings.target_connections if ask else None,
-            self.settings.nearby_peers_distance if ask else None,
-        )
 
     def _housekeeping(self) -> None:
         if self.mesh is not None:

@@ -13,14 +13,14 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from peerperf.errors import ProtocolError
-from peerperf.peer.connection import ClosedWhileNegotiating, PeerConnection
 from peerperf.peer.connections import Connections
+from peerperf.peer.delivery_metrics import Measures
 from peerperf.peer.knownpeers import KnownPeers
 from peerperf.peer.lighthouse_client import LighthouseClient
-from peerperf.peer.measures import Measures
 from peerperf.peer.membership import Membership
 from peerperf.peer.network import MeshView, accept_over_max
 from peerperf.peer.settings import PeerSettings
+from peerperf.peer.webrtc_connection import ClosedWhileNegotiating, PeerConnection
 from peerperf.protocol.ids import random_id
 from peerperf.protocol.positions import Position
 from peerperf.protocol.signaling_frames import (

@@ -17,27 +17,24 @@ import math
 import random
 import time
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 from peerperf.errors import PeerperfError
-from peerperf.peer import Peer, PeerSettings
-from peerperf.peer.impairment_profile import PeerImpairment
 from peerperf.peer.origin_windows import WindowGrid
-from peerperf.protocol.histogram import Histogram
-from peerperf.protocol.metrics import PYTHON
 from peerperf.protocol.wallclock import now_ms
 from peerperf.results.client import ResultsClient
 from peerperf.results.model import BatchResult, Submission
 from peerperf.sim.clock import HostClock
-from peerperf.sim.finalresults import final_results
-from peerperf.sim.hostload import HostLoad, LoadSample
-from peerperf.sim.payloads import comms_send_time
-from peerperf.sim.phases import SUBMIT, TICK, peer_phases, phase, routine_timer
-from peerperf.sim.routines import load_routine, routine_params
-from peerperf.sim.simpeer import SimulatedPeer, start_offset
-from peerperf.sim.stages import Session, StagePlan
-from peerperf.sim.tickloop import LagWindow, TickLoop
+from peerperf.sim.finalresults import submit_final_results
+from peerperf.sim.host_config import HostConfig, PeerSpec
+from peerperf.sim.host_peers import add_host_view, make_peer
+from peerperf.sim.host_reports import HostProgress, LastWindow, SetupReport, host_fields, host_progress
+from peerperf.sim.hostload import HostLoad
+from peerperf.sim.phases import SUBMIT, TICK, phase
+from peerperf.sim.simpeer import SimulatedPeer
+from peerperf.sim.stages import Session
+from peerperf.sim.tickloop import TickLoop
 from peerperf.supervision import Supervisor
 
 log = logging.getLogger(__name__)
@@ -45,91 +42,6 @@ log = logging.getLogger(__name__)
 #: A host submits a closed window up to this long after the window's end (its `submit` phase x this),
 #: so the hosts of a run do not all call the results service in the same instant.
 SUBMIT_SPREAD = 1.0
-
-
-@dataclass(frozen=True)
-class PeerSpec:
-    """One simulated peer to create: its stable index, id, routine and place in the mesh."""
-
-    index: int
-    peer_id: str
-    routine: str
-    layer: str
-    room: str
-    position: tuple[float, float, float]
-    #: The network this peer runs behind (None: unimpaired loopback).
-    impairment: PeerImpairment | None = None
-
-
-@dataclass(frozen=True)
-class HostConfig:
-    """What every host of a run shares."""
-
-    host_id: str
-    lighthouse_url: str
-    peer_settings: PeerSettings
-    #: Seconds between datapoints (the original's statsSubmitInterval, 2 s).
-    stats_interval: float = 2.0
-    tick_hz: float = 60.0
-    max_start_offset: float = 3.0
-    node_id: str = ""
-    #: Seeds this host's start offsets.
-    seed: int | None = None
-    #: Seeds every timer phase (`peerperf.sim.phases`); one value for all hosts of a run, so their
-    #: peers are spread together. None: `seed`.
-    timer_seed: int | None = None
-    #: Who is active when (`--stages`); None: every peer for the whole test.
-    stages: StagePlan | None = None
-    #: Every room of the run, for routines that move between them (none given: each peer's own room).
-    rooms: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class SetupReport:
-    host_id: str
-    node_id: str
-    ready: list[str]
-    #: Peer id -> why it could not connect or join.
-    failed: dict[str, str]
-    #: Peers that join later in the test (`--stages`): the host is ready for them too.
-    deferred: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class HostProgress:
-    """A cheap snapshot for the live view."""
-
-    host_id: str
-    node_id: str
-    peers: int
-    ready: int
-    running: bool
-    connections: list[int]
-    originated_per_second: float
-    received_per_second: float
-    tick_lag_p99_ms: float
-    ticks_missed: int
-    cpu_percent: float
-    datapoints: int
-    rejected: int
-    routine_errors: int
-    #: Unexpected exceptions in the host's and its peers' background work (logged in the host's log).
-    harness_errors: int = 0
-    #: The host's fields of its last closed window (datapoint schema), with its peers' `receivedBySubtype`
-    #: summed and when it closed (`timestamp`, ms): the live view's harness verdict reads them.
-    window_fields: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
-class _Window:
-    """The host-level figures of the last closed stats window."""
-
-    lag: LagWindow = field(default_factory=lambda: LagWindow(0, 0, 0, 0, 0))
-    cpu_percent: float = 0.0
-    rss_mb: float = 0.0
-    originated_per_second: float = 0.0
-    received_per_second: float = 0.0
-    fields: dict[str, Any] = field(default_factory=dict)
 
 
 class PeerHost:
@@ -145,7 +57,7 @@ class PeerHost:
         self.failed: dict[str, str] = {}
         self._loop: TickLoop | None = None
         self._load = HostLoad()
-        self._window = _Window()
+        self._window = LastWindow()
         self._running = False
         self._stopping = asyncio.Event()
         self.datapoints = 0
@@ -189,34 +101,8 @@ class PeerHost:
         return SetupReport(self.config.host_id, self.config.node_id, ready, dict(self.failed), later)
 
     async def _setup_peer(self, spec: PeerSpec) -> SimulatedPeer | None:
-        routine = load_routine(spec.routine)
-        sim: SimulatedPeer | None = None
-
-        def on_message(*args: Any) -> None:
-            if sim is not None:
-                sim.on_message(*args)
-
-        peer = Peer(
-            self.config.lighthouse_url,
-            spec.peer_id,
-            settings=self._settings,
-            position=spec.position,
-            on_message=on_message,
-            send_time=lambda payload, packet: comms_send_time(payload, packet, self._clock.offset_ms),
-            impairment=spec.impairment,
-            phases=peer_phases(self._timer_seed, spec.index),
-        )
-        sim = SimulatedPeer(
-            peer,
-            routine,
-            spec.routine,
-            spec.room,
-            start_offset(self._rng, self.config.max_start_offset),
-            self._clock.reference_now_ms,
-            lambda key: phase(self._timer_seed, routine_timer(key), spec.index),
-            routine_params(spec.routine),
-            self.config.rooms,
-        )
+        sim = make_peer(spec, self.config, self._settings, self._clock, self._rng, self._timer_seed)
+        peer = sim.peer
         began = time.monotonic()
         try:
             await peer.connect()
@@ -272,7 +158,9 @@ class PeerHost:
         last = self._next_window()  # the last, partial window
         await self.supervisor.call(functools.partial(self._submit, results, test_id, last), f"submitting window {last}")
         self._count(await results.drain())  # what a results outage left queued
-        await self._submit_final_results(results, test_id)
+        everyone = [*self.sims, *self._gone]
+        phases = {sim.id: (sim.peer, self.timer_phases(sim)) for sim in everyone}
+        await submit_final_results(results, test_id, phases, self.config.host_id)
         return self.datapoints
 
     def _reset_window(self, sim: SimulatedPeer) -> None:
@@ -309,18 +197,6 @@ class PeerHost:
     async def _until(self, t: float) -> None:
         """Sleep until `t` s after the test's start (the window grid's origin)."""
         await asyncio.sleep(max(0.0, self._grid_start + t - time.time()))
-
-    async def _submit_final_results(self, results: ResultsClient, test_id: str) -> None:
-        batch = [
-            Submission(sim.id, {**final_results(sim.peer), "timerPhases": self.timer_phases(sim)})
-            for sim in [*self.sims, *self._gone]
-        ]
-        try:
-            refused = (await results.submit_results(test_id, batch)).rejected + (await results.drain()).rejected
-        except PeerperfError as exc:
-            refused = [str(exc)]
-        if refused:
-            log.warning("host %s: final results refused: %s", self.config.host_id, refused[:3])
 
     def timer_phases(self, sim: SimulatedPeer) -> dict[str, float]:
         """The phases `sim` and this host ran with (recorded in the peer's final results)."""
@@ -375,8 +251,8 @@ class PeerHost:
         self._last_window = window
         lag = self._loop.lag.window()
         load = self._load.sample()
-        host_fields = self._host_fields(window, lag, load)
-        host_fields["hostHarnessErrors"] = self.supervisor.errors - self._harness_errors_reported
+        own = host_fields(self.config, window, lag, load, self._clock.offset)
+        own["hostHarnessErrors"] = self.supervisor.errors - self._harness_errors_reported
         self._harness_errors_reported = self.supervisor.errors
         batch = []
         originated = received = 0.0
@@ -389,86 +265,25 @@ class PeerHost:
             by_subtype.update(metrics["receivedBySubtype"])
             errors = sim.routine_errors - self._routine_errors_reported.get(sim.id, 0)
             self._routine_errors_reported[sim.id] = sim.routine_errors
-            metrics.update(host_fields)
-            metrics.update(room=sim.room, layer=sim.peer.layer or "", routine=sim.routine_name, routineErrors=errors)
-            metrics.update(rooms=sorted(sim.rooms), roomMoves=sim.room_set.take_moves())
-            metrics.update(sim.peer.impairment_metrics())
-            if sim.join_ms is not None:  # the join goes with the peer's first window
-                metrics["joinMs"] = _one(sim.join_ms)
-                sim.join_ms = None
+            add_host_view(metrics, sim, own, errors)
             batch.append(Submission(sim.id, metrics))
-        fields = {**host_fields, "receivedBySubtype": dict(by_subtype), "timestamp": now_ms()}
-        self._window = _Window(lag, load.cpu_percent, load.rss_mb, originated, received, fields)
+        fields = {**own, "receivedBySubtype": dict(by_subtype), "timestamp": now_ms()}
+        self._window = LastWindow(lag, load.cpu_percent, load.rss_mb, originated, received, fields)
         return batch
 
     def _count(self, result: BatchResult) -> None:
         self.datapoints += result.accepted
         self.rejected.extend(result.rejected)
 
-    def _host_fields(self, window: int, lag: LagWindow, load: LoadSample) -> dict[str, Any]:
-        """The host's own evidence, the same on each of its peers' datapoints of this window."""
-        fields: dict[str, Any] = {
-            "kind": PYTHON,  # stored as sent on any results server, the original's too
-            "window": window,
-            "tickLagP50": lag.p50,
-            "tickLagP99": lag.p99,
-            "tickLagMax": lag.max,
-            "ticksMissed": lag.missed,
-            "tickLagMs": lag.histogram,
-            "hostCpuPercent": load.cpu_percent,
-            "hostMemoryMb": load.rss_mb,
-            "hostOpenFds": load.open_fds,
-            "machineCpuPercent": load.machine_cpu_percent,
-            "machineCpus": load.machine_cpus,
-            "machineLoad1": load.load1,
-            "nodeId": self.config.node_id,
-            "hostId": self.config.host_id,
-            **self._stage_fields(window),
-            "clockOffsetMs": self._clock.offset.offset_ms if self._clock.offset else None,
-            "clockErrorMs": self._clock.offset.error_ms if self._clock.offset else None,
-        }
-        return {key: value for key, value in fields.items() if value is not None}
-
-    def _stage_fields(self, window: int) -> dict[str, Any]:
-        """With `--stages`: the stage `window` closed in, and the target of active peers then."""
-        plan = self.config.stages
-        if plan is None or not plan.explicit:
-            return {}
-        closed = window * self.config.stats_interval
-        return {"stage": plan.stage_at(closed), "stageTarget": round(plan.target_at(closed), 3)}
-
     def progress(self) -> HostProgress:
-        w = self._window
-        return HostProgress(
-            self.config.host_id,
-            self.config.node_id,
-            len(self.specs),
-            len(self.sims),
-            self._running,
-            [len(s.peer.connected_ids()) for s in self.sims],
-            w.originated_per_second,
-            w.received_per_second,
-            w.lag.p99,
-            w.lag.missed,
-            w.cpu_percent,
-            self.datapoints,
-            len(self.rejected),
-            sum(s.routine_errors for s in self.sims),
-            self.supervisor.errors + sum(s.peer.supervisor.errors for s in self.sims),
-            dict(w.fields),
-        )
+        """A cheap snapshot for the live view."""
+        totals = (self.datapoints, len(self.rejected), self.supervisor.errors)
+        return host_progress(self.config, len(self.specs), self.sims, self._running, self._window, totals)
 
     async def shutdown(self) -> None:
         """Dispose every peer (no tasks, sockets or connections left)."""
         for sim in self.sims:
             await self.supervisor.call(sim.peer.dispose, f"disposing peer {sim.id}")
-
-
-def _one(value: float) -> list[int]:
-    """A histogram of one value (the wire's encoding)."""
-    histogram = Histogram()
-    histogram.record(value)
-    return histogram.encode()
 
 
 async def _set_within(event: asyncio.Event, seconds: float) -> bool:

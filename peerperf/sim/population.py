@@ -7,7 +7,7 @@ import random
 from dataclasses import dataclass
 
 from peerperf.protocol.ids import random_id
-from peerperf.sim.host import PeerSpec
+from peerperf.sim.host_config import PeerSpec
 from peerperf.sim.routines import RoutineChoice, assign
 
 #: The original placed peers uniformly in [-32, 32] on x and z (two parcels each way), y = 0.

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from peerperf.errors import ConfigError
 
 if TYPE_CHECKING:
-    from peerperf.sim.host import PeerSpec
+    from peerperf.sim.host_config import PeerSpec
 
 #: `30s`, `2m`, `1.5m`, `500ms`, `1h`, or plain seconds (`45`).
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h)?$")

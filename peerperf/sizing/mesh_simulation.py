@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from peerperf.errors import ConfigError
 from peerperf.peer.settings import PeerSettings
-from peerperf.sim.host import PeerSpec
+from peerperf.sim.host_config import PeerSpec
 from peerperf.sim.population import Population, plan_peers
 from peerperf.sim.routines import load_routine, parse_mix
 from peerperf.sizing.virtual_layer import BudgetExceeded, NetworkModel, VirtualLayer

@@ -18,7 +18,8 @@ from typing import Any
 from peerperf.httpserver import serving
 from peerperf.lighthouse import LighthouseSettings, create_app
 from peerperf.peer.settings import PeerSettings
-from peerperf.sim.host import HostConfig, PeerHost
+from peerperf.sim.host import PeerHost
+from peerperf.sim.host_config import HostConfig
 from peerperf.sim.population import Population, plan_peers
 from peerperf.sim.routines import parse_mix
 from peerperf.sizing import peer_settings_json

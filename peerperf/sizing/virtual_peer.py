@@ -16,9 +16,9 @@ from typing import Protocol
 from peerperf.peer.knownpeers import KnownPeers
 from peerperf.peer.mesh import Mesh
 from peerperf.peer.network import Connect, MeshView, accept_over_max, next_operation
-from peerperf.peer.peer import MAX_UPDATE_STEPS
+from peerperf.peer.network_updates import MAX_UPDATE_STEPS
+from peerperf.peer.packet_counts import GlobalStats
 from peerperf.peer.settings import PeerSettings
-from peerperf.peer.stats import GlobalStats
 from peerperf.protocol.packets import Packet, Payload
 from peerperf.protocol.positions import Position
 from peerperf.sim.payloads import decoded_position

@@ -10,7 +10,7 @@ import heapq
 from collections.abc import Callable
 from typing import Any
 
-from peerperf.peer.mesh import MeshClock
+from peerperf.peer.mesh_interfaces import MeshClock
 
 #: Wall-clock ms of virtual time 0 (packets carry wall-clock timestamps in whole ms).
 EPOCH_MS = 1_700_000_000_000.0

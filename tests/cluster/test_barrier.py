@@ -17,7 +17,7 @@ from peerperf.cluster.barrier import barrier
 from peerperf.cluster.placement import PlacedHost
 from peerperf.config import RunConfig
 from peerperf.run_state import RunOutcome
-from peerperf.sim.host import SetupReport
+from peerperf.sim.host_reports import SetupReport
 from peerperf.sim.population import Population, plan_peers
 from peerperf.sim.routines import parse_mix
 

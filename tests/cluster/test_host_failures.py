@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from peerperf.cluster.host_failures import failure_reason
-from peerperf.sim.host import SetupReport
+from peerperf.sim.host_reports import SetupReport
 
 REPORT = SetupReport("host-0001", "633363d0b357aa", ["a", "b"], {})
 NODE = {"NodeID": "633363d0b357aa", "NodeManagerAddress": "10.77.0.2", "Alive": True}

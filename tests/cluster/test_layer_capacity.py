@@ -10,9 +10,8 @@ import pytest
 from aiohttp import web
 
 from peerperf.cluster.layer_capacity import ASSUMED_CAPACITY, check_layer_room, plan_layers
-from peerperf.cluster.run_aborted import RunAborted
 from peerperf.config import RunConfig
-from peerperf.errors import ConfigError
+from peerperf.errors import ConfigError, RunAborted
 from peerperf.httpserver import serving
 from peerperf.sim.population import Population
 from peerperf.sim.routines import parse_mix

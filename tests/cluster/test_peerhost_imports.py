@@ -16,7 +16,7 @@ import ray
 from peerperf.cluster.lean_worker import skip_unused_serializers
 from peerperf.cluster.peerhost_actor import PeerHostWorker
 from peerperf.peer import PeerSettings
-from peerperf.sim.host import HostConfig
+from peerperf.sim.host_config import HostConfig
 from peerperf.sim.population import Population, plan_peers
 from peerperf.sim.routines import parse_mix
 from tests.cluster.processes import descendants_named

@@ -42,7 +42,8 @@ from peerperf.protocol.packets import Packet
 from peerperf.results import ResultsService, ResultsSettings
 from peerperf.results import create_app as results_app
 from peerperf.results.client import HttpResultsClient
-from peerperf.sim.host import HostConfig, PeerHost, PeerSpec
+from peerperf.sim.host import PeerHost
+from peerperf.sim.host_config import HostConfig, PeerSpec
 from tests.browser import CHROMIUM_FLAGS, DevTools, chromium
 
 log = logging.getLogger(__name__)

@@ -26,10 +26,10 @@ from typing import Any
 
 from aiohttp import web
 
-from peerperf.peer.connection import PeerConnection
 from peerperf.peer.ice import rtc_configuration, use_host_addresses
 from peerperf.peer.sctp_tuning import TunedSctpTransport
 from peerperf.peer.settings import COMPILED_DATA_PATH, PeerSettings
+from peerperf.peer.webrtc_connection import PeerConnection
 from peerperf.protocol.signaling_frames import SessionDescription
 from tests.browser import CHROMIUM_FLAGS, chromium
 from tests.peer.aiortc_pairs import poll

@@ -13,12 +13,12 @@ from aiortc import RTCConfiguration, RTCPeerConnection
 from peerperf.errors import ConfigError
 from peerperf.peer import data_path, fast_path
 from peerperf.peer.compiled_path import CompiledReceiver
-from peerperf.peer.connection import PeerConnection
 from peerperf.peer.fast_path import FastReceiver, FastStunProtocol, application_data_only, drifted_internals
 from peerperf.peer.ice import rtc_configuration, use_host_addresses
 from peerperf.peer.impairment import Impairment
 from peerperf.peer.impairment_profile import PeerImpairment, parse_profile
 from peerperf.peer.settings import PeerSettings
+from peerperf.peer.webrtc_connection import PeerConnection
 from tests.peer.aiortc_pairs import Side, close_pair, connect_pair, exchange, poll
 
 #: Both directions against stock aiortc, with the fast side's SCTP tuned in one and stock in the other.

@@ -15,7 +15,6 @@ import pytest
 from aiortc import RTCDataChannel, RTCPeerConnection, RTCSessionDescription
 
 from peerperf.peer import PeerSettings
-from peerperf.peer.connection import PeerConnection
 from peerperf.peer.ice import rtc_configuration, use_host_addresses
 from peerperf.peer.impairment import (
     DatagramCounters,
@@ -26,6 +25,7 @@ from peerperf.peer.impairment import (
     stun_protocols,
 )
 from peerperf.peer.impairment_profile import ImpairmentProfile, LinkSpec, PeerImpairment, parse_profile
+from peerperf.peer.webrtc_connection import PeerConnection
 from peerperf.protocol.signaling_frames import SessionDescription
 from tests.peer.conftest import eventually
 

@@ -9,9 +9,10 @@ from dataclasses import dataclass, field
 import pytest
 
 from peerperf.peer.knownpeers import KnownPeers
-from peerperf.peer.mesh import SYSTEM_CLOCK, Mesh, MeshClock
+from peerperf.peer.mesh import Mesh
+from peerperf.peer.mesh_interfaces import SYSTEM_CLOCK, MeshClock
+from peerperf.peer.packet_counts import GlobalStats
 from peerperf.peer.settings import PeerSettings
-from peerperf.peer.stats import GlobalStats
 from peerperf.protocol.histogram import bucket_value
 from peerperf.protocol.messagetypes import SUSPEND_RELAY, reliable, unreliable
 from peerperf.protocol.packets import Packet, build_packet

@@ -10,10 +10,10 @@ from aiortc.rtcsctptransport import SCTP_MAX_PACKET_LENGTH, DataChunk, RTCSctpTr
 from OpenSSL.SSL import Error as SslError
 
 from peerperf.peer import sctp_tuning
-from peerperf.peer.connection import PeerConnection
 from peerperf.peer.ice import rtc_configuration, use_host_addresses
 from peerperf.peer.sctp_tuning import TunedSctpTransport, drifted_internals, tune
 from peerperf.peer.settings import PeerSettings
+from peerperf.peer.webrtc_connection import PeerConnection
 from tests.peer.aiortc_pairs import close_pair, connect_pair, exchange, poll
 
 PAIRS = [(True, False), (False, True), (True, True)]

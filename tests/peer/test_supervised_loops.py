@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from peerperf.peer.connection import PeerConnection
+from peerperf.peer.webrtc_connection import PeerConnection
 from peerperf.protocol.signaling_frames import Frame, HeartbeatPayload
 from tests.lighthouse.conftest import LighthouseUnderTest, StartLighthouse
 from tests.peer.conftest import FAST, MakePeer, eventually
@@ -85,7 +85,7 @@ async def test_lighthouse_client_heartbeats_go_on_after_a_failure(
     lighthouse: LighthouseUnderTest, make_peer: MakePeer
 ) -> None:
     peer, _ = await make_peer(lighthouse, "beater", settings=replace(FAST, heartbeat_interval=0.05))
-    payload: FailsOnce = FailsOnce(peer._heartbeat_payload)
+    payload: FailsOnce = FailsOnce(lambda: peer.heartbeat.payload(peer.position))
     peer.client._heartbeat = payload
     await eventually(lambda: payload.calls >= 4, "heartbeats go on after the failed one")
     assert peer.supervisor.errors == 1
@@ -104,7 +104,7 @@ async def test_lighthouse_client_reads_on_after_a_frame_breaks_its_handler(
     await eventually(lambda: len(delivered) == 1, "the second frame is delivered after the first broke")
     assert handler.calls == 2 and peer.supervisor.errors == 1
     assert delivered[0].payload["n"] == 1
-    assert isinstance(peer._heartbeat_payload(), HeartbeatPayload)
+    assert isinstance(peer.heartbeat.payload(peer.position), HeartbeatPayload)
 
 
 async def test_a_close_the_connection_starts_itself_that_fails_is_counted_and_the_connection_forgotten(

@@ -8,7 +8,8 @@ from typing import Any
 from peerperf.peer import PeerSettings
 from peerperf.results.client import HttpResultsClient
 from peerperf.results.model import BatchResult, Submission
-from peerperf.sim.host import HostConfig, PeerHost, PeerSpec
+from peerperf.sim.host import PeerHost
+from peerperf.sim.host_config import HostConfig, PeerSpec
 from tests.lighthouse.conftest import StartLighthouse, start_lighthouse  # noqa: F401
 from tests.results.conftest import Gateway, gateway  # noqa: F401
 

@@ -8,7 +8,8 @@ import time
 from peerperf.peer import PeerSettings
 from peerperf.protocol.wallclock import now_ms, now_ms_int
 from peerperf.results.model import BatchResult, Submission, TestInfo
-from peerperf.sim.host import HostConfig, PeerHost, PeerSpec
+from peerperf.sim.host import PeerHost
+from peerperf.sim.host_config import HostConfig, PeerSpec
 
 
 def spec(index: int) -> PeerSpec:

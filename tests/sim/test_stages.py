@@ -6,7 +6,7 @@ import pytest
 
 from peerperf.config import RunConfig, with_stages
 from peerperf.errors import ConfigError
-from peerperf.sim.host import PeerSpec
+from peerperf.sim.host_config import PeerSpec
 from peerperf.sim.stages import Session, Stage, departed_ids, instance_ids, parse_stages, seconds_text
 
 

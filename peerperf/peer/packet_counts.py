@@ -1,4 +1,7 @@
-"""Packet statistics exactly as the original's `stats.ts` (reference section 3 "Stats computation").
+"""Packet counts exactly as the original's `stats.ts` computes them (reference section 3 "Stats computation").
+
+The original calls them stats; here they are counts, the metrics `sent`, `sentTotal`, `sentPerSecond`, ...
+(`peerperf.protocol.metrics` declares every metric; `peerperf.peer.delivery_metrics` measures the rest).
 
 `sent`, `received`, `relayed` and `all` always exist; `duplicate`, `expired` and `relevant` appear
 on first use. Every count adds one packet and its encoded size. Each window, the window values are

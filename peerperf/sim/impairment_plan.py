@@ -1,5 +1,8 @@
 """Which simulated peer gets which impairment profile: `--impair` for a share of peers, or a profile file.
 
+The run's impairment options (`ImpairmentSettings`) are declared here; what a profile does to a link is
+`peerperf.peer.impairment_profile`.
+
 A profile file (YAML or JSON) names profiles and assigns them, first matching rule first:
 
     profiles:
@@ -26,10 +29,29 @@ import yaml
 
 from peerperf.errors import ConfigError
 from peerperf.peer.impairment_profile import ImpairmentProfile, PeerImpairment, parse_profile, parse_share
-from peerperf.sim.host import PeerSpec
-from peerperf.sim.impairment_settings import ImpairmentSettings
+from peerperf.settings import setting
+from peerperf.sim.host_config import PeerSpec
 
 _RULE_KEYS = {"profile", "share", "rooms", "routines"}
+
+
+@dataclass(frozen=True)
+class ImpairmentSettings:
+    """Which peers run behind an impaired network, and how (see the README's "Network impairment")."""
+
+    impair: str | None = setting(
+        None,
+        "impairment for peers, applied in process beneath DTLS/SCTP: a profile such as "
+        "loss=2%,delay=40ms,jitter=10ms,rate=2mbit, or a profile name from --impair-file",
+    )
+    impair_peers: str = setting("100%", "share of peers --impair applies to (the others run unimpaired), e.g. 20%")
+    impair_file: str | None = setting(
+        None, "YAML or JSON file naming profiles (mobile, wifi, ...) and assigning them per room, routine or share"
+    )
+    impair_signaling: bool = setting(
+        False, "impair the lighthouse WebSocket too (its delay, jitter and rate; TCP has no datagram loss)"
+    )
+    impair_seed: int = setting(0, "seed of every impaired peer's random draws (combined with the peer's index)")
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,9 @@ import uvloop
 from peerperf.httpserver import serving
 from peerperf.lighthouse import LighthouseSettings, create_app
 from peerperf.peer import Peer
-from peerperf.peer.connection import ClosedWhileNegotiating, PeerConnection
 from peerperf.peer.ice import rtc_configuration, use_host_addresses
 from peerperf.peer.settings import PeerSettings
+from peerperf.peer.webrtc_connection import ClosedWhileNegotiating, PeerConnection
 from peerperf.settings import resolve
 from tests.peer.conftest import FAST, eventually
 

@@ -1,4 +1,4 @@
-"""What a peer measures beyond the original's packet counts: delivery, latency, hops, connections.
+"""The metrics a peer measures beyond the original's packet counts: delivery, latency, hops, connections.
 
 These are the figures a verdict needs (did packets arrive, how late, over how many hops, how
 healthy was the mesh). Each window's values are taken at once by `take()`, as the original's

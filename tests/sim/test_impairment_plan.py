@@ -11,9 +11,8 @@ import pytest
 
 from peerperf.errors import ConfigError
 from peerperf.settings import resolve
-from peerperf.sim.host import PeerSpec
-from peerperf.sim.impairment_profiles import describe, impairment_plan
-from peerperf.sim.impairment_settings import ImpairmentSettings
+from peerperf.sim.host_config import PeerSpec
+from peerperf.sim.impairment_plan import ImpairmentSettings, describe, impairment_plan
 from tests.conftest import REPO_ROOT
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from peerperf.peer.stats import GlobalStats
+from peerperf.peer.packet_counts import GlobalStats
 
 
 class Clock:
