@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import importlib
 import inspect
 import logging
 from collections.abc import Coroutine
@@ -61,18 +62,31 @@ RELIED_ON = {
 
 
 def fingerprint(qualified_name: str) -> str:
-    """The fingerprint of one aiortc function named as in `RELIED_ON`."""
-    target: Any = stock
-    for part in qualified_name.split("."):
+    """The fingerprint of one function: "module:qualified.name", or a name in aiortc's SCTP module as in
+    `RELIED_ON`."""
+    module_name, _, path = qualified_name.rpartition(":")
+    target: Any = importlib.import_module(module_name) if module_name else stock
+    for part in path.split("."):
         target = getattr(target, part)
     return hashlib.sha256(inspect.getsource(target).encode()).hexdigest()[:16]
+
+
+def changed_functions(relied_on: dict[str, str]) -> list[str]:
+    """The functions of `relied_on` (name -> fingerprint) whose source differs or is gone."""
+    changed = []
+    for name, digest in relied_on.items():
+        try:
+            if fingerprint(name) != digest:
+                changed.append(name)
+        except (AttributeError, ImportError, OSError, TypeError):
+            changed.append(f"{name} (missing)")
+    return changed
 
 
 def drifted_internals() -> list[str]:
     """What differs from the pinned aiortc: its version and every relied-on function whose code changed."""
     drift = [] if version("aiortc") == PINNED_AIORTC else [f"aiortc {version('aiortc')} (pinned {PINNED_AIORTC})"]
-    drift += [name for name, digest in RELIED_ON.items() if fingerprint(name) != digest]
-    return drift
+    return drift + changed_functions(RELIED_ON)
 
 
 _SUPPORTED = version("aiortc") == PINNED_AIORTC
