@@ -6,11 +6,9 @@ Stock aiortc 1.16.0 hands every received datagram through aioice's `StunProtocol
 `WantReadError` per record) and `RTCSctpTransport._handle_data` awaited in that Task. Once the DTLS
 handshake is done, `install` makes application-data datagrams (first byte 20-63, RFC 7983; every record
 of content type 23) skip all of that: the socket's protocol hands them to `FastReceiver`, which feeds
-OpenSSL through cffi with reused buffers and runs the SCTP coroutine synchronously (it never suspends
-in the steady state; if it does, it finishes in a Task and later datagrams wait their turn). Sending
-takes the same shortcut the other way: SCTP's packet goes through `SSL_write` and out of the
-nominated socket in one call, instead of pyOpenSSL's `send`/`bio_read` (a fresh buffer each) and
-three nested coroutines of aiortc and aioice.
+OpenSSL through cffi with reused buffers and runs the SCTP coroutine synchronously (if it ever suspends,
+it finishes in a Task and later datagrams wait their turn). Sends take the same shortcut: `SSL_write`
+and out of the nominated socket in one call, not pyOpenSSL's `send`/`bio_read` and three coroutines.
 
 Everything else takes aiortc's own path, unchanged: STUN (aioice), handshake records, alerts and
 close_notify (queued for `RTCDtlsTransport._recv_next`, as aioice would), SRTP, and any datagram whose
