@@ -272,6 +272,7 @@ class Peer:
         self.measures.reconnections = self.client.reconnections - self._reconnections_reported
         self._reconnections_reported = self.client.reconnections
         metrics.update(self.measures.take(time.monotonic()))
+        metrics["silentLinks"] = self.connections.silent_links(time.monotonic())
         metrics["harnessErrors"] = self.supervisor.errors - self._harness_errors_reported
         self._harness_errors_reported = self.supervisor.errors
         if self._on_stats is not None:

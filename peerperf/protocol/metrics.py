@@ -18,6 +18,11 @@ from peerperf.protocol.histogram import Scale, check_encoding
 #: Seconds a sequence gap may stay open before its packet counts as missing; arrivals of the packets
 #: created in a window count for that window up to this long after it ends.
 ARRIVAL_GRACE_S = 2.0
+#: A link open this long with no frame arriving on it is silent (`silentLinks`). Every peer sends on each
+#: of its links several times a second (its positions, relays), so this means one direction of the link
+#: stopped while it stays listed as connected: a harness fault no delivery count shows, since a sequence
+#: gap is only seen once a later packet of the source arrives.
+SILENT_LINK_S = 5.0
 #: Stats categories in the original's order.
 CATEGORIES = ("sent", "received", "relayed", "all", "relevant", "duplicate", "expired")
 #: Per-category suffixes: window packets, total packets, packets/s, window bytes, total bytes,
@@ -258,6 +263,15 @@ FIELDS: tuple[MetricField, ...] = (
         "unexpected exceptions in the peer's loops and tasks in the window (see the host's log)",
         "errors",
         original=False,
+    ),
+    MetricField(
+        "silentLinks",
+        Kind.TEXT_LIST,
+        "connected peers from which nothing arrived on the link for SILENT_LINK_S: a stalled direction no "
+        "sequence gap shows (a harness fault; peer/connections.py)",
+        "peers",
+        original=False,
+        influx=False,
     ),
     MetricField(
         "hostHarnessErrors",
