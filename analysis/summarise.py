@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from peerperf.analysis.browser_hosts import from_metadata
@@ -25,6 +26,7 @@ from peerperf.analysis.prepared import Prepared, prepare
 from peerperf.analysis.run_counts import counts, setup_and_failures
 from peerperf.analysis.verdict import RunFacts, Verdict, judge
 from peerperf.analysis.windows import SteadyState
+from peerperf.protocol.metrics import SILENT_LINK_S
 
 #: The columns a summary reads (`load(path, columns=COLUMNS)` skips the rest of a big test).
 COLUMNS = (
@@ -34,7 +36,7 @@ COLUMNS = (
     *("hops", "connectSetupMs", "joinMs", "connectionFailures", "connectionRejects", "reconnections", "routineErrors"),
     *("tickLagMs", "tickLagP99", "ticksMissed", "hostCpuPercent", "machineCpuPercent", "machineCpus", "extra"),
     *("clockOffsetMs", "clockErrorMs", "harnessErrors", "hostHarnessErrors", "receivedBySubtype"),
-    *("originatedByWindow", "arrivedByWindow", "rooms", "roomMoves"),
+    *("originatedByWindow", "arrivedByWindow", "rooms", "roomMoves", "silentLinks"),
 )
 
 
@@ -114,6 +116,7 @@ def summarise(prepared: Prepared, metadata: dict[str, Any] | None = None) -> Sum
             "flight across a window's edge count on one side only"
         )
     notes += data_path_notes(metadata.get("settings", {}))
+    notes += silent_link_notes(prepared.numbered)
     metrics.update(setup_and_failures(ours))
     verdict = harness_verdict(body, ours, run_facts(metrics, metadata), prepared.state.interval_s)
     metrics["harness"] = Metric("harness", "harness verdict", str(verdict.status))
@@ -129,6 +132,28 @@ def data_path_notes(settings: dict[str, Any]) -> list[str]:
     return [
         f"the peers ran the {ran} data path, not {asked}: the C extension is not built or aiortc's internals "
         f"differ from the pinned release, so CPU figures are the {ran} path's (`peerperf --version` says why)"
+    ]
+
+
+def silent_link_notes(frame: pd.DataFrame) -> list[str]:
+    """A warning naming the links that stayed connected while nothing arrived over them (`silentLinks`)."""
+    if "silentLinks" not in frame or "peerId" not in frame:
+        return []
+    pairs = sorted(
+        {
+            (str(source), str(receiver))
+            for receiver, sources in zip(frame["peerId"], frame["silentLinks"], strict=True)
+            if isinstance(sources, list | tuple | np.ndarray)
+            for source in np.ravel(sources)
+        }
+    )
+    if not pairs:
+        return []
+    shown = ", ".join(f"{source[:8]} -> {receiver[:8]}" for source, receiver in pairs[:5])
+    more = f" and {len(pairs) - 5} more" if len(pairs) > 5 else ""
+    return [
+        f"{len(pairs)} link direction(s) delivered nothing for {SILENT_LINK_S:g} s or more while listed as "
+        f"connected ({shown}{more}): a harness fault this run cannot vouch for (`silentLinks` in the datapoints)"
     ]
 
 

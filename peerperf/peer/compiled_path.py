@@ -28,10 +28,10 @@ from aiortc.rtcsctptransport import (
 )
 
 from peerperf.peer import fast_path, native
-from peerperf.peer.sctp_tuning import TunedSctpTransport
+from peerperf.peer.sctp_tuning import TunedSctpTransport, changed_functions
 
 #: sha256 (first 16 hex digits) of the aiortc functions whose effect `CompiledReceiver` reproduces for
-#: steady-state packets (fast_path.fingerprint's naming); any drift turns the compiled path off.
+#: steady-state packets (sctp_tuning.fingerprint's naming); any drift turns the compiled path off.
 RELIED_ON = {
     "aiortc.rtcsctptransport:parse_packet": "b88a5f1d01e14c5f",
     "aiortc.rtcsctptransport:RTCSctpTransport._handle_data": "8661b724e20776bb",
@@ -60,7 +60,7 @@ def drifted_internals() -> list[str]:
     drift = fast_path.drifted_internals()
     if not native.available():
         drift.append(native.why_not)
-    return drift + fast_path.changed_functions(RELIED_ON)
+    return drift + changed_functions(RELIED_ON)
 
 
 _DRIFT = drifted_internals()

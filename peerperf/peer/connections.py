@@ -15,6 +15,7 @@ from peerperf.peer.delivery_metrics import Measures
 from peerperf.peer.ice import ConnectionConfiguration
 from peerperf.peer.impairment import Impairment
 from peerperf.peer.webrtc_connection import PeerConnection
+from peerperf.protocol.metrics import SILENT_LINK_S
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,21 @@ class Connections:
         if self._connected is None:
             self._connected = tuple(peer_id for peer_id, conn in self._by_peer.items() if conn.connected)
         return self._connected
+
+    def silent_links(self, now: float) -> list[str]:
+        """The remote ids of open links on which no frame arrived for `SILENT_LINK_S` (call once a window:
+        a link counts as quiet from the first call that saw its frame count unchanged)."""
+        silent = []
+        for conn in self._by_peer.values():
+            if not conn.connected or conn.opened_at is None:
+                continue
+            if conn.quiet_since is None or conn.frames != conn.frames_checked:
+                conn.frames_checked, conn.quiet_since = conn.frames, now if conn.frames else conn.opened_at
+            elif now - conn.quiet_since >= SILENT_LINK_S:
+                silent.append(conn.remote_id)
+        if silent:
+            log.warning("links open but silent for %.0f s or more, from: %s", SILENT_LINK_S, ", ".join(silent))
+        return silent
 
     def send(self, peer_id: str, data: bytes) -> None:
         connection = self._by_peer.get(peer_id)

@@ -6,11 +6,9 @@ Stock aiortc 1.16.0 hands every received datagram through aioice's `StunProtocol
 `WantReadError` per record) and `RTCSctpTransport._handle_data` awaited in that Task. Once the DTLS
 handshake is done, `install` makes application-data datagrams (first byte 20-63, RFC 7983; every record
 of content type 23) skip all of that: the socket's protocol hands them to `FastReceiver`, which feeds
-OpenSSL through cffi with reused buffers and runs the SCTP coroutine synchronously (it never suspends
-in the steady state; if it does, it finishes in a Task and later datagrams wait their turn). Sending
-takes the same shortcut the other way: SCTP's packet goes through `SSL_write` and out of the
-nominated socket in one call, instead of pyOpenSSL's `send`/`bio_read` (a fresh buffer each) and
-three nested coroutines of aiortc and aioice.
+OpenSSL through cffi with reused buffers and runs the SCTP coroutine synchronously (if it ever suspends,
+it finishes in a Task and later datagrams wait their turn). Sends take the same shortcut: `SSL_write`
+and out of the nominated socket in one call, not pyOpenSSL's `send`/`bio_read` and three coroutines.
 
 Everything else takes aiortc's own path, unchanged: STUN (aioice), handshake records, alerts and
 close_notify (queued for `RTCDtlsTransport._recv_next`, as aioice would), SRTP, and any datagram whose
@@ -22,12 +20,10 @@ aiortc `PINNED_AIORTC` with fingerprints of every function whose behaviour it co
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import importlib
-import inspect
 import logging
 from collections import deque
 from collections.abc import Coroutine, Generator
+from functools import partial
 from importlib.metadata import version
 from typing import Any
 
@@ -35,6 +31,8 @@ from aioice.ice import StunProtocol
 from aiortc.rtcdtlstransport import RTCDtlsTransport, State
 from aiortc.rtcsctptransport import RTCSctpTransport
 from OpenSSL._util import ffi, lib
+
+from peerperf.peer.sctp_tuning import changed_functions
 
 log = logging.getLogger(__name__)
 
@@ -78,27 +76,6 @@ MAX_RECORD = 16384
 WRITE_CHUNK = 1500
 #: The ICE component data channels use (aioice's `Connection.send`).
 DATA_COMPONENT = 1
-
-
-def fingerprint(qualified_name: str) -> str:
-    """The fingerprint of one function named as in `RELIED_ON`."""
-    module_name, _, path = qualified_name.partition(":")
-    target: Any = importlib.import_module(module_name)
-    for part in path.split("."):
-        target = getattr(target, part)
-    return hashlib.sha256(inspect.getsource(target).encode()).hexdigest()[:16]
-
-
-def changed_functions(relied_on: dict[str, str]) -> list[str]:
-    """The functions of `relied_on` (name -> fingerprint) whose source differs or is gone."""
-    changed = []
-    for name, digest in relied_on.items():
-        try:
-            if fingerprint(name) != digest:
-                changed.append(name)
-        except (AttributeError, ImportError, OSError, TypeError):
-            changed.append(f"{name} (missing)")
-    return changed
 
 
 def drifted_internals() -> list[str]:
@@ -218,7 +195,10 @@ class FastReceiver:
                 lib.ERR_clear_error()  # a record that fails is dropped, as aiortc drops it (SSL.Error -> b"")
                 closed = error == lib.SSL_ERROR_ZERO_RETURN
             break
-        self._write_ssl()
+        try:
+            self._write_ssl()
+        except ConnectionError:  # ICE is gone: aiortc's receive loop ends on this error too
+            closed = True
         if closed:  # the remote closed DTLS: aiortc's receive loop ends as it does on close_notify
             self.connection._queue.put_nowait(None)
 
@@ -226,12 +206,9 @@ class FastReceiver:
         """aiortc's `_write_ssl` without the raised error when OpenSSL has nothing to send (the usual case)."""
         ssl = self.dtls._ssl
         assert ssl is not None
-        written = lib.BIO_read(ssl._from_ssl, self._buffer, WRITE_CHUNK)
+        written = lib.BIO_read(ssl._from_ssl, self._out, WRITE_CHUNK)
         if written > 0:
-            data = self._view[:written]
-            self._run(self.dtls.transport._send(data))
-            self.dtls._RTCDtlsTransport__tx_bytes += written  # type: ignore[attr-defined]
-            self.dtls._RTCDtlsTransport__tx_packets += 1  # type: ignore[attr-defined]
+            self._send(self._out_view[:written])
 
     async def send_data(self, data: bytes) -> None:
         """aiortc's `RTCDtlsTransport._send_data` in one synchronous step: the same errors, the same datagram."""
@@ -243,16 +220,17 @@ class FastReceiver:
         result = lib.SSL_write(ssl._ssl, data, len(data))
         if result <= 0:
             ssl._raise_ssl_error(ssl._ssl, result)  # pyOpenSSL's own error (a closed connection, say)
-        written = lib.BIO_read(ssl._from_ssl, self._out, WRITE_CHUNK)
-        if written <= 0:
-            return
+        self._write_ssl()
+
+    def _send(self, datagram: bytes) -> None:
+        """Out of the nominated socket now, as aioice's `Connection.send` does (it never suspends either)."""
         pair = self.connection._nominated.get(DATA_COMPONENT)
         if pair is None:
             raise ConnectionError("Cannot send data, not connected")
-        pair.protocol.transport.sendto(self._out_view[:written], pair.remote_addr)
+        pair.protocol.transport.sendto(datagram, pair.remote_addr)
         self.sent += 1
-        dtls._RTCDtlsTransport__tx_bytes += written  # type: ignore[attr-defined]
-        dtls._RTCDtlsTransport__tx_packets += 1  # type: ignore[attr-defined]
+        self.dtls._RTCDtlsTransport__tx_bytes += len(datagram)  # type: ignore[attr-defined]
+        self.dtls._RTCDtlsTransport__tx_packets += 1  # type: ignore[attr-defined]
 
     def _deliver(self, plaintext: bytes) -> None:
         receiver = self.dtls._data_receiver
@@ -313,12 +291,10 @@ class _Resumed:
                 work.close()
                 raise
             except BaseException as exc:  # a cancellation goes into the work, as a plain await would pass it
-                try:
-                    pending = work.throw(exc)
-                except StopIteration:
-                    return
+                step = partial(work.throw, exc)
             else:
-                try:
-                    pending = work.send(sent)
-                except StopIteration:
-                    return
+                step = partial(work.send, sent)
+            try:
+                pending = step()
+            except StopIteration:
+                return

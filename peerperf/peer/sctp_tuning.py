@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import importlib
 import inspect
 import logging
 from collections.abc import Coroutine
@@ -26,7 +27,7 @@ from typing import Any, cast
 
 from aiortc import RTCDataChannel
 from aiortc import rtcsctptransport as stock
-from aiortc.rtcsctptransport import Chunk, DataChunk, ForwardTsnChunk, RTCSctpTransport, SackChunk
+from aiortc.rtcsctptransport import Chunk, DataChunk, ForwardTsnChunk, InitChunk, RTCSctpTransport, SackChunk
 from OpenSSL.SSL import Error as SslError
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,7 @@ PACKETS_PER_SACK = 2
 RELIED_ON = {
     "RTCSctpTransport.__init__": "294b0e5108438509",
     "RTCSctpTransport._handle_data": "8661b724e20776bb",
+    "RTCSctpTransport._receive_chunk": "830bae988365ba89",
     "RTCSctpTransport._receive_data_chunk": "790c2bb8cd0f5dd7",
     "RTCSctpTransport._receive_forward_tsn_chunk": "a7b72a09e9c4bb20",
     "RTCSctpTransport._receive_sack_chunk": "4b35ccf1372cdec8",
@@ -61,18 +63,31 @@ RELIED_ON = {
 
 
 def fingerprint(qualified_name: str) -> str:
-    """The fingerprint of one aiortc function named as in `RELIED_ON`."""
-    target: Any = stock
-    for part in qualified_name.split("."):
+    """The fingerprint of one function: "module:qualified.name", or a name in aiortc's SCTP module as in
+    `RELIED_ON`."""
+    module_name, _, path = qualified_name.rpartition(":")
+    target: Any = importlib.import_module(module_name) if module_name else stock
+    for part in path.split("."):
         target = getattr(target, part)
     return hashlib.sha256(inspect.getsource(target).encode()).hexdigest()[:16]
+
+
+def changed_functions(relied_on: dict[str, str]) -> list[str]:
+    """The functions of `relied_on` (name -> fingerprint) whose source differs or is gone."""
+    changed = []
+    for name, digest in relied_on.items():
+        try:
+            if fingerprint(name) != digest:
+                changed.append(name)
+        except (AttributeError, ImportError, OSError, TypeError):
+            changed.append(f"{name} (missing)")
+    return changed
 
 
 def drifted_internals() -> list[str]:
     """What differs from the pinned aiortc: its version and every relied-on function whose code changed."""
     drift = [] if version("aiortc") == PINNED_AIORTC else [f"aiortc {version('aiortc')} (pinned {PINNED_AIORTC})"]
-    drift += [name for name, digest in RELIED_ON.items() if fingerprint(name) != digest]
-    return drift
+    return drift + changed_functions(RELIED_ON)
 
 
 _SUPPORTED = version("aiortc") == PINNED_AIORTC
@@ -116,6 +131,8 @@ class TunedSctpTransport(RTCSctpTransport):
     _sack_timer: asyncio.TimerHandle | None
     _flush_scheduled: bool
     _tasks: set[asyncio.Task[None]]
+    #: INITs that arrived once the association was up, and were dropped (see `_receive_chunk`).
+    stale_inits: int
 
     def _adopt(self, sack_delay: float) -> None:
         """Add the state a stock transport lacks (`tune` swaps the class of an existing transport)."""
@@ -130,6 +147,7 @@ class TunedSctpTransport(RTCSctpTransport):
         self._sack_timer = None
         self._flush_scheduled = False
         self._tasks = set()
+        self.stale_inits = 0
 
     async def _handle_data(self, data: bytes) -> None:
         self._packet_has_data = False
@@ -139,6 +157,18 @@ class TunedSctpTransport(RTCSctpTransport):
             await super()._handle_data(data)
         finally:
             await self._uncork()
+
+    async def _receive_chunk(self, chunk: Chunk) -> None:
+        """Drop an INIT once the association is up. aiortc takes any INIT as the start of an association
+        and rewinds the cumulative TSN it has received to the INIT's: a late copy of the remote's INIT (a
+        T1 retransmission overtaken under load) then makes the remote ignore every SACK as old while this
+        side drops or repeats its DATA, one direction of an open channel silent for good. RFC 4960 5.2.2
+        answers an INIT in ESTABLISHED without touching the association; WebRTC never restarts one."""
+        if isinstance(chunk, InitChunk) and self._association_state == self.State.ESTABLISHED:
+            self.stale_inits += 1
+            log.warning("SCTP: dropped an INIT received on an established association (a stale copy)")
+            return
+        await super()._receive_chunk(chunk)
 
     async def _receive_data_chunk(self, chunk: DataChunk) -> None:
         self._packet_has_data = True

@@ -83,6 +83,7 @@ class PeerSettings:
     )
     # Stock by default until a whole direction of a link that went silent in staged and 3-peer runs under load
     # (python-fast and compiled, not yet seen on stock) is explained: the faster paths are opt-in meanwhile.
+    # Runs flag such a link on any path now (`silentLinks`, peer/connections.py), so evidence accumulates.
     data_path: str = setting(
         STOCK_DATA_PATH,
         "receive path of the data channels: compiled (python-fast with the SCTP steady state checked and "

@@ -53,6 +53,7 @@ class StatsWindows:
         self._measures.reconnections = self._client.reconnections - self._reconnections_reported
         self._reconnections_reported = self._client.reconnections
         metrics.update(self._measures.take(time.monotonic()))
+        metrics["silentLinks"] = self._connections.silent_links(time.monotonic())
         metrics["harnessErrors"] = self._supervisor.errors - self._harness_errors_reported
         self._harness_errors_reported = self._supervisor.errors
         return metrics

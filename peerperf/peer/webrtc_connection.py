@@ -57,6 +57,10 @@ class PeerConnection:
         self.opened_at: float | None = None
         #: The other side refused this connection (REJECT), so it is not a failure to open.
         self.rejected = False
+        #: Frames received on this link, and what `Connections.silent_links` last saw of them and when.
+        self.frames = 0
+        self.frames_checked = 0
+        self.quiet_since: float | None = None
         self.opened = asyncio.Event()
         self._on_opened = on_opened
         self._on_data = on_data
@@ -104,6 +108,7 @@ class PeerConnection:
             self._on_opened(self)
 
     def _message(self, message: bytes | str) -> None:
+        self.frames += 1
         self._on_data(self.remote_id, message.encode() if isinstance(message, str) else message)
 
     def _state_changed(self) -> None:

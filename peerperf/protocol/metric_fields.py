@@ -255,6 +255,15 @@ FIELDS: tuple[MetricField, ...] = (
         original=False,
     ),
     MetricField(
+        "silentLinks",
+        Kind.TEXT_LIST,
+        "connected peers from which nothing arrived on the link for SILENT_LINK_S: a stalled direction no "
+        "sequence gap shows (a harness fault; peer/connections.py)",
+        "peers",
+        original=False,
+        influx=False,
+    ),
+    MetricField(
         "hostHarnessErrors",
         Kind.INTEGER,
         "unexpected exceptions in the host's own loops in the window (see the host's log)",

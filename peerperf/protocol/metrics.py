@@ -23,6 +23,7 @@ __all__ = [
     "FIELDS",
     "PYTHON",
     "REQUIRED",
+    "SILENT_LINK_S",
     "SUFFIXES",
     "Kind",
     "MetricField",
@@ -34,6 +35,11 @@ __all__ = [
 #: Seconds a sequence gap may stay open before its packet counts as missing; arrivals of the packets
 #: created in a window count for that window up to this long after it ends.
 ARRIVAL_GRACE_S = 2.0
+#: A link open this long with no frame arriving on it is silent (`silentLinks`). Every peer sends on each
+#: of its links several times a second (its positions, relays), so this means one direction of the link
+#: stopped while it stays listed as connected: a harness fault no delivery count shows, since a sequence
+#: gap is only seen once a later packet of the source arrives.
+SILENT_LINK_S = 5.0
 #: What the Parquet columns hold exactly: int64, and integers in float64 up to 2^53. Larger values are
 #: refused at submission (a 400), not discovered when the buffer is written.
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1

@@ -118,3 +118,15 @@ def test_a_run_that_fell_back_to_the_stock_data_path_says_so(asked: str | None, 
     assert bool(fell_back) is warned, notes
     if warned:
         assert f"ran the {ran} data path, not {asked}" in fell_back[0]
+
+
+def test_a_link_listed_as_connected_that_delivered_nothing_is_a_warning() -> None:
+    frame = Scenario().frame()
+    frame["silentLinks"] = [[] for _ in range(len(frame))]
+    assert not [n for n in summary(frame).notes if "delivered nothing" in n], "no silent link, no warning"
+    receiver = str(frame["peerId"].iloc[2])
+    silent = [np.array(["source-peer-9"]) if i == 2 else np.array([]) for i in range(len(frame))]
+    frame["silentLinks"] = silent  # as Parquet reads lists back
+    notes = [n for n in summary(frame).notes if "delivered nothing" in n]
+    assert len(notes) == 1, notes
+    assert "1 link direction(s) delivered nothing for 5 s" in notes[0] and f"source-p -> {receiver[:8]}" in notes[0]

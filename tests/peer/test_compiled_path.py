@@ -6,6 +6,7 @@ tests/peer/test_fast_path.py (parametrised over both fast paths)."""
 from __future__ import annotations
 
 import random
+from pathlib import Path
 from struct import pack
 
 import google_crc32c
@@ -53,6 +54,20 @@ async def test_without_the_build_peers_run_the_python_fast_path_and_say_why(monk
         assert type(pc.sctp.transport._peerperf_fast) is FastReceiver  # type: ignore[attr-defined]
     finally:
         await pc.close()
+
+
+def test_an_unbuilt_extension_is_named_plainly_with_how_to_build_it() -> None:
+    datapath, why = native._load("peerperf.peer._never_built")
+    assert datapath is None
+    assert why.startswith("the C extension peerperf.peer._never_built was not built; build it with:"), why
+    assert "build_ext --inplace" in why and "circular" not in why and "partially initialized" not in why
+
+
+def test_a_built_extension_that_does_not_load_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "broken_ext.py").write_text("raise ImportError('undefined symbol: crc_table')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    datapath, why = native._load("broken_ext")
+    assert datapath is None and "is built but does not load (undefined symbol: crc_table)" in why, why
 
 
 def data_chunk(tsn: int, payload: bytes = b"hello", flags: int = 0x03, stream_seq: int = 0) -> DataChunk:

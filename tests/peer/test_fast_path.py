@@ -147,6 +147,35 @@ async def test_an_sctp_call_that_suspends_finishes_in_a_task_and_later_packets_w
         await close_pair(a, b)
 
 
+async def test_an_sctp_call_that_fails_after_suspending_closes_the_link_rather_than_silencing_it() -> None:
+    """The hand-off's failure path: the Task that finishes a suspended call ends the DTLS transport as
+    aiortc's receive loop would, so the channel closes; the packets parked behind it are never left
+    waiting on an open link."""
+    a, b = await connect_pair(True, False, fast_offerer=True)
+    handle = a.sctp._handle_data
+    calls = 0
+
+    async def fails_once_suspended(data: bytes) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 5:
+            await asyncio.sleep(0.01)
+            raise RuntimeError("an SCTP handler bug")
+        await handle(data)
+
+    a.sctp._handle_data = fails_once_suspended  # type: ignore[method-assign]
+    try:
+        for i in range(40):
+            b.channel.send(f"b{i}".encode())
+            await asyncio.sleep(0.001)
+        await poll(lambda: a.sctp.transport.state == "closed", "the fast side's DTLS transport closes", timeout=10)
+        await poll(lambda: a.channel.readyState == "closed", "its channel closes", timeout=10)
+        taken = receiver(a)
+        assert taken is not None and taken.suspended == 1 and taken._backlog is None
+    finally:
+        await close_pair(a, b)
+
+
 def hostile_datagrams() -> dict[str, bytes]:
     header = bytes([23, 0xFE, 0xFD, 0, 1]) + bytes(6)
     return {

@@ -6,7 +6,15 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from aiortc.rtcsctptransport import SCTP_MAX_PACKET_LENGTH, DataChunk, RTCSctpTransport, SackChunk, parse_packet
+from aiortc.rtcsctptransport import (
+    SCTP_MAX_PACKET_LENGTH,
+    DataChunk,
+    InitChunk,
+    RTCSctpTransport,
+    SackChunk,
+    parse_packet,
+    serialize_packet,
+)
 from OpenSSL.SSL import Error as SslError
 
 from peerperf.peer import sctp_tuning
@@ -226,3 +234,39 @@ def test_a_send_that_meets_a_closing_dtls_transport_is_expected_and_anything_els
     assert not sctp_tuning.closed_under_send(SslError([("SSL routines", "", "bad record mac")]))
     assert not sctp_tuning.closed_under_send(ValueError("a bug"))
     assert not sctp_tuning.closed_under_send(None)
+
+
+def stale_init(sender: RTCSctpTransport, receiver: RTCSctpTransport) -> bytes:
+    """A copy of `sender`'s INIT arriving after the association is up (a T1 retransmission overtaken
+    under load): its tag, an initial TSN older than anything received since, verification tag 0."""
+    init = InitChunk()
+    init.initiate_tag = sender._local_verification_tag
+    init.advertised_rwnd, init.outbound_streams, init.inbound_streams = 131072, 65535, 65535
+    assert receiver._last_received_tsn is not None and sender._remote_port is not None, "not up yet"
+    init.initial_tsn = (receiver._last_received_tsn - 1000) % 2**32
+    return serialize_packet(sender._local_port, sender._remote_port, 0, init)
+
+
+@pytest.mark.parametrize("kind", ["stock", "python-fast", "compiled"])
+async def test_a_stale_init_after_the_association_is_up_silences_no_direction(kind: str) -> None:
+    """aiortc takes any INIT as the start of the association and rewinds the receiver's cumulative TSN
+    to the INIT's: from then on the sender ignores every SACK as old and the receiver drops every DATA
+    chunk as a duplicate or holds it behind a gap, so one direction of an open link is silent for good."""
+    fast = kind != "stock"
+    a, b = await connect_pair(True, True, fast_offerer=fast, fast_answerer=fast, fast_kind=kind)
+    try:
+        await exchange(a, b, 30)
+        client, server = (a, b) if not a.sctp.is_server else (b, a)
+        before = server.sctp._last_received_tsn
+        await client.sctp.transport._send_data(stale_init(client.sctp, server.sctp))
+
+        def arrived() -> bool:  # dropped (counted) or taken (the rewind): either way it was handled
+            return getattr(server.sctp, "stale_inits", 0) == 1 or server.sctp._last_received_tsn != before
+
+        await poll(arrived, "the stale INIT arrives", timeout=10)
+        assert server.sctp._last_received_tsn == before, "the receiver rewound its cumulative TSN"
+        for side in (a, b):
+            side.received.clear()
+        await exchange(a, b, 200)
+    finally:
+        await close_pair(a, b)
