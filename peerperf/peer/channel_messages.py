@@ -20,11 +20,11 @@ from typing import Any
 
 from aiortc import RTCDataChannel
 
-from peerperf.peer.sctp_tuning import PINNED_AIORTC, fingerprint
+from peerperf.peer.aiortc_pins import PINNED_AIORTC, fingerprint
 
 log = logging.getLogger(__name__)
 
-#: The aiortc code that emits "message" (name as in `sctp_tuning.RELIED_ON`) and its fingerprint.
+#: The aiortc code that emits "message" (named as `aiortc_pins.fingerprint` takes it) and its fingerprint.
 EMITTER = "RTCSctpTransport._data_channel_receive"
 EMITTER_FINGERPRINT = "3df88b4b9c662b3b"
 

@@ -28,10 +28,11 @@ from aiortc.rtcsctptransport import (
 )
 
 from peerperf.peer import fast_path, native
-from peerperf.peer.sctp_tuning import TunedSctpTransport, changed_functions
+from peerperf.peer.aiortc_pins import changed_functions
+from peerperf.peer.sctp_tuning import TunedSctpTransport
 
 #: sha256 (first 16 hex digits) of the aiortc functions whose effect `CompiledReceiver` reproduces for
-#: steady-state packets (sctp_tuning.fingerprint's naming); any drift turns the compiled path off.
+#: steady-state packets (aiortc_pins.fingerprint's naming); any drift turns the compiled path off.
 RELIED_ON = {
     "aiortc.rtcsctptransport:parse_packet": "b88a5f1d01e14c5f",
     "aiortc.rtcsctptransport:RTCSctpTransport._handle_data": "8661b724e20776bb",

@@ -32,7 +32,7 @@ from aiortc.rtcdtlstransport import RTCDtlsTransport, State
 from aiortc.rtcsctptransport import RTCSctpTransport
 from OpenSSL._util import ffi, lib
 
-from peerperf.peer.sctp_tuning import changed_functions
+from peerperf.peer.aiortc_pins import changed_functions
 
 log = logging.getLogger(__name__)
 

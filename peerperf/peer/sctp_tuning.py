@@ -9,16 +9,13 @@ of aiortc's own transport: every chunk is still serialised by aiortc, only the g
 into packets and the moment a SACK leaves change, so any RFC-conforming stack is a valid peer.
 
 It overrides private methods of aiortc's `RTCSctpTransport`, so it is pinned to the aiortc release
-it was written against (`PINNED_AIORTC`, with fingerprints of the code it relies on in `RELIED_ON`):
+it was written against (`aiortc_pins.PINNED_AIORTC`, with fingerprints of the code it relies on in `RELIED_ON`):
 `tune()` leaves a transport stock on any other release, and the tests fail loudly when either drifts.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import importlib
-import inspect
 import logging
 from collections.abc import Coroutine
 from importlib.metadata import version
@@ -30,10 +27,9 @@ from aiortc import rtcsctptransport as stock
 from aiortc.rtcsctptransport import Chunk, DataChunk, ForwardTsnChunk, InitChunk, RTCSctpTransport, SackChunk
 from OpenSSL.SSL import Error as SslError
 
-log = logging.getLogger(__name__)
+from peerperf.peer.aiortc_pins import PINNED_AIORTC, changed_functions
 
-#: The aiortc release whose internals this module was written against and tested with.
-PINNED_AIORTC = "1.16.0"
+log = logging.getLogger(__name__)
 
 #: RFC 4960 section 6.2: a SACK SHOULD be sent within 200 ms of the first unacknowledged DATA packet.
 SACK_DELAY = 0.2
@@ -60,28 +56,6 @@ RELIED_ON = {
     "serialize_packet": "5731d38491422e4c",
     "Chunk.__bytes__": "f6acf2568c771bea",
 }
-
-
-def fingerprint(qualified_name: str) -> str:
-    """The fingerprint of one function: "module:qualified.name", or a name in aiortc's SCTP module as in
-    `RELIED_ON`."""
-    module_name, _, path = qualified_name.rpartition(":")
-    target: Any = importlib.import_module(module_name) if module_name else stock
-    for part in path.split("."):
-        target = getattr(target, part)
-    return hashlib.sha256(inspect.getsource(target).encode()).hexdigest()[:16]
-
-
-def changed_functions(relied_on: dict[str, str]) -> list[str]:
-    """The functions of `relied_on` (name -> fingerprint) whose source differs or is gone."""
-    changed = []
-    for name, digest in relied_on.items():
-        try:
-            if fingerprint(name) != digest:
-                changed.append(name)
-        except (AttributeError, ImportError, OSError, TypeError):
-            changed.append(f"{name} (missing)")
-    return changed
 
 
 def drifted_internals() -> list[str]:

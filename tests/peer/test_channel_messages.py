@@ -6,8 +6,8 @@ import pytest
 from pyee.asyncio import AsyncIOEventEmitter
 
 from peerperf.peer import channel_messages
+from peerperf.peer.aiortc_pins import fingerprint
 from peerperf.peer.channel_messages import EMITTER, EMITTER_FINGERPRINT, deliver_messages, direct_delivery_supported
-from peerperf.peer.sctp_tuning import fingerprint
 from tests.peer.aiortc_pairs import close_pair, connect_pair, poll
 
 
