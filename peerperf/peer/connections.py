@@ -11,7 +11,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
-from peerperf.peer.delivery_metrics import Measures
+from peerperf.peer.delivery_metrics import DeliveryMetrics
 from peerperf.peer.ice import ConnectionConfiguration
 from peerperf.peer.impairment import Impairment
 from peerperf.peer.webrtc_connection import PeerConnection
@@ -26,7 +26,7 @@ class Connections:
     def __init__(
         self,
         configuration: ConnectionConfiguration,
-        measures: Measures,
+        measures: DeliveryMetrics,
         on_data: Callable[[str, bytes], None],
         on_lost: Callable[[str], None],
         spawn: Callable[[Awaitable[Any]], None],

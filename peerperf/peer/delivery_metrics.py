@@ -32,7 +32,7 @@ _OTHER_LATENCY = latency_field("other")
 
 
 @dataclass
-class Measures:
+class DeliveryMetrics:
     """One peer's delivery, latency, hop and connection measurements for the current window."""
 
     delivery: DeliveryTracker = field(default_factory=DeliveryTracker)

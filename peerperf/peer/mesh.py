@@ -12,10 +12,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from peerperf.errors import PeerStateError, ProtocolError
-from peerperf.peer.delivery_metrics import Measures
+from peerperf.peer.delivery_metrics import DeliveryMetrics
 from peerperf.peer.knownpeers import KnownPeers, SubtypeData
 from peerperf.peer.mesh_interfaces import SYSTEM_CLOCK, Links, MeshClock, MessageHandler, SendTime, packet_send_time
-from peerperf.peer.packet_counts import GlobalStats
+from peerperf.peer.packet_counts import GlobalPacketCounts
 from peerperf.peer.relay_suspension import NOTHING_SUSPENDED, RelaySuspension
 from peerperf.peer.settings import PeerSettings
 from peerperf.protocol.messagetypes import PING, PONG, SUSPEND_RELAY, MessageType
@@ -48,11 +48,11 @@ class Mesh:
         peer_id: str,
         links: Links,
         known: KnownPeers,
-        stats: GlobalStats,
+        stats: GlobalPacketCounts,
         settings: PeerSettings,
         rooms: Callable[[], set[str]],
         on_message: MessageHandler,
-        measures: Measures | None = None,
+        measures: DeliveryMetrics | None = None,
         send_time: SendTime = packet_send_time,
         clock: MeshClock = SYSTEM_CLOCK,
     ) -> None:
@@ -64,7 +64,7 @@ class Mesh:
         self._settings = settings
         self._rooms = rooms
         self._on_message = on_message
-        self.measures = measures or Measures()
+        self.measures = measures or DeliveryMetrics()
         self._send_time = send_time
         self._monotonic = clock.monotonic
         self._wall_ms = clock.wall_ms

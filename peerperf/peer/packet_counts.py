@@ -31,7 +31,7 @@ SENT, RECEIVED, RELAYED, ALL, ORIGINATED, RELEVANT, DUPLICATE, EXPIRED = range(l
 
 
 @dataclass(slots=True)
-class Stats:
+class PacketCounts:
     """Counters of one category."""
 
     total_packets: int = 0
@@ -76,13 +76,13 @@ class Stats:
         }
 
 
-class GlobalStats:
+class GlobalPacketCounts:
     """All categories of one peer, windowed every `period` seconds by the owner's loop."""
 
     def __init__(self, clock: Clock = time.monotonic) -> None:
         self.clock = clock
-        self._sent, self._received, self._relayed, self._all, self._originated = (Stats() for _ in range(5))
-        self.categories: dict[str, Stats] = {
+        self._sent, self._received, self._relayed, self._all, self._originated = (PacketCounts() for _ in range(5))
+        self.categories: dict[str, PacketCounts] = {
             "sent": self._sent,
             "received": self._received,
             "relayed": self._relayed,
@@ -139,12 +139,12 @@ class GlobalStats:
             counts = self._by_subtype[subtype] = [0] * len(COUNTED)
         return counts
 
-    def _tag(self, index: int) -> Stats:
+    def _tag(self, index: int) -> PacketCounts:
         """A category that appears on first use (its first window has no rate)."""
         name = COUNTED[index]
         stats = self.categories.get(name)
         if stats is None:
-            stats = self.categories[name] = Stats()
+            stats = self.categories[name] = PacketCounts()
         return stats
 
     def subtype_count(self, category: str, subtype: str) -> int:
@@ -176,7 +176,7 @@ class GlobalStats:
         """Every category's keys in the original's order; missing categories are 0."""
         out: dict[str, Any] = {}
         for name in CATEGORIES:
-            out.update((self.categories.get(name) or Stats()).as_metrics(name))
+            out.update((self.categories.get(name) or PacketCounts()).as_metrics(name))
         return out
 
     def window_metrics(self) -> dict[str, Any]:

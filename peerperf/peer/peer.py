@@ -17,7 +17,7 @@ from typing import Any
 
 from peerperf.errors import LighthouseUnavailable, PeerStateError, RequestError
 from peerperf.peer.connections import Connections
-from peerperf.peer.delivery_metrics import Measures
+from peerperf.peer.delivery_metrics import DeliveryMetrics
 from peerperf.peer.heartbeat import Heartbeat
 from peerperf.peer.ice import rtc_configuration, use_host_addresses
 from peerperf.peer.impairment import Impairment, SignalingDelay
@@ -28,7 +28,7 @@ from peerperf.peer.membership import Membership
 from peerperf.peer.mesh import Mesh
 from peerperf.peer.mesh_interfaces import MessageHandler, SendTime, packet_send_time
 from peerperf.peer.network_updates import NetworkUpdates
-from peerperf.peer.packet_counts import GlobalStats
+from peerperf.peer.packet_counts import GlobalPacketCounts
 from peerperf.peer.settings import PeerSettings
 from peerperf.peer.signaling_handlers import SignalingHandlers
 from peerperf.peer.stats_windows import StatsWindows, impairment_metrics
@@ -68,7 +68,7 @@ class Peer:
         self.lighthouse_url = lighthouse_url
         self.position = position
         #: Who it knows of, what it sent and received (the original's stats), what it measured of delivery.
-        self.known, self.stats, self.measures = KnownPeers(), GlobalStats(), Measures()
+        self.known, self.stats, self.measures = KnownPeers(), GlobalPacketCounts(), DeliveryMetrics()
         self._send_time = send_time
         #: Test-only hook below the mesh: a frame `(from_peer, data)` for which it returns False is
         #: dropped as if the network lost it.

@@ -14,7 +14,7 @@ from typing import Any
 
 from peerperf.errors import ProtocolError
 from peerperf.peer.connections import Connections
-from peerperf.peer.delivery_metrics import Measures
+from peerperf.peer.delivery_metrics import DeliveryMetrics
 from peerperf.peer.knownpeers import KnownPeers
 from peerperf.peer.lighthouse_client import LighthouseClient
 from peerperf.peer.membership import Membership
@@ -54,7 +54,7 @@ class SignalingHandlers:
         connections: Connections,
         membership: Membership,
         known: KnownPeers,
-        measures: Measures,
+        measures: DeliveryMetrics,
         supervisor: Supervisor,
         position: Callable[[], Position],
         view: Callable[[], MeshView],

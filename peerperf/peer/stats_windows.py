@@ -7,11 +7,11 @@ import time
 from typing import Any
 
 from peerperf.peer.connections import Connections
-from peerperf.peer.delivery_metrics import Measures
+from peerperf.peer.delivery_metrics import DeliveryMetrics
 from peerperf.peer.impairment import Impairment
 from peerperf.peer.knownpeers import KnownPeers
 from peerperf.peer.lighthouse_client import LighthouseClient
-from peerperf.peer.packet_counts import GlobalStats
+from peerperf.peer.packet_counts import GlobalPacketCounts
 from peerperf.protocol.positions import Position
 from peerperf.supervision import Supervisor
 
@@ -21,8 +21,8 @@ class StatsWindows:
 
     def __init__(
         self,
-        stats: GlobalStats,
-        measures: Measures,
+        stats: GlobalPacketCounts,
+        measures: DeliveryMetrics,
         known: KnownPeers,
         connections: Connections,
         client: LighthouseClient,

@@ -17,7 +17,7 @@ from peerperf.peer.knownpeers import KnownPeers
 from peerperf.peer.mesh import Mesh
 from peerperf.peer.network import Connect, MeshView, accept_over_max, next_operation
 from peerperf.peer.network_updates import MAX_UPDATE_STEPS
-from peerperf.peer.packet_counts import GlobalStats
+from peerperf.peer.packet_counts import GlobalPacketCounts
 from peerperf.peer.settings import PeerSettings
 from peerperf.protocol.packets import Packet, Payload
 from peerperf.protocol.positions import Position
@@ -67,7 +67,7 @@ class VirtualPeer:
         self._rng = rng
         self._on_message = on_message
         self.known = KnownPeers()
-        self.stats = GlobalStats(clock=lambda: self._queue.now)
+        self.stats = GlobalPacketCounts(clock=lambda: self._queue.now)
         self.connections = VirtualConnections(peer_id, layer.send_frame)
         self.rooms: set[str] = set()
         self.room_mates: set[str] = set()

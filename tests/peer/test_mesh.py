@@ -11,7 +11,7 @@ import pytest
 from peerperf.peer.knownpeers import KnownPeers
 from peerperf.peer.mesh import Mesh
 from peerperf.peer.mesh_interfaces import SYSTEM_CLOCK, MeshClock
-from peerperf.peer.packet_counts import GlobalStats
+from peerperf.peer.packet_counts import GlobalPacketCounts
 from peerperf.peer.settings import PeerSettings
 from peerperf.protocol.histogram import bucket_value
 from peerperf.protocol.messagetypes import SUSPEND_RELAY, reliable, unreliable
@@ -30,7 +30,7 @@ class Node:
     sent_frames: list[tuple[str, bytes]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.stats = GlobalStats()
+        self.stats = GlobalPacketCounts()
         self.known = KnownPeers()
         self.mesh = Mesh(
             self.id,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from peerperf.peer.packet_counts import GlobalStats
+from peerperf.peer.packet_counts import GlobalPacketCounts
 
 
 class Clock:
@@ -15,7 +15,7 @@ class Clock:
 
 def test_windows_rates_totals_and_average_size() -> None:
     clock = Clock()
-    stats = GlobalStats(clock)  # construction closes the first window: no rate
+    stats = GlobalPacketCounts(clock)  # construction closes the first window: no rate
     for _ in range(10):
         stats.count_sent(100, relayed=False)
     stats.count_received(50, relevant=True)
@@ -38,13 +38,13 @@ def test_windows_rates_totals_and_average_size() -> None:
 
 
 def test_metrics_keys_in_the_original_order() -> None:
-    keys = list(GlobalStats(Clock()).as_metrics())
+    keys = list(GlobalPacketCounts(Clock()).as_metrics())
     assert keys[:3] == ["sent", "sentTotal", "sentPerSecond"] and keys[-1] == "expiredAveragePacketSize"
     assert len(keys) == 49
 
 
 def test_a_packet_sent_on_several_connections_counts_each_copy_with_its_subtype() -> None:
-    stats = GlobalStats(Clock())
+    stats = GlobalPacketCounts(Clock())
     stats.count_sent(100, relayed=False, subtype="chat", copies=3)
     stats.count_sent(40, relayed=True, subtype="position", copies=2)
     stats.count_received(60, "chat", duplicate=True, relevant=True)
