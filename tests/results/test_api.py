@@ -16,6 +16,9 @@ from peerperf.results.api import OPERATIONS, Forwarding, ResultsApi
 from peerperf.results.client import HttpResultsClient, ResultsClient
 from peerperf.results.service import ResultsService
 
+#: Once any class is made a Ray actor, Ray's tracing hook adds this keyword to the signature of each of its
+#: methods, inherited ones (Forwarding's) included: it belongs to Ray, not to the API.
+RAY_TRACING = "_ray_trace_ctx"
 IMPLEMENTATIONS = [ResultsService, Forwarding, ResultsActor, ActorResultsClient, HttpResultsClient]
 #: Over HTTP the start is awaited by polling `GET /test/{id}` (the original's contract): no route of its own.
 NOT_A_ROUTE = {"wait_started"}
@@ -24,7 +27,9 @@ NOT_A_ROUTE = {"wait_started"}
 def _shape(function: Any) -> list[tuple[str, Any, Any, str]]:
     """A signature as comparable text: names, kinds, defaults and annotations (strings here: PEP 563)."""
     signature = inspect.signature(function)
-    shape = [(p.name, p.kind, p.default, str(p.annotation)) for p in signature.parameters.values()]
+    shape = [
+        (p.name, p.kind, p.default, str(p.annotation)) for p in signature.parameters.values() if p.name != RAY_TRACING
+    ]
     return [*shape, ("->", None, None, str(signature.return_annotation))]
 
 
