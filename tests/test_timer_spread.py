@@ -21,9 +21,7 @@ import pytest
 from peerperf.sim.phases import phase
 from tests.runcli import results_document
 
-#: 30 s: windows 1..15 are whole (each host's 16th is partial), so 13 windows after FORMING: the 10 the
-#: steadiness test needs even if the two the fixture tolerates missing are among them; over 4 round periods.
-PEERS, SEED, DURATION = 10, 22, 30
+PEERS, SEED, DURATION = 10, 22, 40
 #: The original client's ping round: 9 ms between rounds, each collecting pongs for 7 s.
 ROUND_PERIOD = 7.009
 WINDOW = 2.0
