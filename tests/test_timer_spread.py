@@ -21,7 +21,9 @@ import pytest
 from peerperf.sim.phases import phase
 from tests.runcli import results_document
 
-PEERS, SEED, DURATION = 10, 22, 40
+#: 30 s: windows 1..15 are whole (each host's 16th is partial), so 13 windows after FORMING: the 10 the
+#: steadiness test needs even if the two the fixture tolerates missing are among them; over 4 round periods.
+PEERS, SEED, DURATION = 10, 22, 30
 #: The original client's ping round: 9 ms between rounds, each collecting pongs for 7 s.
 ROUND_PERIOD = 7.009
 WINDOW = 2.0
@@ -39,7 +41,10 @@ def run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     env.pop("RAY_ADDRESS", None)
     args = ["--peers", str(PEERS), "--peers-per-actor", str(request.param), "--duration", str(DURATION)]
-    args += ["--seed", str(SEED), "--output", str(output), "--plain"]
+    # What is checked here is when the timers fire, not whether this machine carries ten peers in one process
+    # with a healthy harness (it read saturated on a busy CI machine, with the code before the timers' tests
+    # too): an unhealthy verdict is accepted, a failed run (lost peers, errors) is not.
+    args += ["--seed", str(SEED), "--output", str(output), "--plain", "--allow-unhealthy"]
     done = subprocess.run(
         [sys.executable, "-m", "peerperf.run", *args], env=env, capture_output=True, text=True, timeout=240
     )
