@@ -1,6 +1,6 @@
 """Writes peerperf's Grafana dashboards (`dashboards/*.json`) from the panel list below: `python grafana/generate.py`.
 
-Every panel is a title, a unit and InfluxQL queries over the relay's schema (README, "Live metrics"):
+Every panel is a title, a unit and InfluxQL queries over the relay's schema (docs/usage/live-view.md, "Schema"):
 measurement `peer_metrics` tagged by test, peer, node, host, room, layer, routine and impairment, and
 `run_events`. The `test` variable selects one or more runs; every query groups by `test`, so runs
 are drawn side by side. A test runs every query against a real InfluxDB holding a real run.

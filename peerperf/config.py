@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import math
+import os
 import random
 from dataclasses import dataclass, field, fields, replace
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 from peerperf.errors import ConfigError
@@ -169,6 +171,12 @@ class RunConfig:
                 "--session-length"
             ]
         return []
+
+    @property
+    def output_folder(self) -> Path:
+        """`output`, absolute: resolved by the driver, since the results actor's working folder is the
+        driver's only when this process started Ray."""
+        return Path(os.path.abspath(os.path.expanduser(self.output)))
 
     @cached_property
     def stage_plan(self) -> StagePlan | None:

@@ -132,7 +132,7 @@ def run(
     parse_mix(config.routine)
     plan = impairment_plan(impairment)
     if config.results_url is None:  # the embedded service writes here: a full disk is refused now
-        check_writable(Path(config.output).expanduser())
+        check_writable(config.output_folder)
     settings = recorded_settings(config, impairment)
     orchestrator = Orchestrator(config, progress or (lambda _: None), plan, settings)
     outcome = asyncio.run(_orchestrate(orchestrator))

@@ -28,6 +28,7 @@ class Run:
         prefix: Sequence[str] = (),
         base_env: Mapping[str, str] | None = None,
         healthy_only: bool = False,
+        cwd: Path | None = None,
     ) -> Run:
         """`env` is added to `base_env` (this process's environment by default); `prefix` runs the
         command through another (`ip netns exec NS`, say). Unless `healthy_only`, the run gets
@@ -44,6 +45,7 @@ class Run:
             *(() if healthy_only else ("--allow-unhealthy",)),
             *args,
             env=env,
+            cwd=cwd,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
         )

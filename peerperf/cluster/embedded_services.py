@@ -48,37 +48,37 @@ class RunServices:
 async def start_services(
     config: RunConfig, outcome: RunOutcome, show: Callable[[str], None], on_cluster: bool
 ) -> RunServices:
-    """Start what the run embeds (on the driver's node) and note the URLs in `outcome`."""
+    """Start what the run embeds (on the driver's node) and note the URLs in `outcome`.
+
+    Both actors are created before either is awaited: their worker processes start side by side."""
     here = NodeAffinitySchedulingStrategy(node_id=ray.get_runtime_context().get_node_id(), soft=False)
-    actors: list[Any] = []
-    if config.lighthouse_url:
-        lighthouse_url = config.lighthouse_url
-    else:
-        show("starting the lighthouse")
-        settings = resolve(
-            LighthouseSettings,
-            environ={},
-            no_auth=True,
-            host="",
-            port=config.lighthouse_port,
-            max_per_layer=config.max_per_layer,
-        )
-        lighthouse_actor: Any = ray.remote(LighthouseActor)
-        lighthouse = lighthouse_actor.options(num_cpus=0, scheduling_strategy=here).remote(settings)
-        actors.append(lighthouse)
-        lighthouse_url = await lighthouse.start.remote()
-    outcome.lighthouse_url = lighthouse_url
-    if config.results_url:
-        http = HttpResultsClient(config.results_url, token=config.results_token)
-        outcome.results_url = config.results_url
-        return RunServices(lighthouse_url, http, config.results_url, config.results_url, actors)
-    show("starting the results service")
-    results_settings = ResultsSettings(location=config.output, token=config.results_token or "")
-    actor = spawn_results_actor(results_settings, config.influx, scheduling_strategy=here)
-    actors.append(actor)
-    host = ray.util.get_node_ip_address()
-    port = await actor.start.remote(host, config.results_port)
-    client = ActorResultsClient(actor)
+    embedded = [
+        name
+        for name, url in (("the lighthouse", config.lighthouse_url), ("the results service", config.results_url))
+        if not url
+    ]
+    if embedded:
+        show("starting " + " and ".join(embedded))
+    lighthouse: Any = None if config.lighthouse_url else _spawn_lighthouse(config, here)
+    results_actor: Any = None
+    if not config.results_url:
+        results_settings = ResultsSettings(location=str(config.output_folder), token=config.results_token or "")
+        results_actor = spawn_results_actor(results_settings, config.influx, scheduling_strategy=here)
+    actors = [actor for actor in (lighthouse, results_actor) if actor is not None]
+    try:
+        lighthouse_url: str = config.lighthouse_url or await lighthouse.start.remote()
+        outcome.lighthouse_url = lighthouse_url
+        if config.results_url:
+            http = HttpResultsClient(config.results_url, token=config.results_token)
+            outcome.results_url = config.results_url
+            return RunServices(lighthouse_url, http, config.results_url, config.results_url, actors)
+        host = ray.util.get_node_ip_address()
+        port = await results_actor.start.remote(host, config.results_port)
+    except BaseException:  # one failed to start: the other is not left running (on a cluster, it would be)
+        for actor in actors:
+            ray.kill(actor)
+        raise
+    client = ActorResultsClient(results_actor)
     outcome.results_url = f"http://{host}:{port}"
     hint = f"from your machine: ray attach cluster.yaml -p {port}, then http://127.0.0.1:{port}/"
     return RunServices(
@@ -87,10 +87,24 @@ async def start_services(
         client,
         outcome.results_url,
         actors,
-        actor,
+        results_actor,
         live_url=f"{outcome.results_url}/",
         live_hint=hint if on_cluster else "",
     )
+
+
+def _spawn_lighthouse(config: RunConfig, here: NodeAffinitySchedulingStrategy) -> Any:
+    """The embedded lighthouse's actor, open to anyone (the peers are the run's own), on `here`."""
+    settings = resolve(
+        LighthouseSettings,
+        environ={},
+        no_auth=True,
+        host="",
+        port=config.lighthouse_port,
+        max_per_layer=config.max_per_layer,
+    )
+    lighthouse_actor: Any = ray.remote(LighthouseActor)
+    return lighthouse_actor.options(num_cpus=0, scheduling_strategy=here).remote(settings)
 
 
 async def relay_stats(services: RunServices, drain_timeout: float) -> RelayStats | None:

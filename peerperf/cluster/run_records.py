@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import Any
 
 from peerperf.config import RunConfig
@@ -49,7 +48,7 @@ async def record(results: ResultsClient, outcome: RunOutcome, metadata: dict[str
 
 async def keep_files(config: RunConfig, outcome: RunOutcome) -> None:
     """Point the outcome at the test's files; a test kept by an external server is downloaded first."""
-    folder = Path(config.output).expanduser()
+    folder = config.output_folder
     if config.results_url:
         try:
             downloaded = await download_test(config.results_url, outcome.test_id, folder, config.results_token)
