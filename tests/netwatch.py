@@ -17,6 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 TABLES = ("tcp", "tcp6", "udp", "udp6")
+#: Connected UDP sockets that send nothing: Chromium's host resolver connect()s one to this address, port
+#: 443, to read which local address the kernel would pick (is IPv6 globally reachable?), then closes it.
+#: Seen once in CI from a headless Chromium with every background feature off; no datagram leaves.
+SILENT_PROBES = {("udp6", ipaddress.ip_address("2001:4860:4860::8888"), 443)}
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,9 @@ class Socket:
     def stays_on_loopback(self) -> bool:
         unconnected = self.peer[1] == 0 and self.peer[0].is_unspecified  # listeners, unbound UDP: where they bind
         return _is_loopback(self.local[0]) and (unconnected or _is_loopback(self.peer[0]))
+
+    def is_silent_probe(self) -> bool:
+        return (self.protocol, *self.peer) in SILENT_PROBES
 
 
 def _is_loopback(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
@@ -59,7 +66,8 @@ def _sockets(proc: Path = Path("/proc/self/net")) -> set[Socket]:
     found: set[Socket] = set()
     for protocol in TABLES:
         with contextlib.suppress(FileNotFoundError):  # no IPv6 in this kernel
-            found.update(s for s in parse_table(protocol, (proc / protocol).read_text()) if not s.stays_on_loopback())
+            rows = parse_table(protocol, (proc / protocol).read_text())
+            found.update(s for s in rows if not (s.stays_on_loopback() or s.is_silent_probe()))
     return found
 
 

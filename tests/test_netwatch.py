@@ -19,6 +19,7 @@ TCP = """  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retr
 UDP6 = """  sl  local_address                         remote_address                        st tx_queue rx_queue tr
    0: 00000000000000000000000001000000:14E9 00000000000000000000000000000000:0000 07 00000000:00000000 00:00000000 00000000 0 0 114 2 0 0
    1: 0000000000000000FFFF00000100007F:14E9 0000000000000000FFFF00000F02000A:0035 01 00000000:00000000 00:00000000 00000000 0 0 115 2 0 0
+   2: 000000FD000000000000000002000000:CC92 60480120000060480000000088880000:01BB 01 00000000:00000000 00:00000000 00000000 0 0 116 2 0 0
 """  # noqa: E501  (kernel table lines)
 
 
@@ -27,10 +28,14 @@ def test_the_kernel_tables_are_read_as_addresses_and_ports() -> None:
     assert listener.local == (ipaddress.ip_address("127.0.0.1"), 8080) and listener.stays_on_loopback()
     assert local.peer == (ipaddress.ip_address("127.0.0.1"), 50000) and local.stays_on_loopback()
     assert outside.peer == (ipaddress.ip_address("8.8.8.8"), 443) and not outside.stays_on_loopback()
-    bound, mapped = parse_table("udp6", UDP6)
+    bound, mapped, probe = parse_table("udp6", UDP6)
     assert bound.local == (ipaddress.ip_address("::1"), 5353) and bound.stays_on_loopback()
     assert mapped.peer == (ipaddress.ip_address("::ffff:10.0.2.15"), 53) and not mapped.stays_on_loopback()
-    assert mapped.inode == 115
+    assert mapped.inode == 115 and not mapped.is_silent_probe()
+    # Chromium's IPv6 reachability check (connect() only, as seen in CI): not on loopback, yet silent.
+    assert probe.local == (ipaddress.ip_address("fd00::2"), 52370)
+    assert probe.peer == (ipaddress.ip_address("2001:4860:4860::8888"), 443)
+    assert not probe.stays_on_loopback() and probe.is_silent_probe()
 
 
 def test_a_socket_aimed_off_loopback_is_caught_and_its_owner_named() -> None:
