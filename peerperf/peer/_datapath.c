@@ -1,4 +1,5 @@
-/* The compiled part of peerperf's data path: CRC32c and the parse of a steady-state SCTP packet.
+/* The compiled part of peerperf's data path: CRC32c, the parse of a steady-state SCTP packet and the
+ * receipt of a steady-state SACK.
  *
  * `steady_chunks(packet, verification_tag, last_tsn)` checks in one native call what aiortc's
  * `parse_packet` and `_handle_data` check per packet (length, CRC32c, verification tag, chunk
@@ -7,6 +8,13 @@
  * message (B and E flags), with TSNs following `last_tsn` one by one. Anything else (gaps,
  * duplicates, fragments, FORWARD-TSN, RE-CONFIG, handshake, a bad checksum or length) returns None
  * and the packet goes through aiortc's own `_handle_data`, which parses it again and decides.
+ *
+ * `sack_steady(sctp, body, now, userdata_max)` is aiortc's `_receive_sack_chunk` for a SACK that only
+ * moves the cumulative TSN (no gap blocks, no duplicate TSNs, no fast recovery under way): it pops the
+ * acknowledged chunks from `_sent_queue` and updates the flight size, cwnd and partial bytes acked on
+ * the transport's own Python attributes, as aiortc does, and leaves the timers (T3, RTO) to
+ * compiled_path.py, which calls aiortc's own methods for them. Any other SACK returns None before
+ * anything is changed, and aiortc's method handles it.
  *
  * No OpenSSL here: DTLS stays in pyOpenSSL's cffi calls (peerperf/peer/fast_path.py), since the
  * SSL* belongs to the OpenSSL linked into `cryptography`, not the system's libssl.
@@ -146,11 +154,254 @@ error:
     return NULL;
 }
 
+/* aiortc's uint32_gt: a > b in serial number arithmetic (a difference of exactly 2^31 is neither). */
+static int tsn_gt(uint32_t a, uint32_t b) {
+    return (a < b && b - a > 0x80000000u) || (a > b && a - b < 0x80000000u);
+}
+
+static PyObject *s_tsn, *s_acked, *s_book_size, *s_in_flight, *s_sent_count, *s_sent_time, *s_retransmit,
+    *s_abandoned, *s_sent_queue, *s_outbound_queue, *s_last_sacked_tsn, *s_advanced_peer_ack_tsn, *s_flight_size,
+    *s_cwnd, *s_ssthresh, *s_partial_bytes_acked, *s_fast_recovery_exit, *s_forward_tsn_streams, *s_popleft;
+
+static int intern_names(void) {
+    struct {
+        PyObject **slot;
+        const char *name;
+    } names[] = {
+        {&s_tsn, "tsn"}, {&s_acked, "_acked"}, {&s_book_size, "_book_size"}, {&s_in_flight, "_in_flight"},
+        {&s_sent_count, "_sent_count"}, {&s_sent_time, "_sent_time"}, {&s_retransmit, "_retransmit"},
+        {&s_abandoned, "_abandoned"}, {&s_sent_queue, "_sent_queue"}, {&s_outbound_queue, "_outbound_queue"},
+        {&s_last_sacked_tsn, "_last_sacked_tsn"}, {&s_advanced_peer_ack_tsn, "_advanced_peer_ack_tsn"},
+        {&s_flight_size, "_flight_size"}, {&s_cwnd, "_cwnd"}, {&s_ssthresh, "_ssthresh"},
+        {&s_partial_bytes_acked, "_partial_bytes_acked"}, {&s_fast_recovery_exit, "_fast_recovery_exit"},
+        {&s_forward_tsn_streams, "_forward_tsn_streams"}, {&s_popleft, "popleft"},
+    };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if ((*names[i].slot = PyUnicode_InternFromString(names[i].name)) == NULL)
+            return -1;
+    return 0;
+}
+
+/* An attribute read as a C integer; -1 with an exception set when it is missing or not an int. */
+static int get_u32(PyObject *obj, PyObject *name, uint32_t *out) {
+    PyObject *value = PyObject_GetAttr(obj, name);
+    if (value == NULL)
+        return -1;
+    unsigned long v = PyLong_AsUnsignedLong(value);
+    Py_DECREF(value);
+    if (v == (unsigned long)-1 && PyErr_Occurred())
+        return -1;
+    if (v > 0xFFFFFFFFul) {
+        PyErr_Format(PyExc_ValueError, "%U is not a 32-bit TSN", name);
+        return -1;
+    }
+    *out = (uint32_t)v;
+    return 0;
+}
+
+static int get_ll(PyObject *obj, PyObject *name, long long *out) {
+    PyObject *value = PyObject_GetAttr(obj, name);
+    if (value == NULL)
+        return -1;
+    *out = PyLong_AsLongLong(value);
+    Py_DECREF(value);
+    return (*out == -1 && PyErr_Occurred()) ? -1 : 0;
+}
+
+static int set_ll(PyObject *obj, PyObject *name, long long v) {
+    PyObject *value = PyLong_FromLongLong(v);
+    if (value == NULL)
+        return -1;
+    int failed = PyObject_SetAttr(obj, name, value);
+    Py_DECREF(value);
+    return failed;
+}
+
+static int set_u32(PyObject *obj, PyObject *name, uint32_t v) {
+    PyObject *value = PyLong_FromUnsignedLong(v);
+    if (value == NULL)
+        return -1;
+    int failed = PyObject_SetAttr(obj, name, value);
+    Py_DECREF(value);
+    return failed;
+}
+
+/* The truth of an attribute; -1 with an exception set on failure. */
+static int get_flag(PyObject *obj, PyObject *name) {
+    PyObject *value = PyObject_GetAttr(obj, name);
+    if (value == NULL)
+        return -1;
+    int truth = PyObject_IsTrue(value);
+    Py_DECREF(value);
+    return truth;
+}
+
+/* Whether the first item of deque `queue` (an attribute of `sctp`) has `flag` set; 0 when empty. */
+static int head_flag(PyObject *sctp, PyObject *queue_name, PyObject *flag) {
+    PyObject *queue = PyObject_GetAttr(sctp, queue_name);
+    if (queue == NULL)
+        return -1;
+    Py_ssize_t size = PyObject_Size(queue);
+    int result = size < 0 ? -1 : 0;
+    if (size > 0) {
+        PyObject *head = PySequence_GetItem(queue, 0);
+        result = head == NULL ? -1 : get_flag(head, flag);
+        Py_XDECREF(head);
+    }
+    Py_DECREF(queue);
+    return result;
+}
+
+/* Whether any chunk left in `queue` waits for retransmission (then aiortc's `_transmit` has work). */
+static int any_retransmit(PyObject *queue) {
+    PyObject *iterator = PyObject_GetIter(queue);
+    if (iterator == NULL)
+        return -1;
+    int found = 0;
+    PyObject *chunk;
+    while (!found && (chunk = PyIter_Next(iterator)) != NULL) {
+        found = get_flag(chunk, s_retransmit);
+        Py_DECREF(chunk);
+    }
+    Py_DECREF(iterator);
+    return (found < 0 || PyErr_Occurred()) ? -1 : found;
+}
+
+/* Pops the chunks `cumulative` acknowledges from `queue`, as aiortc's loop does; the counts go out. */
+static int pop_acked(PyObject *queue, uint32_t cumulative, double now, long long *done, long long *done_bytes,
+                     long long *flight, PyObject **rtt) {
+    for (;;) {
+        Py_ssize_t size = PyObject_Size(queue);
+        if (size < 0)
+            return -1;
+        if (size == 0)
+            return 0;
+        PyObject *head = PySequence_GetItem(queue, 0);
+        if (head == NULL)
+            return -1;
+        uint32_t tsn;
+        if (get_u32(head, s_tsn, &tsn) < 0)
+            goto fail;
+        if (!(cumulative == tsn || tsn_gt(cumulative, tsn))) {
+            Py_DECREF(head);
+            return 0;
+        }
+        PyObject *popped = PyObject_CallMethodNoArgs(queue, s_popleft);
+        if (popped == NULL)
+            goto fail;
+        Py_DECREF(popped);
+        (*done)++;
+        long long book;
+        int acked = get_flag(head, s_acked), in_flight = get_flag(head, s_in_flight);
+        if (acked < 0 || in_flight < 0 || get_ll(head, s_book_size, &book) < 0)
+            goto fail;
+        if (!acked)
+            *done_bytes += book;
+        if (in_flight) { /* `_flight_size_decrease` */
+            if (PyObject_SetAttr(head, s_in_flight, Py_False) < 0)
+                goto fail;
+            *flight -= book;
+        }
+        if (*done == 1) { /* the first chunk acknowledged, sent once: an RTT sample */
+            long long sent_count;
+            if (get_ll(head, s_sent_count, &sent_count) < 0)
+                goto fail;
+            if (sent_count == 1) {
+                PyObject *sent_time = PyObject_GetAttr(head, s_sent_time);
+                double sent = sent_time == NULL ? -1.0 : PyFloat_AsDouble(sent_time);
+                Py_XDECREF(sent_time);
+                if (sent == -1.0 && PyErr_Occurred())
+                    goto fail;
+                *rtt = PyFloat_FromDouble(now - sent);
+                if (*rtt == NULL)
+                    goto fail;
+            }
+        }
+        Py_DECREF(head);
+        continue;
+    fail:
+        Py_DECREF(head);
+        return -1;
+    }
+}
+
+static PyObject *sack_steady(PyObject *self, PyObject *args) {
+    PyObject *sctp, *queue = NULL, *rtt = NULL, *fast_recovery;
+    Py_buffer view;
+    double now;
+    long long userdata_max;
+    if (!PyArg_ParseTuple(args, "Oy*dL", &sctp, &view, &now, &userdata_max))
+        return NULL;
+    const unsigned char *body = view.buf;
+    int steady = view.len >= 12 && be16(body + 8) == 0 && be16(body + 10) == 0;
+    uint32_t cumulative = steady ? be32(body) : 0;
+    PyBuffer_Release(&view);
+    if (!steady)
+        Py_RETURN_NONE;
+    if ((fast_recovery = PyObject_GetAttr(sctp, s_fast_recovery_exit)) == NULL)
+        return NULL;
+    Py_DECREF(fast_recovery);
+    if (fast_recovery != Py_None)
+        Py_RETURN_NONE; /* fast recovery: aiortc decides when it ends */
+    uint32_t last_sacked, advanced;
+    long long flight, cwnd, ssthresh, partial, done = 0, done_bytes = 0;
+    if (get_u32(sctp, s_last_sacked_tsn, &last_sacked) < 0 || get_u32(sctp, s_advanced_peer_ack_tsn, &advanced) < 0 ||
+        get_ll(sctp, s_flight_size, &flight) < 0 || get_ll(sctp, s_cwnd, &cwnd) < 0 ||
+        get_ll(sctp, s_ssthresh, &ssthresh) < 0 || get_ll(sctp, s_partial_bytes_acked, &partial) < 0)
+        return NULL;
+    if (tsn_gt(last_sacked, cumulative)) /* an old SACK: aiortc ignores it */
+        return Py_BuildValue("(iOOO)", -1, Py_None, Py_False, Py_False);
+    if (set_u32(sctp, s_last_sacked_tsn, cumulative) < 0 || (queue = PyObject_GetAttr(sctp, s_sent_queue)) == NULL)
+        return NULL;
+    int fully_utilized = flight >= cwnd;
+    if (pop_acked(queue, cumulative, now, &done, &done_bytes, &flight, &rtt) < 0 ||
+        set_ll(sctp, s_flight_size, flight) < 0)
+        goto error;
+    if (done && fully_utilized) {
+        if (cwnd <= ssthresh) { /* slow start */
+            cwnd += done_bytes < userdata_max ? done_bytes : userdata_max;
+        } else { /* congestion avoidance */
+            partial += done_bytes;
+            if (partial >= cwnd) {
+                partial -= cwnd;
+                cwnd += userdata_max;
+            }
+        }
+        if (set_ll(sctp, s_cwnd, cwnd) < 0 || set_ll(sctp, s_partial_bytes_acked, partial) < 0)
+            goto error;
+    }
+    /* `_update_advanced_peer_ack_point`'s first step; the rest has work only in these cases */
+    if (tsn_gt(cumulative, advanced) && set_u32(sctp, s_advanced_peer_ack_tsn, (advanced = cumulative)) < 0)
+        goto error;
+    int abandoned_sent = head_flag(sctp, s_sent_queue, s_abandoned);
+    int abandoned_queued = head_flag(sctp, s_outbound_queue, s_abandoned);
+    PyObject *streams = PyObject_GetAttr(sctp, s_forward_tsn_streams);
+    int streams_left = streams == NULL ? -1 : PyObject_IsTrue(streams);
+    Py_XDECREF(streams);
+    int retransmit = any_retransmit(queue);
+    if (abandoned_sent < 0 || abandoned_queued < 0 || streams_left < 0 || retransmit < 0)
+        goto error;
+    int ack_point = abandoned_sent || abandoned_queued || streams_left || tsn_gt(advanced, cumulative);
+    Py_DECREF(queue);
+    PyObject *result = Py_BuildValue("(LOOO)", done, rtt == NULL ? Py_None : rtt, ack_point ? Py_True : Py_False,
+                                     retransmit ? Py_True : Py_False);
+    Py_XDECREF(rtt);
+    return result;
+error:
+    Py_XDECREF(queue);
+    Py_XDECREF(rtt);
+    return NULL;
+}
+
 static PyMethodDef methods[] = {
     {"crc32c", crc32c, METH_O, "CRC32c (Castagnoli) of a bytes-like object."},
     {"steady_chunks", steady_chunks, METH_VARARGS,
      "steady_chunks(packet, verification_tag, last_tsn): the packet's SACK and whole-message DATA chunks, in "
      "order, when it is valid and in the steady state; None when aiortc's own parse must decide."},
+    {"sack_steady", sack_steady, METH_VARARGS,
+     "sack_steady(sctp, body, now, userdata_max): aiortc's `_receive_sack_chunk` up to its timers for a SACK "
+     "with no gap blocks or duplicates outside fast recovery: (acked, rtt, ack_point, retransmit), acked -1 for "
+     "an old SACK; None, with nothing changed, when aiortc's own method must handle it."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -164,5 +415,7 @@ static struct PyModuleDef module = {
 
 PyMODINIT_FUNC PyInit__datapath(void) {
     crc_init();
+    if (intern_names() < 0)
+        return NULL;
     return PyModule_Create(&module);
 }

@@ -9,3 +9,11 @@ def steady_chunks(
     """The packet's SACK chunks as (3, flags, body) and whole-message DATA chunks as
     (0, flags, tsn, stream_id, stream_seq, ppid, user_data), in order, when it is valid and every DATA
     chunk's TSN follows `last_tsn`; None when aiortc's own parse must decide."""
+
+def sack_steady(
+    sctp: object, body: bytes, now: float, userdata_max: int, /
+) -> tuple[int, float | None, bool, bool] | None:
+    """aiortc's `_receive_sack_chunk` up to its timers, on `sctp`'s own attributes, for a SACK chunk `body`
+    with no gap blocks or duplicates outside fast recovery: (chunks acknowledged or -1 for an old SACK, the
+    RTT sample, whether `_update_advanced_peer_ack_point` has work, whether a chunk awaits retransmission).
+    None, with nothing changed, when aiortc's own method must handle it."""
