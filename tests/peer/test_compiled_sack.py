@@ -1,12 +1,16 @@
 """The compiled path's SACK receipt (`_datapath.sack_steady` + `compiled_path.receive_sack`) leaves the
 sender exactly as aiortc's `_receive_sack_chunk` does: the same `_sent_queue` (every chunk's flags), flight
 size, cwnd, ssthresh, partial bytes acked, RTT/RTO, T3 timer, advanced ack point, FORWARD-TSN state and the
-same packets sent, after the same scripted packets on two identical SCTP senders (stock and tuned). SACKs
-it does not take (gap blocks, duplicates, fast recovery) go to aiortc's method with nothing changed first;
-malformed SACK bodies never crash it. Live connections: tests/peer/test_fast_path.py."""
+same packets sent, after the same scripted packets on two identical SCTP senders (stock and tuned), and
+after random SACKs on random senders. SACKs it does not take (gap blocks, duplicates, fast recovery) go to
+aiortc's method with nothing changed first; malformed SACK bodies fail as aiortc's parse fails. A live
+connection, clean and under loss, duplication and reordering, ends with the compiled sender drained as
+the stock peer's. More live connections: tests/peer/test_fast_path.py."""
 
 from __future__ import annotations
 
+import random
+import struct
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -16,8 +20,11 @@ import pytest
 from aiortc.rtcsctptransport import USERDATA_MAX_LENGTH, RTCSctpTransport, SackChunk, serialize_packet
 
 from peerperf.peer import native
-from peerperf.peer.compiled_path import CompiledReceiver
+from peerperf.peer.compiled_path import CompiledReceiver, receive_sack
+from peerperf.peer.impairment import Impairment
 from peerperf.peer.sctp_tuning import tune
+from tests.peer.aiortc_pairs import close_pair, connect_pair, exchange, poll
+from tests.peer.test_fast_path import ROUGH
 
 TAG = 0x1234ABCD
 #: The first TSN sent: the queue wraps past 2^32 - 1 within the script.
@@ -301,3 +308,87 @@ async def test_a_sender_whose_state_is_not_aiortcs_raises_rather_than_guessing()
     s.sctp._last_sacked_tsn = 0
     with pytest.raises(AttributeError):
         native.datapath.sack_steady(s.sctp, sack(1)[16:], 0.0, USERDATA_MAX_LENGTH)
+
+
+async def outcome(s: Sender, body: bytes, compiled: bool) -> tuple[str, dict[str, Any]]:
+    """One SACK body through aiortc's method or the compiled path: what it raised, and the sender after."""
+    try:
+        if compiled:
+            await receive_sack(s.sctp, 0, body)
+        else:
+            await s.sctp._receive_sack_chunk(SackChunk(0, body))
+    except struct.error as error:
+        return f"struct.error: {error}", state(s)
+    return "", state(s)
+
+
+async def test_random_sacks_on_random_senders_leave_them_as_aiortc_does(clock: Clock) -> None:
+    """Random histories (queue length, cwnd, resent, acked and to-be-resent chunks, fast recovery) and random
+    SACKs (old, new, across 2^32, beyond the queue, with gaps or duplicates, truncated, random bytes)."""
+    rng = random.Random(23)
+    taken = 0
+    for round_ in range(300):
+        pair = [sender(tuned=round_ % 2 == 1) for _ in range(2)]
+        count, cwnd = rng.randrange(0, 10), rng.choice([300, 600, 3480])
+        tweaks = [(rng.randrange(10), rng.choice(["_sent_count", "_acked", "_retransmit"])) for _ in range(2)]
+        recovery = rng.random() < 0.1
+        for s in pair:
+            s.sctp._cwnd = cwnd
+            await send(count)(s.sctp)
+            for index, name in tweaks:
+                if index < len(s.sctp._sent_queue):
+                    setattr(s.sctp._sent_queue[index], name, 2 if name == "_sent_count" else True)
+            s.sctp._fast_recovery_exit = tsn(count) if recovery else None
+        clock.now += rng.random()
+        gaps = [(2, 3)] if rng.random() < 0.1 else []
+        duplicates = [tsn(1)] if rng.random() < 0.1 else []
+        body = sack(tsn(rng.randrange(-3, count + 3)), gaps, duplicates)[16:]
+        if rng.random() < 0.2:
+            body = body[: rng.randrange(len(body))]
+        elif rng.random() < 0.1:
+            body = rng.randbytes(rng.randrange(24))
+        expected = await outcome(pair[0], body, compiled=False)
+        got = await outcome(pair[1], body, compiled=True)
+        assert got == expected, f"round {round_}: {body.hex()}"
+        taken += pair[1].by_aiortc == 0
+        for s in pair:
+            s.sctp._t3_cancel()
+    assert taken > 150, f"only {taken} of 300 SACKs took the compiled path"
+
+
+async def test_a_live_sender_under_loss_duplication_and_reordering_drains_as_the_stock_one() -> None:
+    """Compiled and tuned against stock aiortc: clean, then with loss, duplication and reordering both ways;
+    both SACK paths run (C for the steady state, aiortc's for gap reports and fast recovery), nothing is
+    lost or repeated, and at the end both senders are drained: every chunk acknowledged, T3 stopped."""
+    a, b = await connect_pair(True, False, fast_offerer=True, fast_kind="compiled")
+    taken = a.sctp.transport._peerperf_fast  # type: ignore[attr-defined]
+    assert isinstance(taken, CompiledReceiver)
+    by_aiortc = 0
+    receive = a.sctp._receive_sack_chunk
+
+    async def counted(chunk: SackChunk) -> None:
+        nonlocal by_aiortc
+        by_aiortc += 1
+        await receive(chunk)
+
+    a.sctp._receive_sack_chunk = counted  # type: ignore[method-assign]
+    impairments = [Impairment(ROUGH), Impairment(ROUGH)]
+    try:
+        await exchange(a, b, 300)
+        assert taken.sacks > 10, f"only {taken.sacks} SACKs took the compiled path on a clean link"
+        for side, impairment in zip((a, b), impairments, strict=True):
+            assert impairment.attach(side.pc) > 0
+        a.received.clear()
+        b.received.clear()
+        await exchange(a, b, 600)
+        assert by_aiortc > 0, "no SACK under loss went to aiortc's method: the test proves less than it says"
+
+        def drained(sctp: Any) -> bool:
+            return not sctp._sent_queue and not sctp._outbound_queue and sctp._t3_handle is None
+
+        await poll(lambda: drained(a.sctp) and drained(b.sctp), "both senders have every chunk acknowledged")
+        for sctp in (a.sctp, b.sctp):
+            assert sctp._flight_size == 0 and sctp._last_sacked_tsn == (sctp._local_tsn - 1) % 2**32
+            assert sctp._fast_recovery_exit is None and not sctp._forward_tsn_streams
+    finally:
+        await close_pair(a, b)
