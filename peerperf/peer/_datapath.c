@@ -1,5 +1,5 @@
-/* The compiled part of peerperf's data path: CRC32c, the parse of a steady-state SCTP packet and the
- * receipt of a steady-state SACK.
+/* The compiled part of peerperf's data path: CRC32c, the parse of a steady-state SCTP packet, the
+ * receipt of a steady-state SACK and the packing of outgoing chunks into packets.
  *
  * `steady_chunks(packet, verification_tag, last_tsn)` checks in one native call what aiortc's
  * `parse_packet` and `_handle_data` check per packet (length, CRC32c, verification tag, chunk
@@ -15,6 +15,11 @@
  * the transport's own Python attributes, as aiortc does, and leaves the timers (T3, RTO) to
  * compiled_path.py, which calls aiortc's own methods for them. Any other SACK returns None before
  * anything is changed, and aiortc's method handles it.
+ *
+ * `serialize_packets(source_port, destination_port, verification_tag, chunks, max_length)` is the tuned
+ * SCTP's `_send_corked` packing (peerperf/peer/sctp_tuning.py): aiortc's `bytes(chunk)` for each chunk
+ * (DATA and SACK encoded here, any other chunk through its own `__bytes__`), grouped in order into
+ * packets of at most `max_length` bytes, each with aiortc's common header and CRC32c.
  *
  * No OpenSSL here: DTLS stays in pyOpenSSL's cffi calls (peerperf/peer/fast_path.py), since the
  * SSL* belongs to the OpenSSL linked into `cryptography`, not the system's libssl.
@@ -161,7 +166,9 @@ static int tsn_gt(uint32_t a, uint32_t b) {
 
 static PyObject *s_tsn, *s_acked, *s_book_size, *s_in_flight, *s_sent_count, *s_sent_time, *s_retransmit,
     *s_abandoned, *s_sent_queue, *s_outbound_queue, *s_last_sacked_tsn, *s_advanced_peer_ack_tsn, *s_flight_size,
-    *s_cwnd, *s_ssthresh, *s_partial_bytes_acked, *s_fast_recovery_exit, *s_forward_tsn_streams, *s_popleft;
+    *s_cwnd, *s_ssthresh, *s_partial_bytes_acked, *s_fast_recovery_exit, *s_forward_tsn_streams, *s_popleft, *s_type,
+    *s_flags, *s_stream_id, *s_stream_seq, *s_protocol, *s_user_data, *s_cumulative_tsn, *s_advertised_rwnd, *s_gaps,
+    *s_duplicates;
 
 static int intern_names(void) {
     struct {
@@ -174,7 +181,10 @@ static int intern_names(void) {
         {&s_last_sacked_tsn, "_last_sacked_tsn"}, {&s_advanced_peer_ack_tsn, "_advanced_peer_ack_tsn"},
         {&s_flight_size, "_flight_size"}, {&s_cwnd, "_cwnd"}, {&s_ssthresh, "_ssthresh"},
         {&s_partial_bytes_acked, "_partial_bytes_acked"}, {&s_fast_recovery_exit, "_fast_recovery_exit"},
-        {&s_forward_tsn_streams, "_forward_tsn_streams"}, {&s_popleft, "popleft"},
+        {&s_forward_tsn_streams, "_forward_tsn_streams"}, {&s_popleft, "popleft"}, {&s_type, "type"},
+        {&s_flags, "flags"}, {&s_stream_id, "stream_id"}, {&s_stream_seq, "stream_seq"}, {&s_protocol, "protocol"},
+        {&s_user_data, "user_data"}, {&s_cumulative_tsn, "cumulative_tsn"}, {&s_advertised_rwnd, "advertised_rwnd"},
+        {&s_gaps, "gaps"}, {&s_duplicates, "duplicates"},
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if ((*names[i].slot = PyUnicode_InternFromString(names[i].name)) == NULL)
@@ -393,6 +403,246 @@ error:
     return NULL;
 }
 
+/* The bytes of the packet being built: the 12-byte common header, then its chunks. */
+typedef struct {
+    unsigned char *p;
+    Py_ssize_t len, cap;
+} Buffer;
+
+static unsigned char *reserve(Buffer *b, Py_ssize_t more) {
+    if (b->len + more > b->cap) {
+        Py_ssize_t cap = (b->len + more) * 2;
+        unsigned char *p = PyMem_Realloc(b->p, cap);
+        if (p == NULL) {
+            PyErr_NoMemory();
+            return NULL;
+        }
+        b->p = p;
+        b->cap = cap;
+    }
+    unsigned char *at = b->p + b->len;
+    b->len += more;
+    return at;
+}
+
+static void put32(unsigned char *p, uint32_t v) {
+    p[0] = v >> 24;
+    p[1] = v >> 16;
+    p[2] = v >> 8;
+    p[3] = v;
+}
+
+static void put16(unsigned char *p, uint16_t v) {
+    p[0] = v >> 8;
+    p[1] = v;
+}
+
+/* An attribute as an unsigned integer no larger than `max` (what struct.pack would accept); -1 and an
+ * exception otherwise. */
+static int get_field(PyObject *obj, PyObject *name, unsigned long max, unsigned long *out) {
+    PyObject *value = PyObject_GetAttr(obj, name);
+    if (value == NULL)
+        return -1;
+    unsigned long v = PyLong_AsUnsignedLong(value);
+    Py_DECREF(value);
+    if (v == (unsigned long)-1 && PyErr_Occurred())
+        return -1;
+    if (v > max) {
+        PyErr_Format(PyExc_ValueError, "chunk field %U out of range: %lu", name, v);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+static int item_field(PyObject *item, unsigned long max, unsigned long *out) {
+    unsigned long v = PyLong_AsUnsignedLong(item);
+    if (v == (unsigned long)-1 && PyErr_Occurred())
+        return -1;
+    if (v > max) {
+        PyErr_Format(PyExc_ValueError, "SACK field out of range: %lu", v);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+/* aiortc's `DataChunk.__bytes__`: header, user data, zero padding to 4 bytes. */
+static int encode_data(Buffer *b, PyObject *chunk) {
+    unsigned long flags, tsn, stream_id, stream_seq, protocol;
+    if (get_field(chunk, s_flags, 0xFF, &flags) < 0 || get_field(chunk, s_tsn, 0xFFFFFFFFul, &tsn) < 0 ||
+        get_field(chunk, s_stream_id, 0xFFFF, &stream_id) < 0 ||
+        get_field(chunk, s_stream_seq, 0xFFFF, &stream_seq) < 0 ||
+        get_field(chunk, s_protocol, 0xFFFFFFFFul, &protocol) < 0)
+        return -1;
+    PyObject *user_data = PyObject_GetAttr(chunk, s_user_data);
+    if (user_data == NULL)
+        return -1;
+    Py_buffer view;
+    int failed = PyObject_GetBuffer(user_data, &view, PyBUF_SIMPLE);
+    Py_DECREF(user_data);
+    if (failed < 0)
+        return -1;
+    Py_ssize_t length = 16 + view.len, padded = length + ((4 - (length & 3)) & 3);
+    unsigned char *p = length > 0xFFFF ? NULL : reserve(b, padded);
+    if (p == NULL) {
+        if (length > 0xFFFF)
+            PyErr_SetString(PyExc_ValueError, "DATA chunk longer than 65535 bytes");
+        PyBuffer_Release(&view);
+        return -1;
+    }
+    p[0] = CHUNK_DATA;
+    p[1] = (unsigned char)flags;
+    put16(p + 2, (uint16_t)length);
+    put32(p + 4, (uint32_t)tsn);
+    put16(p + 8, (uint16_t)stream_id);
+    put16(p + 10, (uint16_t)stream_seq);
+    put32(p + 12, (uint32_t)protocol);
+    memcpy(p + 16, view.buf, view.len);
+    memset(p + length, 0, padded - length);
+    PyBuffer_Release(&view);
+    return 0;
+}
+
+/* aiortc's `SackChunk.__bytes__`: header, then each gap (start, end) and each duplicate TSN. */
+static int encode_sack(Buffer *b, PyObject *chunk) {
+    unsigned long flags, cumulative, rwnd;
+    if (get_field(chunk, s_flags, 0xFF, &flags) < 0 || get_field(chunk, s_cumulative_tsn, 0xFFFFFFFFul, &cumulative) < 0 ||
+        get_field(chunk, s_advertised_rwnd, 0xFFFFFFFFul, &rwnd) < 0)
+        return -1;
+    PyObject *gaps = PyObject_GetAttr(chunk, s_gaps), *duplicates = NULL, *gap_list = NULL, *dup_list = NULL;
+    int result = -1;
+    if (gaps == NULL || (duplicates = PyObject_GetAttr(chunk, s_duplicates)) == NULL ||
+        (gap_list = PySequence_Fast(gaps, "SACK gaps must be a sequence")) == NULL ||
+        (dup_list = PySequence_Fast(duplicates, "SACK duplicates must be a sequence")) == NULL)
+        goto done;
+    Py_ssize_t n_gaps = PySequence_Fast_GET_SIZE(gap_list), n_dups = PySequence_Fast_GET_SIZE(dup_list);
+    Py_ssize_t length = 16 + 4 * (n_gaps + n_dups);
+    if (n_gaps > 0xFFFF || n_dups > 0xFFFF || length > 0xFFFF) {
+        PyErr_SetString(PyExc_ValueError, "SACK chunk longer than 65535 bytes");
+        goto done;
+    }
+    Py_ssize_t start = b->len;
+    unsigned char *p = reserve(b, length);
+    if (p == NULL)
+        goto done;
+    p[0] = CHUNK_SACK;
+    p[1] = (unsigned char)flags;
+    put16(p + 2, (uint16_t)length);
+    put32(p + 4, (uint32_t)cumulative);
+    put32(p + 8, (uint32_t)rwnd);
+    put16(p + 12, (uint16_t)n_gaps);
+    put16(p + 14, (uint16_t)n_dups);
+    for (Py_ssize_t i = 0; i < n_gaps; i++) {
+        PyObject *pair = PySequence_Fast(PySequence_Fast_GET_ITEM(gap_list, i), "a SACK gap must be a pair");
+        unsigned long first, last;
+        int bad = pair == NULL || PySequence_Fast_GET_SIZE(pair) != 2 ||
+                  item_field(PySequence_Fast_GET_ITEM(pair, 0), 0xFFFF, &first) < 0 ||
+                  item_field(PySequence_Fast_GET_ITEM(pair, 1), 0xFFFF, &last) < 0;
+        if (bad && pair != NULL && !PyErr_Occurred())
+            PyErr_SetString(PyExc_ValueError, "a SACK gap must be a pair");
+        Py_XDECREF(pair);
+        if (bad) {
+            b->len = start;
+            goto done;
+        }
+        put16(p + 16 + 4 * i, (uint16_t)first);
+        put16(p + 18 + 4 * i, (uint16_t)last);
+    }
+    for (Py_ssize_t i = 0; i < n_dups; i++) {
+        unsigned long tsn;
+        if (item_field(PySequence_Fast_GET_ITEM(dup_list, i), 0xFFFFFFFFul, &tsn) < 0) {
+            b->len = start;
+            goto done;
+        }
+        put32(p + 16 + 4 * (n_gaps + i), (uint32_t)tsn);
+    }
+    result = 0;
+done:
+    Py_XDECREF(gaps);
+    Py_XDECREF(duplicates);
+    Py_XDECREF(gap_list);
+    Py_XDECREF(dup_list);
+    return result;
+}
+
+/* Any other chunk: its own `__bytes__`. */
+static int encode_other(Buffer *b, PyObject *chunk) {
+    PyObject *encoded = PyObject_Bytes(chunk);
+    if (encoded == NULL)
+        return -1;
+    unsigned char *p = reserve(b, PyBytes_GET_SIZE(encoded));
+    if (p != NULL)
+        memcpy(p, PyBytes_AS_STRING(encoded), PyBytes_GET_SIZE(encoded));
+    Py_DECREF(encoded);
+    return p == NULL ? -1 : 0;
+}
+
+/* The first `n` bytes of `b` as a packet: the header's ports and tag, then the CRC32c over it all. */
+static int emit(PyObject *packets, Buffer *b, Py_ssize_t n, uint16_t source, uint16_t destination, uint32_t tag) {
+    unsigned char *p = b->p;
+    put16(p, source);
+    put16(p + 2, destination);
+    put32(p + 4, tag);
+    uint32_t crc = packet_checksum(p, n);
+    p[8] = crc;
+    p[9] = crc >> 8;
+    p[10] = crc >> 16;
+    p[11] = crc >> 24;
+    PyObject *packet = PyBytes_FromStringAndSize((const char *)p, n);
+    if (packet == NULL)
+        return -1;
+    int failed = PyList_Append(packets, packet);
+    Py_DECREF(packet);
+    return failed;
+}
+
+static PyObject *serialize_packets(PyObject *self, PyObject *args) {
+    unsigned int source, destination;
+    unsigned long tag;
+    PyObject *chunks;
+    Py_ssize_t max_length;
+    if (!PyArg_ParseTuple(args, "IIkOn", &source, &destination, &tag, &chunks, &max_length))
+        return NULL;
+    if (source > 0xFFFF || destination > 0xFFFF || tag > 0xFFFFFFFFul) {
+        PyErr_SetString(PyExc_ValueError, "port or verification tag out of range");
+        return NULL;
+    }
+    PyObject *sequence = PySequence_Fast(chunks, "chunks must be a sequence"), *packets = NULL;
+    Buffer b = {NULL, 0, 0};
+    if (sequence == NULL || (packets = PyList_New(0)) == NULL || reserve(&b, COMMON_HEADER) == NULL)
+        goto error;
+    for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(sequence); i++) {
+        PyObject *chunk = PySequence_Fast_GET_ITEM(sequence, i);
+        unsigned long type;
+        Py_ssize_t start = b.len;
+        if (get_field(chunk, s_type, 0xFF, &type) < 0)
+            goto error;
+        int failed = type == CHUNK_DATA ? encode_data(&b, chunk)
+                     : type == CHUNK_SACK ? encode_sack(&b, chunk)
+                                          : encode_other(&b, chunk);
+        if (failed < 0)
+            goto error;
+        Py_ssize_t length = b.len - start;
+        if (start > COMMON_HEADER && start + length > max_length) { /* the packet so far leaves first */
+            if (emit(packets, &b, start, source, destination, tag) < 0)
+                goto error;
+            memmove(b.p + COMMON_HEADER, b.p + start, length);
+            b.len = COMMON_HEADER + length;
+        }
+    }
+    if (b.len > COMMON_HEADER && emit(packets, &b, b.len, source, destination, tag) < 0)
+        goto error;
+    PyMem_Free(b.p);
+    Py_DECREF(sequence);
+    return packets;
+error:
+    PyMem_Free(b.p);
+    Py_XDECREF(sequence);
+    Py_XDECREF(packets);
+    return NULL;
+}
+
 static PyMethodDef methods[] = {
     {"crc32c", crc32c, METH_O, "CRC32c (Castagnoli) of a bytes-like object."},
     {"steady_chunks", steady_chunks, METH_VARARGS,
@@ -402,6 +652,10 @@ static PyMethodDef methods[] = {
      "sack_steady(sctp, body, now, userdata_max): aiortc's `_receive_sack_chunk` up to its timers for a SACK "
      "with no gap blocks or duplicates outside fast recovery: (acked, rtt, ack_point, retransmit), acked -1 for "
      "an old SACK; None, with nothing changed, when aiortc's own method must handle it."},
+    {"serialize_packets", serialize_packets, METH_VARARGS,
+     "serialize_packets(source_port, destination_port, verification_tag, chunks, max_length): the chunks "
+     "as aiortc encodes them, in order, grouped into SCTP packets of at most max_length bytes with their "
+     "CRC32c."},
     {NULL, NULL, 0, NULL},
 };
 

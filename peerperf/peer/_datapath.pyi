@@ -1,5 +1,7 @@
 """Type stubs of the C extension peerperf/peer/_datapath.c."""
 
+from collections.abc import Sequence
+
 def crc32c(data: bytes | bytearray | memoryview, /) -> int:
     """CRC32c (Castagnoli) of `data`."""
 
@@ -17,3 +19,9 @@ def sack_steady(
     with no gap blocks or duplicates outside fast recovery: (chunks acknowledged or -1 for an old SACK, the
     RTT sample, whether `_update_advanced_peer_ack_point` has work, whether a chunk awaits retransmission).
     None, with nothing changed, when aiortc's own method must handle it."""
+
+def serialize_packets(
+    source_port: int, destination_port: int, verification_tag: int, chunks: Sequence[object], max_length: int, /
+) -> list[bytes]:
+    """`chunks` as aiortc's `bytes(chunk)` encodes them, in order, grouped into SCTP packets of at most
+    `max_length` bytes (a longer chunk alone in its own), each with its common header and CRC32c."""

@@ -16,15 +16,21 @@ cwnd and partial bytes acked change as in aiortc's `_receive_sack_chunk`; then a
 `_t3_cancel`/`_t3_restart` and, only when they have work, `_update_advanced_peer_ack_point`,
 `_data_channel_flush` and `_transmit`. Any other SACK goes to aiortc's `_receive_sack_chunk`.
 
+On the send side, the tuned SCTP's held chunks leave as packets built in one C call
+(`_datapath.serialize_packets`: aiortc's chunk encoding, the tuning's grouping, CRC32c), not per chunk
+in Python; which chunks leave, and when, is still aiortc's and the tuning's decision.
+
 Pinned like the fast path: `RELIED_ON` fingerprints the aiortc code whose effect this reproduces.
 """
 
 from __future__ import annotations
 
 import time
+from functools import partial
 from typing import Any
 
 from aiortc.rtcsctptransport import (
+    SCTP_MAX_PACKET_LENGTH,
     USERDATA_MAX_LENGTH,
     WEBRTC_BINARY,
     WEBRTC_BINARY_EMPTY,
@@ -69,6 +75,12 @@ RELIED_ON = {
     "peerperf.peer.sctp_tuning:TunedSctpTransport._data_channel_flush": "3ebc3cc30ea10bdd",
     "peerperf.peer.sctp_tuning:TunedSctpTransport._transmit": "c7cfafd975a228ed",
     "peerperf.peer.sctp_tuning:TunedSctpTransport._uncork": "92b0dde953beb46d",
+    # The send side (`serialize_packets`, and `send_corked` here): the encoding and grouping reproduced.
+    "aiortc.rtcsctptransport:DataChunk.__bytes__": "46266f41c81fd18d",
+    "aiortc.rtcsctptransport:SackChunk.__bytes__": "61413bad5c8305d4",
+    "aiortc.rtcsctptransport:padl": "2ce2e3d95660c79a",
+    "peerperf.peer.sctp_tuning:TunedSctpTransport._send_corked": "89712992a55617fb",
+    "peerperf.peer.sctp_tuning:TunedSctpTransport._send_packet": "7f6f5cabbf0d2712",
     "peerperf.peer.sctp_tuning:TunedSctpTransport._handle_data": "ee55c8f1d364a58f",
     "peerperf.peer.sctp_tuning:TunedSctpTransport._receive_data_chunk": "46f366536883876b",
 }
@@ -105,6 +117,8 @@ def install(sctp: RTCSctpTransport) -> bool:
     if _DRIFT:
         fast_path.install(sctp)
         return False
+    if isinstance(sctp, TunedSctpTransport):
+        sctp._send_corked = partial(send_corked, sctp)  # type: ignore[method-assign]
     return fast_path.install(sctp, CompiledReceiver)
 
 
@@ -233,3 +247,18 @@ async def receive_sack(sctp: Any, flags: int, body: bytes) -> None:
     ):
         await sctp._data_channel_flush()
         await sctp._transmit()
+
+
+async def send_corked(sctp: TunedSctpTransport) -> None:
+    """The tuning's `_send_corked` with its packets built in one C call: the held SACK first, then the held
+    DATA chunks, as few packets of at most `SCTP_MAX_PACKET_LENGTH` as fit them."""
+    chunks = sctp._corked_data if sctp._corked_sack is None else [sctp._corked_sack, *sctp._corked_data]
+    if not chunks:
+        return
+    sctp._corked_data, sctp._corked_sack = [], None
+    assert native.datapath is not None
+    packets = native.datapath.serialize_packets(
+        sctp._local_port, sctp._remote_port, sctp._remote_verification_tag, chunks, SCTP_MAX_PACKET_LENGTH
+    )
+    for packet in packets:
+        await sctp.transport._send_data(packet)
