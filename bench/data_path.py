@@ -2,14 +2,14 @@
 
 Builds four bare aiortc meshes of N peers in the same process: `stock` (aiortc 1.16.0 as shipped),
 `tuned` (peerperf/peer/sctp_tuning.py), `fast` (tuned SCTP plus peerperf/peer/fast_path.py) and
-`compiled` (tuned SCTP plus peerperf/peer/compiled_path.py, what peerperf's peers run by default when
-the C extension is built). Short windows alternate between them in ABBA order (ABCD DCBA ...), each
-sending R messages per second on every link both ways with `message_cpu.py`'s 60 Hz pacing, so the
-machine's noise hits all four alike. Reports process CPU per delivered message, the ratio to stock and,
-for `fast` and `compiled`, how many datagrams took the fast path and how many SCTP packets the compiled
-one (proof they ran). `--profile` adds a cProfile of one extra window of each variant: Python calls per
-delivered message (a count, which machine noise does not move) and, for `fast` and `compiled`, the top
-entries by own time, what is left to move.
+`compiled` (tuned SCTP plus peerperf/peer/compiled_path.py, what peerperf's peers run with
+`data_path=compiled` when the C extension is built). Short windows alternate between them in ABBA order
+(ABCD DCBA ...), each sending R messages per second on every link both ways with `message_cpu.py`'s 60 Hz
+pacing, so the machine's noise hits all four alike. Reports process CPU per delivered message, the ratio
+to stock and, for `fast` and `compiled`, how many datagrams took the fast path and how many SCTP packets
+and SACK chunks the compiled one (proof they ran). `--profile` adds a cProfile of one extra window of each
+variant: Python calls per delivered message (a count, which machine noise does not move) and, for `fast`
+and `compiled`, the top entries by own time, what is left to move.
 
     python bench/data_path.py [--peers 5] [--rate 40] [--seconds 3] [--windows 8] [--loop uvloop] [--profile]
 """
@@ -67,10 +67,11 @@ def count_datagrams(meshes: dict[str, tuple[list[Any], list[Any], list[int]]]) -
     return counts
 
 
-def fast_counts(connections: list[Any]) -> tuple[int, int]:
-    """Datagrams taken by the fast path and SCTP packets taken by the compiled path, so far."""
+def fast_counts(connections: list[Any]) -> tuple[int, int, int]:
+    """Datagrams taken by the fast path, and SCTP packets and SACK chunks taken by the compiled path, so far."""
     receivers = [pc.sctp.transport._peerperf_fast for pc in connections]
-    return sum(r.fast for r in receivers), sum(getattr(r, "compiled", 0) for r in receivers)
+    compiled = [(getattr(r, "compiled", 0), getattr(r, "sacks", 0)) for r in receivers]
+    return sum(r.fast for r in receivers), sum(c[0] for c in compiled), sum(c[1] for c in compiled)
 
 
 async def measure(args: argparse.Namespace) -> tuple[list[dict[str, Any]], dict[str, Any]]:
@@ -81,7 +82,7 @@ async def measure(args: argparse.Namespace) -> tuple[list[dict[str, Any]], dict[
         connections, channels, delivered = meshes[name]
         senders = [paced(args.seconds + 1.2, args.rate, sender(mine)) for mine in channels]
         fast = name in ("fast", "compiled")
-        counts_before = fast_counts(connections) if fast else (0, 0)
+        counts_before = fast_counts(connections) if fast else (0, 0, 0)
         sent_before, delivered_before = datagrams[name], delivered[0]
         result = await window(args.seconds, delivered, senders)
         # Over the whole sending span (warm-up and tail included), not only the CPU window:
@@ -91,6 +92,7 @@ async def measure(args: argparse.Namespace) -> tuple[list[dict[str, Any]], dict[
             result["fast_datagrams"] = counts[0] - counts_before[0]
             if name == "compiled":
                 result["compiled_packets"] = counts[1] - counts_before[1]
+                result["compiled_sacks"] = counts[2] - counts_before[2]
             result["suspended_sctp_calls"] = sum(pc.sctp.transport._peerperf_fast.suspended for pc in connections)
         return {"variant": name, **result}
 

@@ -1,5 +1,7 @@
 """Type stubs of the C extension peerperf/peer/_datapath.c."""
 
+from collections.abc import Sequence
+
 def crc32c(data: bytes | bytearray | memoryview, /) -> int:
     """CRC32c (Castagnoli) of `data`."""
 
@@ -9,3 +11,17 @@ def steady_chunks(
     """The packet's SACK chunks as (3, flags, body) and whole-message DATA chunks as
     (0, flags, tsn, stream_id, stream_seq, ppid, user_data), in order, when it is valid and every DATA
     chunk's TSN follows `last_tsn`; None when aiortc's own parse must decide."""
+
+def sack_steady(
+    sctp: object, body: bytes, now: float, userdata_max: int, /
+) -> tuple[int, float | None, bool, bool] | None:
+    """aiortc's `_receive_sack_chunk` up to its timers, on `sctp`'s own attributes, for a SACK chunk `body`
+    with no gap blocks or duplicates outside fast recovery: (chunks acknowledged or -1 for an old SACK, the
+    RTT sample, whether `_update_advanced_peer_ack_point` has work, whether a chunk awaits retransmission).
+    None, with nothing changed, when aiortc's own method must handle it."""
+
+def serialize_packets(
+    source_port: int, destination_port: int, verification_tag: int, chunks: Sequence[object], max_length: int, /
+) -> list[bytes]:
+    """`chunks` as aiortc's `bytes(chunk)` encodes them, in order, grouped into SCTP packets of at most
+    `max_length` bytes (a longer chunk alone in its own), each with its common header and CRC32c."""

@@ -6,18 +6,32 @@ stream's reassembly, `_receive`, `_data_channel_receive`). In the steady state (
 whole message per DATA chunk, no gaps or duplicates outstanding) all of that amounts to: advance the
 cumulative TSN, advance the stream's sequence number, hand the message to the channel, owe a SACK.
 `CompiledReceiver` does just that, after `_datapath.steady_chunks` (C) has checked the packet's length,
-CRC32c, verification tag, chunk lengths and TSNs; SACK chunks in the packet still go through aiortc's
-own `_receive_sack_chunk`, and the SACK owed is still sent by aiortc's (or the tuning's) `_send_sack`.
-Every other packet goes to aiortc's own `_handle_data`, which finds the state as it left it.
+CRC32c, verification tag, chunk lengths and TSNs; the SACK owed is still sent by aiortc's (or the
+tuning's) `_send_sack`. Every other packet goes to aiortc's own `_handle_data`, which finds the state as
+it left it.
+
+A SACK chunk in such a packet that only moves the cumulative TSN (no gap blocks or duplicates, no fast
+recovery) is `_datapath.sack_steady` (C): the acknowledged chunks leave `_sent_queue`, the flight size,
+cwnd and partial bytes acked change as in aiortc's `_receive_sack_chunk`; then aiortc's own `_update_rto`,
+`_t3_cancel`/`_t3_restart` and, only when they have work, `_update_advanced_peer_ack_point`,
+`_data_channel_flush` and `_transmit`. Any other SACK goes to aiortc's `_receive_sack_chunk`.
+
+On the send side, the tuned SCTP's held chunks leave as packets built in one C call
+(`_datapath.serialize_packets`: aiortc's chunk encoding, the tuning's grouping, CRC32c), not per chunk
+in Python; which chunks leave, and when, is still aiortc's and the tuning's decision.
 
 Pinned like the fast path: `RELIED_ON` fingerprints the aiortc code whose effect this reproduces.
 """
 
 from __future__ import annotations
 
+import time
+from functools import partial
 from typing import Any
 
 from aiortc.rtcsctptransport import (
+    SCTP_MAX_PACKET_LENGTH,
+    USERDATA_MAX_LENGTH,
     WEBRTC_BINARY,
     WEBRTC_BINARY_EMPTY,
     WEBRTC_STRING,
@@ -46,6 +60,27 @@ RELIED_ON = {
     "aiortc.rtcsctptransport:InboundStream.add_chunk": "de934faf324b1b4b",
     "aiortc.rtcsctptransport:InboundStream.pop_messages": "bd29de9aa7c4f8fd",
     "aiortc.rtcsctptransport:SackChunk.__init__": "9b42035a753d375f",
+    # A steady-state SACK (`sack_steady`, and `_sack` here): what it reproduces, skips when idle, or calls.
+    "aiortc.rtcsctptransport:RTCSctpTransport._receive_sack_chunk": "4b35ccf1372cdec8",
+    "aiortc.rtcsctptransport:RTCSctpTransport._flight_size_decrease": "16a9a53b25b96c7c",
+    "aiortc.rtcsctptransport:RTCSctpTransport._update_advanced_peer_ack_point": "b10416e34e18a3db",
+    "aiortc.rtcsctptransport:RTCSctpTransport._data_channel_flush": "d5f055f33db1abff",
+    "aiortc.rtcsctptransport:RTCSctpTransport._transmit": "aa8941d5f8f020e8",
+    "aiortc.rtcsctptransport:RTCSctpTransport._transmit_reconfig": "1036a467fb3cebdd",
+    "aiortc.rtcsctptransport:RTCSctpTransport._update_rto": "a1e7afb18886a101",
+    "aiortc.rtcsctptransport:RTCSctpTransport._t3_restart": "abf85ae57b8fa144",
+    "aiortc.rtcsctptransport:RTCSctpTransport._t3_cancel": "0e0e3e38da292064",
+    "aiortc.utils:uint32_gt": "d0ecf9cb5027e05a",
+    "aiortc.utils:uint32_gte": "7bd07eecfdc27360",
+    "peerperf.peer.sctp_tuning:TunedSctpTransport._data_channel_flush": "3ebc3cc30ea10bdd",
+    "peerperf.peer.sctp_tuning:TunedSctpTransport._transmit": "c7cfafd975a228ed",
+    "peerperf.peer.sctp_tuning:TunedSctpTransport._uncork": "92b0dde953beb46d",
+    # The send side (`serialize_packets`, and `send_corked` here): the encoding and grouping reproduced.
+    "aiortc.rtcsctptransport:DataChunk.__bytes__": "46266f41c81fd18d",
+    "aiortc.rtcsctptransport:SackChunk.__bytes__": "61413bad5c8305d4",
+    "aiortc.rtcsctptransport:padl": "2ce2e3d95660c79a",
+    "peerperf.peer.sctp_tuning:TunedSctpTransport._send_corked": "89712992a55617fb",
+    "peerperf.peer.sctp_tuning:TunedSctpTransport._send_packet": "7f6f5cabbf0d2712",
     "peerperf.peer.sctp_tuning:TunedSctpTransport._handle_data": "ee55c8f1d364a58f",
     "peerperf.peer.sctp_tuning:TunedSctpTransport._receive_data_chunk": "46f366536883876b",
 }
@@ -82,6 +117,8 @@ def install(sctp: RTCSctpTransport) -> bool:
     if _DRIFT:
         fast_path.install(sctp)
         return False
+    if isinstance(sctp, TunedSctpTransport):
+        sctp._send_corked = partial(send_corked, sctp)  # type: ignore[method-assign]
     return fast_path.install(sctp, CompiledReceiver)
 
 
@@ -92,6 +129,8 @@ class CompiledReceiver(fast_path.FastReceiver):
         super().__init__(dtls)
         #: SCTP packets handled the compiled way (the rest went through aiortc's `_handle_data`).
         self.compiled = 0
+        #: SACK chunks in those packets handled by `sack_steady` (the rest by aiortc's `_receive_sack_chunk`).
+        self.sacks = 0
 
     def _deliver(self, plaintext: bytes) -> None:
         sctp = self.dtls._data_receiver
@@ -105,6 +144,7 @@ class CompiledReceiver(fast_path.FastReceiver):
             self._run(sctp._handle_data(plaintext))
             return
         self.compiled += 1
+        self.sacks += sum(1 for chunk in chunks if chunk[0] == SACK)
         self._run(self._handle_steady(sctp, chunks))
 
     @staticmethod
@@ -151,7 +191,7 @@ class CompiledReceiver(fast_path.FastReceiver):
         try:
             for chunk in chunks:
                 if chunk[0] == SACK:
-                    await sctp._receive_sack_chunk(SackChunk(chunk[1], chunk[2]))
+                    await receive_sack(sctp, chunk[1], chunk[2])
                     continue
                 _, flags, tsn, stream_id, sequence, ppid, data = chunk
                 if tuned:
@@ -177,3 +217,48 @@ class CompiledReceiver(fast_path.FastReceiver):
         finally:
             if tuned:
                 await sctp._uncork()
+
+
+async def receive_sack(sctp: Any, flags: int, body: bytes) -> None:
+    """aiortc's `_receive_sack_chunk` for one SACK chunk: the steady state in C (`sack_steady`) and aiortc's
+    own methods for the timers and for any work left to send; any other SACK through aiortc's method."""
+    assert native.datapath is not None
+    result = native.datapath.sack_steady(sctp, body, time.time(), USERDATA_MAX_LENGTH)
+    if result is None:
+        await sctp._receive_sack_chunk(SackChunk(flags, body))
+        return
+    acked, rtt, ack_point, retransmit = result
+    if acked < 0:
+        return  # older than the last SACK: aiortc ignores it
+    if rtt is not None:
+        sctp._update_rto(rtt)
+    if not sctp._sent_queue:
+        sctp._t3_cancel()
+    elif acked:
+        sctp._t3_restart()
+    if ack_point:
+        sctp._update_advanced_peer_ack_point()
+    if (
+        retransmit
+        or sctp._forward_tsn_chunk is not None
+        or sctp._data_channel_queue
+        or sctp._outbound_queue
+        or sctp._reconfig_queue
+    ):
+        await sctp._data_channel_flush()
+        await sctp._transmit()
+
+
+async def send_corked(sctp: TunedSctpTransport) -> None:
+    """The tuning's `_send_corked` with its packets built in one C call: the held SACK first, then the held
+    DATA chunks, as few packets of at most `SCTP_MAX_PACKET_LENGTH` as fit them."""
+    chunks = sctp._corked_data if sctp._corked_sack is None else [sctp._corked_sack, *sctp._corked_data]
+    if not chunks:
+        return
+    sctp._corked_data, sctp._corked_sack = [], None
+    assert native.datapath is not None
+    packets = native.datapath.serialize_packets(
+        sctp._local_port, sctp._remote_port, sctp._remote_verification_tag, chunks, SCTP_MAX_PACKET_LENGTH
+    )
+    for packet in packets:
+        await sctp.transport._send_data(packet)
