@@ -192,8 +192,9 @@ static int intern_names(void) {
     return 0;
 }
 
-/* An attribute read as a C integer; -1 with an exception set when it is missing or not an int. */
-static int get_u32(PyObject *obj, PyObject *name, uint32_t *out) {
+/* An attribute as an unsigned integer no larger than `max` (what struct.pack would accept); -1 and an
+ * exception otherwise. */
+static int get_field(PyObject *obj, PyObject *name, unsigned long max, unsigned long *out) {
     PyObject *value = PyObject_GetAttr(obj, name);
     if (value == NULL)
         return -1;
@@ -201,10 +202,19 @@ static int get_u32(PyObject *obj, PyObject *name, uint32_t *out) {
     Py_DECREF(value);
     if (v == (unsigned long)-1 && PyErr_Occurred())
         return -1;
-    if (v > 0xFFFFFFFFul) {
-        PyErr_Format(PyExc_ValueError, "%U is not a 32-bit TSN", name);
+    if (v > max) {
+        PyErr_Format(PyExc_ValueError, "%U out of range: %lu (at most %lu)", name, v, max);
         return -1;
     }
+    *out = v;
+    return 0;
+}
+
+/* A 32-bit serial number attribute (a TSN); -1 and an exception when missing, not an int or too large. */
+static int get_u32(PyObject *obj, PyObject *name, uint32_t *out) {
+    unsigned long v;
+    if (get_field(obj, name, 0xFFFFFFFFul, &v) < 0)
+        return -1;
     *out = (uint32_t)v;
     return 0;
 }
@@ -435,24 +445,6 @@ static void put32(unsigned char *p, uint32_t v) {
 static void put16(unsigned char *p, uint16_t v) {
     p[0] = v >> 8;
     p[1] = v;
-}
-
-/* An attribute as an unsigned integer no larger than `max` (what struct.pack would accept); -1 and an
- * exception otherwise. */
-static int get_field(PyObject *obj, PyObject *name, unsigned long max, unsigned long *out) {
-    PyObject *value = PyObject_GetAttr(obj, name);
-    if (value == NULL)
-        return -1;
-    unsigned long v = PyLong_AsUnsignedLong(value);
-    Py_DECREF(value);
-    if (v == (unsigned long)-1 && PyErr_Occurred())
-        return -1;
-    if (v > max) {
-        PyErr_Format(PyExc_ValueError, "chunk field %U out of range: %lu", name, v);
-        return -1;
-    }
-    *out = v;
-    return 0;
 }
 
 static int item_field(PyObject *item, unsigned long max, unsigned long *out) {

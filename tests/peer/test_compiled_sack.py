@@ -302,7 +302,7 @@ async def test_a_sender_whose_state_is_not_aiortcs_raises_rather_than_guessing()
     assert native.datapath is not None
     s = sender(False)
     s.sctp._last_sacked_tsn = 2**40
-    with pytest.raises(ValueError, match="not a 32-bit TSN"):
+    with pytest.raises(ValueError, match="out of range"):
         native.datapath.sack_steady(s.sctp, sack(1)[16:], 0.0, USERDATA_MAX_LENGTH)
     del s.sctp._cwnd
     s.sctp._last_sacked_tsn = 0
