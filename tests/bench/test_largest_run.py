@@ -1,22 +1,14 @@
-"""Smoke test of bench/largest_run.py: two tiny whole runs through `python -m peerperf.run`, each read back."""
+"""Smoke test of bench/largest_run.py: two tiny whole runs through `python -m peerperf.run`, each read back.
+Started early, beside the other bench tests (conftest's `EARLY`: 8 s runs, so windows 1..4 are whole and 2
+are steady after the 2 warm-up windows; cores per peer needs 1)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from tests.bench.conftest import run_bench
-
-#: 8 s: windows 1..4 whole, so 2 steady ones after the 2 warm-up windows (cores per peer needs 1).
-DURATION = "8"
+from tests.bench.conftest import early_bench
 
 
-def test_each_size_is_a_whole_run_with_its_verdict(tmp_path: Path) -> None:
-    document = run_bench(
-        "largest_run.py",
-        tmp_path,
-        *("--peers", "2,3", "--hosts", "1", "--duration", DURATION, "--keep-going"),
-        timeout=400,
-    )
+def test_each_size_is_a_whole_run_with_its_verdict() -> None:
+    document = early_bench("largest_run.py")
     sizes = document["results"]["sizes"]
     assert [(row["peers"], row["layers"]) for row in sizes] == [(2, "1 layer of 2"), (3, "1 layer of 3")]
     for row in sizes:

@@ -1,17 +1,15 @@
-"""30-second smoke of bench/soak.py: peers join and leave, nothing leaks that a short run can see."""
+"""30-second smoke of bench/soak.py (started early, beside the other bench tests: conftest's `EARLY`):
+peers join and leave, nothing leaks that a short run can see."""
 
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
-from tests.bench.conftest import run_bench
+from tests.bench.conftest import early_bench
 
 
-def test_a_short_soak_keeps_every_datapoint_and_its_file_descriptors(tmp_path: Path) -> None:
-    document = run_bench(
-        "soak.py", tmp_path, "--duration", "30", "--churn-every", "8", "--sample-every", "2", timeout=300
-    )
+def test_a_short_soak_keeps_every_datapoint_and_its_file_descriptors() -> None:
+    document = early_bench("soak.py")
     result = document["results"]
     assert result["churn"]["hosts"] >= 2 and result["churn"]["joined"] == result["churn"]["left"] > 0
     assert result["datapoints_in"] == result["datapoints_out"] > 0
