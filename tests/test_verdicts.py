@@ -9,7 +9,8 @@ overloaded run. Runs whose point is not the harness's health accept an unhealthy
 The baseline (whose delivery and latency figures are asserted) and the overloaded run (which must be
 CPU-bound by its own routine alone) run on their own; the repeat and the two max-4 runs run side by
 side between them: what is asserted of them (arrived <= expected per window, a failed assertion's exit
-code, 7 vs 4 connections) is counted, not timed, so another run's load cannot change it.
+code, 7 vs 4 connections) is counted, not timed. Only how many windows they close depends on the
+load (a stalled host closes fewer, longer ones), and the repeat's check allows for that.
 """
 
 from __future__ import annotations
@@ -146,11 +147,12 @@ def test_a_light_run_measures_delivery_latency_and_is_healthy(runs: dict[str, Fi
 
 
 def test_two_quiet_runs_never_show_delivery_above_one(runs: dict[str, Finished]) -> None:
-    for name in ("baseline", "repeat"):
+    # The repeat shares the machine with two other runs: its hosts may close fewer windows, each covering more.
+    for name, fewest_windows in (("baseline", 5), ("repeat", 3)):
         prepared = prepare(load(runs[name].parquet))
         assert prepared.delivery is not None, name  # counted by origin window: the peers reported it
         per_window = prepared.delivery.per_window
-        assert len(per_window) >= 5, (name, per_window)
+        assert len(per_window) >= fewest_windows, (name, per_window)
         assert (per_window["arrived"] <= per_window["expected"]).all(), (name, per_window)
         for column in [c for c in prepared.samples.table if c.startswith("expected")]:
             arrived = prepared.samples.table[column.replace("expected", "arrived")].sum()
