@@ -8,6 +8,7 @@ import pytest
 from peerperf.peer.settings import PeerSettings
 from peerperf.sizing.calibrate import measure_in_child
 from peerperf.sizing.packed_run import PackedLayer
+from tests.statuses import FROM_LOAD_ALONE
 
 
 def test_a_packed_layer_is_measured_in_its_own_process() -> None:
@@ -19,7 +20,7 @@ def test_a_packed_layer_is_measured_in_its_own_process() -> None:
     assert result.received == pytest.approx(result.sent + result.relayed, rel=0.1)  # the layer is closed
     assert 0 < result.cpu_percent < 100 and result.cpu_per_peer == result.cpu_percent / 100 / 3
     assert result.connections == pytest.approx(2.0, abs=0.2)  # a layer of 3: everyone to everyone
-    assert result.harness in ("healthy", "saturated", "unknown") and result.loss <= 0.01
+    assert result.harness in FROM_LOAD_ALONE and result.loss <= 0.01
 
 
 def test_a_failing_layer_is_an_error_with_its_output() -> None:
