@@ -16,26 +16,39 @@ cwnd and partial bytes acked change as in aiortc's `_receive_sack_chunk`; then a
 `_t3_cancel`/`_t3_restart` and, only when they have work, `_update_advanced_peer_ack_point`,
 `_data_channel_flush` and `_transmit`. Any other SACK goes to aiortc's `_receive_sack_chunk`.
 
-On the send side, the tuned SCTP's held chunks leave as packets built in one C call
-(`_datapath.serialize_packets`: aiortc's chunk encoding, the tuning's grouping, CRC32c), not per chunk
-in Python; which chunks leave, and when, is still aiortc's and the tuning's decision.
+On the send side (a tuned transport becomes a `CompiledSctpTransport`), the held chunks leave as packets
+built in one C call (`_datapath.serialize_packets`: aiortc's chunk encoding, the tuning's grouping,
+CRC32c). Per message, stock aiortc runs `_data_channel_flush`, `_send` and `_transmit` (three coroutines,
+a scan of `_sent_queue`) in a Task; with nothing to retransmit and no FORWARD-TSN owed, that amounts to:
+number the chunk, put it in flight if cwnd allows, else queue it. `CompiledSctpTransport` does that in
+one loop, run synchronously in a loop callback (a Task only if it ever suspends), skips the cork and
+uncork of calls already corked, builds the steady-state SACK without aiortc's gap walk, and keeps one
+T3 timer whose deadline moves instead of a `call_later` + `cancel` per SACK (same expiry: when `_rto`
+has passed since the last start or restart). Anything else goes to aiortc's and the tuning's methods.
 
 Pinned like the fast path: `RELIED_ON` fingerprints the aiortc code whose effect this reproduces.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
-from functools import partial
+from collections.abc import Coroutine
 from typing import Any
 
 from aiortc.rtcsctptransport import (
+    SCTP_DATA_FIRST_FRAG,
+    SCTP_DATA_LAST_FRAG,
+    SCTP_DATA_UNORDERED,
     SCTP_MAX_PACKET_LENGTH,
     USERDATA_MAX_LENGTH,
     WEBRTC_BINARY,
     WEBRTC_BINARY_EMPTY,
+    WEBRTC_DCEP,
     WEBRTC_STRING,
     WEBRTC_STRING_EMPTY,
+    DataChunk,
     InboundStream,
     RTCSctpTransport,
     SackChunk,
@@ -43,7 +56,9 @@ from aiortc.rtcsctptransport import (
 
 from peerperf.peer import fast_path, native
 from peerperf.peer.aiortc_pins import changed_functions
-from peerperf.peer.sctp_tuning import TunedSctpTransport
+from peerperf.peer.sctp_tuning import TunedSctpTransport, closed_under_send
+
+log = logging.getLogger(__name__)
 
 #: sha256 (first 16 hex digits) of the aiortc functions whose effect `CompiledReceiver` reproduces for
 #: steady-state packets (aiortc_pins.fingerprint's naming); any drift turns the compiled path off.
@@ -83,6 +98,25 @@ RELIED_ON = {
     "peerperf.peer.sctp_tuning:TunedSctpTransport._send_packet": "7f6f5cabbf0d2712",
     "peerperf.peer.sctp_tuning:TunedSctpTransport._handle_data": "ee55c8f1d364a58f",
     "peerperf.peer.sctp_tuning:TunedSctpTransport._receive_data_chunk": "46f366536883876b",
+    # `CompiledSctpTransport`: the steady send (flush, `_send`, `_transmit`), the SACK built, the T3 timer.
+    "aiortc.rtcsctptransport:RTCSctpTransport._send": "f0f8aff63a9a8743",
+    "aiortc.rtcsctptransport:RTCSctpTransport._flight_size_increase": "ed02a0fe6eb506c9",
+    "aiortc.rtcsctptransport:RTCSctpTransport._send_sack": "ac92513522fa60e7",
+    "aiortc.rtcsctptransport:RTCSctpTransport._t3_start": "fa045ec7c5fff3d7",
+    "aiortc.rtcsctptransport:RTCSctpTransport._t3_expired": "0e759bf4b1b2d8c8",
+    "aiortc.rtcsctptransport:RTCSctpTransport._set_state": "72015aed4aa46827",
+    "aiortc.rtcsctptransport:DataChunk.__init__": "d1db3756a5eb56ba",
+    "aiortc.rtcsctptransport:tsn_plus_one": "11c8c952b096c8bd",
+    "aiortc.utils:uint16_add": "0aedcd293bb4d368",
+    "peerperf.peer.sctp_tuning:TunedSctpTransport._send_sack": "21006212550e390e",
+    "peerperf.peer.sctp_tuning:TunedSctpTransport._acknowledge": "bc76198c27b2e2a8",
+    "peerperf.peer.sctp_tuning:TunedSctpTransport._sack_timer_expired": "0955ab6e1f1f5ebe",
+    "peerperf.peer.sctp_tuning:TunedSctpTransport._send_chunk": "8cc854cff0e387aa",
+    "peerperf.peer.sctp_tuning:TunedSctpTransport._data_channel_send": "32144699158ff48f",
+    "peerperf.peer.sctp_tuning:TunedSctpTransport._flush_turn": "c686e33fd97426e0",
+    "peerperf.peer.sctp_tuning:TunedSctpTransport._spawn": "6ed00db1d5f2e007",
+    "peerperf.peer.sctp_tuning:TunedSctpTransport._task_done": "a0ee7a53f58da900",
+    "peerperf.peer.sctp_tuning:TunedSctpTransport._set_state": "c4b2b4c8379e6e6a",
 }
 
 SACK = 3
@@ -117,9 +151,23 @@ def install(sctp: RTCSctpTransport) -> bool:
     if _DRIFT:
         fast_path.install(sctp)
         return False
-    if isinstance(sctp, TunedSctpTransport):
-        sctp._send_corked = partial(send_corked, sctp)  # type: ignore[method-assign]
+    if type(sctp) is TunedSctpTransport:
+        compile_sender(sctp)
     return fast_path.install(sctp, CompiledReceiver)
+
+
+def compile_sender(sctp: TunedSctpTransport) -> CompiledSctpTransport:
+    """Make a tuned transport a `CompiledSctpTransport` (its T3 timer, if running, carried over)."""
+    sctp.__class__ = CompiledSctpTransport
+    compiled: CompiledSctpTransport = sctp  # type: ignore[assignment]
+    compiled._t3_deadline = None
+    compiled._t3_timer = None
+    compiled._t3_timer_when = 0.0
+    if compiled._t3_handle is not None:
+        compiled._t3_handle.cancel()
+        compiled._t3_handle = None
+        compiled._t3_start()
+    return compiled
 
 
 class CompiledReceiver(fast_path.FastReceiver):
@@ -262,3 +310,197 @@ async def send_corked(sctp: TunedSctpTransport) -> None:
     )
     for packet in packets:
         await sctp.transport._send_data(packet)
+
+
+#: The flags of a DATA chunk holding one whole message (aiortc's `_send` for a single fragment).
+WHOLE = SCTP_DATA_FIRST_FRAG | SCTP_DATA_LAST_FRAG
+
+
+class CompiledSctpTransport(TunedSctpTransport):
+    """The tuned SCTP transport with its steady-state sending done in fewer Python steps (module docstring).
+
+    Same chunks, same packets, same state as the tuned transport (`compile_sender` swaps the class of a
+    tuned one); anything but the steady state goes to the tuned and aiortc methods."""
+
+    #: When T3 expires: `_rto` after its last start or restart (None: not running, as `_t3_handle` is None).
+    _t3_deadline: float | None
+    #: The one loop timer behind T3, and when it fires (it may fire early: it then moves on to the deadline).
+    _t3_timer: asyncio.TimerHandle | None
+    _t3_timer_when: float
+
+    # One flush per loop turn, run in a callback rather than a Task.
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        """The tuning's `_spawn` (a Task per flush or delayed SACK), as a loop callback that runs `work`
+        synchronously: it starts on the same loop turn a Task would, and only if it suspends (a send that
+        waits) is it finished in a Task; errors are reported as the tuning's `_task_done` reports them."""
+        asyncio.get_running_loop().call_soon(self._drive, work)
+
+    def _drive(self, work: Coroutine[Any, Any, None]) -> None:
+        try:
+            suspended = work.send(None)
+        except StopIteration:
+            return
+        except Exception as error:
+            _report(error)
+            return
+        task = asyncio.get_running_loop().create_task(_finish(work, suspended))
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    # Calls already corked skip the tuning's cork and uncork (which are then no-ops).
+
+    async def _data_channel_flush(self) -> None:
+        if self._cork_depth:
+            await self._flush_corked()
+            return
+        self._cork_depth += 1
+        try:
+            await self._flush_corked()
+        finally:
+            await self._uncork()
+
+    async def _transmit(self) -> None:
+        if self._cork_depth:
+            await RTCSctpTransport._transmit(self)
+        else:
+            await TunedSctpTransport._transmit(self)
+
+    async def _uncork(self) -> None:
+        if self._cork_depth == 1 and self._corked_data and self._sack_needed:
+            await self._acknowledge()  # RFC 4960 6.10: the owed SACK rides in the DATA packet
+        self._cork_depth -= 1
+        if not self._cork_depth and (self._corked_data or self._corked_sack is not None):
+            await send_corked(self)
+
+    async def _send_corked(self) -> None:
+        await send_corked(self)
+
+    async def _flush_corked(self) -> None:
+        """aiortc's `_data_channel_flush` (corked): the steady messages here, the rest by aiortc's loop."""
+        if self._association_state != self.State.ESTABLISHED:
+            return
+        self._send_steady()
+        if self._data_channel_queue and not self._outbound_queue:
+            await RTCSctpTransport._data_channel_flush(self)  # a message the steady loop left: aiortc's loop
+        elif self._reconfig_queue:
+            await self._transmit_reconfig()  # what aiortc's flush ends with; it has work only then
+
+    def _send_steady(self) -> None:
+        """aiortc's flush loop, `_send` and `_transmit` for each queued message while nothing is to be
+        retransmitted, no FORWARD-TSN is owed and the message is one chunk on a registered stream without a
+        lifetime: the chunk numbered and put in flight (held for `_send_corked`) if cwnd allows, else
+        queued. Stops, changing nothing more, before the first message that is not."""
+        if self._forward_tsn_chunk is not None or any(chunk._retransmit for chunk in self._sent_queue):
+            return
+        queue, sequences = self._data_channel_queue, self._outbound_stream_seq
+        while queue and not self._outbound_queue:
+            channel, protocol, user_data = queue[0]
+            stream_id, size = channel.id, len(user_data)
+            if stream_id is None or protocol == WEBRTC_DCEP or not 0 < size <= USERDATA_MAX_LENGTH:
+                return
+            if channel.maxPacketLifeTime:
+                return
+            queue.popleft()
+            chunk = DataChunk()
+            if channel.ordered:
+                chunk.flags = WHOLE
+                chunk.stream_seq = sequences.get(stream_id, 0)
+                sequences[stream_id] = (chunk.stream_seq + 1) & 0xFFFF
+            else:
+                chunk.flags = WHOLE | SCTP_DATA_UNORDERED
+            chunk.tsn = self._local_tsn
+            chunk.stream_id = stream_id
+            chunk.protocol = protocol
+            chunk.user_data = user_data[:USERDATA_MAX_LENGTH]
+            chunk._abandoned = False
+            chunk._acked = False
+            chunk._book_size = size
+            chunk._expiry = None
+            chunk._max_retransmits = channel.maxRetransmits
+            chunk._misses = 0
+            chunk._retransmit = False
+            self._local_tsn = (self._local_tsn + 1) & 0xFFFFFFFF
+            if self._flight_size < self._cwnd:  # `_transmit`'s min(flight + burst, cwnd), burst > 0
+                self._sent_queue.append(chunk)
+                chunk._in_flight = True
+                self._flight_size += size
+                chunk._sent_count = 1
+                chunk._sent_time = time.time()
+                self._corked_data.append(chunk)
+                if not self._t3_handle:
+                    self._t3_start()
+            else:
+                chunk._in_flight = False
+                chunk._sent_count = 0
+                chunk._sent_time = None
+                self._outbound_queue.append(chunk)
+            channel._addBufferedAmount(-size)
+
+    async def _acknowledge(self) -> None:
+        """The tuning's `_acknowledge` and aiortc's `_send_sack` for a SACK held while corked with no gaps
+        or duplicates to report: the chunk built directly (a newer one supersedes it, as in `_send_chunk`)."""
+        if not self._cork_depth or self._sack_misordered or self._sack_duplicates:
+            await super()._acknowledge()
+            return
+        self._unacked_packets = 0
+        self._forward_tsn_seen = False
+        sack = SackChunk()
+        sack.cumulative_tsn = self._last_received_tsn
+        sack.advertised_rwnd = max(0, self._advertised_rwnd)
+        self._corked_sack = sack
+        self._sack_needed = False
+
+    # T3: one loop timer; a restart moves the deadline, the timer moves on to it when it fires early.
+
+    def _t3_start(self) -> None:
+        assert self._t3_handle is None
+        self._t3_arm()
+
+    def _t3_restart(self) -> None:
+        self._t3_arm()
+
+    def _t3_cancel(self) -> None:
+        self._t3_handle = None
+        self._t3_deadline = None
+
+    def _t3_arm(self) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = self._t3_deadline = loop.time() + self._rto
+        timer = self._t3_timer
+        if timer is None or self._t3_timer_when > deadline:  # none, or one that would fire too late
+            if timer is not None:
+                timer.cancel()
+            timer = self._t3_timer = loop.call_at(deadline, self._t3_fired)
+            self._t3_timer_when = deadline
+        self._t3_handle = timer
+
+    def _t3_fired(self) -> None:
+        self._t3_timer = None
+        deadline = self._t3_deadline
+        if deadline is None:
+            return  # cancelled since
+        if deadline > self._t3_timer_when:  # restarted since: wait on for the new deadline
+            self._t3_handle = self._t3_timer = asyncio.get_running_loop().call_at(deadline, self._t3_fired)
+            self._t3_timer_when = deadline
+            return
+        self._t3_deadline = None
+        self._t3_expired()
+
+    def _set_state(self, state: RTCSctpTransport.State) -> None:
+        super()._set_state(state)
+        if state == self.State.CLOSED and self._t3_timer is not None:
+            self._t3_timer.cancel()
+            self._t3_timer = None
+
+
+def _report(error: BaseException) -> None:
+    """The tuning's `_task_done` report for a send that failed."""
+    if closed_under_send(error):
+        log.debug("SCTP send after the transport closed: %s", error)
+    else:
+        log.error("SCTP background send failed", exc_info=error)
+
+
+async def _finish(work: Coroutine[Any, Any, None], suspended: Any) -> None:
+    await fast_path._Resumed(work, suspended)
