@@ -308,8 +308,14 @@ async def send_corked(sctp: TunedSctpTransport) -> None:
     packets = native.datapath.serialize_packets(
         sctp._local_port, sctp._remote_port, sctp._remote_verification_tag, chunks, SCTP_MAX_PACKET_LENGTH
     )
+    send = sctp.transport._send_data
+    receiver = getattr(send, "__self__", None)
+    if isinstance(receiver, fast_path.FastReceiver) and send == receiver.send_data:
+        for packet in packets:  # the fast path's own send: no coroutine per packet
+            receiver.send_now(packet)
+        return
     for packet in packets:
-        await sctp.transport._send_data(packet)
+        await send(packet)
 
 
 #: The flags of a DATA chunk holding one whole message (aiortc's `_send` for a single fragment).
@@ -351,14 +357,21 @@ class CompiledSctpTransport(TunedSctpTransport):
     # Calls already corked skip the tuning's cork and uncork (which are then no-ops).
 
     async def _data_channel_flush(self) -> None:
-        if self._cork_depth:
-            await self._flush_corked()
-            return
-        self._cork_depth += 1
+        """aiortc's `_data_channel_flush`, corked as the tuning corks it: the steady messages sent by
+        `_send_steady`, any others by aiortc's loop."""
+        if self._association_state != self.State.ESTABLISHED:
+            return  # aiortc does nothing; the tuning's cork and uncork around it neither
+        cork = not self._cork_depth
+        self._cork_depth += cork
         try:
-            await self._flush_corked()
+            self._send_steady()
+            if self._data_channel_queue and not self._outbound_queue:
+                await RTCSctpTransport._data_channel_flush(self)  # a message the steady loop left
+            elif self._reconfig_queue:
+                await self._transmit_reconfig()  # what aiortc's flush ends with; it has work only then
         finally:
-            await self._uncork()
+            if cork:
+                await self._uncork()
 
     async def _transmit(self) -> None:
         if self._cork_depth:
@@ -375,16 +388,6 @@ class CompiledSctpTransport(TunedSctpTransport):
 
     async def _send_corked(self) -> None:
         await send_corked(self)
-
-    async def _flush_corked(self) -> None:
-        """aiortc's `_data_channel_flush` (corked): the steady messages here, the rest by aiortc's loop."""
-        if self._association_state != self.State.ESTABLISHED:
-            return
-        self._send_steady()
-        if self._data_channel_queue and not self._outbound_queue:
-            await RTCSctpTransport._data_channel_flush(self)  # a message the steady loop left: aiortc's loop
-        elif self._reconfig_queue:
-            await self._transmit_reconfig()  # what aiortc's flush ends with; it has work only then
 
     def _send_steady(self) -> None:
         """aiortc's flush loop, `_send` and `_transmit` for each queued message while nothing is to be

@@ -20,7 +20,7 @@ from aiortc.rtcsctptransport import USERDATA_MAX_LENGTH
 from peerperf.peer import native
 from peerperf.peer.compiled_path import CompiledReceiver, CompiledSctpTransport, compile_sender
 from peerperf.peer.sctp_tuning import TunedSctpTransport
-from tests.peer.aiortc_pairs import poll
+from tests.peer.aiortc_pairs import close_pair, connect_pair, exchange, poll
 from tests.peer.test_compiled_sack import MESSAGE, Clock, Sender, clock, sack, sender, tsn
 
 __all__ = ["clock"]  # the fixture, used here by name
@@ -356,3 +356,22 @@ async def test_t3_expires_when_no_sack_comes(loop_clock: LoopClock) -> None:
         assert s.sctp._t3_handle is not None, "T3 restarted with the retransmission"
         s.sctp._t3_cancel()
     assert pair.compiled.sctp._cwnd == pair.tuned.sctp._cwnd == USERDATA_MAX_LENGTH
+
+
+async def test_a_live_compiled_sender_sends_through_the_fast_path_directly() -> None:
+    """Compiled against stock aiortc, with nothing wrapped around the compiled side's `_send_data`: its
+    packets go out through `FastReceiver.send_now` (no coroutine per packet), every message arrives once and
+    in order both ways, and the sender ends drained."""
+    a, b = await connect_pair(True, False, fast_offerer=True, fast_kind="compiled")
+    try:
+        dtls: Any = a.sctp.transport
+        receiver = dtls._peerperf_fast
+        dtls._send_data = receiver.send_data  # undo the test tap: the compiled path's own send
+        assert type(a.sctp) is CompiledSctpTransport
+        sent_before = receiver.sent
+        await exchange(a, b, 500)
+        assert receiver.sent > sent_before + 20, "the compiled side's packets did not leave by the fast path"
+        await poll(lambda: not a.sctp._sent_queue and a.sctp._t3_handle is None, "every chunk acknowledged")
+        assert a.sctp._flight_size == 0
+    finally:
+        await close_pair(a, b)
