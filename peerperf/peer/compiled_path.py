@@ -394,8 +394,11 @@ class CompiledSctpTransport(TunedSctpTransport):
         retransmitted, no FORWARD-TSN is owed and the message is one chunk on a registered stream without a
         lifetime: the chunk numbered and put in flight (held for `_send_corked`) if cwnd allows, else
         queued. Stops, changing nothing more, before the first message that is not."""
-        if self._forward_tsn_chunk is not None or any(chunk._retransmit for chunk in self._sent_queue):
+        if self._forward_tsn_chunk is not None:
             return
+        for sent in self._sent_queue:
+            if sent._retransmit:
+                return
         queue, sequences = self._data_channel_queue, self._outbound_stream_seq
         while queue and not self._outbound_queue:
             channel, protocol, user_data = queue[0]
@@ -405,14 +408,15 @@ class CompiledSctpTransport(TunedSctpTransport):
             if channel.maxPacketLifeTime:
                 return
             queue.popleft()
-            chunk = DataChunk()
+            chunk = DataChunk.__new__(DataChunk)  # every field `DataChunk()` and `_send` set, set once here
             if channel.ordered:
                 chunk.flags = WHOLE
-                chunk.stream_seq = sequences.get(stream_id, 0)
-                sequences[stream_id] = (chunk.stream_seq + 1) & 0xFFFF
+                chunk.stream_seq = sequence = sequences.get(stream_id, 0)
+                sequences[stream_id] = (sequence + 1) & 0xFFFF
             else:
                 chunk.flags = WHOLE | SCTP_DATA_UNORDERED
-            chunk.tsn = self._local_tsn
+                chunk.stream_seq = 0
+            chunk.tsn = tsn = self._local_tsn
             chunk.stream_id = stream_id
             chunk.protocol = protocol
             chunk.user_data = user_data[:USERDATA_MAX_LENGTH]
@@ -423,7 +427,7 @@ class CompiledSctpTransport(TunedSctpTransport):
             chunk._max_retransmits = channel.maxRetransmits
             chunk._misses = 0
             chunk._retransmit = False
-            self._local_tsn = (self._local_tsn + 1) & 0xFFFFFFFF
+            self._local_tsn = (tsn + 1) & 0xFFFFFFFF
             if self._flight_size < self._cwnd:  # `_transmit`'s min(flight + burst, cwnd), burst > 0
                 self._sent_queue.append(chunk)
                 chunk._in_flight = True
