@@ -20,7 +20,8 @@ import pytest
 from aiortc.rtcsctptransport import USERDATA_MAX_LENGTH, RTCSctpTransport, SackChunk, serialize_packet
 
 from peerperf.peer import native
-from peerperf.peer.compiled_path import CompiledReceiver, CompiledSctpTransport, receive_sack
+from peerperf.peer.compiled_path import CompiledReceiver, receive_sack
+from peerperf.peer.compiled_sender import CompiledSctpTransport
 from peerperf.peer.impairment import Impairment
 from peerperf.peer.sctp_tuning import tune
 from tests.peer.aiortc_pairs import close_pair, connect_pair, exchange, poll

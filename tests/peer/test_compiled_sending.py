@@ -1,4 +1,4 @@
-"""The compiled path's sender (`compiled_path.CompiledSctpTransport`) leaves the wire and the state as the
+"""The compiled path's sender (`compiled_sender.CompiledSctpTransport`) leaves the wire and the state as the
 tuned SCTP does: the same packets, `_sent_queue` (every chunk's fields and flags), outbound queue, flight
 size, cwnd, stream sequence numbers, buffered amounts and T3 deadline after the same scripted sends, SACKs
 and clock jumps on two identical senders; messages it does not take (a lifetime, fragments, an
@@ -18,7 +18,8 @@ import pytest
 from aiortc.rtcsctptransport import USERDATA_MAX_LENGTH
 
 from peerperf.peer import native
-from peerperf.peer.compiled_path import CompiledReceiver, CompiledSctpTransport, compile_sender
+from peerperf.peer.compiled_path import CompiledReceiver
+from peerperf.peer.compiled_sender import CompiledSctpTransport, compile_sender
 from peerperf.peer.sctp_tuning import TunedSctpTransport
 from tests.peer.aiortc_pairs import close_pair, connect_pair, exchange, poll
 from tests.peer.test_compiled_sack import MESSAGE, Clock, Sender, clock, sack, sender, tsn
