@@ -16,21 +16,18 @@ cwnd and partial bytes acked change as in aiortc's `_receive_sack_chunk`; then a
 `_t3_cancel`/`_t3_restart` and, only when they have work, `_update_advanced_peer_ack_point`,
 `_data_channel_flush` and `_transmit`. Any other SACK goes to aiortc's `_receive_sack_chunk`.
 
-On the send side, the tuned SCTP's held chunks leave as packets built in one C call
-(`_datapath.serialize_packets`: aiortc's chunk encoding, the tuning's grouping, CRC32c), not per chunk
-in Python; which chunks leave, and when, is still aiortc's and the tuning's decision.
+The send side is `compiled_sender.py`'s.
 
 Pinned like the fast path: `RELIED_ON` fingerprints the aiortc code whose effect this reproduces.
 """
 
 from __future__ import annotations
 
+import logging
 import time
-from functools import partial
 from typing import Any
 
 from aiortc.rtcsctptransport import (
-    SCTP_MAX_PACKET_LENGTH,
     USERDATA_MAX_LENGTH,
     WEBRTC_BINARY,
     WEBRTC_BINARY_EMPTY,
@@ -43,7 +40,10 @@ from aiortc.rtcsctptransport import (
 
 from peerperf.peer import fast_path, native
 from peerperf.peer.aiortc_pins import changed_functions
+from peerperf.peer.compiled_sender import compile_sender
 from peerperf.peer.sctp_tuning import TunedSctpTransport
+
+log = logging.getLogger(__name__)
 
 #: sha256 (first 16 hex digits) of the aiortc functions whose effect `CompiledReceiver` reproduces for
 #: steady-state packets (aiortc_pins.fingerprint's naming); any drift turns the compiled path off.
@@ -83,6 +83,25 @@ RELIED_ON = {
     "peerperf.peer.sctp_tuning:TunedSctpTransport._send_packet": "7f6f5cabbf0d2712",
     "peerperf.peer.sctp_tuning:TunedSctpTransport._handle_data": "ee55c8f1d364a58f",
     "peerperf.peer.sctp_tuning:TunedSctpTransport._receive_data_chunk": "46f366536883876b",
+    # `CompiledSctpTransport`: the steady send (flush, `_send`, `_transmit`), the SACK built, the T3 timer.
+    "aiortc.rtcsctptransport:RTCSctpTransport._send": "f0f8aff63a9a8743",
+    "aiortc.rtcsctptransport:RTCSctpTransport._flight_size_increase": "ed02a0fe6eb506c9",
+    "aiortc.rtcsctptransport:RTCSctpTransport._send_sack": "ac92513522fa60e7",
+    "aiortc.rtcsctptransport:RTCSctpTransport._t3_start": "fa045ec7c5fff3d7",
+    "aiortc.rtcsctptransport:RTCSctpTransport._t3_expired": "0e759bf4b1b2d8c8",
+    "aiortc.rtcsctptransport:RTCSctpTransport._set_state": "72015aed4aa46827",
+    "aiortc.rtcsctptransport:DataChunk.__init__": "d1db3756a5eb56ba",
+    "aiortc.rtcsctptransport:tsn_plus_one": "11c8c952b096c8bd",
+    "aiortc.utils:uint16_add": "0aedcd293bb4d368",
+    "peerperf.peer.sctp_tuning:TunedSctpTransport._send_sack": "21006212550e390e",
+    "peerperf.peer.sctp_tuning:TunedSctpTransport._acknowledge": "bc76198c27b2e2a8",
+    "peerperf.peer.sctp_tuning:TunedSctpTransport._sack_timer_expired": "0955ab6e1f1f5ebe",
+    "peerperf.peer.sctp_tuning:TunedSctpTransport._send_chunk": "8cc854cff0e387aa",
+    "peerperf.peer.sctp_tuning:TunedSctpTransport._data_channel_send": "32144699158ff48f",
+    "peerperf.peer.sctp_tuning:TunedSctpTransport._flush_turn": "c686e33fd97426e0",
+    "peerperf.peer.sctp_tuning:TunedSctpTransport._spawn": "6ed00db1d5f2e007",
+    "peerperf.peer.sctp_tuning:TunedSctpTransport._task_done": "a0ee7a53f58da900",
+    "peerperf.peer.sctp_tuning:TunedSctpTransport._set_state": "c4b2b4c8379e6e6a",
 }
 
 SACK = 3
@@ -117,8 +136,8 @@ def install(sctp: RTCSctpTransport) -> bool:
     if _DRIFT:
         fast_path.install(sctp)
         return False
-    if isinstance(sctp, TunedSctpTransport):
-        sctp._send_corked = partial(send_corked, sctp)  # type: ignore[method-assign]
+    if type(sctp) is TunedSctpTransport:
+        compile_sender(sctp)
     return fast_path.install(sctp, CompiledReceiver)
 
 
@@ -247,18 +266,3 @@ async def receive_sack(sctp: Any, flags: int, body: bytes) -> None:
     ):
         await sctp._data_channel_flush()
         await sctp._transmit()
-
-
-async def send_corked(sctp: TunedSctpTransport) -> None:
-    """The tuning's `_send_corked` with its packets built in one C call: the held SACK first, then the held
-    DATA chunks, as few packets of at most `SCTP_MAX_PACKET_LENGTH` as fit them."""
-    chunks = sctp._corked_data if sctp._corked_sack is None else [sctp._corked_sack, *sctp._corked_data]
-    if not chunks:
-        return
-    sctp._corked_data, sctp._corked_sack = [], None
-    assert native.datapath is not None
-    packets = native.datapath.serialize_packets(
-        sctp._local_port, sctp._remote_port, sctp._remote_verification_tag, chunks, SCTP_MAX_PACKET_LENGTH
-    )
-    for packet in packets:
-        await sctp.transport._send_data(packet)

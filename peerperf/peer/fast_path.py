@@ -212,6 +212,10 @@ class FastReceiver:
 
     async def send_data(self, data: bytes) -> None:
         """aiortc's `RTCDtlsTransport._send_data` in one synchronous step: the same errors, the same datagram."""
+        self.send_now(data)
+
+    def send_now(self, data: bytes) -> None:
+        """`send_data` without its coroutine (the compiled path calls this directly)."""
         dtls = self.dtls
         if dtls._state != State.CONNECTED:
             raise ConnectionError("Cannot send encrypted data, not connected")

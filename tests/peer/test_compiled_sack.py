@@ -20,7 +20,8 @@ import pytest
 from aiortc.rtcsctptransport import USERDATA_MAX_LENGTH, RTCSctpTransport, SackChunk, serialize_packet
 
 from peerperf.peer import native
-from peerperf.peer.compiled_path import CompiledReceiver, receive_sack, send_corked
+from peerperf.peer.compiled_path import CompiledReceiver, receive_sack
+from peerperf.peer.compiled_sender import CompiledSctpTransport
 from peerperf.peer.impairment import Impairment
 from peerperf.peer.sctp_tuning import tune
 from tests.peer.aiortc_pairs import close_pair, connect_pair, exchange, poll
@@ -364,7 +365,7 @@ async def test_a_live_sender_under_loss_duplication_and_reordering_drains_as_the
     a, b = await connect_pair(True, False, fast_offerer=True, fast_kind="compiled")
     taken = a.sctp.transport._peerperf_fast  # type: ignore[attr-defined]
     assert isinstance(taken, CompiledReceiver)
-    assert a.sctp._send_corked.func is send_corked, "the tuned sender's packets are not built in C"  # type: ignore[attr-defined]
+    assert type(a.sctp) is CompiledSctpTransport, "the tuned sender is not the compiled one"
     by_aiortc = 0
     receive = a.sctp._receive_sack_chunk
 

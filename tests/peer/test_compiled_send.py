@@ -1,4 +1,4 @@
-"""The compiled path's send side (`_datapath.serialize_packets` + `compiled_path.send_corked`) puts the same
+"""The compiled path's send side (`_datapath.serialize_packets` + `compiled_sender.send_corked`) puts the same
 bytes on the wire as the tuned SCTP's own `_send_corked`: random mixes of DATA (empty to larger than a
 packet), SACK (with gaps and duplicates) and other chunks, grouped into the same packets with the same
 CRC32c; chunk fields aiortc could not encode raise a clear error and never crash. Live connections:
@@ -20,7 +20,7 @@ from aiortc.rtcsctptransport import (
 )
 
 from peerperf.peer import native
-from peerperf.peer.compiled_path import send_corked
+from peerperf.peer.compiled_sender import send_corked
 from peerperf.peer.sctp_tuning import TunedSctpTransport
 from tests.peer.test_compiled_sack import sender
 
