@@ -23,7 +23,6 @@ Pinned like the fast path: `RELIED_ON` fingerprints the aiortc code whose effect
 
 from __future__ import annotations
 
-import logging
 import time
 from typing import Any
 
@@ -42,8 +41,6 @@ from peerperf.peer import fast_path, native
 from peerperf.peer.aiortc_pins import changed_functions
 from peerperf.peer.compiled_sender import compile_sender
 from peerperf.peer.sctp_tuning import TunedSctpTransport
-
-log = logging.getLogger(__name__)
 
 #: sha256 (first 16 hex digits) of the aiortc functions whose effect `CompiledReceiver` reproduces for
 #: steady-state packets (aiortc_pins.fingerprint's naming); any drift turns the compiled path off.
@@ -100,7 +97,7 @@ RELIED_ON = {
     "peerperf.peer.sctp_tuning:TunedSctpTransport._data_channel_send": "32144699158ff48f",
     "peerperf.peer.sctp_tuning:TunedSctpTransport._flush_turn": "c686e33fd97426e0",
     "peerperf.peer.sctp_tuning:TunedSctpTransport._spawn": "6ed00db1d5f2e007",
-    "peerperf.peer.sctp_tuning:TunedSctpTransport._task_done": "a0ee7a53f58da900",
+    "peerperf.peer.sctp_tuning:TunedSctpTransport._task_done": "b046f0b7c73d961a",
     "peerperf.peer.sctp_tuning:TunedSctpTransport._set_state": "c4b2b4c8379e6e6a",
 }
 

@@ -16,7 +16,6 @@ Anything else goes to aiortc's and the tuning's methods.
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from collections.abc import Coroutine
 from typing import Any
@@ -34,9 +33,7 @@ from aiortc.rtcsctptransport import (
 )
 
 from peerperf.peer import fast_path, native
-from peerperf.peer.sctp_tuning import TunedSctpTransport, closed_under_send
-
-log = logging.getLogger(__name__)
+from peerperf.peer.sctp_tuning import TunedSctpTransport, report_send_failure
 
 
 def compile_sender(sctp: TunedSctpTransport) -> CompiledSctpTransport:
@@ -95,7 +92,7 @@ class CompiledSctpTransport(TunedSctpTransport):
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
         """The tuning's `_spawn` (a Task per flush or delayed SACK), as a loop callback that runs `work`
         synchronously: it starts on the same loop turn a Task would, and only if it suspends (a send that
-        waits) is it finished in a Task; errors are reported as the tuning's `_task_done` reports them."""
+        waits) is it finished in a Task; errors are reported as the tuning reports them (`report_send_failure`)."""
         asyncio.get_running_loop().call_soon(self._drive, work)
 
     def _drive(self, work: Coroutine[Any, Any, None]) -> None:
@@ -104,7 +101,7 @@ class CompiledSctpTransport(TunedSctpTransport):
         except StopIteration:
             return
         except Exception as error:
-            _report(error)
+            report_send_failure(error)
             return
         task = asyncio.get_running_loop().create_task(_finish(work, suspended))
         self._tasks.add(task)
@@ -255,14 +252,6 @@ class CompiledSctpTransport(TunedSctpTransport):
         if state == self.State.CLOSED and self._t3_timer is not None:
             self._t3_timer.cancel()
             self._t3_timer = None
-
-
-def _report(error: BaseException) -> None:
-    """The tuning's `_task_done` report for a send that failed."""
-    if closed_under_send(error):
-        log.debug("SCTP send after the transport closed: %s", error)
-    else:
-        log.error("SCTP background send failed", exc_info=error)
 
 
 async def _finish(work: Coroutine[Any, Any, None], suspended: Any) -> None:

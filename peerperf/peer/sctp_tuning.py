@@ -266,11 +266,15 @@ class TunedSctpTransport(RTCSctpTransport):
         self._tasks.discard(task)
         if task.cancelled() or task.exception() is None:
             return
-        error = task.exception()
-        if closed_under_send(error):
-            log.debug("SCTP send after the transport closed: %s", error)
-        else:
-            log.error("SCTP background send failed", exc_info=error)
+        report_send_failure(task.exception())
+
+
+def report_send_failure(error: BaseException | None) -> None:
+    """Log what a background send raised: quietly when the transport had closed under it."""
+    if closed_under_send(error):
+        log.debug("SCTP send after the transport closed: %s", error)
+    else:
+        log.error("SCTP background send failed", exc_info=error)
 
 
 def closed_under_send(error: BaseException | None) -> bool:
