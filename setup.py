@@ -14,7 +14,8 @@ MAPPED = ("peerperf.analysis", "peerperf.routines")
 
 DATAPATH = Extension(
     "peerperf.peer._datapath",
-    ["peerperf/peer/_datapath.c"],
+    ["peerperf/peer/_datapath.c", "peerperf/peer/_dtls.c"],
+    depends=["peerperf/peer/_dtls.h"],
     extra_compile_args=["-O2", "-std=c11", "-Wall", "-Wextra", "-Wno-unused-parameter"],
     optional=True,
 )

@@ -21,8 +21,7 @@
  * (DATA and SACK encoded here, any other chunk through its own `__bytes__`), grouped in order into
  * packets of at most `max_length` bytes, each with aiortc's common header and CRC32c.
  *
- * No OpenSSL here: DTLS stays in pyOpenSSL's cffi calls (peerperf/peer/fast_path.py), since the
- * SSL* belongs to the OpenSSL linked into `cryptography`, not the system's libssl.
+ * `unprotect` and `protect`, the DTLS records around those packets, are _dtls.c's.
  *
  * Every length read from the packet is checked against the packet's size before use.
  */
@@ -30,6 +29,8 @@
 #include <Python.h>
 #include <stdint.h>
 #include <string.h>
+
+#include "_dtls.h"
 
 #define COMMON_HEADER 12
 #define CHUNK_HEADER 4
@@ -648,13 +649,24 @@ static PyMethodDef methods[] = {
      "serialize_packets(source_port, destination_port, verification_tag, chunks, max_length): the chunks "
      "as aiortc encodes them, in order, grouped into SCTP packets of at most max_length bytes with their "
      "CRC32c."},
+    {"bind_openssl", bind_openssl, METH_VARARGS,
+     "bind_openssl(ssl_read, ssl_write, bio_read, bio_write, ssl_get_error): the addresses of the OpenSSL "
+     "functions pyOpenSSL's SSL* belongs to (cryptography's), which unprotect and protect call."},
+    {"unprotect", unprotect, METH_VARARGS,
+     "unprotect(ssl, into_bio, from_bio, datagram): (plaintexts, SSL_get_error of the last read, datagram "
+     "OpenSSL wants sent or None) for a datagram of whole application-data records; None, touching nothing, "
+     "for any other datagram."},
+    {"protect", protect, METH_VARARGS,
+     "protect(ssl, from_bio, plaintext): the DTLS datagram for `plaintext` (None if OpenSSL has nothing to "
+     "send), or SSL_write's result when it failed."},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT,
     .m_name = "_datapath",
-    .m_doc = "CRC32c and the steady-state SCTP packet check of peerperf's compiled data path.",
+    .m_doc = "The compiled data path's native calls: DTLS records, CRC32c, the steady-state SCTP packet and SACK, "
+              "outgoing packets.",
     .m_size = -1,
     .m_methods = methods,
 };

@@ -25,3 +25,16 @@ def serialize_packets(
 ) -> list[bytes]:
     """`chunks` as aiortc's `bytes(chunk)` encodes them, in order, grouped into SCTP packets of at most
     `max_length` bytes (a longer chunk alone in its own), each with its common header and CRC32c."""
+
+def bind_openssl(ssl_read: int, ssl_write: int, bio_read: int, bio_write: int, ssl_get_error: int, /) -> None:
+    """The addresses of the OpenSSL functions pyOpenSSL's SSL* belongs to (cryptography's)."""
+
+def unprotect(
+    ssl: int, into_bio: int, from_bio: int, datagram: bytes, /
+) -> tuple[list[bytes], int, bytes | None] | None:
+    """(plaintexts, SSL_get_error of the last read, the datagram OpenSSL wants sent or None) for a datagram of
+    whole application-data records; None, touching nothing, for any other datagram."""
+
+def protect(ssl: int, from_bio: int, plaintext: bytes, /) -> bytes | int | None:
+    """The DTLS datagram for `plaintext` (None if OpenSSL has nothing to send), or SSL_write's result when it
+    failed."""

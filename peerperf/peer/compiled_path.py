@@ -1,4 +1,5 @@
-"""The compiled data path: the fast path (fast_path.py) with the SCTP steady state handled in one C call.
+"""The compiled data path: the fast path (fast_path.py) with its DTLS records in C (compiled_dtls.py) and the
+SCTP steady state handled in one C call.
 
 Per received SCTP packet, stock aiortc parses every chunk into Python objects and runs about a dozen
 coroutines (`_handle_data`, `_receive_chunk`, `_receive_data_chunk`, `_mark_received`, the inbound
@@ -39,6 +40,7 @@ from aiortc.rtcsctptransport import (
 
 from peerperf.peer import fast_path, native
 from peerperf.peer.aiortc_pins import changed_functions
+from peerperf.peer.compiled_dtls import CompiledDtlsReceiver
 from peerperf.peer.compiled_sender import compile_sender
 from peerperf.peer.sctp_tuning import TunedSctpTransport
 
@@ -138,8 +140,9 @@ def install(sctp: RTCSctpTransport) -> bool:
     return fast_path.install(sctp, CompiledReceiver)
 
 
-class CompiledReceiver(fast_path.FastReceiver):
-    """The fast path's receiver, with steady-state SCTP packets handled without aiortc's per-chunk Python."""
+class CompiledReceiver(CompiledDtlsReceiver):
+    """The fast path's receiver, with DTLS records in C (compiled_dtls.py) and steady-state SCTP packets
+    handled without aiortc's per-chunk Python."""
 
     def __init__(self, dtls: Any) -> None:
         super().__init__(dtls)

@@ -1,5 +1,6 @@
 """Loads the compiled data path's C extension (`peerperf.peer._datapath`, built at install when a C
-compiler is present: setup.py) and keeps why it could not, so `peerperf --version` can say so."""
+compiler is present: setup.py), hands it the OpenSSL functions pyOpenSSL's connections belong to, and keeps
+why it could not do either, so `peerperf --version` can say so."""
 
 from __future__ import annotations
 
@@ -23,8 +24,47 @@ def _load(name: str = EXTENSION) -> tuple[ModuleType | None, str]:
         return None, f"the C extension {name} is built but does not load ({exc}); rebuild it with: {BUILD}"
 
 
-#: The extension, or None; and why not.
-datapath, why_not = _load()
+#: The OpenSSL functions the extension's DTLS calls (_dtls.c) make, with the C types it calls them as.
+OPENSSL_FUNCTIONS = {
+    "SSL_read": "int(*)(SSL *, void *, int)",
+    "SSL_write": "int(*)(SSL *, void *, int)",
+    "BIO_read": "int(*)(BIO *, void *, int)",
+    "BIO_write": "int(*)(BIO *, void *, int)",
+    "SSL_get_error": "int(*)(SSL *, int)",
+}
+
+
+def _bind_openssl(extension: ModuleType, functions: dict[str, str] = OPENSSL_FUNCTIONS) -> str:
+    """Give `extension` the addresses of `functions` in the OpenSSL linked into `cryptography`, the one
+    pyOpenSSL's SSL* belong to (the system's libssl is another); "" when done, else why not (then nothing is
+    bound: a function of another type or from another library is never called)."""
+    try:
+        from cryptography.hazmat.bindings._rust import _openssl
+        from OpenSSL._util import lib as pyopenssl_lib
+    except ImportError as exc:
+        return f"cryptography's OpenSSL bindings are not where the compiled data path looks for them ({exc})"
+    ffi, lib = _openssl.ffi, _openssl.lib
+    addresses = []
+    for name, ctype in functions.items():
+        if getattr(lib, name, None) is None or getattr(pyopenssl_lib, name, None) is not getattr(lib, name):
+            return f"pyOpenSSL's {name} is not cryptography's, so its SSL* cannot be handed to the compiled data path"
+        pointer = ffi.addressof(lib, name)
+        if ffi.typeof(pointer).cname != ctype:
+            return f"OpenSSL's {name} is {ffi.typeof(pointer).cname}, not the {ctype} the compiled data path calls"
+        addresses.append(int(ffi.cast("uintptr_t", pointer)))
+    extension.bind_openssl(*addresses)
+    return ""
+
+
+def _load_and_bind() -> tuple[ModuleType | None, str]:
+    extension, why = _load()
+    if extension is not None and (why := _bind_openssl(extension)):
+        extension = None
+    return extension, why
+
+
+#: The extension (loaded and bound to OpenSSL), or None; and why not.
+datapath, why_not = _load_and_bind()
 
 
 def available() -> bool:
