@@ -20,9 +20,12 @@ from pathlib import Path
 from typing import Any
 
 BENCH_DIR = Path(__file__).resolve().parent
+#: The load average when the bench started (this module is imported first thing), before its own work.
+LOAD_AT_START = [round(x, 2) for x in os.getloadavg()]
 
 
 def machine_facts() -> dict[str, Any]:
+    """The machine, the versions, when the results were written and the load average at the bench's start and end."""
     model = next(
         (
             line.split(":", 1)[1].strip()
@@ -34,7 +37,8 @@ def machine_facts() -> dict[str, Any]:
     return {
         "cpus": os.cpu_count(),
         "cpu_model": model,
-        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+        "load_average_at_start": LOAD_AT_START,
+        "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
         "python": platform.python_version(),
         "aiortc": version("aiortc"),
         "uvloop": version("uvloop"),

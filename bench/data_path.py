@@ -9,9 +9,11 @@ pacing, so the machine's noise hits all four alike. Reports process CPU per deli
 to stock and, for `fast` and `compiled`, how many datagrams took the fast path and how many SCTP packets
 and SACK chunks the compiled one (proof they ran). `--profile` adds a cProfile of one extra window of each
 variant: Python calls per delivered message (a count, which machine noise does not move) and, for `fast`
-and `compiled`, the top entries by own time, what is left to move.
+and `compiled`, the top entries by own time, what is left to move. `--perf` adds one more window of each
+variant sampled by Linux perf (bench/perf_shares.py): the share of CPU in the interpreter, the kernel,
+OpenSSL, uvloop and peerperf's C, which cProfile's own overhead cannot show.
 
-    python bench/data_path.py [--peers 5] [--rate 40] [--seconds 3] [--windows 8] [--loop uvloop] [--profile]
+    python bench/data_path.py [--peers 5] [--rate 40] [--seconds 3] [--windows 8] [--loop uvloop] [--profile] [--perf]
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import os
 import pstats
 from typing import Any
 
+import perf_shares
 from common import BENCH_DIR, median, print_table, write_json
 from message_cpu import bare_mesh, paced, sender, window
 
@@ -105,6 +108,12 @@ async def measure(args: argparse.Namespace) -> tuple[list[dict[str, Any]], dict[
             if name in ("fast", "compiled"):
                 profile[f"{name}_top"] = entries[:PROFILE_TOP]
         profile["calls_per_message"] = calls
+    if args.perf:
+        profile["cpu_share_by_library"] = {}
+        for name in VARIANTS:
+            sampling = await perf_shares.start(args.seconds + 1.0)  # the warm-up second and the window
+            await one_window(name)
+            profile["cpu_share_by_library"][name] = await perf_shares.finish(sampling)
     for connections, _channels, _delivered in meshes.values():
         for pc in connections:
             await pc.close()
@@ -167,8 +176,15 @@ def main() -> None:
     parser.add_argument("--windows", type=int, default=8, help="windows per variant")
     parser.add_argument("--loop", choices=["uvloop", "asyncio"], default="uvloop", help="event loop (peers run uvloop)")
     parser.add_argument("--profile", action="store_true", help="also profile one extra window of each variant")
+    parser.add_argument(
+        "--perf",
+        action="store_true",
+        help="also sample one extra window of each variant with Linux perf: CPU by library",
+    )
     parser.add_argument("--json", default=str(BENCH_DIR / "results" / "data_path.json"))
     args = parser.parse_args()
+    if args.perf and (why := perf_shares.available()):
+        parser.error(why)
     logging.basicConfig(level=logging.ERROR)
     load_before = [round(x, 2) for x in os.getloadavg()]
     if args.loop == "uvloop":
@@ -195,7 +211,7 @@ def main() -> None:
             for r in rows
         ],
     )
-    if profile:
+    if "calls_per_message" in profile:
         print_table(
             "Python calls per delivered message (cProfile, one window each)",
             ["variant", "calls/message"],
@@ -207,7 +223,15 @@ def main() -> None:
                 ["function", "calls/message", "own us/message"],
                 [[p["function"], p["calls_per_message"], p["own_us_per_message"]] for p in profile[f"{name}_top"][:12]],
             )
-    parameters = {k: getattr(args, k) for k in ("peers", "rate", "seconds", "windows", "loop", "profile")}
+    if "cpu_share_by_library" in profile:
+        shares = profile["cpu_share_by_library"]
+        groups = list(next(iter(shares.values())))
+        print_table(
+            "CPU by library, percent of perf samples (one window each)",
+            ["variant", *groups],
+            [[name, *(row[g] for g in groups)] for name, row in shares.items()],
+        )
+    parameters = {k: getattr(args, k) for k in ("peers", "rate", "seconds", "windows", "loop", "profile", "perf")}
     parameters["load_average_before"] = load_before
     write_json(args.json, "data_path", parameters, {"summary": rows, "runs": runs, "profile": profile})
 

@@ -1,4 +1,5 @@
-"""Smoke test of bench/rooms_capacity.py: two small populations in rooms of 2, each in its own process."""
+"""Smoke test of bench/rooms_capacity.py: two small populations in rooms of 2, each in its own process, on the
+data path asked for."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ def test_each_size_is_measured_with_its_health(tmp_path: Path) -> None:
     document = run_bench(
         "rooms_capacity.py",
         tmp_path,
-        *("--peers", "2,4", "--room-size", "2", "--seconds", "3", "--stats-interval", "0.5"),
+        *("--peers", "2,4", "--room-size", "2", "--seconds", "3", "--stats-interval", "0.5", "--data-path", "compiled"),
     )
+    assert document["parameters"]["data_path"] == "compiled"
     sizes = document["results"]["sizes"]
     assert [row["peers"] for row in sizes] == [2, 4]
     for row in sizes:
