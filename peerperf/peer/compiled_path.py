@@ -101,6 +101,10 @@ RELIED_ON = {
     "peerperf.peer.sctp_tuning:TunedSctpTransport._spawn": "6ed00db1d5f2e007",
     "peerperf.peer.sctp_tuning:TunedSctpTransport._task_done": "b046f0b7c73d961a",
     "peerperf.peer.sctp_tuning:TunedSctpTransport._set_state": "c4b2b4c8379e6e6a",
+    # The buffered amount, up on queueing and down on sending, kept on the channel's own attributes.
+    "aiortc.rtcdatachannel:RTCDataChannel._addBufferedAmount": "9d3366126dabbbc5",
+    "aiortc.rtcdatachannel:RTCDataChannel.__init__": "06a289bc11af2cf8",
+    "peerperf.peer.sctp_tuning:_payload": "d0793b02ef2b8929",
 }
 
 SACK = 3

@@ -26,6 +26,7 @@ from aiortc.rtcsctptransport import (
     SCTP_DATA_UNORDERED,
     SCTP_MAX_PACKET_LENGTH,
     USERDATA_MAX_LENGTH,
+    WEBRTC_BINARY,
     WEBRTC_DCEP,
     DataChunk,
     RTCSctpTransport,
@@ -142,6 +143,19 @@ class CompiledSctpTransport(TunedSctpTransport):
     async def _send_corked(self) -> None:
         await send_corked(self)
 
+    def _data_channel_send(self, channel: Any, data: bytes | str) -> None:
+        """The tuning's `_data_channel_send` for a bytes message that is not empty, with `_payload` and
+        `_addBufferedAmount` inline (the amount goes up, so it never crosses the low threshold: no event)."""
+        size, limit = len(data), self._remote_max_message_size
+        if data.__class__ is not bytes or not size or (limit and size > limit):
+            super()._data_channel_send(channel, data)  # text, empty, or too long (the tuning raises)
+            return
+        channel._RTCDataChannel__bufferedAmount += size
+        self._data_channel_queue.append((channel, WEBRTC_BINARY, data))
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            self._spawn(self._flush_turn())
+
     def _send_steady(self) -> None:
         """aiortc's flush loop, `_send` and `_transmit` for each queued message while nothing is to be
         retransmitted, no FORWARD-TSN is owed and the message is one chunk on a registered stream without a
@@ -153,6 +167,7 @@ class CompiledSctpTransport(TunedSctpTransport):
             if sent._retransmit:
                 return
         queue, sequences = self._data_channel_queue, self._outbound_stream_seq
+        channel: Any  # its buffered amount is kept on aiortc's private attributes
         while queue and not self._outbound_queue:
             channel, protocol, user_data = queue[0]
             stream_id, size = channel.id, len(user_data)
@@ -195,7 +210,12 @@ class CompiledSctpTransport(TunedSctpTransport):
                 chunk._sent_count = 0
                 chunk._sent_time = None
                 self._outbound_queue.append(chunk)
-            channel._addBufferedAmount(-size)
+            # aiortc's `_addBufferedAmount(-size)`, but no event without a listener (pyee's emit does nothing then)
+            buffered = channel._RTCDataChannel__bufferedAmount
+            channel._RTCDataChannel__bufferedAmount = buffered - size
+            low = channel._RTCDataChannel__bufferedAmountLowThreshold
+            if buffered > low >= buffered - size and channel.listeners("bufferedamountlow"):
+                channel.emit("bufferedamountlow")
 
     async def _acknowledge(self) -> None:
         """The tuning's `_acknowledge` and aiortc's `_send_sack` for a SACK held while corked with no gaps

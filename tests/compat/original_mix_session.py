@@ -37,6 +37,7 @@ from peerperf.httpserver import serving
 from peerperf.lighthouse import LighthouseSettings
 from peerperf.lighthouse import create_app as lighthouse_app
 from peerperf.peer import PeerSettings
+from peerperf.peer.settings import DATA_PATHS
 from peerperf.protocol.ids import random_id
 from peerperf.protocol.packets import Packet
 from peerperf.results import ResultsService, ResultsSettings
@@ -83,6 +84,10 @@ class Mix:
     decode_errors: list[str] = field(default_factory=list)
     #: Console errors and uncaught exceptions of the pages (context for a failure, not a verdict).
     console_errors: list[str] = field(default_factory=list)
+    #: The Python peers' data path, and per Python peer the SCTP packets from original clients its compiled
+    #: path took (0 on the other paths), read just before the host stops.
+    data_path: str = "stock"
+    compiled_from_browsers: dict[str, int] = field(default_factory=dict)
 
     def heard(self, receivers: list[str], sources: list[str]) -> bool:
         """Every receiver got something from every source."""
@@ -108,6 +113,8 @@ class Mix:
             "kinds": self.kinds,
             "decode_errors": self.decode_errors[:10],
             "console_errors": self.console_errors[:10],
+            "data_path": self.data_path,
+            "compiled_from_browsers": self.compiled_from_browsers,
         }
 
 
@@ -157,6 +164,18 @@ def _observe_python_peers(host: PeerHost, mix: Mix) -> None:
         sim.on_message = _counting(sim.on_message, mix.received.setdefault(sim.id, Counter()))  # type: ignore[method-assign]
 
 
+def _compiled_from(host: PeerHost, sources: list[str]) -> dict[str, int]:
+    """Per Python peer, the SCTP packets from `sources` that its compiled data path took."""
+    return {
+        sim.id: sum(
+            getattr(getattr(connection.pc.sctp.transport, "_peerperf_fast", None), "compiled", 0)
+            for connection in sim.peer.connections
+            if connection.remote_id in sources and connection.pc.sctp is not None
+        )
+        for sim in host.sims
+    }
+
+
 def _counting(deliver: Callable[..., None], counts: Counter[str]) -> Callable[..., None]:
     def counted(src: str, room: str, payload: Any, packet: Packet) -> None:
         counts[src] += 1
@@ -183,7 +202,7 @@ async def _look(pages: list[DevTools], service_base: str, http: aiohttp.ClientSe
         mix.kinds[point["peerId"]] = point["metrics"].get("kind", "")
 
 
-async def run(original: Path, browser_peers: int, python_peers: int, timeout: float) -> dict[str, Any]:
+async def run(original: Path, browser_peers: int, python_peers: int, timeout: float, data_path: str) -> dict[str, Any]:
     """Put both kinds in one room on peerperf's servers until each hears the other; what was seen."""
     client_dir = original / "client"
     assert (client_dir / "bundle.js").exists(), f"no original client in {client_dir}"
@@ -209,8 +228,9 @@ async def run(original: Path, browser_peers: int, python_peers: int, timeout: fl
                 PeerSpec(i, random_id(42), "default", "blue", "room", (float(4 * i), 0.0, 0.0))
                 for i in range(python_peers)
             ]
-            host = PeerHost(HostConfig("python-host", lighthouse, PeerSettings(), stats_interval=2.0), specs)
-            mix = Mix([spec.peer_id for spec in specs])
+            settings = PeerSettings(data_path=data_path)
+            host = PeerHost(HostConfig("python-host", lighthouse, settings, stats_interval=2.0), specs)
+            mix = Mix([spec.peer_id for spec in specs], data_path=data_path)
             hosting: asyncio.Task[int] | None = None
             try:
                 ready = (await host.setup()).ready
@@ -233,6 +253,7 @@ async def run(original: Path, browser_peers: int, python_peers: int, timeout: fl
                         assert not hosting.done(), "the peer host stopped early"
                         await asyncio.sleep(1.0)  # bounded poll of what both sides have seen
                         await _look(pages, results, http, mix)
+                    mix.compiled_from_browsers = _compiled_from(host, mix.browser_ids)
                 host.stop()
                 await hosting
             finally:
@@ -250,9 +271,10 @@ def main() -> None:
     parser.add_argument("--browser-peers", type=int, default=3, help="original client pages (one peer each)")
     parser.add_argument("--python-peers", type=int, default=3, help="peerperf simulated peers")
     parser.add_argument("--timeout", type=float, default=90.0, help="seconds for both kinds to hear each other")
+    parser.add_argument("--data-path", choices=DATA_PATHS, default=PeerSettings().data_path, help="the Python peers'")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    report = asyncio.run(run(args.original, args.browser_peers, args.python_peers, args.timeout))
+    report = asyncio.run(run(args.original, args.browser_peers, args.python_peers, args.timeout, args.data_path))
     print(json.dumps(report))
     sys.stdout.flush()
 

@@ -1,5 +1,7 @@
 """Original browser clients and peerperf's peers mix in one room on peerperf's servers: links form between
-the kinds, app messages flow both ways, and both kinds' datapoints reach the results service.
+the kinds, app messages flow both ways, and both kinds' datapoints reach the results service; once with
+the peers on the default data path and once on the compiled one (issue 23), whose packets from the
+original clients are counted to show it ran.
 
 The original client is the real one (`shared/original/client`, the original peer library bundled), in
 headless Chromium; tests/compat/original_mix_session.py runs the room inside a network namespace that has
@@ -15,6 +17,8 @@ from typing import Any
 
 import pytest
 
+from peerperf.peer import PeerSettings
+from peerperf.peer.settings import COMPILED_DATA_PATH
 from peerperf.protocol.metrics import BROWSER, PYTHON
 from tests.conftest import REPO_ROOT, shared_dir
 
@@ -23,17 +27,17 @@ BROWSER_PEERS = PYTHON_PEERS = 3
 pytestmark = [pytest.mark.browser, pytest.mark.root]  # Chromium in a network namespace of its own
 
 
-@pytest.fixture(scope="module")
-def mix() -> dict[str, Any]:
+@pytest.fixture(scope="module", params=[PeerSettings().data_path, COMPILED_DATA_PATH])
+def mix(request: pytest.FixtureRequest) -> dict[str, Any]:
     if not (ORIGINAL / "client" / "bundle.js").exists():
         pytest.skip(f"{ORIGINAL} is absent: the original system (not data, not copied) sits beside the checkout")
-    return asyncio.run(run_isolated())
+    return asyncio.run(run_isolated(request.param))
 
 
-async def run_isolated() -> dict[str, Any]:
+async def run_isolated(data_path: str) -> dict[str, Any]:
     inner = (
         f"ip link set lo up && exec {sys.executable} -m tests.compat.original_mix_session {ORIGINAL}"
-        f" --browser-peers {BROWSER_PEERS} --python-peers {PYTHON_PEERS} --timeout 120"
+        f" --browser-peers {BROWSER_PEERS} --python-peers {PYTHON_PEERS} --timeout 120 --data-path {data_path}"
     )
     process = await asyncio.create_subprocess_exec(
         "unshare",
@@ -85,3 +89,14 @@ def test_both_kinds_datapoints_reach_the_results_service(mix: dict[str, Any]) ->
     assert all(datapoints.get(peer, 0) > 0 for peer in mix["browser_ids"] + mix["python_ids"]), datapoints
     assert {peer: mix["kinds"].get(peer) for peer in mix["browser_ids"]} == dict.fromkeys(mix["browser_ids"], BROWSER)
     assert {peer: mix["kinds"].get(peer) for peer in mix["python_ids"]} == dict.fromkeys(mix["python_ids"], PYTHON)
+
+
+def test_the_compiled_path_takes_the_original_clients_packets(mix: dict[str, Any]) -> None:
+    """On the compiled path, packets from original clients go through it on the links between the kinds (a
+    Python peer may hear the clients only through relays); on any other path it takes none."""
+    taken = mix["compiled_from_browsers"]
+    assert set(taken) == set(mix["python_ids"]), taken
+    if mix["data_path"] == COMPILED_DATA_PATH:
+        assert any(count > 0 for count in taken.values()), taken
+    else:
+        assert all(count == 0 for count in taken.values()), taken

@@ -164,7 +164,8 @@ def test_a_failed_write_raises_what_pyopenssl_raises() -> None:
     dtls = SimpleNamespace(transport=SimpleNamespace(_connection=None), _state=State.CONNECTED, _ssl=ours)
     receiver = CompiledDtlsReceiver(dtls)
     assert native.datapath is not None
-    ssl, _, from_bio = addresses(client())
+    held = client()  # held while its pointers are used: a connection collected frees its SSL*
+    ssl, _, from_bio = addresses(held)
     result = native.datapath.protect(ssl, from_bio, b"early")
     assert isinstance(result, int) and result <= 0
     with pytest.raises(SSL.WantReadError):

@@ -1,10 +1,10 @@
 """The compiled path's sender (`compiled_sender.CompiledSctpTransport`) leaves the wire and the state as the
 tuned SCTP does: the same packets, `_sent_queue` (every chunk's fields and flags), outbound queue, flight
-size, cwnd, stream sequence numbers, buffered amounts and T3 deadline after the same scripted sends, SACKs
-and clock jumps on two identical senders; messages it does not take (a lifetime, fragments, an
-unregistered channel, something to retransmit) go through aiortc's loop; T3 still expires and
-retransmits when no SACK comes, restarted lazily without firing early; a flush runs without a Task. Live
-connections under loss, duplication and reordering: tests/peer/test_compiled_sack.py and
+size, cwnd, stream sequence numbers, buffered amounts and their "bufferedamountlow" events and T3 deadline
+after the same scripted sends, SACKs and clock jumps on two identical senders; messages it does not take (a
+lifetime, fragments, an unregistered channel, something to retransmit) go through aiortc's loop; T3 still
+expires and retransmits when no SACK comes, restarted lazily without firing early; a flush runs without a
+Task. Live connections under loss, duplication and reordering: tests/peer/test_compiled_sack.py and
 tests/peer/test_fast_path.py."""
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from aiortc import RTCDataChannel
 from aiortc.rtcsctptransport import USERDATA_MAX_LENGTH
 
 from peerperf.peer import native
@@ -29,16 +30,33 @@ __all__ = ["clock"]  # the fixture, used here by name
 
 @dataclass
 class Channel:
-    """What aiortc's flush reads of a data channel, and the buffered amount it changes."""
+    """What aiortc's flush reads of a data channel, and the buffered amount it changes: on aiortc's own
+    attribute names, with aiortc's `_addBufferedAmount`, and a "bufferedamountlow" listener that counts."""
 
     id: int | None
     ordered: bool = True
     maxPacketLifeTime: int | None = None
     maxRetransmits: int | None = None
-    buffered: int = 0
+    _RTCDataChannel__bufferedAmount: int = 0
+    _RTCDataChannel__bufferedAmountLowThreshold: int = 0
+    low_events: int = 0
 
-    def _addBufferedAmount(self, amount: int) -> None:
-        self.buffered += amount
+    @property
+    def buffered(self) -> int:
+        return self._RTCDataChannel__bufferedAmount
+
+    _addBufferedAmount = RTCDataChannel._addBufferedAmount
+    bufferedAmountLowThreshold = RTCDataChannel.bufferedAmountLowThreshold
+
+    def listeners(self, event: str) -> list[Callable[[], None]]:
+        return [self._low] if event == "bufferedamountlow" else []
+
+    def emit(self, event: str) -> None:
+        if event == "bufferedamountlow":
+            self._low()
+
+    def _low(self) -> None:
+        self.low_events += 1
 
     def _setId(self, stream_id: int) -> None:
         self.id = stream_id
@@ -125,6 +143,7 @@ def state(s: Sender, channels: list[Channel]) -> dict[str, Any]:
         "stream_seq": dict(sctp._outbound_stream_seq),
         "registered": sorted(sctp._data_channels),
         "buffered": [c.buffered for c in channels],
+        "low_events": [c.low_events for c in channels],
         "channel_ids": [c.id for c in channels],
         **{
             name: getattr(sctp, name)
@@ -374,5 +393,33 @@ async def test_a_live_compiled_sender_sends_through_the_fast_path_directly() -> 
         assert receiver.sent > sent_before + 20, "the compiled side's packets did not leave by the fast path"
         await poll(lambda: not a.sctp._sent_queue and a.sctp._t3_handle is None, "every chunk acknowledged")
         assert a.sctp._flight_size == 0
+    finally:
+        await close_pair(a, b)
+
+
+async def test_buffered_amount_low_fires_on_the_compiled_path_only_when_listened_to() -> None:
+    """A real channel: its buffered amount back to 0 once sent, and "bufferedamountlow" to a listener as
+    often as messages drain it; without a listener, no emit at all (pyee's would do nothing)."""
+    a, b = await connect_pair(True, False, fast_offerer=True, fast_kind="compiled")
+    try:
+        assert type(a.sctp) is CompiledSctpTransport
+        channel = a.channel
+        lows: list[int] = []
+        channel.on("bufferedamountlow", lambda: lows.append(channel.bufferedAmount))
+        await exchange(a, b, 50)
+        assert lows and all(amount == 0 for amount in lows) and channel.bufferedAmount == 0
+        channel.remove_all_listeners("bufferedamountlow")
+        emitted: list[str] = []
+        plain_emit = channel.emit
+
+        def recording_emit(event: str, *args: Any) -> bool:
+            emitted.append(event)
+            return plain_emit(event, *args)
+
+        channel.emit = recording_emit  # type: ignore[method-assign]
+        a.received.clear()
+        b.received.clear()
+        await exchange(a, b, 50)
+        assert "bufferedamountlow" not in emitted and channel.bufferedAmount == 0
     finally:
         await close_pair(a, b)
