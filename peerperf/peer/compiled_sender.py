@@ -8,7 +8,8 @@ flight if cwnd allows, else queue it. `CompiledSctpTransport` does that in one l
 loop callback (a Task only if it ever suspends), skips the cork and uncork of calls already corked, builds
 the steady-state SACK without aiortc's gap walk, and keeps one T3 timer whose deadline moves instead of a
 `call_later` + `cancel` per SACK (same expiry: when `_rto` has passed since the last start or restart).
-Anything else goes to aiortc's and the tuning's methods.
+A channel's buffered amount changes on aiortc's own attributes, "bufferedamountlow" emitted only to a
+listener (pyee's emit without one does nothing). Anything else goes to aiortc's and the tuning's methods.
 
 `compiled_path.RELIED_ON` pins the aiortc and tuning code whose effect this reproduces.
 """
