@@ -35,6 +35,7 @@ from aiortc.rtcsctptransport import (
 )
 
 from peerperf.peer import fast_path, native
+from peerperf.peer.resumed import Resumed
 from peerperf.peer.sctp_tuning import TunedSctpTransport, report_send_failure
 
 
@@ -276,4 +277,4 @@ class CompiledSctpTransport(TunedSctpTransport):
 
 
 async def _finish(work: Coroutine[Any, Any, None], suspended: Any) -> None:
-    await fast_path._Resumed(work, suspended)
+    await Resumed(work, suspended)

@@ -22,8 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Coroutine, Generator
-from functools import partial
+from collections.abc import Coroutine
 from importlib.metadata import version
 from typing import Any
 
@@ -33,6 +32,7 @@ from aiortc.rtcsctptransport import RTCSctpTransport
 from OpenSSL._util import ffi, lib
 
 from peerperf.peer.aiortc_pins import changed_functions
+from peerperf.peer.resumed import Resumed
 
 log = logging.getLogger(__name__)
 
@@ -174,41 +174,47 @@ class FastReceiver:
     def datagram(self, data: bytes, component: int) -> None:
         """One DTLS datagram from the socket (after any impairment)."""
         dtls = self.dtls
-        if dtls._state != State.CONNECTED or not application_data_only(data):
+        records = self._unprotect(data) if dtls._state == State.CONNECTED else None
+        if records is None:
             self.handed_on += 1
             self.connection.data_received(data, component)  # what aioice does once its STUN parse fails
             return
         self.fast += 1
         dtls._RTCDtlsTransport__rx_bytes += len(data)  # type: ignore[attr-defined]
         dtls._RTCDtlsTransport__rx_packets += 1  # type: ignore[attr-defined]
-        ssl = dtls._ssl
-        assert ssl is not None
-        lib.BIO_write(ssl._into_ssl, data, len(data))
+        plaintexts, error, outgoing = records
         closed = False
-        while True:
-            read = lib.SSL_read(ssl._ssl, self._buffer, MAX_RECORD)
-            if read > 0:
-                self._deliver(self._view[:read])
-                continue
-            error = lib.SSL_get_error(ssl._ssl, read)
-            if error != lib.SSL_ERROR_WANT_READ:
-                lib.ERR_clear_error()  # a record that fails is dropped, as aiortc drops it (SSL.Error -> b"")
-                closed = error == lib.SSL_ERROR_ZERO_RETURN
-            break
-        try:
-            self._write_ssl()
-        except ConnectionError:  # ICE is gone: aiortc's receive loop ends on this error too
-            closed = True
+        if error != lib.SSL_ERROR_WANT_READ:
+            lib.ERR_clear_error()  # a record that fails is dropped, as aiortc drops it (SSL.Error -> b"")
+            closed = error == lib.SSL_ERROR_ZERO_RETURN
+        if outgoing is not None:
+            try:
+                self._send(outgoing)
+            except ConnectionError:  # ICE is gone: aiortc's receive loop ends on this error too
+                closed = True
+        for plaintext in plaintexts:
+            self._deliver(plaintext)
         if closed:  # the remote closed DTLS: aiortc's receive loop ends as it does on close_notify
             self.connection._queue.put_nowait(None)
 
-    def _write_ssl(self) -> None:
-        """aiortc's `_write_ssl` without the raised error when OpenSSL has nothing to send (the usual case)."""
+    def _unprotect(self, data: bytes) -> tuple[list[bytes], int, bytes | None] | None:
+        """For a datagram of whole application-data records: every plaintext record (all read before any is
+        delivered, which OpenSSL and SCTP cannot tell apart), SSL_get_error of the last read, and what OpenSSL
+        has to send (None: nothing). None, with nothing done, for any other datagram: aiortc's path takes it."""
+        if not application_data_only(data):
+            return None
         ssl = self.dtls._ssl
         assert ssl is not None
+        lib.BIO_write(ssl._into_ssl, data, len(data))
+        plaintexts = []
+        while (read := lib.SSL_read(ssl._ssl, self._buffer, MAX_RECORD)) > 0:
+            plaintexts.append(self._view[:read])
+        return plaintexts, lib.SSL_get_error(ssl._ssl, read), self._pending(ssl)
+
+    def _pending(self, ssl: Any) -> bytes | None:
+        """aiortc's `_write_ssl` without the raised error when OpenSSL has nothing to send (the usual case)."""
         written = lib.BIO_read(ssl._from_ssl, self._out, WRITE_CHUNK)
-        if written > 0:
-            self._send(self._out_view[:written])
+        return self._out_view[:written] if written > 0 else None
 
     async def send_data(self, data: bytes) -> None:
         """aiortc's `RTCDtlsTransport._send_data` in one synchronous step: the same errors, the same datagram."""
@@ -216,15 +222,21 @@ class FastReceiver:
 
     def send_now(self, data: bytes) -> None:
         """`send_data` without its coroutine (the compiled path calls this directly)."""
-        dtls = self.dtls
-        if dtls._state != State.CONNECTED:
+        if self.dtls._state != State.CONNECTED:
             raise ConnectionError("Cannot send encrypted data, not connected")
-        ssl = dtls._ssl
+        datagram = self._protect(data)
+        if datagram is not None:
+            self._send(datagram)
+
+    def _protect(self, data: bytes) -> bytes | None:
+        """The datagram OpenSSL makes of `data` (None if it has nothing to send); pyOpenSSL's own error when
+        the write fails (a closed connection, say)."""
+        ssl = self.dtls._ssl
         assert ssl is not None
         result = lib.SSL_write(ssl._ssl, data, len(data))
         if result <= 0:
-            ssl._raise_ssl_error(ssl._ssl, result)  # pyOpenSSL's own error (a closed connection, say)
-        self._write_ssl()
+            ssl._raise_ssl_error(ssl._ssl, result)
+        return self._pending(ssl)
 
     def _send(self, datagram: bytes) -> None:
         """Out of the nominated socket now, as aioice's `Connection.send` does (it never suspends either)."""
@@ -262,7 +274,7 @@ class FastReceiver:
 
     async def _finish(self, work: Coroutine[Any, Any, None], suspended: Any) -> None:
         try:
-            await _Resumed(work, suspended)
+            await Resumed(work, suspended)
             while self._backlog:
                 receiver = self.dtls._data_receiver
                 plaintext = self._backlog.popleft()
@@ -277,28 +289,3 @@ class FastReceiver:
         """aiortc's receive loop logs what its data receiver raised and ends the transport; so does this."""
         log.warning("data channel receive failed, closing the DTLS transport", exc_info=True)
         self.connection._queue.put_nowait(None)
-
-
-class _Resumed:
-    """Awaiting this continues coroutine `work`, already started and suspended on `suspended`."""
-
-    def __init__(self, work: Coroutine[Any, Any, None], suspended: Any) -> None:
-        self._work = work
-        self._suspended = suspended
-
-    def __await__(self) -> Generator[Any, Any, None]:
-        work, pending = self._work, self._suspended
-        while True:
-            try:
-                sent = yield pending
-            except GeneratorExit:
-                work.close()
-                raise
-            except BaseException as exc:  # a cancellation goes into the work, as a plain await would pass it
-                step = partial(work.throw, exc)
-            else:
-                step = partial(work.send, sent)
-            try:
-                pending = step()
-            except StopIteration:
-                return
